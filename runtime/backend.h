@@ -1,0 +1,113 @@
+/* The backend interface: a table of functions per backend, and the device/stream objects.
+ *
+ * The CPU backend is linked into libsea. GPU backends are loadable modules
+ * (sea-cuda.so, sea-opencl.so, sea-vulkan.so) exporting
+ *     const struct sea_backend_ops *sea_backend_module_entry(void);
+ * so one build runs on a machine without the GPU driver: a module that cannot find its
+ * driver, ICD or loader reports 0 devices and says why (unavailable_reason).
+ * Modules link against libsea and may call every public runtime function. */
+#ifndef SEA_BACKEND_H
+#define SEA_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "op.h"
+#include "status.h"
+#include "tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum sea_device_kind {
+    SEA_DEVICE_CPU = 0,   /* the host CPU, or a CPU-type OpenCL/Vulkan device (PoCL, lavapipe) */
+    SEA_DEVICE_GPU,       /* discrete GPU */
+    SEA_DEVICE_IGPU,      /* integrated GPU */
+} sea_device_kind;
+
+typedef struct sea_device_props {
+    char name[128];
+    sea_device_kind kind;
+    size_t mem_total, mem_free;    /* bytes; 0 = unknown */
+    char pci_bus_id[32];           /* "0000:06:00.0" or "" */
+    int numa_node;                 /* -1 = unknown (filled by discovery from hwloc) */
+    char cpuset[64];               /* hwloc cpuset string of the local cpus, or "" */
+    bool fp16, bf16;               /* arithmetic support (storage is always supported) */
+    int subgroup_size;             /* warp / subgroup / SIMD width; 0 = unknown */
+    size_t max_buffer_size;        /* largest single allocation; 0 = no limit known */
+    int compute_units;
+    char driver[64];               /* driver/runtime version string */
+} sea_device_props;
+
+struct sea_backend_ops {
+    const char *name;   /* "cpu", "cuda", "opencl", "vulkan" */
+    /* Enumerate once (cheap to call again). Returns the count; 0 when unavailable. */
+    int (*device_count)(void);
+    /* Why device_count() is 0 ("libcuda.so.1 not found", "no OpenCL ICD"), or NULL. */
+    const char *(*unavailable_reason)(void);
+    sea_status (*device_props)(int index, sea_device_props *out);
+
+    /* Open/close a device: dev->backend, dev->index, dev->props are set by the runtime;
+     * the backend sets dev->ctx and creates the default stream's ctx in stream_create. */
+    sea_status (*device_open)(sea_device *dev);
+    void (*device_close)(sea_device *dev);
+    sea_status (*stream_create)(sea_device *dev, sea_stream *s);  /* sets s->ctx */
+    void (*stream_destroy)(sea_stream *s);
+    sea_status (*stream_sync)(sea_stream *s);   /* wait for all work queued on s */
+
+    /* Memory. buffer_alloc sets buf->handle (and buf->host if host-addressable).
+     * Out of memory is SEA_ERR_OOM with a message naming the device and size. */
+    sea_status (*buffer_alloc)(sea_device *dev, size_t size, sea_buffer *buf);
+    void (*buffer_free)(sea_device *dev, sea_buffer *buf);
+    sea_status (*buffer_write)(sea_stream *s, sea_buffer *buf, size_t off, const void *src, size_t n);
+    sea_status (*buffer_read)(sea_stream *s, const sea_buffer *buf, size_t off, void *dst, size_t n);
+
+    /* Can this backend run op `kind` with these dtypes (the dtypes of in[0], out[0])?
+     * NULL = f32 (and i32 where the op says so) only. */
+    bool (*supports)(sea_op_kind kind, sea_dtype in0, sea_dtype out0);
+    /* Ops. Asynchronous is allowed: results are visible after stream_sync / buffer_read. */
+    sea_status (*op_forward)(sea_stream *s, const sea_op *op);
+    sea_status (*op_backward)(sea_stream *s, const sea_op *op);  /* may be NULL */
+};
+
+struct sea_device {
+    const struct sea_backend_ops *backend;
+    int index;                 /* within the backend */
+    sea_device_props props;
+    void *ctx;                 /* backend-private */
+    sea_stream *stream;        /* default stream, created at open */
+};
+
+struct sea_tape;
+struct sea_stream {
+    sea_device *dev;
+    void *ctx;                 /* backend-private (cudaStream_t, cl_command_queue, ...) */
+    struct sea_tape *tape;     /* ops run on this stream are recorded here when non-NULL */
+};
+
+/* The registry: the CPU backend plus every module found and loaded. */
+int sea_backend_count(void);
+const struct sea_backend_ops *sea_backend_get(int i);
+const struct sea_backend_ops *sea_backend_find(const char *name);
+/* For a GPU backend whose module is absent or failed to load: why (else NULL). */
+const char *sea_backend_module_error(const char *name);
+
+/* Open a device by spec: "cpu", "cuda:0", "opencl:1", "vulkan:0"; NULL or "" = the
+ * environment variable SEA_DEVICE, else the default choice of discovery (runtime/discovery.h).
+ * Unknown spec or index: SEA_ERR_DEVICE naming the spec and what exists. */
+sea_status sea_device_open(const char *spec, sea_device **out);
+void sea_device_close(sea_device *dev);
+sea_stream *sea_device_stream(sea_device *dev); /* default stream */
+sea_status sea_stream_sync(sea_stream *s);
+/* "cuda:0 (NVIDIA H200)" for messages. */
+const char *sea_device_label(const sea_device *dev);
+
+/* The entry point every module exports. */
+typedef const struct sea_backend_ops *(*sea_backend_module_entry_fn)(void);
+#define SEA_BACKEND_MODULE_ENTRY "sea_backend_module_entry"
+
+#ifdef __cplusplus
+}
+#endif
+#endif

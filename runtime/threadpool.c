@@ -1,0 +1,203 @@
+/* A persistent pool: N-1 workers plus the calling thread, pinned one per core with hwloc.
+ *
+ * Jobs are published under a mutex with a generation counter; workers sleep on a condition
+ * variable between jobs, so an idle pool costs nothing. Chunking is static (by thread
+ * index), which keeps per-chunk work assignment a pure function of (n, threads). */
+#include "threadpool.h"
+
+#include <hwloc.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct worker {
+    struct sea_threadpool *pool;
+    int index;
+    pthread_t thread;
+};
+
+struct sea_threadpool {
+    int n_threads;
+    struct worker *workers;   /* (n_threads - 1) */
+    hwloc_topology_t topo;
+    bool have_topo;
+    hwloc_cpuset_t *core_sets; /* (n_threads) cpuset to pin thread i to */
+
+    pthread_mutex_t job_mu;   /* one job at a time when several threads share the pool */
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv, done_cv;
+    uint64_t generation;
+    bool shutdown;
+    /* the current job */
+    sea_parallel_fn fn;
+    void *ctx;
+    int64_t n, chunk;
+    int active;               /* threads taking part in this job */
+    int remaining;            /* workers still running it */
+};
+
+static _Thread_local int in_pool_job;
+
+static void run_share(sea_threadpool *p, int t)
+{
+    int64_t begin = (int64_t)t * p->chunk;
+    int64_t end = begin + p->chunk;
+    if (end > p->n) end = p->n;
+    if (begin < end) p->fn(p->ctx, begin, end, t);
+}
+
+static void pin_current_thread(sea_threadpool *p, int t)
+{
+    if (p->have_topo && p->core_sets && p->core_sets[t])
+        hwloc_set_cpubind(p->topo, p->core_sets[t], HWLOC_CPUBIND_THREAD);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    sea_threadpool *p = w->pool;
+    pin_current_thread(p, w->index);
+    in_pool_job = 1;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->shutdown && p->generation == seen) pthread_cond_wait(&p->work_cv, &p->mu);
+        if (p->shutdown) break;
+        seen = p->generation;
+        bool take_part = w->index < p->active;
+        pthread_mutex_unlock(&p->mu);
+        if (take_part) run_share(p, w->index);
+        pthread_mutex_lock(&p->mu);
+        if (take_part && --p->remaining == 0) pthread_cond_signal(&p->done_cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static int default_thread_count(hwloc_topology_t topo, bool have_topo)
+{
+    const char *env = getenv("SEA_NUM_THREADS");
+    if (env && atoi(env) > 0) return atoi(env);
+    if (have_topo) {
+        int cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+        if (cores > 0) return cores;
+    }
+    return 1;
+}
+
+sea_status sea_threadpool_create(int n_threads, sea_threadpool **out)
+{
+    *out = NULL;
+    sea_threadpool *p = calloc(1, sizeof *p);
+    if (!p) return sea_error(SEA_ERR_OOM, "threadpool: out of host memory");
+    if (hwloc_topology_init(&p->topo) == 0) {
+        hwloc_topology_set_io_types_filter(p->topo, HWLOC_TYPE_FILTER_KEEP_NONE);
+        if (hwloc_topology_load(p->topo) == 0) p->have_topo = true;
+        else hwloc_topology_destroy(p->topo);
+    }
+    if (n_threads <= 0) n_threads = default_thread_count(p->topo, p->have_topo);
+    if (n_threads > 256) n_threads = 256;
+    p->n_threads = n_threads;
+    if (p->have_topo) {
+        /* Thread i -> core i mod cores: one thread per physical core first. */
+        int cores = hwloc_get_nbobjs_by_type(p->topo, HWLOC_OBJ_CORE);
+        p->core_sets = calloc((size_t)n_threads, sizeof *p->core_sets);
+        for (int t = 0; p->core_sets && cores > 0 && t < n_threads; t++) {
+            hwloc_obj_t core = hwloc_get_obj_by_type(p->topo, HWLOC_OBJ_CORE, (unsigned)(t % cores));
+            if (core && core->cpuset) p->core_sets[t] = hwloc_bitmap_dup(core->cpuset);
+        }
+    }
+    pthread_mutex_init(&p->job_mu, NULL);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work_cv, NULL);
+    pthread_cond_init(&p->done_cv, NULL);
+    p->workers = calloc((size_t)(n_threads > 1 ? n_threads - 1 : 1), sizeof *p->workers);
+    if (!p->workers) {
+        sea_threadpool_free(p);
+        return sea_error(SEA_ERR_OOM, "threadpool: out of host memory");
+    }
+    for (int i = 1; i < n_threads; i++) {
+        struct worker *w = &p->workers[i - 1];
+        w->pool = p;
+        w->index = i;
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            p->n_threads = i; /* run with the workers we have */
+            break;
+        }
+    }
+    *out = p;
+    return SEA_OK;
+}
+
+void sea_threadpool_free(sea_threadpool *p)
+{
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    p->shutdown = true;
+    pthread_cond_broadcast(&p->work_cv);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 1; i < p->n_threads; i++) pthread_join(p->workers[i - 1].thread, NULL);
+    free(p->workers);
+    if (p->core_sets) {
+        for (int t = 0; t < p->n_threads; t++)
+            if (p->core_sets[t]) hwloc_bitmap_free(p->core_sets[t]);
+        free(p->core_sets);
+    }
+    if (p->have_topo) hwloc_topology_destroy(p->topo);
+    pthread_mutex_destroy(&p->job_mu);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->work_cv);
+    pthread_cond_destroy(&p->done_cv);
+    free(p);
+}
+
+int sea_threadpool_size(const sea_threadpool *p) { return p ? p->n_threads : 1; }
+
+void sea_parallel_for(sea_threadpool *p, int64_t n, int64_t min_chunk, sea_parallel_fn fn, void *ctx)
+{
+    if (n <= 0) return;
+    if (min_chunk < 1) min_chunk = 1;
+    int threads = p ? p->n_threads : 1;
+    int64_t max_useful = (n + min_chunk - 1) / min_chunk;
+    if (max_useful < threads) threads = (int)max_useful;
+    if (threads <= 1 || in_pool_job) {
+        fn(ctx, 0, n, 0);
+        return;
+    }
+    pthread_mutex_lock(&p->job_mu);
+    pthread_mutex_lock(&p->mu);
+    p->fn = fn;
+    p->ctx = ctx;
+    p->n = n;
+    p->chunk = (n + threads - 1) / threads;
+    p->active = threads;
+    p->remaining = threads - 1;
+    p->generation++;
+    pthread_cond_broadcast(&p->work_cv);
+    pthread_mutex_unlock(&p->mu);
+
+    in_pool_job = 1;
+    run_share(p, 0);
+    in_pool_job = 0;
+
+    pthread_mutex_lock(&p->mu);
+    while (p->remaining > 0) pthread_cond_wait(&p->done_cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&p->job_mu);
+}
+
+static sea_threadpool *global_pool;
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+
+static void global_init(void)
+{
+    if (sea_threadpool_create(0, &global_pool)) global_pool = NULL; /* NULL pool runs inline */
+}
+
+sea_threadpool *sea_threadpool_global(void)
+{
+    pthread_once(&global_once, global_init);
+    return global_pool;
+}
