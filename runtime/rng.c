@@ -14,10 +14,10 @@ static void mulhilo(uint32_t a, uint32_t b, uint32_t *hi, uint32_t *lo)
     *lo = (uint32_t)p;
 }
 
-void sea_philox4x32(uint64_t seed, uint32_t stream, uint64_t counter, uint32_t out[4])
+void sea_philox4x32_raw(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4])
 {
-    uint32_t c0 = (uint32_t)counter, c1 = (uint32_t)(counter >> 32), c2 = stream, c3 = 0;
-    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32) ^ stream;
+    uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3];
+    uint32_t k0 = key[0], k1 = key[1];
     for (int round = 0; round < 10; round++) {
         uint32_t hi0, lo0, hi1, lo1;
         mulhilo(PHILOX_M0, c0, &hi0, &lo0);
@@ -28,6 +28,13 @@ void sea_philox4x32(uint64_t seed, uint32_t stream, uint64_t counter, uint32_t o
         k1 += PHILOX_W1;
     }
     out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+
+void sea_philox4x32(uint64_t seed, uint32_t stream, uint64_t counter, uint32_t out[4])
+{
+    const uint32_t ctr[4] = {(uint32_t)counter, (uint32_t)(counter >> 32), stream, 0};
+    const uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32) ^ stream};
+    sea_philox4x32_raw(ctr, key, out);
 }
 
 static float u32_to_open_unit(uint32_t x)

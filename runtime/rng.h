@@ -12,6 +12,9 @@
 extern "C" {
 #endif
 
+/* Philox4x32-10 on a raw counter block and key (Random123's philox4x32_R(10, ...)). */
+void sea_philox4x32_raw(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+
 /* Philox4x32-10 with key = (seed lo, seed hi ^ stream) and counter = (ctr lo, ctr hi, stream, 0). */
 void sea_philox4x32(uint64_t seed, uint32_t stream, uint64_t counter, uint32_t out[4]);
 

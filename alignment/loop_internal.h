@@ -1,0 +1,70 @@
+/* State of one training run, shared by loop.c (rounds), loop_eval.c (win rate) and
+ * loop_ckpt.c (checkpoints). Not a public header. */
+#ifndef SEA_ALIGNMENT_LOOP_INTERNAL_H
+#define SEA_ALIGNMENT_LOOP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "alignment/erm.h"
+#include "alignment/learner.h"
+#include "alignment/loop.h"
+#include "alignment/oracle.h"
+#include "alignment/prompts.h"
+#include "alignment/replay.h"
+#include "models/model.h"
+
+/* RNG streams of the host-side draws; each is checkpointed as (seed, stream, counter). */
+enum { RNG_DATA = 0, RNG_SELECT, RNG_MIXED, RNG_LABEL, RNG_ERM, RNG_COUNT };
+
+typedef struct sea_run {
+    sea_train_cfg cfg;
+    sea_device *dev;
+    sea_codec codec;
+    bool builtin;
+    sea_prompt_set train, heldout;
+    sea_model *policy, *ref, *actor, *feat;
+    bool own_actor, own_feat;
+    sea_learner *learner;
+    bool uses_erm;
+    sea_erm *erm;
+    sea_replay replay;
+    int feat_dim;
+    sea_oracle *oracle;
+    /* evaluation */
+    int n_eval;
+    char **eval_ref;          /* (n_eval) reference responses */
+    double *eval_ref_score;   /* (n_eval) oracle scores of the references */
+    /* progress state (checkpointed) */
+    int round;
+    int64_t queries;
+    int epoch, pos;
+    int *perm;                /* permutation of the train prompts for `epoch` */
+    sea_rng rng[RNG_COUNT];
+    int zero_query_rounds;
+    double last_win_rate;
+    int n_evals, cap_evals;
+    int64_t *eval_q;
+    double *eval_wr;
+    long metrics_offset;      /* bytes of metrics.jsonl covered by the checkpoint */
+    /* output */
+    FILE *metrics;
+    double t_start;
+    int total_rounds_est;
+} sea_run;
+
+double sea_run_now(void);
+/* Permutation of the train prompts for r->epoch (a function of (seed, epoch) only). */
+sea_status sea_run_make_perm(sea_run *r);
+
+/* Evaluation (loop_eval.c). */
+sea_status sea_run_eval_setup(sea_run *r);
+sea_status sea_run_evaluate(sea_run *r, double *win_rate);
+
+/* Checkpoints (loop_ckpt.c). */
+sea_status sea_run_save(sea_run *r);
+/* Returns SEA_OK and sets *found = false when there is no checkpoint. */
+sea_status sea_run_load(sea_run *r, bool *found);
+
+#endif

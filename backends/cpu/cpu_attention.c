@@ -1,0 +1,224 @@
+/* Causal self-attention with key padding (training/prefill), its backward, and one-query
+ * decode attention over a KV cache.
+ *
+ * Training/prefill work on blocks of 64 query rows of one head: the scores against the keys
+ * they can see are one GEMM, the softmax runs over the block's rows, the output another
+ * GEMM (strided views of (B, T, H, hd), no copies). lse is saved; backward recomputes the
+ * probabilities from it (p = exp(s - lse)). Decode (one query) uses a plain score row. */
+#include <string.h>
+
+#include "cpu_internal.h"
+#include "cpu_matmul.h"
+
+typedef struct attn_ctx {
+    const float *q, *k, *v;     /* q (B, T, H, hd); k, v (B, S, Hkv, hd) */
+    const int32_t *valid;       /* (B, S) or NULL */
+    const float *o, *go, *lse;  /* backward: out, gout (B, T, H, hd), lse (B, H, T) */
+    float *out, *lse_out;
+    float *gq, *gk, *gv;
+    int64_t B, T, S, H, Hkv, hd;
+    int n_keys;                 /* decode: keys 0..n_keys-1 */
+    float scale;
+    int failed;                 /* a worker could not allocate its scratch */
+} attn_ctx;
+
+/* One query against keys [0, n_keys) of sequence b and kv head kh; writes out row, returns lse. */
+static float attend_row(const attn_ctx *c, const float *q, int64_t b, int64_t kh, int64_t n_keys, float *scores,
+                        float *out)
+{
+    int64_t hd = c->hd, kstride = c->Hkv * hd;
+    const float *kb = c->k + (b * c->S * c->Hkv + kh) * hd;
+    const float *vb = c->v + (b * c->S * c->Hkv + kh) * hd;
+    const int32_t *valid = c->valid ? c->valid + b * c->S : NULL;
+    float m = -INFINITY;
+    for (int64_t s = 0; s < n_keys; s++) {
+        if (valid && !valid[s]) {
+            scores[s] = -INFINITY;
+            continue;
+        }
+        float sc = c->scale * sea_cpu_dot(q, kb + s * kstride, hd);
+        scores[s] = sc;
+        if (sc > m) m = sc;
+    }
+    memset(out, 0, (size_t)hd * sizeof(float));
+    if (m == -INFINITY) return -INFINITY;   /* no admissible key: zeros */
+    double sum = 0;
+    for (int64_t s = 0; s < n_keys; s++) {
+        if (scores[s] == -INFINITY) continue;
+        float p = expf(scores[s] - m);
+        sum += p;
+        sea_cpu_axpy(out, p, vb + s * kstride, hd);
+    }
+    float inv = (float)(1.0 / sum);
+    for (int64_t d = 0; d < hd; d++) out[d] *= inv;
+    return m + (float)log(sum);
+}
+
+/* Query rows per block: the score block (ATTN_QB x T) stays small for long sequences. */
+#define ATTN_QB 64
+
+/* Scores of query rows [t0, t1) of head h against keys [0, t1) of kv head kh, as one GEMM:
+ * S (nq, nk) = scale * Q (nq, hd) K^T. Rows and columns are strided views of (B, T, H, hd). */
+static void score_block(const attn_ctx *c, int64_t b, int64_t h, int64_t kh, int64_t t0, int64_t t1, float *S)
+{
+    int64_t hd = c->hd, T = c->T;
+    const float *Q = c->q + ((b * T + t0) * c->H + h) * hd;
+    const float *K = c->k + (b * T * c->Hkv + kh) * hd;
+    sea_cpu_gemm(false, true, t1 - t0, t1, hd, c->scale, Q, c->H * hd, K, c->Hkv * hd, 0.0f, S, t1);
+}
+
+/* Row t of a score block: keys s <= t that are valid; everything else gets probability 0. */
+static bool key_ok(const attn_ctx *c, int64_t b, int64_t s, int64_t t)
+{
+    return s <= t && (!c->valid || c->valid[b * c->T + s]);
+}
+
+/* Items: (b, h). */
+static void attn_fwd_heads(void *vctx, int64_t begin, int64_t end, int tid)
+{
+    attn_ctx *c = vctx;
+    (void)tid;
+    int64_t T = c->T, hd = c->hd, group = c->H / c->Hkv;
+    float *S = malloc((size_t)ATTN_QB * (size_t)(T ? T : 1) * sizeof(float));
+    if (!S) {
+        c->failed = 1;
+        return;
+    }
+    for (int64_t r = begin; r < end; r++) {
+        int64_t b = r / c->H, h = r % c->H, kh = h / group;
+        for (int64_t t0 = 0; t0 < T; t0 += ATTN_QB) {
+            int64_t t1 = t0 + ATTN_QB < T ? t0 + ATTN_QB : T, nk = t1;
+            score_block(c, b, h, kh, t0, t1, S);
+            for (int64_t t = t0; t < t1; t++) {
+                float *row = S + (t - t0) * nk;
+                float m = -INFINITY;
+                for (int64_t s = 0; s < nk; s++) {
+                    if (!key_ok(c, b, s, t)) row[s] = -INFINITY;
+                    m = row[s] > m ? row[s] : m;
+                }
+                float l = -INFINITY;
+                if (m == -INFINITY) {
+                    for (int64_t s = 0; s < nk; s++) row[s] = 0.0f;   /* no admissible key: zeros */
+                } else {
+                    double z = sea_cpu_exp_sum(row, row, m, nk);      /* masked entries: exp(-inf) = 0 */
+                    float inv = (float)(1.0 / z);
+                    for (int64_t s = 0; s < nk; s++) row[s] *= inv;
+                    l = m + (float)log(z);
+                }
+                if (c->lse_out) c->lse_out[(b * c->H + h) * T + t] = l;
+            }
+            /* O (nq, hd) = P (nq, nk) V (nk, hd) */
+            sea_cpu_gemm(false, false, t1 - t0, hd, nk, 1.0f, S, nk, c->v + (b * T * c->Hkv + kh) * hd, c->Hkv * hd, 0.0f,
+                         c->out + ((b * T + t0) * c->H + h) * hd, c->H * hd);
+        }
+    }
+    free(S);
+}
+
+sea_status sea_cpu_attention(const sea_op *op)
+{
+    const sea_tensor *q = op->in[0], *k = op->in[1];
+    attn_ctx c = {.q = cpu_f32(q), .k = cpu_f32(k), .v = cpu_f32(op->in[2]),
+                  .valid = op->in[3] ? cpu_i32(op->in[3]) : NULL, .out = cpu_f32(op->out[0]),
+                  .lse_out = op->out[1] ? cpu_f32(op->out[1]) : NULL, .B = q->shape[0], .T = q->shape[1],
+                  .S = q->shape[1], .H = q->shape[2], .Hkv = k->shape[2], .hd = q->shape[3], .scale = op->p.attn.scale};
+    cpu_for(c.B * c.H, 1, attn_fwd_heads, &c);
+    if (c.failed)
+        return sea_error(SEA_ERR_OOM, "attention: out of host memory for a (%d, %lld) score block on cpu", ATTN_QB, (long long)c.T);
+    return SEA_OK;
+}
+
+/* Items: (b, kv head): the query heads sharing a kv head run in one thread, so dk/dv
+ * accumulate in a fixed order without races. Per query block (scores recomputed):
+ *   P = exp(S - lse), dP = dO V^T, dS = P (dP - rowsum(dO * O)) scale,
+ *   dQ += dS K, dK += dS^T Q, dV += P^T dO. */
+static void attn_bwd_groups(void *vctx, int64_t begin, int64_t end, int tid)
+{
+    attn_ctx *c = vctx;
+    (void)tid;
+    int64_t hd = c->hd, T = c->T, H = c->H, group = H / c->Hkv, ldq = H * hd, ldk = c->Hkv * hd;
+    size_t blk = (size_t)ATTN_QB * (size_t)(T ? T : 1);
+    float *P = malloc(blk * sizeof(float)), *dP = malloc(blk * sizeof(float));
+    if (!P || !dP) {
+        free(P);
+        free(dP);
+        c->failed = 1;
+        return;
+    }
+    for (int64_t r = begin; r < end; r++) {
+        int64_t b = r / c->Hkv, kh = r % c->Hkv;
+        const float *Kb = c->k + (b * T * c->Hkv + kh) * hd, *Vb = c->v + (b * T * c->Hkv + kh) * hd;
+        float *gKb = c->gk ? c->gk + (b * T * c->Hkv + kh) * hd : NULL;
+        float *gVb = c->gv ? c->gv + (b * T * c->Hkv + kh) * hd : NULL;
+        for (int64_t h = kh * group; h < (kh + 1) * group; h++) {
+            for (int64_t t0 = 0; t0 < T; t0 += ATTN_QB) {
+                int64_t t1 = t0 + ATTN_QB < T ? t0 + ATTN_QB : T, nq = t1 - t0, nk = t1;
+                int64_t row0 = ((b * T + t0) * H + h) * hd;
+                score_block(c, b, h, kh, t0, t1, P);
+                sea_cpu_gemm(false, true, nq, nk, hd, 1.0f, c->go + row0, ldq, Vb, ldk, 0.0f, dP, nk);
+                for (int64_t t = t0; t < t1; t++) {
+                    float *p = P + (t - t0) * nk, *dp = dP + (t - t0) * nk;
+                    float l = c->lse[(b * H + h) * T + t];
+                    const float *o = c->o + ((b * T + t) * H + h) * hd, *go = c->go + ((b * T + t) * H + h) * hd;
+                    float D = sea_cpu_dot(go, o, hd);
+                    for (int64_t s = 0; s < nk; s++) {
+                        bool ok = l != -INFINITY && key_ok(c, b, s, t);
+                        float ps = ok ? sea_cpu_vexpf(p[s] - l) : 0.0f;
+                        p[s] = ps;
+                        dp[s] = ps * (dp[s] - D) * c->scale;
+                    }
+                }
+                if (c->gq) sea_cpu_gemm(false, false, nq, hd, nk, 1.0f, dP, nk, Kb, ldk, 1.0f, c->gq + row0, ldq);
+                if (gKb) sea_cpu_gemm(true, false, nk, hd, nq, 1.0f, dP, nk, c->q + row0, ldq, 1.0f, gKb, ldk);
+                if (gVb) sea_cpu_gemm(true, false, nk, hd, nq, 1.0f, P, nk, c->go + row0, ldq, 1.0f, gVb, ldk);
+            }
+        }
+    }
+    free(P);
+    free(dP);
+}
+
+sea_status sea_cpu_attention_backward(const sea_op *op)
+{
+    if (!op->gout[0] || (!op->gin[0] && !op->gin[1] && !op->gin[2])) return SEA_OK;
+    const sea_tensor *q = op->in[0], *k = op->in[1];
+    attn_ctx c = {.q = cpu_f32(q), .k = cpu_f32(k), .v = cpu_f32(op->in[2]),
+                  .valid = op->in[3] ? cpu_i32(op->in[3]) : NULL, .o = cpu_f32(op->out[0]), .lse = cpu_f32(op->out[1]),
+                  .go = cpu_f32(op->gout[0]), .gq = op->gin[0] ? cpu_f32(op->gin[0]) : NULL,
+                  .gk = op->gin[1] ? cpu_f32(op->gin[1]) : NULL, .gv = op->gin[2] ? cpu_f32(op->gin[2]) : NULL,
+                  .B = q->shape[0], .T = q->shape[1], .S = q->shape[1], .H = q->shape[2], .Hkv = k->shape[2],
+                  .hd = q->shape[3], .scale = op->p.attn.scale};
+    cpu_for(c.B * c.Hkv, 1, attn_bwd_groups, &c);
+    if (c.failed)
+        return sea_error(SEA_ERR_OOM, "attention backward: out of host memory for (%d, %lld) score blocks on cpu", ATTN_QB,
+                         (long long)c.T);
+    return SEA_OK;
+}
+
+/* Items: (b, h). */
+static void decode_rows(void *vctx, int64_t begin, int64_t end, int tid)
+{
+    attn_ctx *c = vctx;
+    (void)tid;
+    float *scores = malloc((size_t)(c->S ? c->S : 1) * sizeof(float));
+    if (!scores) return;
+    int64_t group = c->H / c->Hkv;
+    for (int64_t r = begin; r < end; r++) {
+        int64_t h = r % c->H, b = r / c->H;
+        attend_row(c, c->q + r * c->hd, b, h / group, c->n_keys, scores, c->out + r * c->hd);
+    }
+    free(scores);
+}
+
+sea_status sea_cpu_decode_attention(const sea_op *op)
+{
+    const sea_tensor *q = op->in[0], *k = op->in[1];
+    attn_ctx c = {.q = cpu_f32(q), .k = cpu_f32(k), .v = cpu_f32(op->in[2]), .valid = cpu_i32(op->in[3]),
+                  .out = cpu_f32(op->out[0]), .B = q->shape[0], .H = q->shape[1], .hd = q->shape[2], .S = k->shape[1],
+                  .Hkv = k->shape[2], .n_keys = op->p.attn.n_keys, .scale = op->p.attn.scale};
+    void *probe = malloc((size_t)(c.S ? c.S : 1) * sizeof(float));
+    if (!probe) return sea_error(SEA_ERR_OOM, "decode_attention: out of host memory for %lld keys on cpu", (long long)c.S);
+    free(probe);
+    cpu_for(c.B * c.H, 1, decode_rows, &c);
+    return SEA_OK;
+}

@@ -1,0 +1,130 @@
+/* Private declarations of the CUDA backend module, shared by its C glue and .cu kernels.
+ *
+ * The C files (module table, devices, streams, memory, cuBLAS glue) and the .cu files
+ * (kernels and their launchers) meet here; everything is extern "C". */
+#ifndef SEA_CUDA_INTERNAL_H
+#define SEA_CUDA_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include "backend.h"
+#include "op.h"
+#include "status.h"
+#include "tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Per-device state (dev->ctx). */
+typedef struct sea_cuda_device {
+    int ordinal;
+    struct sea_cuda_cache *cache;  /* caching allocator, cuda_alloc.c */
+    int n_streams;                 /* live streams: the cache syncs the device on free when > 1 */
+    char label[192];               /* "cuda:0 (NVIDIA H100 80GB HBM3)" for messages */
+} sea_cuda_device;
+
+/* Per-stream state (s->ctx). */
+typedef struct sea_cuda_stream {
+    cudaStream_t stream;
+    cublasHandle_t blas;
+    void *blas_ws;                 /* cuBLAS workspace, owned (fixed: keeps results reproducible) */
+    size_t blas_ws_size;
+    sea_device *dev;
+    sea_cuda_device *cdev;
+    int ordinal;
+    bool sync_each_op;             /* SEA_CUDA_SYNC=1: report async faults at the op that caused them */
+} sea_cuda_stream;
+
+/* ---- errors (cuda_util.c) ---- */
+/* Map a CUDA runtime error to a status whose message names the device and what failed. */
+sea_status sea_cuda_check(cudaError_t e, const sea_cuda_stream *cs, const char *what);
+sea_status sea_cuda_check_dev(cudaError_t e, int ordinal, const char *what);
+sea_status sea_cuda_blas_check(cublasStatus_t e, const sea_cuda_stream *cs, const char *what);
+/* cudaGetLastError after a kernel launch, naming the op. */
+sea_status sea_cuda_launch_check(const sea_cuda_stream *cs, const char *op);
+
+/* ---- memory (cuda_alloc.c) ---- */
+sea_status sea_cuda_cache_create(sea_cuda_device *d);
+void sea_cuda_cache_destroy(sea_cuda_device *d);
+sea_status sea_cuda_mem_alloc(sea_cuda_device *d, size_t size, void **out);
+void sea_cuda_mem_free(sea_cuda_device *d, void *ptr, size_t size);
+/* Temporaries of one op: stream-ordered reuse makes freeing right after enqueueing safe. */
+sea_status sea_cuda_tmp_alloc(sea_cuda_stream *cs, size_t size, void **out);
+void sea_cuda_tmp_free(sea_cuda_stream *cs, void *ptr, size_t size);
+
+static inline void *sea_cuda_ptr(const sea_tensor *t)
+{
+    return t ? (void *)((char *)t->buf->handle + t->offset) : NULL;
+}
+
+/* ---- cuBLAS glue (cuda_gemm.c) ----
+ * Row-major C (M, N) = alpha * op(X) @ op(Y) + beta * C, batched.
+ * op(X) is (M, Kc): X stored (M, Kc) row-major, or (Kc, M) when tx.
+ * op(Y) is (Kc, N): Y stored (Kc, N), or (N, Kc) when ty.
+ * Strides are in elements between batch entries (0 = shared). All three share one dtype
+ * for X and Y; C may be f32 or the same dtype. Accumulation is f32. */
+typedef struct sea_cuda_gemm {
+    bool tx, ty;
+    int64_t M, N, K;
+    const void *x; sea_dtype xt; int64_t sx;
+    const void *y; sea_dtype yt; int64_t sy;
+    void *c; sea_dtype ct; int64_t sc;
+    int64_t batch;
+    float alpha, beta;
+} sea_cuda_gemm;
+sea_status sea_cuda_gemm_run(sea_cuda_stream *cs, const sea_cuda_gemm *g, const char *op);
+
+/* ---- launchers of shared kernels (cuda_elementwise.cu, cuda_reduce.cu) ---- */
+/* out[i] (dtype od) = act(c[i] + bias[i % n]) for i < rows*n; pre (pd) gets c + bias
+ * when non-NULL. bias_batch: bias advances by n every `rows_per_bias` rows (ensemble heads),
+ * 0 = one bias for all rows. c is f32 or dtype cd. */
+sea_status sea_cuda_bias_act(sea_cuda_stream *cs, const void *c, sea_dtype cd, const void *bias,
+                             sea_dtype bd, int64_t rows_per_bias, void *pre, sea_dtype pd,
+                             void *out, sea_dtype od, int64_t rows, int64_t n, sea_act act,
+                             const char *op);
+/* dpre[i] (f32 or dtype dd) = gout[i] * act'(pre[i]) (+ gpre[i] when non-NULL). */
+sea_status sea_cuda_act_backward(sea_cuda_stream *cs, const void *gout, sea_dtype gd,
+                                 const void *gpre, sea_dtype gpd, const void *pre, sea_dtype pd,
+                                 void *dpre, sea_dtype dd, int64_t n, sea_act act, const char *op);
+/* dst[b, j] (f32) += sum_r src[b, r, j] for a (batch, rows, cols) contiguous src, in a fixed
+ * order (deterministic; no atomics). src may be f32/bf16/f16. */
+sea_status sea_cuda_colsum_acc(sea_cuda_stream *cs, const void *src, sea_dtype sd, int64_t batch,
+                               int64_t rows, int64_t cols, void *dst, sea_dtype dd, const char *op);
+
+/* ---- ops: one function per op kind and direction ---- */
+#define SEA_CUDA_OP(name)                                                 \
+    sea_status sea_cuda_##name##_forward(sea_cuda_stream *cs, const sea_op *op); \
+    sea_status sea_cuda_##name##_backward(sea_cuda_stream *cs, const sea_op *op);
+SEA_CUDA_OP(fill)
+SEA_CUDA_OP(copy)
+SEA_CUDA_OP(embedding)
+SEA_CUDA_OP(matmul)
+SEA_CUDA_OP(layernorm)
+SEA_CUDA_OP(rmsnorm)
+SEA_CUDA_OP(rope)
+SEA_CUDA_OP(attention)
+SEA_CUDA_OP(decode_attention)
+SEA_CUDA_OP(unary)           /* gelu, silu, relu, scale */
+SEA_CUDA_OP(swiglu)
+SEA_CUDA_OP(binary)          /* add, mul */
+SEA_CUDA_OP(softmax)
+SEA_CUDA_OP(logsoftmax_gather)
+SEA_CUDA_OP(cross_entropy)
+SEA_CUDA_OP(masked_sum)
+SEA_CUDA_OP(sample)
+SEA_CUDA_OP(ensemble_mlp)
+SEA_CUDA_OP(adamw)
+SEA_CUDA_OP(global_norm)
+SEA_CUDA_OP(clip)
+#undef SEA_CUDA_OP
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,340 @@
+/* The CUDA backend module: enumeration, devices, streams, buffers and the op table.
+ *
+ * The CUDA runtime is linked statically (nvcc's default), and it loads libcuda.so.1 only
+ * when first used, so this module loads on machines without an NVIDIA driver; there
+ * device_count() is 0 and unavailable_reason() says why. */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda_internal.h"
+
+static pthread_once_t enum_once = PTHREAD_ONCE_INIT;
+static int n_devices;
+static char unavailable[512];
+
+static void enumerate(void)
+{
+    /* Ask the dynamic loader first: cudart's own message for a missing driver
+     * ("CUDA driver version is insufficient") would send people looking for the wrong fix. */
+    void *h = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
+    if (!h) {
+        const char *why = dlerror();
+        snprintf(unavailable, sizeof unavailable, "libcuda.so.1 not found (no NVIDIA driver): %s",
+                 why ? why : "dlopen failed");
+        return;
+    }
+    dlclose(h);
+    int n = 0; /* left unwritten by cudaGetDeviceCount on failure */
+    cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess) {
+        int drv = 0, rt = 0;
+        cudaDriverGetVersion(&drv);
+        cudaRuntimeGetVersion(&rt);
+        snprintf(unavailable, sizeof unavailable,
+                 "cudaGetDeviceCount failed: %s (%s, error %d); driver supports CUDA %d.%d, module built "
+                 "for CUDA %d.%d",
+                 cudaGetErrorString(e), cudaGetErrorName(e), (int)e, drv / 1000, drv % 1000 / 10, rt / 1000,
+                 rt % 1000 / 10);
+        cudaGetLastError();
+        n_devices = 0;
+        return;
+    }
+    if (n == 0) snprintf(unavailable, sizeof unavailable, "the NVIDIA driver reports no CUDA devices");
+    n_devices = n;
+}
+
+static int cuda_device_count(void)
+{
+    pthread_once(&enum_once, enumerate);
+    return n_devices;
+}
+
+static const char *cuda_unavailable_reason(void)
+{
+    pthread_once(&enum_once, enumerate);
+    return n_devices > 0 ? NULL : unavailable;
+}
+
+static sea_status cuda_device_props(int index, sea_device_props *out)
+{
+    if (index < 0 || index >= cuda_device_count())
+        return sea_error(SEA_ERR_DEVICE, "cuda:%d: no such device (%d present)", index, cuda_device_count());
+    struct cudaDeviceProp p;
+    SEA_TRY(sea_cuda_check_dev(cudaGetDeviceProperties(&p, index), index, "cudaGetDeviceProperties"));
+    memset(out, 0, sizeof *out);
+    snprintf(out->name, sizeof out->name, "%.127s", p.name);
+    out->kind = p.integrated ? SEA_DEVICE_IGPU : SEA_DEVICE_GPU;
+    out->mem_total = p.totalGlobalMem;
+    size_t free_b = 0, total_b = 0;
+    if (cudaSetDevice(index) == cudaSuccess && cudaMemGetInfo(&free_b, &total_b) == cudaSuccess)
+        out->mem_free = free_b;
+    cudaGetLastError();
+    /* hwloc's spelling, so discovery can match the GPU to its PCI object. */
+    snprintf(out->pci_bus_id, sizeof out->pci_bus_id, "%04x:%02x:%02x.0", (unsigned)p.pciDomainID,
+             (unsigned)p.pciBusID, (unsigned)p.pciDeviceID);
+    out->numa_node = -1;
+    out->fp16 = p.major >= 6;
+    out->bf16 = p.major >= 8;
+    out->subgroup_size = p.warpSize;
+    out->max_buffer_size = 0;
+    out->compute_units = p.multiProcessorCount;
+    int drv = 0, rt = 0;
+    cudaDriverGetVersion(&drv);
+    cudaRuntimeGetVersion(&rt);
+    snprintf(out->driver, sizeof out->driver, "CUDA driver %d.%d, runtime %d.%d, sm_%d%d", drv / 1000,
+             drv % 1000 / 10, rt / 1000, rt % 1000 / 10, p.major, p.minor);
+    return SEA_OK;
+}
+
+static sea_status cuda_device_open(sea_device *dev)
+{
+    sea_cuda_device *d = calloc(1, sizeof *d);
+    if (!d) return sea_error(SEA_ERR_OOM, "cuda:%d: device state: host out of memory", dev->index);
+    d->ordinal = dev->index;
+    snprintf(d->label, sizeof d->label, "cuda:%d (%s)", dev->index, dev->props.name);
+    sea_status st = sea_cuda_check_dev(cudaSetDevice(d->ordinal), d->ordinal, "cudaSetDevice");
+    if (!st) st = sea_cuda_cache_create(d);
+    if (st) {
+        free(d);
+        return st;
+    }
+    dev->ctx = d;
+    return SEA_OK;
+}
+
+static void cuda_device_close(sea_device *dev)
+{
+    sea_cuda_device *d = dev->ctx;
+    if (!d) return;
+    cudaSetDevice(d->ordinal);
+    cudaDeviceSynchronize();
+    sea_cuda_cache_destroy(d);
+    free(d);
+    dev->ctx = NULL;
+}
+
+static bool env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && v[0] && strcmp(v, "0") != 0;
+}
+
+static sea_status cuda_stream_create(sea_device *dev, sea_stream *s)
+{
+    sea_cuda_device *d = dev->ctx;
+    sea_cuda_stream *cs = calloc(1, sizeof *cs);
+    if (!cs) return sea_error(SEA_ERR_OOM, "%s: stream state: host out of memory", d->label);
+    cs->dev = dev;
+    cs->cdev = d;
+    cs->ordinal = d->ordinal;
+    cs->sync_each_op = env_flag("SEA_CUDA_SYNC");
+    sea_status st = sea_cuda_check(cudaSetDevice(d->ordinal), cs, "cudaSetDevice");
+    if (!st) st = sea_cuda_check(cudaStreamCreateWithFlags(&cs->stream, cudaStreamNonBlocking), cs, "cudaStreamCreate");
+    if (st) {
+        free(cs);
+        return st;
+    }
+    st = sea_cuda_blas_check(cublasCreate(&cs->blas), cs, "cublasCreate");
+    if (!st) st = sea_cuda_blas_check(cublasSetStream(cs->blas, cs->stream), cs, "cublasSetStream");
+    /* A fixed workspace of our own: cuBLAS then never allocates behind our back, and the
+     * algorithm choice (hence the bits) does not depend on what memory happened to be free. */
+    cs->blas_ws_size = (size_t)32 << 20;
+    if (!st) st = sea_cuda_mem_alloc(d, cs->blas_ws_size, &cs->blas_ws);
+    if (!st) st = sea_cuda_blas_check(cublasSetWorkspace(cs->blas, cs->blas_ws, cs->blas_ws_size), cs,
+                                      "cublasSetWorkspace");
+    /* Full fp32 unless asked: TF32 would break the f32 op suite's tolerances. */
+    if (!st)
+        st = sea_cuda_blas_check(cublasSetMathMode(cs->blas, env_flag("SEA_CUDA_TF32") ? CUBLAS_TF32_TENSOR_OP_MATH
+                                                                                        : CUBLAS_DEFAULT_MATH),
+                                 cs, "cublasSetMathMode");
+    if (st) {
+        if (cs->blas) cublasDestroy(cs->blas);
+        if (cs->blas_ws) sea_cuda_mem_free(d, cs->blas_ws, cs->blas_ws_size);
+        cudaStreamDestroy(cs->stream);
+        free(cs);
+        return st;
+    }
+    d->n_streams++;
+    s->ctx = cs;
+    return SEA_OK;
+}
+
+static void cuda_stream_destroy(sea_stream *s)
+{
+    sea_cuda_stream *cs = s->ctx;
+    if (!cs) return;
+    cudaSetDevice(cs->ordinal);
+    cudaStreamSynchronize(cs->stream);
+    cublasDestroy(cs->blas);
+    sea_cuda_mem_free(cs->cdev, cs->blas_ws, cs->blas_ws_size);
+    cudaStreamDestroy(cs->stream);
+    cs->cdev->n_streams--;
+    free(cs);
+    s->ctx = NULL;
+}
+
+static sea_status cuda_stream_sync(sea_stream *s)
+{
+    sea_cuda_stream *cs = s->ctx;
+    return sea_cuda_check(cudaStreamSynchronize(cs->stream), cs, "stream sync (an earlier op failed on the device)");
+}
+
+static sea_status cuda_buffer_alloc(sea_device *dev, size_t size, sea_buffer *buf)
+{
+    sea_cuda_device *d = dev->ctx;
+    cudaSetDevice(d->ordinal);
+    void *p;
+    SEA_TRY(sea_cuda_mem_alloc(d, size, &p));
+    buf->handle = p;
+    buf->host = NULL;
+    return SEA_OK;
+}
+
+static void cuda_buffer_free(sea_device *dev, sea_buffer *buf)
+{
+    sea_cuda_device *d = dev->ctx;
+    cudaSetDevice(d->ordinal);
+    sea_cuda_mem_free(d, buf->handle, buf->size);
+    buf->handle = NULL;
+}
+
+static sea_status cuda_buffer_write(sea_stream *s, sea_buffer *buf, size_t off, const void *src, size_t n)
+{
+    sea_cuda_stream *cs = s->ctx;
+    if (off > buf->size || n > buf->size - off)
+        return sea_error(SEA_ERR_INVALID, "%s: buffer_write of %zu bytes at %zu beyond buffer of %zu bytes",
+                         cs->cdev->label, n, off, buf->size);
+    cudaSetDevice(cs->ordinal);
+    SEA_TRY(sea_cuda_check(cudaMemcpyAsync((char *)buf->handle + off, src, n, cudaMemcpyHostToDevice, cs->stream), cs,
+                           "buffer_write (host to device copy)"));
+    return sea_cuda_check(cudaStreamSynchronize(cs->stream), cs, "buffer_write (sync)");
+}
+
+static sea_status cuda_buffer_read(sea_stream *s, const sea_buffer *buf, size_t off, void *dst, size_t n)
+{
+    sea_cuda_stream *cs = s->ctx;
+    if (off > buf->size || n > buf->size - off)
+        return sea_error(SEA_ERR_INVALID, "%s: buffer_read of %zu bytes at %zu beyond buffer of %zu bytes",
+                         cs->cdev->label, n, off, buf->size);
+    cudaSetDevice(cs->ordinal);
+    SEA_TRY(sea_cuda_check(cudaMemcpyAsync(dst, (const char *)buf->handle + off, n, cudaMemcpyDeviceToHost, cs->stream),
+                           cs, "buffer_read (device to host copy)"));
+    return sea_cuda_check(cudaStreamSynchronize(cs->stream), cs, "buffer_read (sync; an earlier op may have failed)");
+}
+
+static bool is_float(sea_dtype t) { return t == SEA_F32 || t == SEA_BF16 || t == SEA_F16; }
+
+static bool cuda_supports(sea_op_kind kind, sea_dtype in0, sea_dtype out0)
+{
+    switch (kind) {
+    case SEA_OP_FILL:
+    case SEA_OP_COPY: return true;
+    case SEA_OP_MATMUL: return is_float(in0) && (out0 == in0 || out0 == SEA_F32);
+    case SEA_OP_GELU:
+    case SEA_OP_SILU:
+    case SEA_OP_RELU:
+    case SEA_OP_SWIGLU:
+    case SEA_OP_ADD:
+    case SEA_OP_MUL:
+    case SEA_OP_SCALE:
+    case SEA_OP_SOFTMAX:
+    case SEA_OP_ATTENTION:
+    case SEA_OP_DECODE_ATTENTION:
+    case SEA_OP_ROPE:
+    case SEA_OP_LAYERNORM:
+    case SEA_OP_RMSNORM:
+    case SEA_OP_EMBEDDING: return is_float(in0) && is_float(out0);
+    case SEA_OP_LOGSOFTMAX_GATHER:
+    case SEA_OP_CROSS_ENTROPY: return is_float(in0) && out0 == SEA_F32;
+    case SEA_OP_SAMPLE: return in0 == SEA_F32 && out0 == SEA_I32;
+    case SEA_OP_MASKED_SUM:
+    case SEA_OP_ENSEMBLE_MLP:
+    case SEA_OP_ADAMW:
+    case SEA_OP_GLOBAL_NORM:
+    case SEA_OP_CLIP: return in0 == SEA_F32 && out0 == SEA_F32;
+    default: return false;
+    }
+}
+
+typedef sea_status (*op_fn)(sea_cuda_stream *, const sea_op *);
+
+static sea_status dispatch(sea_stream *s, const sea_op *op, bool backward)
+{
+    sea_cuda_stream *cs = s->ctx;
+    op_fn f = NULL;
+#define CASE(K, name)                                                              \
+    case K: f = backward ? sea_cuda_##name##_backward : sea_cuda_##name##_forward; break;
+    switch (op->kind) {
+        CASE(SEA_OP_FILL, fill)
+        CASE(SEA_OP_COPY, copy)
+        CASE(SEA_OP_EMBEDDING, embedding)
+        CASE(SEA_OP_MATMUL, matmul)
+        CASE(SEA_OP_LAYERNORM, layernorm)
+        CASE(SEA_OP_RMSNORM, rmsnorm)
+        CASE(SEA_OP_ROPE, rope)
+        CASE(SEA_OP_ATTENTION, attention)
+        CASE(SEA_OP_DECODE_ATTENTION, decode_attention)
+        CASE(SEA_OP_GELU, unary)
+        CASE(SEA_OP_SILU, unary)
+        CASE(SEA_OP_RELU, unary)
+        CASE(SEA_OP_SCALE, unary)
+        CASE(SEA_OP_SWIGLU, swiglu)
+        CASE(SEA_OP_ADD, binary)
+        CASE(SEA_OP_MUL, binary)
+        CASE(SEA_OP_SOFTMAX, softmax)
+        CASE(SEA_OP_LOGSOFTMAX_GATHER, logsoftmax_gather)
+        CASE(SEA_OP_CROSS_ENTROPY, cross_entropy)
+        CASE(SEA_OP_MASKED_SUM, masked_sum)
+        CASE(SEA_OP_SAMPLE, sample)
+        CASE(SEA_OP_ENSEMBLE_MLP, ensemble_mlp)
+        CASE(SEA_OP_ADAMW, adamw)
+        CASE(SEA_OP_GLOBAL_NORM, global_norm)
+        CASE(SEA_OP_CLIP, clip)
+    default: break;
+    }
+#undef CASE
+    if (!f)
+        return sea_error(SEA_ERR_UNSUPPORTED, "%s: op kind %d is not implemented by the cuda backend", cs->cdev->label,
+                         (int)op->kind);
+    cudaSetDevice(cs->ordinal);
+    sea_status st = f(cs, op);
+    if (st) return st;
+    if (cs->sync_each_op) {
+        cudaError_t e = cudaStreamSynchronize(cs->stream);
+        if (e != cudaSuccess)
+            return sea_error(SEA_ERR_DEVICE, "%s: %s %s failed on the device: %s (%s)", cs->cdev->label,
+                             sea_op_name(op->kind), backward ? "backward" : "forward", cudaGetErrorName(e),
+                             cudaGetErrorString(e));
+    }
+    return SEA_OK;
+}
+
+static sea_status cuda_op_forward(sea_stream *s, const sea_op *op) { return dispatch(s, op, false); }
+static sea_status cuda_op_backward(sea_stream *s, const sea_op *op) { return dispatch(s, op, true); }
+
+static const struct sea_backend_ops cuda_ops = {
+    .name = "cuda",
+    .device_count = cuda_device_count,
+    .unavailable_reason = cuda_unavailable_reason,
+    .device_props = cuda_device_props,
+    .device_open = cuda_device_open,
+    .device_close = cuda_device_close,
+    .stream_create = cuda_stream_create,
+    .stream_destroy = cuda_stream_destroy,
+    .stream_sync = cuda_stream_sync,
+    .buffer_alloc = cuda_buffer_alloc,
+    .buffer_free = cuda_buffer_free,
+    .buffer_write = cuda_buffer_write,
+    .buffer_read = cuda_buffer_read,
+    .supports = cuda_supports,
+    .op_forward = cuda_op_forward,
+    .op_backward = cuda_op_backward,
+};
+
+__attribute__((visibility("default"))) const struct sea_backend_ops *sea_backend_module_entry(void)
+{
+    return &cuda_ops;
+}

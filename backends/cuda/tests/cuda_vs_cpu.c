@@ -1,0 +1,442 @@
+/* Every op of the CUDA backend against the CPU backend (the reference), forward and backward,
+ * on the same random inputs; and every GPU result run twice must be bitwise identical
+ * (op.h's determinism contract). Exits 77 when no CUDA device is present.
+ *   cuda_vs_cpu [--list] [case-name-prefix]
+ * Running one case per process (check.sh does) keeps one device fault from hiding the rest. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "ops.h"
+
+enum { R_FLOAT = 0, R_IDS, R_MASK, R_POS, R_IDS_NEG };
+
+typedef struct tspec {
+    sea_dtype dt;
+    int ndim;
+    int64_t shape[4];
+    int fill;   /* R_* */
+    int range;  /* ids in [0, range) */
+} tspec;
+
+typedef struct tcase {
+    const char *name;
+    sea_op_kind kind;
+    tspec in[SEA_OP_MAX_IN];
+    tspec out[SEA_OP_MAX_OUT];
+    sea_op_params p;
+    bool backward;
+    double tol;
+    bool permute_in0; /* copy: read in[0] through a transposed view */
+} tcase;
+
+#define F32(...) {SEA_F32, NDIMS(__VA_ARGS__), {__VA_ARGS__}, R_FLOAT, 0}
+#define BF16(...) {SEA_BF16, NDIMS(__VA_ARGS__), {__VA_ARGS__}, R_FLOAT, 0}
+#define NDIMS(...) (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
+#define IDS(range, ...) {SEA_I32, NDIMS(__VA_ARGS__), {__VA_ARGS__}, R_IDS, range}
+#define IDSNEG(range, ...) {SEA_I32, NDIMS(__VA_ARGS__), {__VA_ARGS__}, R_IDS_NEG, range}
+#define MASKI(...) {SEA_I32, NDIMS(__VA_ARGS__), {__VA_ARGS__}, R_MASK, 0}
+#define MASKF(...) {SEA_F32, NDIMS(__VA_ARGS__), {__VA_ARGS__}, R_MASK, 0}
+#define POSF(...) {SEA_F32, NDIMS(__VA_ARGS__), {__VA_ARGS__}, R_POS, 0}
+#define NONE {SEA_F32, -1, {0}, 0, 0}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static double urand(void)
+{
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+static int64_t spec_numel(const tspec *s)
+{
+    int64_t n = 1;
+    for (int d = 0; d < s->ndim; d++) n *= s->shape[d];
+    return n;
+}
+
+static void gen(const tspec *s, float *f, int32_t *ids, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        switch (s->fill) {
+        case R_IDS: ids[i] = (int32_t)(urand() * s->range); break;
+        case R_IDS_NEG: ids[i] = urand() < 0.2 ? -1 : (int32_t)(urand() * s->range); break;
+        case R_MASK:
+            if (s->dt == SEA_I32) ids[i] = (i % 7 == 0) ? 1 : urand() < 0.8;
+            else f[i] = urand() < 0.75 ? 1.0f : 0.0f;
+            break;
+        case R_POS: f[i] = (float)(0.5 + urand()); break;
+        default: f[i] = (float)(2.0 * urand() - 1.0); break;
+        }
+    }
+}
+
+typedef struct side {
+    sea_device *dev;
+    sea_tensor in[SEA_OP_MAX_IN], out[SEA_OP_MAX_OUT], gin[SEA_OP_MAX_IN], gout[SEA_OP_MAX_OUT];
+    sea_tensor in0_view, gin0_view;
+} side;
+
+static sea_status make(sea_device *dev, const tspec *s, const float *f, const int32_t *ids, sea_tensor *t)
+{
+    SEA_TRY(sea_tensor_alloc(dev, s->dt, s->ndim, s->shape, t));
+    if (s->dt == SEA_I32) return sea_tensor_write_i32(sea_device_stream(dev), t, ids);
+    return sea_tensor_write_f32(sea_device_stream(dev), t, f);
+}
+
+/* Host data of one case, shared by both sides. */
+typedef struct hostdata {
+    float *f[SEA_OP_MAX_IN + 3 * SEA_OP_MAX_OUT + SEA_OP_MAX_IN];
+    int32_t *i[SEA_OP_MAX_IN + 3 * SEA_OP_MAX_OUT + SEA_OP_MAX_IN];
+} hostdata;
+
+static int setup(side *sd, const tcase *c, hostdata *h, bool backward)
+{
+    int slot = 0;
+    for (int k = 0; k < SEA_OP_MAX_IN; k++, slot++) {
+        if (c->in[k].ndim < 0) continue;
+        if (make(sd->dev, &c->in[k], h->f[slot], h->i[slot], &sd->in[k])) return 1;
+    }
+    for (int k = 0; k < SEA_OP_MAX_OUT; k++, slot++) {
+        if (c->out[k].ndim < 0) continue;
+        if (make(sd->dev, &c->out[k], h->f[slot], h->i[slot], &sd->out[k])) return 1;
+    }
+    if (!backward) return 0;
+    for (int k = 0; k < SEA_OP_MAX_OUT; k++, slot++) {
+        if (c->out[k].ndim < 0 || c->out[k].dt == SEA_I32) continue;
+        if (make(sd->dev, &c->out[k], h->f[slot], h->i[slot], &sd->gout[k])) return 1;
+    }
+    for (int k = 0; k < SEA_OP_MAX_IN; k++, slot++) {
+        if (c->in[k].ndim < 0 || c->in[k].dt == SEA_I32 || c->in[k].fill == R_MASK) continue;
+        if (make(sd->dev, &c->in[k], h->f[slot], h->i[slot], &sd->gin[k])) return 1;
+    }
+    return 0;
+}
+
+static void build_op(side *sd, const tcase *c, sea_op *op, bool backward)
+{
+    memset(op, 0, sizeof *op);
+    op->kind = c->kind;
+    op->p = c->p;
+    for (int k = 0; k < SEA_OP_MAX_IN; k++) op->in[k] = sd->in[k].buf ? &sd->in[k] : NULL;
+    for (int k = 0; k < SEA_OP_MAX_OUT; k++) op->out[k] = sd->out[k].buf ? &sd->out[k] : NULL;
+    if (c->permute_in0) {
+        int perm[2] = {1, 0};
+        sea_tensor_permute(&sd->in[0], perm, &sd->in0_view);
+        op->in[0] = &sd->in0_view;
+    }
+    if (!backward) return;
+    /* Only the first output's gradient is seeded: the others are saved statistics. */
+    op->gout[0] = sd->gout[0].buf ? &sd->gout[0] : NULL;
+    for (int k = 0; k < SEA_OP_MAX_IN; k++) op->gin[k] = sd->gin[k].buf ? &sd->gin[k] : NULL;
+    if (c->permute_in0 && op->gin[0]) {
+        int perm[2] = {1, 0};
+        sea_tensor_permute(&sd->gin[0], perm, &sd->gin0_view);
+        op->gin[0] = &sd->gin0_view;
+    }
+}
+
+static void release(side *sd)
+{
+    for (int k = 0; k < SEA_OP_MAX_IN; k++) {
+        sea_tensor_free(&sd->in[k]);
+        sea_tensor_free(&sd->gin[k]);
+    }
+    for (int k = 0; k < SEA_OP_MAX_OUT; k++) {
+        sea_tensor_free(&sd->out[k]);
+        sea_tensor_free(&sd->gout[k]);
+    }
+}
+
+static int read_all(side *sd, const tcase *c, bool backward, float **vals, int64_t *ns)
+{
+    int n = 0;
+    sea_stream *s = sea_device_stream(sd->dev);
+    for (int k = 0; k < SEA_OP_MAX_OUT; k++) {
+        sea_tensor *t = &sd->out[k];
+        if (!t->buf) continue;
+        int64_t m = sea_tensor_numel(t);
+        vals[n] = malloc((size_t)m * sizeof(float));
+        ns[n] = m;
+        if (t->dtype == SEA_I32) {
+            int32_t *tmp = malloc((size_t)m * 4);
+            if (sea_tensor_read_i32(s, t, tmp)) return -1;
+            for (int64_t i = 0; i < m; i++) vals[n][i] = (float)tmp[i];
+            free(tmp);
+        } else if (sea_tensor_read_f32(s, t, vals[n])) {
+            return -1;
+        }
+        n++;
+    }
+    if (!backward) return n;
+    for (int k = 0; k < SEA_OP_MAX_IN; k++) {
+        sea_tensor *t = &sd->gin[k];
+        if (!t->buf) continue;
+        int64_t m = sea_tensor_numel(t);
+        vals[n] = malloc((size_t)m * sizeof(float));
+        ns[n] = m;
+        if (sea_tensor_read_f32(s, t, vals[n])) return -1;
+        n++;
+    }
+    (void)c;
+    return n;
+}
+
+/* Run one case on one device; results into vals. */
+static int run_side(sea_device *dev, const tcase *c, hostdata *h, bool backward, float **vals, int64_t *ns)
+{
+    side sd;
+    memset(&sd, 0, sizeof sd);
+    sd.dev = dev;
+    int n = -1;
+    sea_op op;
+    if (setup(&sd, c, h, backward)) goto done;
+    build_op(&sd, c, &op, false);
+    if (sea_op_run(sea_device_stream(dev), &op)) goto done;
+    if (backward) {
+        build_op(&sd, c, &op, true);
+        if (sea_op_run_backward(sea_device_stream(dev), &op)) goto done;
+    }
+    if (sea_stream_sync(sea_device_stream(dev))) goto done;
+    n = read_all(&sd, c, backward, vals, ns);
+done:
+    release(&sd);
+    return n;
+}
+
+static double rel_err(const float *a, const float *b, int64_t n)
+{
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (isinf(a[i]) && isinf(b[i]) && (a[i] > 0) == (b[i] > 0)) continue;
+        double d = (double)a[i] - b[i];
+        num += d * d;
+        den += (double)b[i] * b[i];
+    }
+    if (isnan(num)) return INFINITY;
+    return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+static const tcase *cases(int *count);
+
+int main(int argc, char **argv)
+{
+    int nc;
+    const tcase *cs = cases(&nc);
+    const char *filter = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--list")) {
+            for (int k = 0; k < nc; k++) printf("%s\n", cs[k].name);
+            return 0;
+        }
+        filter = argv[i];
+    }
+    sea_device *gpu = NULL, *cpu = NULL;
+    if (sea_device_open("cuda:0", &gpu)) {
+        printf("SKIP: no CUDA device: %s\n", sea_last_error());
+        return 77;
+    }
+    if (sea_device_open("cpu", &cpu)) {
+        fprintf(stderr, "cpu: %s\n", sea_last_error());
+        return 1;
+    }
+    printf("device: %s\n", sea_device_label(gpu));
+    int failed = 0, ran = 0;
+    for (int k = 0; k < nc; k++) {
+        const tcase *c = &cs[k];
+        if (filter && strncmp(c->name, filter, strlen(filter))) continue;
+        ran++;
+        /* host data: every tensor slot gets its own random contents */
+        hostdata h;
+        memset(&h, 0, sizeof h);
+        int slot = 0;
+        const tspec *specs[SEA_OP_MAX_IN + 3 * SEA_OP_MAX_OUT + SEA_OP_MAX_IN];
+        for (int i = 0; i < SEA_OP_MAX_IN; i++) specs[slot++] = &c->in[i];
+        for (int i = 0; i < SEA_OP_MAX_OUT; i++) specs[slot++] = &c->out[i];
+        for (int i = 0; i < SEA_OP_MAX_OUT; i++) specs[slot++] = &c->out[i];
+        for (int i = 0; i < SEA_OP_MAX_IN; i++) specs[slot++] = &c->in[i];
+        for (int i = 0; i < slot; i++) {
+            tspec s = *specs[i];
+            if (s.ndim < 0) continue;
+            if (i >= SEA_OP_MAX_IN + SEA_OP_MAX_OUT) s.fill = R_FLOAT; /* gradients: plain random */
+            int64_t n = spec_numel(&s);
+            h.f[i] = malloc((size_t)n * sizeof(float) + 4);
+            h.i[i] = malloc((size_t)n * sizeof(int32_t) + 4);
+            gen(&s, h.f[i], h.i[i], n);
+        }
+        float *ref[16] = {0}, *got[16] = {0}, *again[16] = {0};
+        int64_t nr[16], ng[16], na[16];
+        int a = run_side(cpu, c, &h, c->backward, ref, nr);
+        if (a < 0) {
+            printf("%-28s SKIP (cpu reference: %s)\n", c->name, sea_last_error());
+            continue;
+        }
+        int b = run_side(gpu, c, &h, c->backward, got, ng);
+        if (b < 0) {
+            printf("%-28s FAIL (cuda: %s)\n", c->name, sea_last_error());
+            failed++;
+            continue;
+        }
+        int b2 = run_side(gpu, c, &h, c->backward, again, na);
+        double worst = 0;
+        bool same_bits = b2 == b;
+        for (int i = 0; i < a && i < b; i++) {
+            double e = rel_err(got[i], ref[i], nr[i]);
+            if (e > worst) worst = e;
+            if (same_bits && memcmp(got[i], again[i], (size_t)ng[i] * 4) != 0) same_bits = false;
+        }
+        bool ok = a == b && worst <= c->tol && same_bits;
+        printf("%-28s %s  rel err %.2e (tol %.0e)%s\n", c->name, ok ? "ok  " : "FAIL", worst, c->tol,
+               same_bits ? "" : "  NOT DETERMINISTIC");
+        failed += !ok;
+        for (int i = 0; i < 16; i++) {
+            free(ref[i]);
+            free(got[i]);
+            free(again[i]);
+        }
+        for (int i = 0; i < slot; i++) {
+            free(h.f[i]);
+            free(h.i[i]);
+        }
+    }
+    sea_device_close(gpu);
+    sea_device_close(cpu);
+    printf("%d cases, %d failed\n", ran, failed);
+    return failed ? 1 : 0;
+}
+
+/* ---- the cases ---- */
+#define NO3 NONE, NONE, NONE
+#define NO7 NONE, NONE, NONE, NONE, NONE, NONE, NONE
+
+static const tcase *cases(int *count)
+{
+    static tcase c[64];
+    int n = 0;
+    sea_op_params p;
+#define ADD(...) c[n++] = (tcase){__VA_ARGS__, false}
+    memset(&p, 0, sizeof p);
+    p.fill.value = 1.5;
+    ADD("fill_f32", SEA_OP_FILL, {NO7}, {F32(3, 5), NONE, NONE}, p, false, 0);
+    ADD("fill_bf16", SEA_OP_FILL, {NO7}, {BF16(4, 33), NONE, NONE}, p, false, 0);
+    memset(&p, 0, sizeof p);
+    ADD("copy_f32_bf16", SEA_OP_COPY, {F32(4, 7), NONE, NONE, NONE, NONE, NONE, NONE}, {BF16(4, 7), NONE, NONE}, p, true, 1e-6);
+    ADD("copy_transposed", SEA_OP_COPY, {F32(9, 5), NONE, NONE, NONE, NONE, NONE, NONE}, {F32(5, 9), NONE, NONE}, p, true,
+        1e-7);
+    c[n - 1].permute_in0 = true;
+    ADD("embedding", SEA_OP_EMBEDDING, {F32(50, 40), IDS(50, 300), NONE, NONE, NONE, NONE, NONE}, {F32(300, 40), NONE, NONE},
+        p, true, 1e-6);
+    p.matmul.act = SEA_ACT_GELU;
+    ADD("matmul_bias_gelu", SEA_OP_MATMUL, {F32(2, 3, 17, 9), F32(9, 13), F32(13), NONE, NONE, NONE, NONE},
+        {F32(2, 3, 17, 13), F32(2, 3, 17, 13), NONE}, p, true, 1e-5);
+    memset(&p, 0, sizeof p);
+    p.matmul.trans_b = true;
+    ADD("matmul_trans_b", SEA_OP_MATMUL, {F32(33, 64), F32(70, 64), NONE, NONE, NONE, NONE, NONE}, {F32(33, 70), NONE, NONE},
+        p, true, 1e-5);
+    memset(&p, 0, sizeof p);
+    p.matmul.trans_a = true;
+    ADD("matmul_trans_a_batched", SEA_OP_MATMUL, {F32(3, 11, 7), F32(3, 11, 5), NONE, NONE, NONE, NONE, NONE},
+        {F32(3, 7, 5), NONE, NONE}, p, true, 1e-5);
+    ADD("matmul_trans_a_shared_b", SEA_OP_MATMUL, {F32(3, 11, 7), F32(11, 5), NONE, NONE, NONE, NONE, NONE},
+        {F32(3, 7, 5), NONE, NONE}, p, true, 1e-5);
+    memset(&p, 0, sizeof p);
+    p.matmul.trans_b = true;
+    p.matmul.act = SEA_ACT_SILU;
+    ADD("matmul_bf16", SEA_OP_MATMUL, {BF16(16, 64), BF16(48, 64), BF16(48), NONE, NONE, NONE, NONE},
+        {BF16(16, 48), BF16(16, 48), NONE}, p, false, 2e-2);
+    memset(&p, 0, sizeof p);
+    p.norm.eps = 1e-5f;
+    ADD("layernorm", SEA_OP_LAYERNORM, {F32(7, 300), F32(300), F32(300), NONE, NONE, NONE, NONE},
+        {F32(7, 300), F32(7), F32(7)}, p, true, 1e-5);
+    ADD("rmsnorm", SEA_OP_RMSNORM, {F32(2, 5, 96), F32(96), NONE, NONE, NONE, NONE, NONE}, {F32(2, 5, 96), F32(10), NONE}, p,
+        true, 1e-5);
+    memset(&p, 0, sizeof p);
+    p.rope.rot_dims = 16;
+    p.rope.theta = 10000.0f;
+    ADD("rope_neox_partial", SEA_OP_ROPE, {F32(2, 5, 3, 64), IDS(2000, 2, 5), NONE, NONE, NONE, NONE, NONE},
+        {F32(2, 5, 3, 64), NONE, NONE}, p, true, 1e-5);
+    p.rope.rot_dims = 64;
+    p.rope.style = SEA_ROPE_GPTJ;
+    p.rope.theta = 500000.0f;
+    p.rope.scaling = SEA_ROPE_SCALING_LLAMA3;
+    p.rope.factor = 8;
+    p.rope.low_freq_factor = 1;
+    p.rope.high_freq_factor = 4;
+    p.rope.original_max_pos = 8192;
+    ADD("rope_gptj_llama3", SEA_OP_ROPE, {F32(2, 5, 3, 64), IDS(9000, 2, 5), NONE, NONE, NONE, NONE, NONE},
+        {F32(2, 5, 3, 64), NONE, NONE}, p, true, 1e-5);
+    memset(&p, 0, sizeof p);
+    p.attn.scale = 0.125f;
+    ADD("attention_gqa_masked", SEA_OP_ATTENTION, {F32(2, 37, 4, 64), F32(2, 37, 2, 64), F32(2, 37, 2, 64), MASKI(2, 37), NONE, NONE, NONE},
+        {F32(2, 37, 4, 64), F32(2, 4, 37), NONE}, p, true, 1e-4);
+    p.attn.scale = 0.11f;
+    ADD("attention_hd80", SEA_OP_ATTENTION, {F32(1, 70, 2, 80), F32(1, 70, 2, 80), F32(1, 70, 2, 80), NONE, NONE, NONE, NONE},
+        {F32(1, 70, 2, 80), F32(1, 2, 70), NONE}, p, true, 1e-4);
+    p.attn.scale = 0.0625f;
+    ADD("attention_hd256", SEA_OP_ATTENTION, {F32(1, 40, 2, 256), F32(1, 40, 1, 256), F32(1, 40, 1, 256), NONE, NONE, NONE, NONE},
+        {F32(1, 40, 2, 256), F32(1, 2, 40), NONE}, p, true, 1e-4);
+    p.attn.scale = 0.125f;
+    p.attn.n_keys = 17;
+    ADD("decode_attention", SEA_OP_DECODE_ATTENTION, {F32(3, 4, 64), F32(3, 20, 2, 64), F32(3, 20, 2, 64), MASKI(3, 20), NONE, NONE, NONE},
+        {F32(3, 4, 64), NONE, NONE}, p, false, 1e-5);
+    memset(&p, 0, sizeof p);
+    ADD("gelu", SEA_OP_GELU, {F32(5, 77), NO3, NO3}, {F32(5, 77), NONE, NONE}, p, true, 1e-6);
+    p.act.approximate = true;
+    ADD("gelu_tanh", SEA_OP_GELU, {F32(5, 77), NO3, NO3}, {F32(5, 77), NONE, NONE}, p, true, 1e-6);
+    memset(&p, 0, sizeof p);
+    ADD("silu", SEA_OP_SILU, {F32(5, 77), NO3, NO3}, {F32(5, 77), NONE, NONE}, p, true, 1e-6);
+    ADD("relu", SEA_OP_RELU, {F32(5, 77), NO3, NO3}, {F32(5, 77), NONE, NONE}, p, true, 1e-7);
+    ADD("swiglu", SEA_OP_SWIGLU, {F32(5, 77), F32(5, 77), NONE, NONE, NONE, NONE, NONE}, {F32(5, 77), NONE, NONE}, p, true, 1e-6);
+    ADD("add_broadcast", SEA_OP_ADD, {F32(3, 70, 33), F32(33), NONE, NONE, NONE, NONE, NONE}, {F32(3, 70, 33), NONE, NONE}, p,
+        true, 1e-6);
+    ADD("mul_broadcast", SEA_OP_MUL, {F32(3, 70, 33), F32(70, 33), NONE, NONE, NONE, NONE, NONE}, {F32(3, 70, 33), NONE, NONE},
+        p, true, 1e-6);
+    ADD("add_bf16", SEA_OP_ADD, {BF16(9, 33), BF16(9, 33), NONE, NONE, NONE, NONE, NONE}, {BF16(9, 33), NONE, NONE}, p, false,
+        1e-2);
+    p.scale.alpha = -0.7f;
+    ADD("scale", SEA_OP_SCALE, {F32(5, 77), NO3, NO3}, {F32(5, 77), NONE, NONE}, p, true, 1e-7);
+    memset(&p, 0, sizeof p);
+    ADD("softmax", SEA_OP_SOFTMAX, {F32(6, 1000), NO3, NO3}, {F32(6, 1000), NONE, NONE}, p, true, 1e-5);
+    ADD("logsoftmax_gather", SEA_OP_LOGSOFTMAX_GATHER, {F32(9, 5003), IDSNEG(5003, 9), NONE, NONE, NONE, NONE, NONE},
+        {F32(9), F32(9), NONE}, p, true, 1e-5);
+    ADD("cross_entropy", SEA_OP_CROSS_ENTROPY, {F32(9, 5003), IDSNEG(5003, 9), NONE, NONE, NONE, NONE, NONE},
+        {F32(1), F32(9), NONE}, p, true, 1e-5);
+    p.masked.mean = true;
+    ADD("masked_mean", SEA_OP_MASKED_SUM, {F32(4, 300), MASKF(4, 300), NONE, NONE, NONE, NONE, NONE}, {F32(4), NONE, NONE}, p,
+        true, 1e-5);
+    memset(&p, 0, sizeof p);
+    p.sample.temperature = 0;
+    p.sample.top_p = 1;
+    p.sample.seed = 1234;
+    ADD("sample_greedy", SEA_OP_SAMPLE, {F32(5, 3001), IDS(1000, 5), NONE, NONE, NONE, NONE, NONE},
+        {{SEA_I32, 1, {5}, R_FLOAT, 0}, F32(5), NONE}, p, false, 1e-5);
+    p.sample.temperature = 0.8f;
+    p.sample.step = 3;
+    ADD("sample_plain", SEA_OP_SAMPLE, {F32(5, 3001), IDS(1000, 5), NONE, NONE, NONE, NONE, NONE},
+        {{SEA_I32, 1, {5}, R_FLOAT, 0}, F32(5), NONE}, p, false, 1e-5);
+    p.sample.top_k = 20;
+    ADD("sample_top_k", SEA_OP_SAMPLE, {F32(5, 3001), IDS(1000, 5), NONE, NONE, NONE, NONE, NONE},
+        {{SEA_I32, 1, {5}, R_FLOAT, 0}, F32(5), NONE}, p, false, 1e-5);
+    p.sample.top_k = 0;
+    p.sample.top_p = 0.3f;
+    ADD("sample_top_p", SEA_OP_SAMPLE, {F32(5, 3001), IDS(1000, 5), NONE, NONE, NONE, NONE, NONE},
+        {{SEA_I32, 1, {5}, R_FLOAT, 0}, F32(5), NONE}, p, false, 1e-5);
+    memset(&p, 0, sizeof p);
+    ADD("ensemble_mlp", SEA_OP_ENSEMBLE_MLP, {F32(6, 10), F32(3, 10, 8), F32(3, 8), F32(3, 8, 8), F32(3, 8), F32(3, 8), F32(3)},
+        {F32(3, 6), F32(3, 6, 8), F32(3, 6, 8)}, p, true, 1e-5);
+    p.adamw.lr = 1e-2f;
+    p.adamw.beta1 = 0.9f;
+    p.adamw.beta2 = 0.999f;
+    p.adamw.eps = 1e-8f;
+    p.adamw.weight_decay = 0.01f;
+    p.adamw.step = 3;
+    ADD("adamw", SEA_OP_ADAMW, {F32(1000), NO3, NO3}, {F32(1000), F32(1000), POSF(1000)}, p, false, 1e-6);
+    memset(&p, 0, sizeof p);
+    ADD("global_norm", SEA_OP_GLOBAL_NORM, {F32(100003), NO3, NO3}, {F32(1), NONE, NONE}, p, false, 1e-6);
+    p.clip.max_norm = 0.5f;
+    ADD("clip", SEA_OP_CLIP, {POSF(1), NO3, NO3}, {F32(1000), NONE, NONE}, p, false, 1e-7);
+#undef ADD
+    *count = n;
+    return c;
+}

@@ -1,0 +1,141 @@
+/* layernorm, rmsnorm, softmax: one work-group per row, fixed-order local-memory reductions. */
+
+__kernel void layernorm_fwd(__global const float *x, uint xo, __global const float *w, uint wo,
+                            __global const float *b, uint bo, int has_b, __global float *y, uint yo,
+                            __global float *mean, uint mo, __global float *rstd, uint ro, uint D, float eps,
+                            __local float *buf)
+{
+    uint row = get_group_id(0), lid = get_local_id(0), wg = get_local_size(0);
+    __global const float *xr = x + xo + (size_t)row * D;
+    float acc = 0.0f;
+    for (uint i = lid; i < D; i += wg) acc += xr[i];
+    float mu = wg_sum(buf, acc) / (float)D;
+    /* Two passes (mean, then centred squares): no cancellation for rows with a large mean. */
+    acc = 0.0f;
+    for (uint i = lid; i < D; i += wg) {
+        float c = xr[i] - mu;
+        acc += c * c;
+    }
+    float var = wg_sum(buf, acc) / (float)D;
+    float rs = 1.0f / sqrt(var + eps);
+    __global float *yr = y + yo + (size_t)row * D;
+    for (uint i = lid; i < D; i += wg) {
+        float v = (xr[i] - mu) * rs * w[wo + i];
+        yr[i] = has_b ? v + b[bo + i] : v;
+    }
+    if (lid == 0) {
+        mean[mo + row] = mu;
+        rstd[ro + row] = rs;
+    }
+}
+
+/* gx += rstd * (g - mean(g) - xhat * mean(g * xhat)), g = gy * w. */
+__kernel void layernorm_bwd_x(__global const float *x, uint xo, __global const float *w, uint wo,
+                              __global const float *mean, uint mo, __global const float *rstd, uint ro,
+                              __global const float *gy, uint gyo, __global float *gx, uint gxo, uint D,
+                              __local float *buf)
+{
+    uint row = get_group_id(0), lid = get_local_id(0), wg = get_local_size(0);
+    size_t base = (size_t)row * D;
+    float mu = mean[mo + row], rs = rstd[ro + row];
+    float s1 = 0.0f, s2 = 0.0f;
+    for (uint i = lid; i < D; i += wg) {
+        float g = gy[gyo + base + i] * w[wo + i];
+        float xh = (x[xo + base + i] - mu) * rs;
+        s1 += g;
+        s2 += g * xh;
+    }
+    float m1 = wg_sum(buf, s1) / (float)D;
+    float m2 = wg_sum(buf, s2) / (float)D;
+    for (uint i = lid; i < D; i += wg) {
+        float g = gy[gyo + base + i] * w[wo + i];
+        float xh = (x[xo + base + i] - mu) * rs;
+        gx[gxo + base + i] += rs * (g - m1 - xh * m2);
+    }
+}
+
+/* One work-item per feature: gw += sum_rows gy * xhat, gb += sum_rows gy (rows in order). */
+__kernel void layernorm_bwd_wb(__global const float *x, uint xo, __global const float *mean, uint mo,
+                               __global const float *rstd, uint ro, __global const float *gy, uint gyo,
+                               __global float *gw, uint gwo, int has_gw, __global float *gb, uint gbo, int has_gb,
+                               uint N, uint D)
+{
+    size_t j = get_global_id(0);
+    if (j >= D) return;
+    float aw = 0.0f, ab = 0.0f;
+    for (uint r = 0; r < N; r++) {
+        size_t i = (size_t)r * D + j;
+        float d = gy[gyo + i];
+        aw += d * (x[xo + i] - mean[mo + r]) * rstd[ro + r];
+        ab += d;
+    }
+    if (has_gw) gw[gwo + j] += aw;
+    if (has_gb) gb[gbo + j] += ab;
+}
+
+__kernel void rmsnorm_fwd(__global const float *x, uint xo, __global const float *w, uint wo, __global float *y,
+                          uint yo, __global float *rstd, uint ro, uint D, float eps, __local float *buf)
+{
+    uint row = get_group_id(0), lid = get_local_id(0), wg = get_local_size(0);
+    __global const float *xr = x + xo + (size_t)row * D;
+    float acc = 0.0f;
+    for (uint i = lid; i < D; i += wg) acc += xr[i] * xr[i];
+    float rs = 1.0f / sqrt(wg_sum(buf, acc) / (float)D + eps);
+    for (uint i = lid; i < D; i += wg) y[yo + (size_t)row * D + i] = xr[i] * rs * w[wo + i];
+    if (lid == 0) rstd[ro + row] = rs;
+}
+
+/* gx += rstd * (g - x * rstd^2 * mean(g * x)), g = gy * w. */
+__kernel void rmsnorm_bwd_x(__global const float *x, uint xo, __global const float *w, uint wo,
+                            __global const float *rstd, uint ro, __global const float *gy, uint gyo,
+                            __global float *gx, uint gxo, uint D, __local float *buf)
+{
+    uint row = get_group_id(0), lid = get_local_id(0), wg = get_local_size(0);
+    size_t base = (size_t)row * D;
+    float rs = rstd[ro + row];
+    float acc = 0.0f;
+    for (uint i = lid; i < D; i += wg) acc += gy[gyo + base + i] * w[wo + i] * x[xo + base + i];
+    float m = wg_sum(buf, acc) / (float)D;
+    for (uint i = lid; i < D; i += wg) {
+        float g = gy[gyo + base + i] * w[wo + i];
+        gx[gxo + base + i] += rs * (g - x[xo + base + i] * rs * rs * m);
+    }
+}
+
+__kernel void rmsnorm_bwd_w(__global const float *x, uint xo, __global const float *rstd, uint ro,
+                            __global const float *gy, uint gyo, __global float *gw, uint gwo, uint N, uint D)
+{
+    size_t j = get_global_id(0);
+    if (j >= D) return;
+    float aw = 0.0f;
+    for (uint r = 0; r < N; r++) {
+        size_t i = (size_t)r * D + j;
+        aw += gy[gyo + i] * x[xo + i] * rstd[ro + r];
+    }
+    gw[gwo + j] += aw;
+}
+
+__kernel void softmax_fwd(__global const float *x, uint xo, __global float *y, uint yo, uint D, __local float *buf)
+{
+    uint row = get_group_id(0), lid = get_local_id(0), wg = get_local_size(0);
+    __global const float *xr = x + xo + (size_t)row * D;
+    float m = -INFINITY;
+    for (uint i = lid; i < D; i += wg) m = fmax(m, xr[i]);
+    m = wg_max(buf, m);
+    float acc = 0.0f;
+    for (uint i = lid; i < D; i += wg) acc += exp(xr[i] - m);
+    float inv = 1.0f / wg_sum(buf, acc);
+    for (uint i = lid; i < D; i += wg) y[yo + (size_t)row * D + i] = exp(xr[i] - m) * inv;
+}
+
+/* gx += y * (gy - sum(gy * y)). */
+__kernel void softmax_bwd(__global const float *y, uint yo, __global const float *gy, uint gyo, __global float *gx,
+                          uint gxo, uint D, __local float *buf)
+{
+    uint row = get_group_id(0), lid = get_local_id(0), wg = get_local_size(0);
+    size_t base = (size_t)row * D;
+    float acc = 0.0f;
+    for (uint i = lid; i < D; i += wg) acc += gy[gyo + base + i] * y[yo + base + i];
+    float dot = wg_sum(buf, acc);
+    for (uint i = lid; i < D; i += wg) gx[gxo + base + i] += y[yo + base + i] * (gy[gyo + base + i] - dot);
+}

@@ -1,0 +1,30 @@
+#version 450
+// mode 0: out[n, d] = table[ids[n], d] (a zero row for ids outside [0, V)).
+// mode 1: gtable[ids[n], d] += g[n, d]: one invocation per column d walks n in order, so the
+//         scatter-add is deterministic without atomics.
+#include "common.glsl"
+layout(local_size_x = 256) in;
+layout(std430, binding = 0) buffer T { float t[]; };
+layout(std430, binding = 1) readonly buffer I { int ids[]; };
+layout(std430, binding = 2) buffer O { float o[]; };
+layout(push_constant, std430) uniform P {
+    uint N, D, V, mode;
+    uint ot, oi, oo;
+} p;
+
+void main()
+{
+    uint i = group_linear() * 256u + gl_LocalInvocationID.x;
+    if (p.mode == 0u) {
+        if (i >= p.N * p.D) return;
+        uint n = i / p.D, d = i % p.D;
+        int id = ids[p.oi + n];
+        o[p.oo + i] = (id >= 0 && uint(id) < p.V) ? t[p.ot + uint(id) * p.D + d] : 0.0;
+    } else {
+        if (i >= p.D) return;
+        for (uint n = 0u; n < p.N; n++) {
+            int id = ids[p.oi + n];
+            if (id >= 0 && uint(id) < p.V) t[p.ot + uint(id) * p.D + i] += o[p.oo + n * p.D + i];
+        }
+    }
+}

@@ -1,0 +1,230 @@
+/* Batched, KV-cached sampling (see generate.h).
+ *
+ * Prefill: prompts left-padded to the longest one (P tokens), one trunk pass writes keys and
+ * values of slots [0, P) and the logits of the last slot. Decode step k: the token sampled at
+ * step k-1 goes in at slot P + k - 1, with rotary position prompt_len[b] + k - 1. Slot validity
+ * (B, S) starts as the prompt's key_valid and gains one column per step. Sequences that
+ * finished keep running (their tokens are dropped): the batch shape stays fixed, which keeps
+ * every sequence's numbers independent of when the others stop. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/generate.h"
+#include "models/kv_cache.h"
+#include "models/model_internal.h"
+
+sea_gen_params sea_gen_params_default(void)
+{
+    sea_gen_params p;
+    memset(&p, 0, sizeof p);
+    p.max_new_tokens = 32;
+    p.temperature = 1.0f;
+    p.top_k = 0;
+    p.top_p = 1.0f;
+    return p;
+}
+
+sea_status sea_gen_output_alloc(int n, int max_new, sea_gen_output *out)
+{
+    memset(out, 0, sizeof *out);
+    if (n <= 0 || max_new <= 0)
+        return sea_error(SEA_ERR_INVALID, "generate: output for %d sequences x %d tokens", n, max_new);
+    out->n = n;
+    out->max_new = max_new;
+    out->tokens = malloc((size_t)n * max_new * sizeof *out->tokens);
+    out->logp = malloc((size_t)n * max_new * sizeof *out->logp);
+    out->lengths = calloc((size_t)n, sizeof *out->lengths);
+    out->finished = calloc((size_t)n, sizeof *out->finished);
+    if (!out->tokens || !out->logp || !out->lengths || !out->finished) {
+        sea_gen_output_free(out);
+        return sea_error(SEA_ERR_OOM, "generate: out of host memory for %d x %d tokens", n, max_new);
+    }
+    return SEA_OK;
+}
+
+void sea_gen_output_free(sea_gen_output *out)
+{
+    free(out->tokens);
+    free(out->logp);
+    free(out->lengths);
+    free(out->finished);
+    memset(out, 0, sizeof *out);
+}
+
+static bool is_eos(const sea_gen_params *p, int32_t tok)
+{
+    for (int i = 0; i < p->n_eos && i < SEA_GEN_MAX_EOS; i++)
+        if (p->eos_ids[i] == tok) return true;
+    return false;
+}
+
+static sea_status sample(sea_model *m, sea_stream *s, const sea_gen_params *p, const sea_tensor *logits,
+                         const sea_tensor *seq_ids, uint32_t step, sea_tensor *tok, sea_tensor *logp)
+{
+    float temp = p->greedy ? 0.0f : p->temperature;
+    float top_p = p->top_p > 0 && p->top_p <= 1 ? p->top_p : 1.0f;
+    return sea_sample(s, logits, seq_ids, temp, p->top_k, top_p, p->seed, step, tok, logp);
+}
+
+/* Everything one call owns, freed in one place. */
+typedef struct gen_state {
+    int32_t *ids, *kv, *pos, *rows, *sids, *tok_h;
+    float *logp_h;
+    int *plen;
+    sea_kv_cache cache;
+    sea_tensor tok, logp, sid;   /* (B) outside the arena: they live across passes */
+} gen_state;
+
+static void gen_state_free(gen_state *g)
+{
+    free(g->ids);
+    free(g->kv);
+    free(g->pos);
+    free(g->rows);
+    free(g->sids);
+    free(g->tok_h);
+    free(g->logp_h);
+    free(g->plen);
+    sea_kv_cache_free(&g->cache);
+    sea_tensor_free(&g->tok);
+    sea_tensor_free(&g->logp);
+    sea_tensor_free(&g->sid);
+}
+
+/* Record the tokens of a step; returns true when every sequence has stopped. */
+static bool take_step(const sea_gen_params *p, gen_state *g, int B, int k, sea_gen_output *out, bool *done)
+{
+    bool all = true;
+    for (int b = 0; b < B; b++) {
+        if (done[b]) continue;
+        out->tokens[(size_t)b * out->max_new + k] = g->tok_h[b];
+        out->logp[(size_t)b * out->max_new + k] = g->logp_h[b];
+        out->lengths[b] = k + 1;
+        if (is_eos(p, g->tok_h[b])) {
+            out->finished[b] = true;
+            done[b] = true;
+        } else if (k + 1 >= p->max_new_tokens) {
+            done[b] = true;
+        }
+        all = all && done[b];
+    }
+    return all;
+}
+
+sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
+                        const int32_t *const *prompts, const int *prompt_lens, int n_prompts,
+                        const uint32_t *seq_ids, sea_gen_output *out)
+{
+    if (m->classifier)
+        return sea_error(SEA_ERR_INVALID, "generate: %s is a sequence classifier", m->cfg.architecture);
+    if (n_prompts <= 0 || p->max_new_tokens <= 0)
+        return sea_error(SEA_ERR_INVALID, "generate: %d prompts, max_new_tokens %d", n_prompts, p->max_new_tokens);
+    if (out->n < n_prompts || out->max_new < p->max_new_tokens)
+        return sea_error(SEA_ERR_INVALID, "generate: output holds %d x %d, needs %d x %d", out->n, out->max_new,
+                         n_prompts, p->max_new_tokens);
+    int B = n_prompts, P = 0;
+    for (int b = 0; b < B; b++) {
+        if (prompt_lens[b] < 1)
+            return sea_error(SEA_ERR_INVALID, "generate: prompt %d is empty (needs at least one token, e.g. BOS)", b);
+        for (int t = 0; t < prompt_lens[b]; t++)
+            if (prompts[b][t] < 0 || prompts[b][t] >= m->V)
+                return sea_error(SEA_ERR_INVALID, "generate: prompt %d token %d = %d outside vocabulary [0, %d)", b,
+                                 t, prompts[b][t], m->V);
+        if (prompt_lens[b] > P) P = prompt_lens[b];
+    }
+    int S = P + p->max_new_tokens;
+    gen_state g;
+    memset(&g, 0, sizeof g);
+    bool *done = calloc((size_t)B, sizeof *done);
+    g.ids = malloc((size_t)B * P * sizeof *g.ids);
+    g.kv = malloc((size_t)B * P * sizeof *g.kv);
+    g.pos = malloc((size_t)B * P * sizeof *g.pos);
+    g.rows = malloc((size_t)B * sizeof *g.rows);
+    g.sids = malloc((size_t)B * sizeof *g.sids);
+    g.tok_h = malloc((size_t)B * sizeof *g.tok_h);
+    g.logp_h = malloc((size_t)B * sizeof *g.logp_h);
+    g.plen = malloc((size_t)B * sizeof *g.plen);
+    sea_status st = SEA_OK;
+    if (!done || !g.ids || !g.kv || !g.pos || !g.rows || !g.sids || !g.tok_h || !g.logp_h || !g.plen)
+        st = sea_error(SEA_ERR_OOM, "generate: out of host memory");
+    for (int b = 0; !st && b < B; b++) {
+        int pad = P - prompt_lens[b];
+        for (int t = 0; t < P; t++) {
+            g.ids[(size_t)b * P + t] = t < pad ? 0 : prompts[b][t - pad];
+            g.kv[(size_t)b * P + t] = t >= pad;
+        }
+        g.rows[b] = b * P + P - 1;
+        g.sids[b] = seq_ids ? (int32_t)seq_ids[b] : b;
+        g.plen[b] = prompt_lens[b];
+        out->lengths[b] = 0;
+        out->finished[b] = false;
+        for (int k = 0; k < out->max_new; k++) {
+            out->tokens[(size_t)b * out->max_new + k] = -1;
+            out->logp[(size_t)b * out->max_new + k] = 0;
+        }
+    }
+    int64_t bb = B;
+    if (!st) sea_model_positions(g.kv, B, P, g.pos);
+    if (!st) st = sea_kv_cache_alloc(m->dev, s, m->L, B, S, m->Hkv, m->hd, &g.cache);
+    if (!st) st = sea_tensor_alloc(m->dev, SEA_I32, 1, &bb, &g.tok);
+    if (!st) st = sea_tensor_alloc(m->dev, SEA_F32, 1, &bb, &g.logp);
+    if (!st) st = sea_tensor_alloc(m->dev, SEA_I32, 1, &bb, &g.sid);
+    if (!st) st = sea_tensor_write_i32(s, &g.sid, g.sids);
+
+    /* Prefill. */
+    if (!st) {
+        if (m->have_train) {
+            m->have_train = false;
+            sea_model_rec_clear(m);
+        }
+        m->recording = false;
+        st = sea_model_arena_reset(&m->arena, false);
+    }
+    sea_tensor ids_t, kv_t, pos_t, rows_t, hidden, last, logits, kvslot;
+    int64_t bp[2] = {B, P}, flat = (int64_t)B * P;
+    if (!st) st = sea_model_upload_i32(m, s, g.ids, 1, &flat, &ids_t);
+    if (!st) st = sea_model_upload_i32(m, s, g.kv, 2, bp, &kv_t);
+    if (!st) st = sea_model_upload_i32(m, s, g.pos, 2, bp, &pos_t);
+    if (!st) st = sea_model_upload_i32(m, s, g.rows, 1, &bb, &rows_t);
+    if (!st) st = sea_tensor_slice(&g.cache.valid, 1, 0, P, &kvslot);
+    if (!st) st = sea_copy(s, &kv_t, &kvslot);
+    if (!st) {
+        sea_model_pass ps = {.B = B, .T = P, .ids = &ids_t, .pos = &pos_t, .key_valid = &kv_t,
+                             .cache = &g.cache, .cache_pos = 0};
+        st = sea_model_trunk(m, s, &ps, &hidden);
+    }
+    if (!st) st = sea_model_gather_rows(m, s, &hidden, &rows_t, &last);
+    if (!st) st = sea_model_lm_head(m, s, &last, &logits);
+    if (!st) st = sample(m, s, p, &logits, &g.sid, 0, &g.tok, &g.logp);
+    if (!st) st = sea_tensor_read_i32(s, &g.tok, g.tok_h);
+    if (!st) st = sea_tensor_read_f32(s, &g.logp, g.logp_h);
+    bool all = st ? true : take_step(p, &g, B, 0, out, done);
+
+    /* Decode. */
+    for (int k = 1; !st && !all && k < p->max_new_tokens; k++) {
+        int slot = P + k - 1;
+        for (int b = 0; b < B; b++) g.pos[b] = g.plen[b] + k - 1;
+        int64_t b1[2] = {B, 1};
+        sea_tensor pos1, col;
+        st = sea_model_arena_reset(&m->arena, false);
+        if (!st) st = sea_model_upload_i32(m, s, g.pos, 2, b1, &pos1);
+        if (!st) st = sea_tensor_slice(&g.cache.valid, 1, slot, 1, &col);
+        if (!st) st = sea_fill(s, &col, 1.0);
+        if (!st) {
+            sea_model_pass ps = {.B = B, .T = 1, .ids = &g.tok, .pos = &pos1, .cache = &g.cache,
+                                 .cache_pos = slot, .decode = true};
+            st = sea_model_trunk(m, s, &ps, &hidden);
+        }
+        if (!st) st = sea_model_lm_head(m, s, &hidden, &logits);
+        /* sea_sample writes the next tokens over the ones just consumed: the trunk has read
+         * them already (ops on one stream run in order). */
+        if (!st) st = sample(m, s, p, &logits, &g.sid, (uint32_t)k, &g.tok, &g.logp);
+        if (!st) st = sea_tensor_read_i32(s, &g.tok, g.tok_h);
+        if (!st) st = sea_tensor_read_f32(s, &g.logp, g.logp_h);
+        if (!st) all = take_step(p, &g, B, k, out, done);
+    }
+    free(done);
+    gen_state_free(&g);
+    if (st) return sea_error_context(st, "generate (%d prompts, up to %d + %d tokens)", B, P, p->max_new_tokens);
+    return SEA_OK;
+}

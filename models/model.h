@@ -1,0 +1,145 @@
+/* Causal transformer language models on the runtime: GPT-NeoX (Pythia) and Llama, plus their
+ * *ForSequenceClassification reward-model heads.
+ *
+ * A model lives on one device. Its weights are one contiguous f32 parameter buffer described
+ * by a tensor table (HF names -> views into it); a mirror buffer of the same size holds the
+ * gradients. Every computation goes through runtime/ops.h, so a model runs unchanged on every
+ * backend (cpu, cuda, opencl, vulkan).
+ *
+ * Internal layout note: GPT-NeoX's fused attention.query_key_value rows are stored as
+ * [3, heads, head_dim] (all q rows, then k, then v) instead of HF's [heads, 3, head_dim], so
+ * q, k and v are contiguous row blocks. sea_model_tensor_read_hf / write_hf and the writers
+ * convert; the flat buffers (what optimizers see) use the internal layout.
+ *
+ * Token conventions for every (B, T) batch: ids (B, T) i32; key_valid (B, T) 1 = real token,
+ * 0 = padding (left or right). Rotary positions of a real token = number of real tokens before
+ * it in its row (what HF generate() passes as position_ids), so left padding is harmless. */
+#ifndef SEA_MODEL_H
+#define SEA_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/backend.h"
+#include "runtime/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sea_model sea_model;
+typedef struct sea_hf_config sea_hf_config;   /* models/hf_config.h */
+
+typedef enum sea_model_arch {
+    SEA_ARCH_GPTNEOX = 0,   /* GPTNeoXForCausalLM / GPTNeoXForSequenceClassification */
+    SEA_ARCH_LLAMA,         /* LlamaForCausalLM / LlamaForSequenceClassification */
+} sea_model_arch;
+
+/* Called during loading: `what` names the file or tensor, done/total count bytes. */
+typedef void (*sea_model_progress_fn)(void *ctx, const char *what, uint64_t done, uint64_t total);
+
+typedef struct sea_model_load_opts {
+    sea_dtype dtype;                 /* weight/compute dtype on the device: SEA_F32 (only one now) */
+    sea_model_progress_fn progress;  /* may be NULL */
+    void *progress_ctx;
+    bool recompute;                  /* activation recomputation in training (reserved) */
+} sea_model_load_opts;
+
+/* Defaults: f32, no progress callback. */
+sea_model_load_opts sea_model_load_opts_default(void);
+
+/* Load an HF directory (config.json + model.safetensors or sharded index) or a .gguf file.
+ * opts may be NULL. Errors name the file and tensor: missing tensor, shape mismatch against
+ * the config, unknown architecture. */
+sea_status sea_model_load(sea_device *dev, const char *path, const sea_model_load_opts *opts,
+                          sea_model **out);
+/* A fresh model with random weights: linear/embedding weights ~ N(0, init_std^2) (init_std
+ * <= 0 means cfg->initializer_range, else 0.02), biases 0, norm weights 1. The config is
+ * copied. Same (cfg, seed) -> same weights on every device. */
+sea_status sea_model_create(sea_device *dev, const sea_hf_config *cfg, uint64_t seed,
+                            float init_std, sea_model **out);
+/* A deep copy with its own weight storage (e.g. the frozen reference policy), on `dev`
+ * (NULL = the same device). Gradients are zero. */
+sea_status sea_model_clone(const sea_model *m, sea_device *dev, sea_model **out);
+void sea_model_free(sea_model *m);
+
+const sea_hf_config *sea_model_config(const sea_model *m);
+sea_model_arch sea_model_arch_of(const sea_model *m);
+sea_device *sea_model_device(const sea_model *m);
+int sea_model_vocab_size(const sea_model *m);    /* rows of the embedding (padded vocab) */
+int sea_model_hidden_size(const sea_model *m);
+int sea_model_num_labels(const sea_model *m);    /* score head rows; 0 for a causal LM */
+bool sea_model_is_classifier(const sea_model *m);
+
+/* ---- parameters ---- */
+
+/* The flat parameter and gradient buffers as 1-D f32 tensors (n = total parameters).
+ * Either pointer may be NULL. The views stay valid until sea_model_free. */
+sea_status sea_model_params(sea_model *m, sea_tensor *flat_params, sea_tensor *flat_grads);
+int64_t sea_model_num_params(const sea_model *m);
+/* Tensor table: count, name (HF name), and the parameter / gradient views (internal layout). */
+int sea_model_tensor_count(const sea_model *m);
+const char *sea_model_tensor_name(const sea_model *m, int i);
+sea_status sea_model_tensor(sea_model *m, int i, sea_tensor *param, sea_tensor *grad);
+int sea_model_tensor_find(const sea_model *m, const char *name);   /* index or -1 */
+/* Host copies in HF layout (undoing the internal qkv arrangement); dst has numel floats. */
+sea_status sea_model_tensor_read_hf(sea_model *m, sea_stream *s, int i, bool grad, float *dst);
+sea_status sea_model_tensor_write_hf(sea_model *m, sea_stream *s, int i, const float *src);
+
+sea_status sea_model_zero_grad(sea_model *m, sea_stream *s);
+/* dst's weights = src's (same config; devices may differ). The actor/learner weight sync. */
+sea_status sea_model_copy_params(sea_model *dst, const sea_model *src);
+
+/* ---- forward passes ----
+ * All host arrays are row-major (B, T). s is a stream of the model's device. */
+
+/* Per-sequence log-probabilities. Token t's logp is log p(ids[t] | ids[<t]) (token 0 has none:
+ * its token_logp is 0 and its resp_mask entry is ignored). seq_logp_sum[b] = sum over t of
+ * resp_mask[b,t] * logp[b,t]; seq_logp_mean[b] = that / sum_t resp_mask[b,t] (0 if empty).
+ * seq_logp_sum, seq_logp_mean and token_logp may each be NULL.
+ * train = true records the computation on the model's tape, keeping activations until
+ * sea_model_backward_logprobs (or the next forward). */
+sea_status sea_model_forward_logprobs(sea_model *m, sea_stream *s,
+                                      const int32_t *ids,        /* (B, T) */
+                                      const int32_t *key_valid,  /* (B, T) or NULL = all real */
+                                      const float *resp_mask,    /* (B, T) or NULL = all tokens */
+                                      int B, int T, bool train,
+                                      float *seq_logp_sum,       /* (B) */
+                                      float *seq_logp_mean,      /* (B) */
+                                      float *token_logp);        /* (B, T) */
+/* After a train=true forward: accumulate (+=) into the flat gradient buffer the gradient of
+ * L = sum_b d_sum[b] * seq_logp_sum[b] + d_mean[b] * seq_logp_mean[b]. Either may be NULL
+ * (= zeros). Frees the recorded tape. */
+sea_status sea_model_backward_logprobs(sea_model *m, sea_stream *s,
+                                       const float *d_sum,   /* (B) */
+                                       const float *d_mean); /* (B) */
+
+/* Full logits (B, T, V) (tests, tools; large). */
+sea_status sea_model_forward_logits(sea_model *m, sea_stream *s, const int32_t *ids,
+                                    const int32_t *key_valid, int B, int T,
+                                    float *logits);           /* (B, T, V) */
+
+/* Final hidden state (after the final norm) at positions_to_read[b] of each row: out (B, hidden).
+ * positions_to_read NULL = the last real token of each row. */
+sea_status sea_model_hidden(sea_model *m, sea_stream *s, const int32_t *ids,
+                            const int32_t *key_valid, int B, int T,
+                            const int32_t *positions_to_read,   /* (B) or NULL */
+                            float *out);                        /* (B, hidden) */
+
+/* Reward models (*ForSequenceClassification): score head at the last real token of each row
+ * -> out (B, num_labels). SEA_ERR_INVALID when the model has no score head. */
+sea_status sea_model_score(sea_model *m, sea_stream *s, const int32_t *ids,
+                           const int32_t *key_valid, int B, int T,
+                           float *out);                         /* (B, num_labels) */
+
+/* ---- writing ---- */
+
+/* config.json + model.safetensors (sharded with an index above shard_bytes; 0 = 2 GiB),
+ * written atomically (temporary files renamed into place); loadable by HF transformers. */
+sea_status sea_model_save_hf(sea_model *m, const char *dir, uint64_t shard_bytes);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,265 @@
+/* The transformer forward pass, shared by GPT-NeoX and Llama, written against ops only.
+ *
+ * Shapes: N = B*T tokens, C hidden, H heads (Hkv key/value heads), hd head dim, F mlp width,
+ * V vocab. Every intermediate lives in the model's arena; with recording on, each op is kept
+ * for sea_model_rec_backward (model_grad.c). */
+#include <math.h>
+#include <string.h>
+
+#include "models/kv_cache.h"
+#include "models/model_internal.h"
+
+/* ---- op helpers: build an sea_op, run (and maybe record) it ---- */
+
+static const sea_tensor *opt(const sea_tensor *t) { return t && t->buf ? t : NULL; }
+
+static sea_status new_t(sea_model *m, sea_dtype dt, int ndim, int64_t d0, int64_t d1, int64_t d2, int64_t d3,
+                        sea_tensor *out)
+{
+    int64_t shape[4] = {d0, d1, d2, d3};
+    return sea_model_arena_tensor(&m->arena, dt, ndim, shape, out);
+}
+
+static sea_status reshape(const sea_tensor *t, int ndim, int64_t d0, int64_t d1, int64_t d2, int64_t d3,
+                          sea_tensor *out)
+{
+    int64_t shape[4] = {d0, d1, d2, d3};
+    return sea_tensor_reshape(t, ndim, shape, out);
+}
+
+/* out (N, rows of w) = x (N, cols of w) @ w^T + b */
+static sea_status linear(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
+                         const sea_tensor *b, sea_tensor *out)
+{
+    SEA_TRY(new_t(m, SEA_F32, 2, x->shape[0], w->shape[0], 1, 1, out));
+    sea_op op = {0};
+    op.kind = SEA_OP_MATMUL;
+    op.in[0] = x;
+    op.in[1] = w;
+    op.in[2] = opt(b);
+    op.out[0] = out;
+    op.p.matmul.trans_b = true;
+    op.p.matmul.act = SEA_ACT_NONE;
+    return sea_model_run(m, s, &op);
+}
+
+static sea_status norm(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
+                       const sea_tensor *b, sea_tensor *out)
+{
+    int64_t N = x->shape[0], C = x->shape[1];
+    sea_tensor mean, rstd;
+    SEA_TRY(new_t(m, SEA_F32, 2, N, C, 1, 1, out));
+    SEA_TRY(new_t(m, SEA_F32, 1, N, 1, 1, 1, &rstd));
+    sea_op op = {0};
+    op.in[0] = x;
+    op.in[1] = w;
+    op.p.norm.eps = m->eps;
+    op.out[0] = out;
+    if (m->rms) {
+        op.kind = SEA_OP_RMSNORM;
+        op.out[1] = &rstd;
+    } else {
+        SEA_TRY(new_t(m, SEA_F32, 1, N, 1, 1, 1, &mean));
+        op.kind = SEA_OP_LAYERNORM;
+        op.in[2] = opt(b);
+        op.out[1] = &mean;
+        op.out[2] = &rstd;
+    }
+    return sea_model_run(m, s, &op);
+}
+
+static sea_status binary(sea_model *m, sea_stream *s, sea_op_kind kind, const sea_tensor *a,
+                         const sea_tensor *b, sea_tensor *out)
+{
+    SEA_TRY(sea_model_arena_tensor(&m->arena, SEA_F32, a->ndim, a->shape, out));
+    sea_op op = {0};
+    op.kind = kind;
+    op.in[0] = a;
+    op.in[1] = b;
+    op.out[0] = out;
+    return sea_model_run(m, s, &op);
+}
+
+static sea_status rope(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *pos,
+                       sea_tensor *out)
+{
+    if (m->rope.rope.rot_dims == 0) {   /* rotary_pct 0: nothing rotates */
+        *out = *x;
+        return SEA_OK;
+    }
+    SEA_TRY(sea_model_arena_tensor(&m->arena, SEA_F32, x->ndim, x->shape, out));
+    sea_op op = {0};
+    op.kind = SEA_OP_ROPE;
+    op.in[0] = x;
+    op.in[1] = pos;
+    op.out[0] = out;
+    op.p = m->rope;
+    return sea_model_run(m, s, &op);
+}
+
+static sea_status copy_into(sea_model *m, sea_stream *s, const sea_tensor *src, sea_tensor *dst)
+{
+    sea_op op = {0};
+    op.kind = SEA_OP_COPY;
+    op.in[0] = src;
+    op.out[0] = dst;
+    /* Cache writes never need a gradient: run without recording. */
+    return sea_op_run(s, &op);
+}
+
+/* ---- blocks ---- */
+
+/* Attention sublayer: h (N, C) -> out (N, C). */
+static sea_status attention_part(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l,
+                                 const sea_tensor *h, sea_tensor *out)
+{
+    const sea_model_layer *y = &m->layers[l];
+    int64_t B = ps->B, T = ps->T, H = m->H, Hkv = m->Hkv, hd = m->hd;
+    float scale = 1.0f / sqrtf((float)hd);
+    sea_tensor q, k, v, q4, k4, v4, qr, kr, att, att2;
+    SEA_TRY(linear(m, s, h, &y->wq, &y->bq, &q));
+    SEA_TRY(linear(m, s, h, &y->wk, &y->bk, &k));
+    SEA_TRY(linear(m, s, h, &y->wv, &y->bv, &v));
+    SEA_TRY(reshape(&q, 4, B, T, H, hd, &q4));
+    SEA_TRY(reshape(&k, 4, B, T, Hkv, hd, &k4));
+    SEA_TRY(reshape(&v, 4, B, T, Hkv, hd, &v4));
+    SEA_TRY(rope(m, s, &q4, ps->pos, &qr));
+    SEA_TRY(rope(m, s, &k4, ps->pos, &kr));
+    if (ps->cache) {
+        sea_tensor kc, vc;
+        SEA_TRY(sea_tensor_slice(&ps->cache->k[l], 1, ps->cache_pos, T, &kc));
+        SEA_TRY(sea_tensor_slice(&ps->cache->v[l], 1, ps->cache_pos, T, &vc));
+        SEA_TRY(copy_into(m, s, &kr, &kc));
+        SEA_TRY(copy_into(m, s, &v4, &vc));
+    }
+    if (!ps->decode) {
+        sea_tensor lse;
+        SEA_TRY(new_t(m, SEA_F32, 4, B, T, H, hd, &att));
+        SEA_TRY(new_t(m, SEA_F32, 3, B, H, T, 1, &lse));
+        sea_op op = {0};
+        op.kind = SEA_OP_ATTENTION;
+        op.in[0] = &qr;
+        op.in[1] = &kr;
+        op.in[2] = &v4;
+        op.in[3] = ps->key_valid;
+        op.out[0] = &att;
+        op.out[1] = &lse;
+        op.p.attn.scale = scale;
+        SEA_TRY(sea_model_run(m, s, &op));
+    } else {
+        sea_tensor q3;
+        SEA_TRY(reshape(&qr, 3, B, H, hd, 1, &q3));
+        SEA_TRY(new_t(m, SEA_F32, 3, B, H, hd, 1, &att));
+        SEA_TRY(sea_decode_attention(s, &q3, &ps->cache->k[l], &ps->cache->v[l], &ps->cache->valid,
+                                     ps->cache_pos + 1, scale, &att));
+    }
+    SEA_TRY(reshape(&att, 2, B * T, H * hd, 1, 1, &att2));
+    return linear(m, s, &att2, &y->wo, &y->bo, out);
+}
+
+/* MLP sublayer: h (N, C) -> out (N, C). */
+static sea_status mlp_part(sea_model *m, sea_stream *s, int l, const sea_tensor *h, sea_tensor *out)
+{
+    const sea_model_layer *y = &m->layers[l];
+    sea_tensor u, a;
+    SEA_TRY(linear(m, s, h, &y->w_up, &y->b_up, &u));
+    if (m->swiglu) {
+        sea_tensor g;
+        SEA_TRY(linear(m, s, h, &y->w_gate, &y->b_gate, &g));
+        SEA_TRY(binary(m, s, SEA_OP_SWIGLU, &g, &u, &a));
+    } else {
+        SEA_TRY(sea_model_arena_tensor(&m->arena, SEA_F32, u.ndim, u.shape, &a));
+        sea_op op = {0};
+        op.kind = SEA_OP_GELU;
+        op.in[0] = &u;
+        op.out[0] = &a;
+        op.p.act.approximate = m->gelu_tanh;
+        SEA_TRY(sea_model_run(m, s, &op));
+    }
+    return linear(m, s, &a, &y->w_down, &y->b_down, out);
+}
+
+static sea_status block(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l,
+                        const sea_tensor *x, sea_tensor *x_out)
+{
+    const sea_model_layer *y = &m->layers[l];
+    sea_tensor h1, att, x1, h2, mo;
+    SEA_TRY(norm(m, s, x, &y->ln1_w, &y->ln1_b, &h1));
+    SEA_TRY(attention_part(m, s, ps, l, &h1, &att));
+    if (m->parallel_residual) {
+        SEA_TRY(norm(m, s, x, &y->ln2_w, &y->ln2_b, &h2));
+        SEA_TRY(mlp_part(m, s, l, &h2, &mo));
+        SEA_TRY(binary(m, s, SEA_OP_ADD, x, &att, &x1));
+    } else {
+        SEA_TRY(binary(m, s, SEA_OP_ADD, x, &att, &x1));
+        SEA_TRY(norm(m, s, &x1, &y->ln2_w, &y->ln2_b, &h2));
+        SEA_TRY(mlp_part(m, s, l, &h2, &mo));
+    }
+    return binary(m, s, SEA_OP_ADD, &x1, &mo, x_out);
+}
+
+sea_status sea_model_trunk(sea_model *m, sea_stream *s, const sea_model_pass *ps, sea_tensor *hidden)
+{
+    int64_t N = (int64_t)ps->B * ps->T;
+    sea_tensor x;
+    SEA_TRY(new_t(m, SEA_F32, 2, N, m->C, 1, 1, &x));
+    sea_op op = {0};
+    op.kind = SEA_OP_EMBEDDING;
+    op.in[0] = &m->embed;
+    op.in[1] = ps->ids;
+    op.out[0] = &x;
+    SEA_TRY(sea_model_run(m, s, &op));
+    for (int l = 0; l < m->L; l++) {
+        sea_tensor nx;
+        sea_status st = block(m, s, ps, l, &x, &nx);
+        if (st) return sea_error_context(st, "layer %d", l);
+        x = nx;
+    }
+    return norm(m, s, &x, &m->final_w, &m->final_b, hidden);
+}
+
+sea_status sea_model_gather_rows(sea_model *m, sea_stream *s, const sea_tensor *x,
+                                 const sea_tensor *rows, sea_tensor *out)
+{
+    SEA_TRY(new_t(m, SEA_F32, 2, rows->shape[0], x->shape[1], 1, 1, out));
+    sea_op op = {0};
+    op.kind = SEA_OP_EMBEDDING;
+    op.in[0] = x;
+    op.in[1] = rows;
+    op.out[0] = out;
+    return sea_model_run(m, s, &op);
+}
+
+sea_status sea_model_lm_head(sea_model *m, sea_stream *s, const sea_tensor *h, sea_tensor *logits)
+{
+    if (!m->lm_head.buf)
+        return sea_error(SEA_ERR_INVALID, "model: %s has no language-model head",
+                         m->cfg.architecture[0] ? m->cfg.architecture : "this model");
+    return linear(m, s, h, &m->lm_head, NULL, logits);
+}
+
+void sea_model_positions(const int32_t *key_valid, int B, int T, int32_t *pos)
+{
+    for (int b = 0; b < B; b++) {
+        int32_t n = 0;
+        for (int t = 0; t < T; t++) {
+            bool real = !key_valid || key_valid[(size_t)b * T + t];
+            pos[(size_t)b * T + t] = real ? n : (n > 0 ? n - 1 : 0);
+            if (real) n++;
+        }
+    }
+}
+
+sea_status sea_model_upload_i32(sea_model *m, sea_stream *s, const int32_t *src, int ndim,
+                                const int64_t *shape, sea_tensor *out)
+{
+    SEA_TRY(sea_model_arena_tensor(&m->arena, SEA_I32, ndim, shape, out));
+    return sea_tensor_write_i32(s, out, src);
+}
+
+sea_status sea_model_upload_f32(sea_model *m, sea_stream *s, const float *src, int ndim,
+                                const int64_t *shape, sea_tensor *out)
+{
+    SEA_TRY(sea_model_arena_tensor(&m->arena, SEA_F32, ndim, shape, out));
+    return sea_tensor_write_f32(s, out, src);
+}

@@ -1,0 +1,234 @@
+/* Sequence log-probabilities, their backward, and full logits. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/model_internal.h"
+
+static sea_status check_batch(const sea_model *m, const char *what, const int32_t *ids, int B, int T)
+{
+    if (B <= 0 || T <= 0)
+        return sea_error(SEA_ERR_SHAPE, "%s: batch (%d, %d) must be positive", what, B, T);
+    for (int64_t i = 0; i < (int64_t)B * T; i++)
+        if (ids[i] < 0 || ids[i] >= m->V)
+            return sea_error(SEA_ERR_INVALID, "%s: token id %d at (%lld, %lld) outside vocabulary [0, %d)",
+                             what, ids[i], (long long)(i / T), (long long)(i % T), m->V);
+    return SEA_OK;
+}
+
+/* Upload ids (N), key_valid (B, T) (all ones when NULL) and positions; start a pass. */
+static sea_status begin_pass(sea_model *m, sea_stream *s, const int32_t *ids, const int32_t *key_valid,
+                             int B, int T, bool train, sea_tensor *ids_t, sea_tensor *kv_t, sea_tensor *pos_t)
+{
+    if (m->have_train) {   /* a pending train forward is discarded */
+        m->have_train = false;
+        sea_model_rec_clear(m);
+    }
+    m->recording = false;
+    SEA_TRY(sea_model_arena_reset(&m->arena, train));
+    size_t n = (size_t)B * T;
+    int32_t *pos = malloc(n * sizeof *pos);
+    int32_t *ones = key_valid ? NULL : malloc(n * sizeof *ones);
+    if (!pos || (!key_valid && !ones)) {
+        free(pos);
+        free(ones);
+        return sea_error(SEA_ERR_OOM, "model: out of host memory for a (%d, %d) batch", B, T);
+    }
+    if (ones)
+        for (size_t i = 0; i < n; i++) ones[i] = 1;
+    sea_model_positions(key_valid, B, T, pos);
+    int64_t flat = (int64_t)n, bt[2] = {B, T};
+    sea_status st = sea_model_upload_i32(m, s, ids, 1, &flat, ids_t);
+    if (!st) st = sea_model_upload_i32(m, s, key_valid ? key_valid : ones, 2, bt, kv_t);
+    if (!st) st = sea_model_upload_i32(m, s, pos, 2, bt, pos_t);
+    free(pos);
+    free(ones);
+    return st;
+}
+
+sea_status sea_model_forward_logprobs(sea_model *m, sea_stream *s, const int32_t *ids,
+                                      const int32_t *key_valid, const float *resp_mask, int B, int T,
+                                      bool train, float *seq_logp_sum, float *seq_logp_mean,
+                                      float *token_logp)
+{
+    SEA_TRY(check_batch(m, "forward_logprobs", ids, B, T));
+    if (m->classifier)
+        return sea_error(SEA_ERR_INVALID, "forward_logprobs: %s is a sequence classifier (no LM head)",
+                         m->cfg.architecture);
+    sea_tensor ids_t, kv_t, pos_t;
+    SEA_TRY(begin_pass(m, s, ids, key_valid, B, T, train, &ids_t, &kv_t, &pos_t));
+    size_t n = (size_t)B * T;
+    /* Position t predicts token t+1: targets shift left, the last position has none (-1).
+     * mask[b, t] weights the logp of token t+1. With no resp_mask: every real token whose
+     * predecessor is real too. */
+    int32_t *tg = malloc(n * sizeof *tg);
+    float *mk = malloc(n * sizeof *mk);
+    float *lp = malloc(n * sizeof *lp);
+    if (!tg || !mk || !lp) {
+        free(tg);
+        free(mk);
+        free(lp);
+        return sea_error(SEA_ERR_OOM, "forward_logprobs: out of host memory");
+    }
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            size_t i = (size_t)b * T + t;
+            bool last = t == T - 1;
+            tg[i] = last ? -1 : ids[i + 1];
+            if (last) mk[i] = 0;
+            else if (resp_mask) mk[i] = resp_mask[i + 1];
+            else mk[i] = (!key_valid || (key_valid[i] && key_valid[i + 1])) ? 1.0f : 0.0f;
+        }
+    int64_t flat = (int64_t)n, bt[2] = {B, T}, bb = B;
+    sea_tensor tg_t, mk_t, hidden, logits, lpt, lse, lp2, sum, mean;
+    sea_status st = sea_model_upload_i32(m, s, tg, 1, &flat, &tg_t);
+    if (!st) st = sea_model_upload_f32(m, s, mk, 2, bt, &mk_t);
+    m->recording = train;
+    if (train) sea_model_rec_clear(m);
+    sea_model_pass ps = {.B = B, .T = T, .ids = &ids_t, .pos = &pos_t, .key_valid = &kv_t, .train = train};
+    if (!st) st = sea_model_trunk(m, s, &ps, &hidden);
+    if (!st) st = sea_model_lm_head(m, s, &hidden, &logits);
+    if (!st) st = sea_model_arena_tensor(&m->arena, SEA_F32, 1, &flat, &lpt);
+    if (!st) st = sea_model_arena_tensor(&m->arena, SEA_F32, 1, &flat, &lse);
+    if (!st) {
+        sea_op op = {0};
+        op.kind = SEA_OP_LOGSOFTMAX_GATHER;
+        op.in[0] = &logits;
+        op.in[1] = &tg_t;
+        op.out[0] = &lpt;
+        op.out[1] = &lse;
+        st = sea_model_run(m, s, &op);
+    }
+    if (!st) st = sea_tensor_reshape(&lpt, 2, bt, &lp2);
+    if (!st) st = sea_model_arena_tensor(&m->arena, SEA_F32, 1, &bb, &sum);
+    if (!st) st = sea_model_arena_tensor(&m->arena, SEA_F32, 1, &bb, &mean);
+    for (int k = 0; k < 2 && !st; k++) {
+        sea_op op = {0};
+        op.kind = SEA_OP_MASKED_SUM;
+        op.in[0] = &lp2;
+        op.in[1] = &mk_t;
+        op.out[0] = k ? &mean : &sum;
+        op.p.masked.mean = k == 1;
+        st = sea_model_run(m, s, &op);
+    }
+    m->recording = false;
+    if (!st && seq_logp_sum) st = sea_tensor_read_f32(s, &sum, seq_logp_sum);
+    if (!st && seq_logp_mean) st = sea_tensor_read_f32(s, &mean, seq_logp_mean);
+    if (!st && token_logp) {
+        st = sea_tensor_read_f32(s, &lpt, lp);
+        for (int b = 0; !st && b < B; b++) {
+            token_logp[(size_t)b * T] = 0;
+            for (int t = 1; t < T; t++) token_logp[(size_t)b * T + t] = lp[(size_t)b * T + t - 1];
+        }
+    }
+    free(tg);
+    free(mk);
+    free(lp);
+    if (st) {
+        sea_model_rec_clear(m);
+        return sea_error_context(st, "forward_logprobs (%d, %d)", B, T);
+    }
+    if (train) {
+        m->have_train = true;
+        m->train_sum = sum;
+        m->train_mean = mean;
+        m->train_B = B;
+    }
+    return SEA_OK;
+}
+
+sea_status sea_model_backward_logprobs(sea_model *m, sea_stream *s, const float *d_sum, const float *d_mean)
+{
+    if (!m->have_train)
+        return sea_error(SEA_ERR_INVALID, "backward_logprobs: no forward_logprobs with train=true to "
+                         "differentiate (or another forward ran since)");
+    m->have_train = false;
+    int B = m->train_B;
+    sea_tensor gs, gm;
+    sea_status st = sea_model_arena_zero_grad(&m->arena, s);
+    float *zeros = NULL;
+    if (!st && (!d_sum || !d_mean)) {
+        zeros = calloc((size_t)B, sizeof *zeros);
+        if (!zeros) st = sea_error(SEA_ERR_OOM, "backward_logprobs: out of host memory");
+    }
+    if (!st && !(sea_model_arena_grad(&m->arena, &m->train_sum, &gs) &&
+                 sea_model_arena_grad(&m->arena, &m->train_mean, &gm)))
+        st = sea_error(SEA_ERR_INTERNAL, "backward_logprobs: outputs have no gradient memory");
+    if (!st) st = sea_tensor_write_f32(s, &gs, d_sum ? d_sum : zeros);
+    if (!st) st = sea_tensor_write_f32(s, &gm, d_mean ? d_mean : zeros);
+    if (!st) st = sea_model_rec_backward(m, s);
+    free(zeros);
+    sea_model_rec_clear(m);
+    return st;
+}
+
+sea_status sea_model_forward_logits(sea_model *m, sea_stream *s, const int32_t *ids,
+                                    const int32_t *key_valid, int B, int T, float *logits)
+{
+    SEA_TRY(check_batch(m, "forward_logits", ids, B, T));
+    sea_tensor ids_t, kv_t, pos_t, hidden, lg;
+    SEA_TRY(begin_pass(m, s, ids, key_valid, B, T, false, &ids_t, &kv_t, &pos_t));
+    sea_model_pass ps = {.B = B, .T = T, .ids = &ids_t, .pos = &pos_t, .key_valid = &kv_t};
+    SEA_TRY(sea_model_trunk(m, s, &ps, &hidden));
+    SEA_TRY(sea_model_lm_head(m, s, &hidden, &lg));
+    return sea_tensor_read_f32(s, &lg, logits);
+}
+
+/* ---- hidden states and reward scores ---- */
+
+static sea_status hidden_rows(sea_model *m, sea_stream *s, const char *what, const int32_t *ids,
+                              const int32_t *key_valid, int B, int T, const int32_t *positions,
+                              sea_tensor *rows_out)
+{
+    SEA_TRY(check_batch(m, what, ids, B, T));
+    int32_t *rows = malloc((size_t)B * sizeof *rows);
+    if (!rows) return sea_error(SEA_ERR_OOM, "%s: out of host memory", what);
+    for (int b = 0; b < B; b++) {
+        int p = -1;
+        if (positions) {
+            p = positions[b];
+            if (p < 0 || p >= T) {
+                free(rows);
+                return sea_error(SEA_ERR_INVALID, "%s: position %d of row %d outside [0, %d)", what, p, b, T);
+            }
+        } else {
+            for (int t = T - 1; t >= 0 && p < 0; t--)
+                if (!key_valid || key_valid[(size_t)b * T + t]) p = t;
+            if (p < 0) {
+                free(rows);
+                return sea_error(SEA_ERR_INVALID, "%s: row %d has no real token", what, b);
+            }
+        }
+        rows[b] = b * T + p;
+    }
+    sea_tensor ids_t, kv_t, pos_t, hidden, rows_t;
+    int64_t bb = B;
+    sea_status st = begin_pass(m, s, ids, key_valid, B, T, false, &ids_t, &kv_t, &pos_t);
+    if (!st) st = sea_model_upload_i32(m, s, rows, 1, &bb, &rows_t);
+    free(rows);
+    sea_model_pass ps = {.B = B, .T = T, .ids = &ids_t, .pos = &pos_t, .key_valid = &kv_t};
+    if (!st) st = sea_model_trunk(m, s, &ps, &hidden);
+    if (!st) st = sea_model_gather_rows(m, s, &hidden, &rows_t, rows_out);
+    return st;
+}
+
+sea_status sea_model_hidden(sea_model *m, sea_stream *s, const int32_t *ids, const int32_t *key_valid,
+                            int B, int T, const int32_t *positions_to_read, float *out)
+{
+    sea_tensor h;
+    SEA_TRY(hidden_rows(m, s, "model_hidden", ids, key_valid, B, T, positions_to_read, &h));
+    return sea_tensor_read_f32(s, &h, out);
+}
+
+sea_status sea_model_score(sea_model *m, sea_stream *s, const int32_t *ids, const int32_t *key_valid,
+                           int B, int T, float *out)
+{
+    if (!m->classifier || !m->score.buf)
+        return sea_error(SEA_ERR_INVALID, "model_score: %s has no score head (a *ForSequenceClassification "
+                         "model is needed)", m->cfg.architecture[0] ? m->cfg.architecture : "the model");
+    sea_tensor h, sc;
+    SEA_TRY(hidden_rows(m, s, "model_score", ids, key_valid, B, T, NULL, &h));
+    int64_t shape[2] = {B, m->n_labels};
+    SEA_TRY(sea_model_arena_tensor(&m->arena, SEA_F32, 2, shape, &sc));
+    SEA_TRY(sea_matmul(s, &h, &m->score, NULL, false, true, SEA_ACT_NONE, &sc, NULL));
+    return sea_tensor_read_f32(s, &sc, out);
+}

@@ -1,0 +1,55 @@
+/* Writing a model as a Hugging Face directory: config.json + model.safetensors (or shards and
+ * an index), f32, HF tensor layout. Each file is written atomically by the writers; the
+ * directory is created when missing. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "models/model_internal.h"
+#include "models/safetensors.h"
+
+sea_status sea_model_save_hf(sea_model *m, const char *dir, uint64_t shard_bytes)
+{
+    if (mkdir(dir, 0755) && errno != EEXIST)
+        return sea_error(SEA_ERR_IO, "save: cannot create directory '%s': %s", dir, strerror(errno));
+    sea_stream *s = sea_device_stream(m->dev);
+    float *host = malloc((size_t)m->n_flat * sizeof(float));
+    sea_st_tensor *ts = calloc((size_t)m->n_tensors, sizeof *ts);
+    if (!host || !ts) {
+        free(host);
+        free(ts);
+        return sea_error(SEA_ERR_OOM, "save %s: out of host memory (%lld parameters)", dir, (long long)m->n_flat);
+    }
+    sea_status st = SEA_OK;
+    for (int i = 0; i < m->n_tensors && !st; i++) {
+        sea_model_param *p = &m->params[i];
+        float *dst = host + p->offset;
+        st = sea_model_tensor_read_hf(m, s, i, false, dst);
+        ts[i].name = p->name;
+        ts[i].dtype = SEA_F32;
+        ts[i].dtype_name = "F32";
+        ts[i].elem_size = 4;
+        ts[i].ndim = p->ndim;
+        ts[i].shape[0] = p->shape[0];
+        ts[i].shape[1] = p->shape[1];
+        ts[i].data = dst;
+        ts[i].nbytes = (size_t)(p->shape[0] * p->shape[1]) * sizeof(float);
+    }
+    if (!st) {
+        sea_hf_config cfg = m->cfg;
+        snprintf(cfg.torch_dtype, sizeof cfg.torch_dtype, "float32");
+        char path[4096];
+        snprintf(path, sizeof path, "%s/config.json", dir);
+        st = sea_hf_config_write(&cfg, path);
+    }
+    if (!st) {
+        size_t shard = shard_bytes ? (size_t)shard_bytes : ((size_t)2 << 30);
+        st = sea_safetensors_write_sharded(dir, "model", ts, (size_t)m->n_tensors, shard, NULL);
+    }
+    free(host);
+    free(ts);
+    if (st) return sea_error_context(st, "saving model to %s", dir);
+    return SEA_OK;
+}

@@ -1,0 +1,154 @@
+/* Bad-input checks: the dispatcher must reject malformed ops with the right status and a
+ * message that names the op, the offending shapes/dtypes and the device. Nothing here may
+ * crash or reach a kernel. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_internal.h"
+
+typedef struct bad_case {
+    const char *name;
+    sea_status want;
+    const char *must_contain[3];   /* substrings the message must contain */
+} bad_case;
+
+static void record(sea_check_report *r, const bad_case *b, sea_status got, const char *msg)
+{
+    sea_check_result res;
+    memset(&res, 0, sizeof res);
+    snprintf(res.op, sizeof res.op, "validate");
+    snprintf(res.name, sizeof res.name, "%s", b->name);
+    res.dir = SEA_CHECK_BAD_INPUT;
+    res.dtype = SEA_F32;
+    res.passed = got == b->want;
+    for (int i = 0; i < 3 && res.passed; i++)
+        if (b->must_contain[i] && !strstr(msg, b->must_contain[i])) {
+            res.passed = false;
+            snprintf(res.message, sizeof res.message, "message lacks '%s': %s", b->must_contain[i], msg);
+        }
+    if (got != b->want)
+        snprintf(res.message, sizeof res.message, "status %s, want %s (%s)", sea_status_name(got), sea_status_name(b->want), msg);
+    res.error = res.passed ? 0 : 1;
+    ct_report_add(r, &res);
+}
+
+/* Run `op` and record whether it failed as `b` says. */
+static void expect(sea_check_report *r, sea_stream *s, const sea_op *op, bool backward, const bad_case *b)
+{
+    sea_error_clear();
+    sea_status got = backward ? sea_op_run_backward(s, op) : sea_op_run(s, op);
+    record(r, b, got, sea_last_error());
+}
+
+void ct_bad_inputs(sea_device *dev, sea_check_report *r)
+{
+    sea_stream *s = sea_device_stream(dev);
+    enum { NT = 12 };
+    sea_tensor t[NT];
+    memset(t, 0, sizeof t);
+    const struct { sea_dtype dt; int nd; int64_t sh[4]; } spec[NT] = {
+        {SEA_F32, 2, {4, 8}},        /* 0 a */
+        {SEA_F32, 2, {7, 3}},        /* 1 b: inner dim mismatch */
+        {SEA_F32, 2, {4, 3}},        /* 2 out */
+        {SEA_I32, 2, {5, 6}},        /* 3 i32 "x" */
+        {SEA_F32, 1, {6}},           /* 4 weight */
+        {SEA_F32, 2, {5, 6}},        /* 5 f32 x */
+        {SEA_F32, 4, {1, 4, 3, 8}},  /* 6 q: 3 heads */
+        {SEA_F32, 4, {1, 4, 2, 8}},  /* 7 k: 2 kv heads */
+        {SEA_F32, 1, {5}},           /* 8 broadcast mismatch for (5, 6)? no: used with (4, 8) */
+        {SEA_I32, 1, {3}},           /* 9 targets of wrong length */
+        {SEA_F32, 3, {1, 3, 4}},     /* 10 lse */
+        {SEA_BF16, 2, {5, 6}},       /* 11 bf16 x */
+    };
+    for (int i = 0; i < NT; i++)
+        if (sea_tensor_alloc(dev, spec[i].dt, spec[i].nd, spec[i].sh, &t[i])) {
+            bad_case b = {"allocating test tensors", SEA_OK, {0}};
+            record(r, &b, SEA_ERR_OOM, sea_last_error());
+            goto out;
+        }
+
+    {
+        sea_op op = {.kind = SEA_OP_MATMUL, .in = {&t[0], &t[1]}, .out = {&t[2]}};
+        bad_case b = {"matmul inner dims (4, 8) x (7, 3)", SEA_ERR_SHAPE, {"matmul", "(4, 8)", "(7, 3)"}};
+        expect(r, s, &op, false, &b);
+    }
+    {
+        sea_op op = {.kind = SEA_OP_LAYERNORM, .in = {&t[3], &t[4]}, .out = {&t[5]}, .p.norm.eps = 1e-5f};
+        bad_case b = {"layernorm with an i32 input", SEA_ERR_DTYPE, {"layernorm", "i32", "(5, 6)"}};
+        expect(r, s, &op, false, &b);
+    }
+    {
+        sea_op op = {.kind = SEA_OP_LAYERNORM, .in = {&t[5], &t[4]}, .p.norm.eps = 1e-5f};
+        bad_case b = {"layernorm without its output", SEA_ERR_INVALID, {"layernorm", "missing", "(5, 6)"}};
+        expect(r, s, &op, false, &b);
+    }
+    {
+        sea_op op = {.kind = SEA_OP_ATTENTION, .in = {&t[6], &t[7], &t[7]}, .out = {&t[6]}, .p.attn.scale = 0.3f};
+        bad_case b = {"attention with 3 query heads over 2 kv heads", SEA_ERR_SHAPE, {"attention", "(1, 4, 3, 8)", "(1, 4, 2, 8)"}};
+        expect(r, s, &op, false, &b);
+    }
+    {
+        sea_op op = {.kind = SEA_OP_ADD, .in = {&t[0], &t[8]}, .out = {&t[0]}};
+        bad_case b = {"add (4, 8) + (5)", SEA_ERR_SHAPE, {"add", "(4, 8)", "(5)"}};
+        expect(r, s, &op, false, &b);
+    }
+    {
+        sea_op op = {.kind = SEA_OP_LOGSOFTMAX_GATHER, .in = {&t[5], &t[9]}, .out = {&t[8]}};
+        bad_case b = {"logsoftmax_gather with 3 targets for 5 rows", SEA_ERR_SHAPE, {"logsoftmax_gather", "(3)", "(5, 6)"}};
+        expect(r, s, &op, false, &b);
+    }
+    {
+        sea_op op = {.kind = SEA_OP_ATTENTION, .in = {&t[7], &t[7], &t[7]}, .out = {&t[7]}, .gout = {&t[7]},
+                     .gin = {&t[7]}, .p.attn.scale = 0.3f};
+        bad_case b = {"attention backward without the saved lse", SEA_ERR_INVALID, {"attention backward", "lse", "(1, 4, 2, 8)"}};
+        expect(r, s, &op, true, &b);
+    }
+    {
+        sea_op op = {.kind = SEA_OP_SAMPLE, .in = {&t[5], &t[9]}, .out = {&t[9]}, .p.sample = {1.0f, 0, 0.0f, 1, 0}};
+        bad_case b = {"sample with top_p 0", SEA_ERR_SHAPE, {"sample", "(5, 6)", NULL}};
+        /* seq_ids has 3 entries for 5 rows: the shape error comes first */
+        expect(r, s, &op, false, &b);
+    }
+    {
+        sea_op op = {.kind = SEA_OP_MATMUL, .in = {&t[0], &t[1]}, .out = {&t[2]}, .gout = {&t[5]}, .gin = {&t[0]}};
+        bad_case b = {"matmul backward with a mismatched gradient", SEA_ERR_SHAPE, {"matmul backward", "(4, 8)", NULL}};
+        /* shapes of a and b disagree already: validation must say so before any kernel runs */
+        expect(r, s, &op, true, &b);
+    }
+    {
+        sea_op op = {.kind = SEA_OP_FILL, .out = {NULL}};
+        bad_case b = {"fill without an output", SEA_ERR_INVALID, {"fill", "missing", NULL}};
+        expect(r, s, &op, false, &b);
+    }
+    if (!dev->backend->supports || !dev->backend->supports(SEA_OP_LAYERNORM, SEA_BF16, SEA_BF16)) {
+        sea_tensor w16;
+        int64_t d = 6;
+        if (!sea_tensor_alloc(dev, SEA_BF16, 1, &d, &w16)) {
+            sea_tensor o16 = t[11];
+            sea_op op = {.kind = SEA_OP_LAYERNORM, .in = {&t[11], &w16}, .out = {&o16}, .p.norm.eps = 1e-5f};
+            bad_case b = {"layernorm in bf16 where unsupported", SEA_ERR_UNSUPPORTED, {"layernorm", "bf16", dev->backend->name}};
+            expect(r, s, &op, false, &b);
+            sea_tensor_free(&w16);
+        }
+    }
+    if (!strcmp(dev->backend->name, "cpu")) {
+        /* ids outside the table: the CPU reports it (op.h: backends that can report it) */
+        int32_t ids[3] = {0, 11, 2};
+        int64_t n = 3;
+        sea_tensor idt, outt;
+        int64_t osh[2] = {3, 8};
+        if (!sea_tensor_alloc(dev, SEA_I32, 1, &n, &idt)) {
+            if (!sea_tensor_alloc(dev, SEA_F32, 2, osh, &outt)) {
+                sea_tensor_write_i32(s, &idt, ids);
+                sea_op op = {.kind = SEA_OP_EMBEDDING, .in = {&t[0], &idt}, .out = {&outt}};
+                bad_case b = {"embedding id 11 outside a (4, 8) table", SEA_ERR_INVALID, {"embedding", "11", "(4, 8)"}};
+                expect(r, s, &op, false, &b);
+                sea_tensor_free(&outt);
+            }
+            sea_tensor_free(&idt);
+        }
+    }
+out:
+    for (int i = 0; i < NT; i++)
+        if (t[i].buf) sea_tensor_free(&t[i]);
+}

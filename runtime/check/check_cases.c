@@ -1,0 +1,272 @@
+/* The case table of the op suite. Shapes favour odd sizes, single rows/columns, partial
+ * rotary, grouped-query attention, padding masks (including queries with no valid key),
+ * ignored targets, top-k/top-p sampling, strided views (KV-cache writes, slices of fused
+ * projections, transposed sources) and in-place optimizer updates. */
+#include <math.h>
+
+#include "check_internal.h"
+
+#define S1(a) .ndim = 1, .shape = {a, 1, 1, 1}
+#define S2(a, b) .ndim = 2, .shape = {a, b, 1, 1}
+#define S3(a, b, c) .ndim = 3, .shape = {a, b, c, 1}
+#define S4(a, b, c, d) .ndim = 4, .shape = {a, b, c, d}
+
+/* data tensor, N(0, s^2) */
+#define XN(s, ...) {.use = true, .dtype = SEA_F32, .gen = CT_NORMAL, .a = (s), __VA_ARGS__}
+/* data tensor, U(lo, hi) */
+#define XU(lo, hi, ...) {.use = true, .dtype = SEA_F32, .gen = CT_UNIFORM, .a = (lo), .b = (hi), __VA_ARGS__}
+/* a tensor of a fixed dtype (statistics, masks, other dtypes) */
+#define XD(dt, g, lo, hi, ...) {.use = true, .dtype = (dt), .fixed_dtype = true, .gen = (g), .a = (lo), .b = (hi), __VA_ARGS__}
+#define IDS(lo, hi, ...) XD(SEA_I32, CT_INT, lo, hi, __VA_ARGS__)
+/* outputs: data (follows the dtype variant) or fixed f32 statistics */
+#define OUT(...) {.use = true, .dtype = SEA_F32, __VA_ARGS__}
+#define STAT(...) {.use = true, .dtype = SEA_F32, .fixed_dtype = true, __VA_ARGS__}
+#define ODT(dt, ...) {.use = true, .dtype = (dt), .fixed_dtype = true, __VA_ARGS__}
+
+#define ROPE_P(rot, th, st) {.rope = {.rot_dims = (rot), .theta = (th), .style = (st)}}
+
+const check_case sea_check_cases[] = {
+    /* ---- fill ---- */
+    {"(5, 7) f32 = 1.25", SEA_OP_FILL, {.fill = {1.25}}, .out = {OUT(S2(5, 7))}, .ref = ct_ref_fill},
+    {"(3, 4, 5) bf16 = -0.3", SEA_OP_FILL, {.fill = {-0.3}}, .out = {ODT(SEA_BF16, S3(3, 4, 5))}, .ref = ct_ref_fill},
+    {"(6, 5) f16 = 3.1", SEA_OP_FILL, {.fill = {3.1}}, .out = {ODT(SEA_F16, S2(6, 5))}, .ref = ct_ref_fill},
+    {"(2, 9) i32 = 17", SEA_OP_FILL, {.fill = {17}}, .out = {ODT(SEA_I32, S2(2, 9))}, .ref = ct_ref_fill},
+    {"slice of (4, 8, 6) f32 = -2", SEA_OP_FILL, {.fill = {-2}},
+     .out = {OUT(S3(4, 3, 6), .view = CT_SLICE, .view_dim = 1, .view_start = 2, .view_parent = 8)}, .ref = ct_ref_fill},
+    {"(10000) f32 = 0.5", SEA_OP_FILL, {.fill = {0.5}}, .out = {OUT(S1(10000))}, .ref = ct_ref_fill},
+
+    /* ---- copy / cast ---- */
+    {"(17, 33) f32 -> f32", SEA_OP_COPY, {.fill = {0}}, .in = {XN(1, S2(17, 33))}, .out = {OUT(S2(17, 33))},
+     .ref = ct_ref_copy, .grad_in = 1, .grad_out = 1},
+    {"(9, 31) f32 -> bf16", SEA_OP_COPY, {.fill = {0}}, .in = {XN(3, S2(9, 31))}, .out = {ODT(SEA_BF16, S2(9, 31))},
+     .ref = ct_ref_copy, .grad_in = 1, .grad_out = 1},
+    {"(9, 31) bf16 -> f32", SEA_OP_COPY, {.fill = {0}}, .in = {XD(SEA_BF16, CT_NORMAL, 3, 0, S2(9, 31))},
+     .out = {ODT(SEA_F32, S2(9, 31))}, .ref = ct_ref_copy},
+    {"(7, 12) f32 -> f16", SEA_OP_COPY, {.fill = {0}}, .in = {XN(2, S2(7, 12))}, .out = {ODT(SEA_F16, S2(7, 12))},
+     .ref = ct_ref_copy},
+    {"(7, 12) f16 -> f32", SEA_OP_COPY, {.fill = {0}}, .in = {XD(SEA_F16, CT_NORMAL, 2, 0, S2(7, 12))},
+     .out = {ODT(SEA_F32, S2(7, 12))}, .ref = ct_ref_copy},
+    {"(5, 11) f32 -> i32 (rounding)", SEA_OP_COPY, {.fill = {0}}, .in = {XU(-100, 100, S2(5, 11))},
+     .out = {ODT(SEA_I32, S2(5, 11))}, .ref = ct_ref_copy},
+    {"(5, 11) i32 -> f32", SEA_OP_COPY, {.fill = {0}}, .in = {IDS(-1000, 1000, S2(5, 11))},
+     .out = {ODT(SEA_F32, S2(5, 11))}, .ref = ct_ref_copy},
+    {"KV-cache write: (2, 3, 2, 8) into slice [4, 7) of (2, 10, 2, 8)", SEA_OP_COPY, {.fill = {0}},
+     .in = {XN(1, S4(2, 3, 2, 8))},
+     .out = {OUT(S4(2, 3, 2, 8), .view = CT_SLICE, .view_dim = 1, .view_start = 4, .view_parent = 10)},
+     .ref = ct_ref_copy, .grad_in = 1, .grad_out = 1},
+    {"transposed source (6, 5)", SEA_OP_COPY, {.fill = {0}}, .in = {XN(1, S2(6, 5), .view = CT_TRANSPOSED)},
+     .out = {OUT(S2(6, 5))}, .ref = ct_ref_copy, .grad_in = 1, .grad_out = 1},
+    {"bf16 slice -> bf16 slice", SEA_OP_COPY, {.fill = {0}},
+     .in = {XD(SEA_BF16, CT_NORMAL, 1, 0, S3(2, 3, 4), .view = CT_SLICE, .view_dim = 2, .view_start = 1, .view_parent = 6)},
+     .out = {ODT(SEA_BF16, S3(2, 3, 4), .view = CT_SLICE, .view_dim = 0, .view_start = 1, .view_parent = 3)},
+     .ref = ct_ref_copy},
+
+    /* ---- embedding ---- */
+    {"table (11, 6), 13 ids", SEA_OP_EMBEDDING, {.fill = {0}}, .in = {XN(1, S2(11, 6)), IDS(0, 11, S1(13))},
+     .out = {OUT(S2(13, 6))}, .ref = ct_ref_embedding, .grad_in = 1, .grad_out = 1},
+    {"table (50, 33), ids (2, 20)", SEA_OP_EMBEDDING, {.fill = {0}}, .in = {XN(1, S2(50, 33)), IDS(0, 50, S2(2, 20))},
+     .out = {OUT(S3(2, 20, 33))}, .ref = ct_ref_embedding, .grad_in = 1, .grad_out = 1, .bf16_variant = true},
+
+    /* ---- matmul ---- */
+    {"(7, 13) x (13, 5)", SEA_OP_MATMUL, {.matmul = {false, false, SEA_ACT_NONE}},
+     .in = {XN(1, S2(7, 13)), XN(1, S2(13, 5))}, .out = {OUT(S2(7, 5))}, .ref = ct_ref_matmul, .grad_in = 3, .grad_out = 1},
+    {"(6, 16) x (9, 16)^T + bias", SEA_OP_MATMUL, {.matmul = {false, true, SEA_ACT_NONE}},
+     .in = {XN(1, S2(6, 16)), XN(1, S2(9, 16)), XN(1, S1(9))}, .out = {OUT(S2(6, 9))}, .ref = ct_ref_matmul,
+     .grad_in = 7, .grad_out = 1, .bf16_variant = true},
+    {"(13, 7)^T x (13, 5)", SEA_OP_MATMUL, {.matmul = {true, false, SEA_ACT_NONE}},
+     .in = {XN(1, S2(13, 7)), XN(1, S2(13, 5))}, .out = {OUT(S2(7, 5))}, .ref = ct_ref_matmul, .grad_in = 3, .grad_out = 1},
+    {"(8, 5)^T x (6, 8)^T", SEA_OP_MATMUL, {.matmul = {true, true, SEA_ACT_NONE}},
+     .in = {XN(1, S2(8, 5)), XN(1, S2(6, 8))}, .out = {OUT(S2(5, 6))}, .ref = ct_ref_matmul, .grad_in = 3, .grad_out = 1},
+    {"batch (2, 3): (4, 10) x shared (10, 7), gelu", SEA_OP_MATMUL, {.matmul = {false, false, SEA_ACT_GELU}},
+     .in = {XN(1, S4(2, 3, 4, 10)), XN(0.5, S2(10, 7))}, .out = {OUT(S4(2, 3, 4, 7)), OUT(S4(2, 3, 4, 7))},
+     .ref = ct_ref_matmul, .grad_in = 3, .grad_out = 1},
+    {"batch 3: (5, 8) x (8, 4) per batch, relu", SEA_OP_MATMUL, {.matmul = {false, false, SEA_ACT_RELU}},
+     .in = {XN(1, S3(3, 5, 8)), XN(1, S3(3, 8, 4))}, .out = {OUT(S3(3, 5, 4)), OUT(S3(3, 5, 4))}, .ref = ct_ref_matmul,
+     .grad_in = 3, .grad_out = 1},
+    {"(5, 12) x (7, 12)^T + bias, gelu_tanh", SEA_OP_MATMUL, {.matmul = {false, true, SEA_ACT_GELU_TANH}},
+     .in = {XN(1, S2(5, 12)), XN(0.4, S2(7, 12)), XN(0.5, S1(7))}, .out = {OUT(S2(5, 7)), OUT(S2(5, 7))},
+     .ref = ct_ref_matmul, .grad_in = 7, .grad_out = 1, .bf16_variant = true},
+    {"(4, 9) x (9, 6), silu", SEA_OP_MATMUL, {.matmul = {false, false, SEA_ACT_SILU}},
+     .in = {XN(1, S2(4, 9)), XN(0.5, S2(9, 6))}, .out = {OUT(S2(4, 6)), OUT(S2(4, 6))}, .ref = ct_ref_matmul,
+     .grad_in = 3, .grad_out = 1},
+    {"1 row: (1, 64) x (48, 64)^T + bias", SEA_OP_MATMUL, {.matmul = {false, true, SEA_ACT_NONE}},
+     .in = {XN(1, S2(1, 64)), XN(1, S2(48, 64)), XN(1, S1(48))}, .out = {OUT(S2(1, 48))}, .ref = ct_ref_matmul,
+     .grad_in = 7, .grad_out = 1},
+    {"(5, 40) x (300, 40)^T + bias (several column blocks)", SEA_OP_MATMUL, {.matmul = {false, true, SEA_ACT_NONE}},
+     .in = {XN(1, S2(5, 40)), XN(1, S2(300, 40)), XN(1, S1(300))}, .out = {OUT(S2(5, 300))}, .ref = ct_ref_matmul,
+     .grad_in = 7, .grad_out = 1},
+    {"(67, 130) x (130, 45)", SEA_OP_MATMUL, {.matmul = {false, false, SEA_ACT_NONE}},
+     .in = {XN(1, S2(67, 130)), XN(1, S2(130, 45))}, .out = {OUT(S2(67, 45))}, .ref = ct_ref_matmul, .grad_in = 3,
+     .grad_out = 1},
+    {"(150, 300) x (200, 300)^T", SEA_OP_MATMUL, {.matmul = {false, true, SEA_ACT_NONE}},
+     .in = {XN(1, S2(150, 300)), XN(1, S2(200, 300))}, .out = {OUT(S2(150, 200))}, .ref = ct_ref_matmul,
+     .bf16_variant = true},
+
+    /* ---- norms ---- */
+    {"layernorm (5, 33) with bias", SEA_OP_LAYERNORM, {.norm = {1e-5f}},
+     .in = {XN(2, S2(5, 33)), XU(0.5, 1.5, S1(33)), XN(0.5, S1(33))}, .out = {OUT(S2(5, 33)), STAT(S1(5)), STAT(S1(5))},
+     .ref = ct_ref_layernorm, .grad_in = 7, .grad_out = 1, .bf16_variant = true},
+    {"layernorm (1, 64) no bias", SEA_OP_LAYERNORM, {.norm = {1e-5f}}, .in = {XN(1, S2(1, 64)), XU(0.5, 1.5, S1(64))},
+     .out = {OUT(S2(1, 64)), STAT(S1(1)), STAT(S1(1))}, .ref = ct_ref_layernorm, .grad_in = 3, .grad_out = 1},
+    {"layernorm (2, 3, 40)", SEA_OP_LAYERNORM, {.norm = {1e-5f}},
+     .in = {XN(1, S3(2, 3, 40)), XN(1, S1(40)), XN(1, S1(40))}, .out = {OUT(S3(2, 3, 40)), STAT(S2(2, 3)), STAT(S2(2, 3))},
+     .ref = ct_ref_layernorm, .grad_in = 7, .grad_out = 1},
+    {"layernorm (4, 700) (several column blocks)", SEA_OP_LAYERNORM, {.norm = {1e-5f}},
+     .in = {XN(1, S2(4, 700)), XN(1, S1(700)), XN(1, S1(700))}, .out = {OUT(S2(4, 700)), STAT(S1(4)), STAT(S1(4))},
+     .ref = ct_ref_layernorm, .grad_in = 7, .grad_out = 1},
+    {"rmsnorm (7, 48)", SEA_OP_RMSNORM, {.norm = {1e-6f}}, .in = {XN(1, S2(7, 48)), XU(0.5, 1.5, S1(48))},
+     .out = {OUT(S2(7, 48)), STAT(S1(7))}, .ref = ct_ref_rmsnorm, .grad_in = 3, .grad_out = 1, .bf16_variant = true},
+    {"rmsnorm (3, 2, 17)", SEA_OP_RMSNORM, {.norm = {1e-5f}}, .in = {XN(3, S3(3, 2, 17)), XN(1, S1(17))},
+     .out = {OUT(S3(3, 2, 17)), STAT(S2(3, 2))}, .ref = ct_ref_rmsnorm, .grad_in = 3, .grad_out = 1},
+
+    /* ---- rotary ---- */
+    {"neox full (2, 5, 3, 8)", SEA_OP_ROPE, ROPE_P(8, 10000, SEA_ROPE_NEOX),
+     .in = {XN(1, S4(2, 5, 3, 8)), XD(SEA_I32, CT_POSITIONS, 50, 0, S2(2, 5))}, .out = {OUT(S4(2, 5, 3, 8))},
+     .ref = ct_ref_rope, .grad_in = 1, .grad_out = 1, .bf16_variant = true},
+    {"neox partial 4 of 16, slice of fused qkv (2, 6, 3, 48)", SEA_OP_ROPE, ROPE_P(4, 10000, SEA_ROPE_NEOX),
+     .in = {XN(1, S4(2, 6, 3, 16), .view = CT_SLICE, .view_dim = 3, .view_start = 16, .view_parent = 48),
+            XD(SEA_I32, CT_POSITIONS, 100, 0, S2(2, 6))},
+     .out = {OUT(S4(2, 6, 3, 16))}, .ref = ct_ref_rope, .grad_in = 1, .grad_out = 1},
+    {"gptj (1, 4, 2, 12)", SEA_OP_ROPE, ROPE_P(12, 10000, SEA_ROPE_GPTJ),
+     .in = {XN(1, S4(1, 4, 2, 12)), XD(SEA_I32, CT_POSITIONS, 20, 0, S2(1, 4))}, .out = {OUT(S4(1, 4, 2, 12))},
+     .ref = ct_ref_rope, .grad_in = 1, .grad_out = 1},
+    {"llama3 scaling (2, 3, 2, 32), positions up to 5000", SEA_OP_ROPE,
+     {.rope = {.rot_dims = 32, .theta = 500000, .style = SEA_ROPE_NEOX, .scaling = SEA_ROPE_SCALING_LLAMA3,
+               .factor = 8, .low_freq_factor = 1, .high_freq_factor = 4, .original_max_pos = 8192}},
+     .in = {XN(1, S4(2, 3, 2, 32)), XD(SEA_I32, CT_POSITIONS, 5000, 0, S2(2, 3))}, .out = {OUT(S4(2, 3, 2, 32))},
+     .ref = ct_ref_rope, .grad_in = 1, .grad_out = 1},
+
+    /* ---- attention ---- */
+    {"(2, 7, 4, 8) heads 4/4", SEA_OP_ATTENTION, {.attn = {0.35355339f, 0}},
+     .in = {XN(1, S4(2, 7, 4, 8)), XN(1, S4(2, 7, 4, 8)), XN(1, S4(2, 7, 4, 8))},
+     .out = {OUT(S4(2, 7, 4, 8)), STAT(S3(2, 4, 7))}, .ref = ct_ref_attention, .grad_in = 7, .grad_out = 1,
+     .bf16_variant = true},
+    {"GQA 4/2, left padding + holes (queries with no key) (3, 9, 4, 16)", SEA_OP_ATTENTION, {.attn = {0.25f, 0}},
+     .in = {XN(1, S4(3, 9, 4, 16)), XN(1, S4(3, 9, 2, 16)), XN(1, S4(3, 9, 2, 16)), XD(SEA_I32, CT_MASK, 0.2, 0.15, S2(3, 9))},
+     .out = {OUT(S4(3, 9, 4, 16)), STAT(S3(3, 4, 9))}, .ref = ct_ref_attention, .grad_in = 7, .grad_out = 1},
+    {"T = 1 (2, 1, 2, 8)", SEA_OP_ATTENTION, {.attn = {0.35355339f, 0}},
+     .in = {XN(1, S4(2, 1, 2, 8)), XN(1, S4(2, 1, 2, 8)), XN(1, S4(2, 1, 2, 8))},
+     .out = {OUT(S4(2, 1, 2, 8)), STAT(S3(2, 2, 1))}, .ref = ct_ref_attention, .grad_in = 7, .grad_out = 1},
+    {"GQA 6/1, T 33, head dim 5", SEA_OP_ATTENTION, {.attn = {0.4472136f, 0}},
+     .in = {XN(1, S4(1, 33, 6, 5)), XN(1, S4(1, 33, 1, 5)), XN(1, S4(1, 33, 1, 5))},
+     .out = {OUT(S4(1, 33, 6, 5)), STAT(S3(1, 6, 33))}, .ref = ct_ref_attention, .grad_in = 7, .grad_out = 1},
+    {"T 100 (several query blocks), GQA 2/1, padding (2, 100, 2, 8)", SEA_OP_ATTENTION, {.attn = {0.35355339f, 0}},
+     .in = {XN(1, S4(2, 100, 2, 8)), XN(1, S4(2, 100, 1, 8)), XN(1, S4(2, 100, 1, 8)), XD(SEA_I32, CT_MASK, 0.07, 0.05, S2(2, 100))},
+     .out = {OUT(S4(2, 100, 2, 8)), STAT(S3(2, 2, 100))}, .ref = ct_ref_attention, .grad_in = 7, .grad_out = 1},
+    {"decode GQA 4/2, 9 of 12 keys, padding (a row with no key)", SEA_OP_DECODE_ATTENTION, {.attn = {0.35355339f, 9}},
+     .in = {XN(1, S3(3, 4, 8)), XN(1, S4(3, 12, 2, 8)), XN(1, S4(3, 12, 2, 8)), XD(SEA_I32, CT_MASK, 0.4, 0.1, S2(3, 12))},
+     .out = {OUT(S3(3, 4, 8))}, .ref = ct_ref_decode_attention, .bf16_variant = true},
+    {"decode (2, 3, 16), all 20 keys", SEA_OP_DECODE_ATTENTION, {.attn = {0.25f, 20}},
+     .in = {XN(1, S3(2, 3, 16)), XN(1, S4(2, 20, 3, 16)), XN(1, S4(2, 20, 3, 16)), XD(SEA_I32, CT_MASK, 0, 0, S2(2, 20))},
+     .out = {OUT(S3(2, 3, 16))}, .ref = ct_ref_decode_attention},
+
+    /* ---- activations and elementwise ---- */
+    {"gelu erf (9, 31)", SEA_OP_GELU, {.act = {false}}, .in = {XN(2, S2(9, 31))}, .out = {OUT(S2(9, 31))},
+     .ref = ct_ref_unary, .grad_in = 1, .grad_out = 1, .bf16_variant = true},
+    {"gelu tanh (9, 31)", SEA_OP_GELU, {.act = {true}}, .in = {XN(2, S2(9, 31))}, .out = {OUT(S2(9, 31))},
+     .ref = ct_ref_unary, .grad_in = 1, .grad_out = 1},
+    {"silu (3, 4, 5)", SEA_OP_SILU, {.fill = {0}}, .in = {XN(3, S3(3, 4, 5))}, .out = {OUT(S3(3, 4, 5))},
+     .ref = ct_ref_unary, .grad_in = 1, .grad_out = 1, .bf16_variant = true},
+    {"relu (10001)", SEA_OP_RELU, {.fill = {0}}, .in = {XN(1, S1(10001))}, .out = {OUT(S1(10001))}, .ref = ct_ref_unary,
+     .grad_in = 1, .grad_out = 1},
+    {"scale -0.7 (6, 7)", SEA_OP_SCALE, {.scale = {-0.7f}}, .in = {XN(1, S2(6, 7))}, .out = {OUT(S2(6, 7))},
+     .ref = ct_ref_unary, .grad_in = 1, .grad_out = 1, .bf16_variant = true},
+    {"swiglu (6, 19)", SEA_OP_SWIGLU, {.fill = {0}}, .in = {XN(2, S2(6, 19)), XN(1, S2(6, 19))}, .out = {OUT(S2(6, 19))},
+     .ref = ct_ref_swiglu, .grad_in = 3, .grad_out = 1, .bf16_variant = true},
+    {"add (5, 23) + (5, 23)", SEA_OP_ADD, {.fill = {0}}, .in = {XN(1, S2(5, 23)), XN(1, S2(5, 23))},
+     .out = {OUT(S2(5, 23))}, .ref = ct_ref_binary, .grad_in = 3, .grad_out = 1, .bf16_variant = true},
+    {"add (4, 6, 10) + bias (10)", SEA_OP_ADD, {.fill = {0}}, .in = {XN(1, S3(4, 6, 10)), XN(1, S1(10))},
+     .out = {OUT(S3(4, 6, 10))}, .ref = ct_ref_binary, .grad_in = 3, .grad_out = 1},
+    {"add (3, 4, 7) + (4, 7)", SEA_OP_ADD, {.fill = {0}}, .in = {XN(1, S3(3, 4, 7)), XN(1, S2(4, 7))},
+     .out = {OUT(S3(3, 4, 7))}, .ref = ct_ref_binary, .grad_in = 3, .grad_out = 1},
+    {"add (3, 5000) + (5000)", SEA_OP_ADD, {.fill = {0}}, .in = {XN(1, S2(3, 5000)), XN(1, S1(5000))},
+     .out = {OUT(S2(3, 5000))}, .ref = ct_ref_binary, .grad_in = 3, .grad_out = 1},
+    {"mul (5, 23) * (5, 23)", SEA_OP_MUL, {.fill = {0}}, .in = {XN(1, S2(5, 23)), XN(1, S2(5, 23))},
+     .out = {OUT(S2(5, 23))}, .ref = ct_ref_binary, .grad_in = 3, .grad_out = 1, .bf16_variant = true},
+    {"mul (4, 6, 10) * (10)", SEA_OP_MUL, {.fill = {0}}, .in = {XN(1, S3(4, 6, 10)), XN(1, S1(10))},
+     .out = {OUT(S3(4, 6, 10))}, .ref = ct_ref_binary, .grad_in = 3, .grad_out = 1},
+
+    /* ---- softmax, log-probs, losses, masked sums ---- */
+    {"softmax (7, 13)", SEA_OP_SOFTMAX, {.fill = {0}}, .in = {XN(3, S2(7, 13))}, .out = {OUT(S2(7, 13))},
+     .ref = ct_ref_softmax, .grad_in = 1, .grad_out = 1, .bf16_variant = true},
+    {"softmax (1, 3000)", SEA_OP_SOFTMAX, {.fill = {0}}, .in = {XN(2, S2(1, 3000))}, .out = {OUT(S2(1, 3000))},
+     .ref = ct_ref_softmax, .grad_in = 1, .grad_out = 1},
+    {"softmax (5, 1)", SEA_OP_SOFTMAX, {.fill = {0}}, .in = {XN(2, S2(5, 1))}, .out = {OUT(S2(5, 1))},
+     .ref = ct_ref_softmax, .grad_in = 1, .grad_out = 1},
+    {"logsoftmax_gather (9, 50), ignored targets", SEA_OP_LOGSOFTMAX_GATHER, {.fill = {0}},
+     .in = {XN(3, S2(9, 50)), XD(SEA_I32, CT_INT_IGNORE, 0, 50, S1(9))}, .out = {STAT(S1(9)), STAT(S1(9))},
+     .ref = ct_ref_logsoftmax_gather, .grad_in = 1, .grad_out = 1},
+    {"logsoftmax_gather (2, 3, 5000)", SEA_OP_LOGSOFTMAX_GATHER, {.fill = {0}},
+     .in = {XN(4, S3(2, 3, 5000)), XD(SEA_I32, CT_INT_IGNORE, 0, 5000, S2(2, 3))}, .out = {STAT(S2(2, 3)), STAT(S2(2, 3))},
+     .ref = ct_ref_logsoftmax_gather, .grad_in = 1, .grad_out = 1},
+    {"cross_entropy (9, 50), ignored targets", SEA_OP_CROSS_ENTROPY, {.fill = {0}},
+     .in = {XN(3, S2(9, 50)), XD(SEA_I32, CT_INT_IGNORE, 0, 50, S1(9))}, .out = {STAT(S1(1)), STAT(S1(9))},
+     .ref = ct_ref_cross_entropy, .grad_in = 1, .grad_out = 1},
+    {"cross_entropy (4, 30), all targets ignored", SEA_OP_CROSS_ENTROPY, {.fill = {0}},
+     .in = {XN(3, S2(4, 30)), XD(SEA_I32, CT_INT, -1, 0, S1(4))}, .out = {STAT(S1(1)), STAT(S1(4))},
+     .ref = ct_ref_cross_entropy, .grad_in = 1, .grad_out = 1},
+    {"masked_sum (4, 11)", SEA_OP_MASKED_SUM, {.masked = {false}},
+     .in = {XN(1, S2(4, 11)), XD(SEA_F32, CT_MASK, 0.2, 0.2, S2(4, 11))}, .out = {STAT(S1(4))}, .ref = ct_ref_masked_sum,
+     .grad_in = 1, .grad_out = 1},
+    {"masked mean (4, 11), a row with an empty mask", SEA_OP_MASKED_SUM, {.masked = {true}},
+     .in = {XN(1, S2(4, 11)), XD(SEA_F32, CT_MASK, 0.5, 0.1, S2(4, 11))}, .out = {STAT(S1(4))}, .ref = ct_ref_masked_sum,
+     .grad_in = 1, .grad_out = 1},
+
+    /* ---- sampling (token equality with the float64 Gumbel-max reference) ---- */
+    {"greedy (6, 40)", SEA_OP_SAMPLE, {.sample = {0, 0, 1, 11, 0}},
+     .in = {XN(2, S2(6, 40)), XD(SEA_I32, CT_SEQ_IDS, 0, 0, S1(6))}, .out = {ODT(SEA_I32, S1(6)), STAT(S1(6))},
+     .ref = ct_ref_sample_tokens},
+    {"T 0.7 (6, 40)", SEA_OP_SAMPLE, {.sample = {0.7f, 0, 1, 12, 3}},
+     .in = {XN(2, S2(6, 40)), XD(SEA_I32, CT_SEQ_IDS, 0, 0, S1(6))}, .out = {ODT(SEA_I32, S1(6)), STAT(S1(6))},
+     .ref = ct_ref_sample_tokens},
+    {"T 1 top_k 5 (8, 40)", SEA_OP_SAMPLE, {.sample = {1.0f, 5, 1, 13, 1}},
+     .in = {XN(2, S2(8, 40)), XD(SEA_I32, CT_SEQ_IDS, 0, 0, S1(8))}, .out = {ODT(SEA_I32, S1(8)), STAT(S1(8))},
+     .ref = ct_ref_sample_tokens},
+    {"T 0.8 top_p 0.9 (8, 40)", SEA_OP_SAMPLE, {.sample = {0.8f, 0, 0.9f, 14, 2}},
+     .in = {XN(2, S2(8, 40)), XD(SEA_I32, CT_SEQ_IDS, 0, 0, S1(8))}, .out = {ODT(SEA_I32, S1(8)), STAT(S1(8))},
+     .ref = ct_ref_sample_tokens},
+    {"T 1.3 top_k 10 top_p 0.8 step 7 (4, 1000)", SEA_OP_SAMPLE, {.sample = {1.3f, 10, 0.8f, 15, 7}},
+     .in = {XN(2, S2(4, 1000)), XD(SEA_I32, CT_SEQ_IDS, 0, 0, S1(4))}, .out = {ODT(SEA_I32, S1(4)), STAT(S1(4))},
+     .ref = ct_ref_sample_tokens},
+    {"peaked logits T 0.7 (8, 5000)", SEA_OP_SAMPLE, {.sample = {0.7f, 0, 1, 17, 9}},
+     .in = {XN(5, S2(8, 5000)), XD(SEA_I32, CT_SEQ_IDS, 0, 0, S1(8))}, .out = {ODT(SEA_I32, S1(8)), STAT(S1(8))},
+     .ref = ct_ref_sample_tokens},
+    {"peaked logits T 0.9 top_p 0.95 (8, 5000)", SEA_OP_SAMPLE, {.sample = {0.9f, 0, 0.95f, 18, 4}},
+     .in = {XN(5, S2(8, 5000)), XD(SEA_I32, CT_SEQ_IDS, 0, 0, S1(8))}, .out = {ODT(SEA_I32, S1(8)), STAT(S1(8))},
+     .ref = ct_ref_sample_tokens},
+    {"T 1 (16, 3000)", SEA_OP_SAMPLE, {.sample = {1.0f, 0, 1, 16, 5}},
+     .in = {XN(1, S2(16, 3000)), XD(SEA_I32, CT_SEQ_IDS, 0, 0, S1(16))}, .out = {ODT(SEA_I32, S1(16)), STAT(S1(16))},
+     .ref = ct_ref_sample_tokens},
+
+    /* ---- ensemble MLP ---- */
+    {"K 3, N 5, d 6, h 4", SEA_OP_ENSEMBLE_MLP, {.fill = {0}},
+     .in = {XN(1, S2(5, 6)), XN(0.7, S3(3, 6, 4)), XU(-0.2, 0.5, S2(3, 4)), XN(0.7, S3(3, 4, 4)), XU(-0.2, 0.5, S2(3, 4)),
+            XN(1, S2(3, 4)), XN(1, S1(3))},
+     .out = {OUT(S2(3, 5)), OUT(S3(3, 5, 4)), OUT(S3(3, 5, 4))}, .ref = ct_ref_ensemble_mlp, .grad_in = 127, .grad_out = 1,
+     .bf16_variant = true},
+    {"K 2, N 17, d 40, h 24", SEA_OP_ENSEMBLE_MLP, {.fill = {0}},
+     .in = {XN(1, S2(17, 40)), XN(0.3, S3(2, 40, 24)), XU(-0.2, 0.5, S2(2, 24)), XN(0.3, S3(2, 24, 24)),
+            XU(-0.2, 0.5, S2(2, 24)), XN(1, S2(2, 24)), XN(1, S1(2))},
+     .out = {OUT(S2(2, 17)), OUT(S3(2, 17, 24)), OUT(S3(2, 17, 24))}, .ref = ct_ref_ensemble_mlp, .grad_in = 127,
+     .grad_out = 1},
+
+    /* ---- optimizer ---- */
+    {"adamw 1000, l2 + weight decay, step 3", SEA_OP_ADAMW,
+     {.adamw = {.lr = 1e-2f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.01f, .l2 = 1e-3f, .step = 3}},
+     .in = {XN(1, S1(1000))}, .out = {XN(1, S1(1000)), XN(0.1, S1(1000)), XU(0.01, 0.1, S1(1000))}, .ref = ct_ref_adamw,
+     .inout = 7},
+    {"adamw 20000, step 1", SEA_OP_ADAMW,
+     {.adamw = {.lr = 3e-4f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-6f, .weight_decay = 0, .l2 = 0, .step = 1}},
+     .in = {XN(1, S1(20000))}, .out = {XN(1, S1(20000)), XN(0.1, S1(20000)), XU(0.01, 0.1, S1(20000))},
+     .ref = ct_ref_adamw, .inout = 7},
+    {"global_norm (20001)", SEA_OP_GLOBAL_NORM, {.fill = {0}}, .in = {XN(1, S1(20001))}, .out = {OUT(S1(1))},
+     .ref = ct_ref_global_norm},
+    {"global_norm (7)", SEA_OP_GLOBAL_NORM, {.fill = {0}}, .in = {XN(1, S1(7))}, .out = {OUT(S1(1))},
+     .ref = ct_ref_global_norm},
+    {"clip to 1 (5000), norm in [2, 4]", SEA_OP_CLIP, {.clip = {1.0f}}, .in = {XU(2, 4, S1(1))}, .out = {XN(1, S1(5000))},
+     .ref = ct_ref_clip, .inout = 1},
+    {"clip to 10 (300), norm in [2, 4]: unchanged", SEA_OP_CLIP, {.clip = {10.0f}}, .in = {XU(2, 4, S1(1))},
+     .out = {XN(1, S1(300))}, .ref = ct_ref_clip, .inout = 1},
+};
+
+const int sea_check_case_count = (int)(sizeof sea_check_cases / sizeof sea_check_cases[0]);

@@ -1,0 +1,52 @@
+/* Op names (for messages, the selftest table and --filter) and which ops have a backward. */
+#include "op.h"
+
+static const char *const op_names[SEA_OP_COUNT] = {
+    [SEA_OP_FILL] = "fill",
+    [SEA_OP_COPY] = "copy",
+    [SEA_OP_EMBEDDING] = "embedding",
+    [SEA_OP_MATMUL] = "matmul",
+    [SEA_OP_LAYERNORM] = "layernorm",
+    [SEA_OP_RMSNORM] = "rmsnorm",
+    [SEA_OP_ROPE] = "rope",
+    [SEA_OP_ATTENTION] = "attention",
+    [SEA_OP_DECODE_ATTENTION] = "decode_attention",
+    [SEA_OP_GELU] = "gelu",
+    [SEA_OP_SILU] = "silu",
+    [SEA_OP_RELU] = "relu",
+    [SEA_OP_SWIGLU] = "swiglu",
+    [SEA_OP_ADD] = "add",
+    [SEA_OP_MUL] = "mul",
+    [SEA_OP_SCALE] = "scale",
+    [SEA_OP_SOFTMAX] = "softmax",
+    [SEA_OP_LOGSOFTMAX_GATHER] = "logsoftmax_gather",
+    [SEA_OP_CROSS_ENTROPY] = "cross_entropy",
+    [SEA_OP_MASKED_SUM] = "masked_sum",
+    [SEA_OP_SAMPLE] = "sample",
+    [SEA_OP_ENSEMBLE_MLP] = "ensemble_mlp",
+    [SEA_OP_ADAMW] = "adamw",
+    [SEA_OP_GLOBAL_NORM] = "global_norm",
+    [SEA_OP_CLIP] = "clip",
+};
+
+const char *sea_op_name(sea_op_kind k)
+{
+    if ((unsigned)k >= SEA_OP_COUNT || !op_names[k]) return "invalid-op";
+    return op_names[k];
+}
+
+bool sea_op_has_backward(sea_op_kind k)
+{
+    switch (k) {
+    case SEA_OP_FILL:
+    case SEA_OP_DECODE_ATTENTION:
+    case SEA_OP_SAMPLE:
+    case SEA_OP_ADAMW:
+    case SEA_OP_GLOBAL_NORM:
+    case SEA_OP_CLIP:
+    case SEA_OP_COUNT:
+        return false;
+    default:
+        return (unsigned)k < SEA_OP_COUNT;
+    }
+}

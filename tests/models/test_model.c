@@ -1,0 +1,387 @@
+/* Golden tests: tiny models made by Hugging Face transformers (tests/models/make_model_fixtures.py)
+ * loaded here and compared with what transformers computed in float64 on the same weights:
+ * logits on a padded batch, per-token and per-sequence log-probs, parameter gradients of a
+ * sequence-logprob loss, final hidden states, greedy continuations, reward scores; plus
+ * KV-cache consistency of sampling and a save -> reload round trip.
+ *
+ * usage: test_model [DEVICE] [FIXTURE_DIR]   (DEVICE absent -> exit 77) */
+#include <unistd.h>
+
+#include "models/generate.h"
+#include "runtime/ops.h"
+#include "test_model_util.h"
+
+/* Tolerances, f32 compute vs float64 reference on identical weights. */
+#define TOL_LOGITS 2e-5    /* relative L2 over the valid positions */
+#define TOL_LOGP 1e-4      /* absolute, nats */
+#define TOL_GRAD 1e-4      /* relative L2 per tensor */
+#define TOL_HIDDEN 2e-5
+
+static const char *g_dir;
+static sea_device *g_dev;
+
+typedef struct fixture {
+    sea_safetensors *ref;
+    int B, T;
+    int32_t *ids, *kv;
+    float *resp;
+} fixture;
+
+static void fixture_open(const char *name, fixture *fx)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s/ref.safetensors", g_dir, name);
+    if (sea_safetensors_open(path, &fx->ref)) {
+        fprintf(stderr, "%s\n", sea_last_error());
+        exit(1);
+    }
+    const sea_st_tensor *t = sea_safetensors_find(fx->ref, "ids");
+    fx->B = (int)t->shape[0];
+    fx->T = (int)t->shape[1];
+    fx->ids = ref_i32(fx->ref, "ids", NULL);
+    fx->kv = ref_i32(fx->ref, "key_valid", NULL);
+    fx->resp = ref_f32(fx->ref, "resp_mask", NULL);
+}
+
+static void fixture_close(fixture *fx)
+{
+    sea_safetensors_close(fx->ref);
+    free(fx->ids);
+    free(fx->kv);
+    free(fx->resp);
+}
+
+static sea_model *load(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    sea_model *m = NULL;
+    sea_status st = sea_model_load(g_dev, path, NULL, &m);
+    if (st) {
+        fprintf(stderr, "FAIL loading %s: %s\n", path, sea_last_error());
+        g_fail++;
+        return NULL;
+    }
+    return m;
+}
+
+static void test_logits(sea_model *m, const fixture *fx, const char *name)
+{
+    sea_stream *s = sea_device_stream(g_dev);
+    int B = fx->B, T = fx->T, V = sea_model_vocab_size(m);
+    float *lg = malloc((size_t)B * T * V * sizeof(float));
+    float *ref = ref_f32(fx->ref, "logits", NULL);
+    CHECK_OK(sea_model_forward_logits(m, s, fx->ids, fx->kv, B, T, lg));
+    /* Only real positions: what a padded query computes is unspecified. */
+    double num = 0, den = 0;
+    for (int i = 0; i < B * T; i++) {
+        if (!fx->kv[i]) continue;
+        for (int v = 0; v < V; v++) {
+            double d = (double)lg[(size_t)i * V + v] - ref[(size_t)i * V + v];
+            num += d * d;
+            den += (double)ref[(size_t)i * V + v] * ref[(size_t)i * V + v];
+        }
+    }
+    double err = sqrt(num / den);
+    printf("  %-16s logits rel err %.2e\n", name, err);
+    CHECK(err < TOL_LOGITS, "%s: logits rel err %.3e >= %.1e", name, err, TOL_LOGITS);
+    free(lg);
+    free(ref);
+}
+
+/* Log-probs + gradients of L = sum_b d_sum[b] S[b] + d_mean[b] M[b]. */
+static void test_logprobs_grads(sea_model *m, const fixture *fx, const char *name)
+{
+    sea_stream *s = sea_device_stream(g_dev);
+    int B = fx->B, T = fx->T;
+    float *tl = malloc((size_t)B * T * sizeof(float)), sum[8], mean[8];
+    float *ref = ref_f32(fx->ref, "token_logp", NULL);
+    float *d_sum = ref_f32(fx->ref, "d_sum", NULL), *d_mean = ref_f32(fx->ref, "d_mean", NULL);
+    CHECK_OK(sea_model_zero_grad(m, s));
+    CHECK_OK(sea_model_forward_logprobs(m, s, fx->ids, fx->kv, fx->resp, B, T, true, sum, mean, tl));
+    double md = 0;
+    for (int b = 0; b < B; b++) {
+        double rs = 0, rn = 0;
+        for (int t = 1; t < T; t++) {
+            size_t i = (size_t)b * T + t;
+            rs += (double)fx->resp[i] * ref[i];
+            rn += fx->resp[i];
+            if (fx->kv[i] && fx->kv[i - 1]) {
+                double d = fabs((double)tl[i] - ref[i]);
+                if (!(d <= md)) md = d;
+            }
+        }
+        double rm = rn > 0 ? rs / rn : 0;
+        CHECK(fabs(sum[b] - rs) < TOL_LOGP * (1 + rn), "%s: seq %d logp sum %.6f vs %.6f", name, b, sum[b], rs);
+        CHECK(fabs(mean[b] - rm) < TOL_LOGP, "%s: seq %d logp mean %.6f vs %.6f", name, b, mean[b], rm);
+    }
+    printf("  %-16s token logp max abs err %.2e\n", name, md);
+    CHECK(md < TOL_LOGP, "%s: token logp max abs err %.3e", name, md);
+
+    CHECK_OK(sea_model_backward_logprobs(m, s, d_sum, d_mean));
+    int nt = sea_model_tensor_count(m), checked = 0;
+    double worst = 0;
+    const char *worst_name = "";
+    for (int i = 0; i < nt; i++) {
+        const char *tn = sea_model_tensor_name(m, i);
+        char key[256];
+        snprintf(key, sizeof key, "grad.%s", tn);
+        if (!sea_safetensors_find(fx->ref, key)) {
+            CHECK(0, "%s: no reference gradient for %s", name, tn);
+            continue;
+        }
+        int64_t n;
+        float *rg = ref_f32(fx->ref, key, &n);
+        float *g = malloc((size_t)n * sizeof(float));
+        CHECK_OK(sea_model_tensor_read_hf(m, s, i, true, g));
+        double e = rel_err(g, rg, n);
+        if (!(e <= worst)) {
+            worst = e;
+            worst_name = tn;
+        }
+        checked++;
+        free(g);
+        free(rg);
+    }
+    printf("  %-16s grads: %d tensors, worst rel err %.2e (%s)\n", name, checked, worst, worst_name);
+    CHECK(checked == nt, "%s: %d of %d gradients checked", name, checked, nt);
+    CHECK(worst < TOL_GRAD, "%s: gradient of %s rel err %.3e >= %.1e", name, worst_name, worst, TOL_GRAD);
+
+    /* Accumulation: a second forward+backward doubles the gradient buffer. */
+    sea_tensor fg;
+    sea_model_params(m, NULL, &fg);
+    int64_t n = sea_tensor_numel(&fg);
+    float *g1 = malloc((size_t)n * sizeof(float)), *g2 = malloc((size_t)n * sizeof(float));
+    CHECK_OK(sea_tensor_read_f32(s, &fg, g1));
+    CHECK_OK(sea_model_forward_logprobs(m, s, fx->ids, fx->kv, fx->resp, B, T, true, NULL, NULL, NULL));
+    CHECK_OK(sea_model_backward_logprobs(m, s, d_sum, d_mean));
+    CHECK_OK(sea_tensor_read_f32(s, &fg, g2));
+    for (int64_t i = 0; i < n; i++) g1[i] *= 2;
+    double acc = rel_err(g2, g1, n);
+    CHECK(acc < 1e-6, "%s: accumulated gradient differs from 2x by %.3e", name, acc);
+    CHECK(sea_model_backward_logprobs(m, s, d_sum, d_mean) == SEA_ERR_INVALID,
+          "%s: a second backward without forward must fail", name);
+    free(g1);
+    free(g2);
+    free(tl);
+    free(ref);
+    free(d_sum);
+    free(d_mean);
+}
+
+static void test_hidden(sea_model *m, const fixture *fx, const char *name)
+{
+    sea_stream *s = sea_device_stream(g_dev);
+    int C = sea_model_hidden_size(m);
+    int64_t n;
+    float *ref = ref_f32(fx->ref, "hidden_last", &n);
+    float *h = malloc((size_t)fx->B * C * sizeof(float));
+    CHECK_OK(sea_model_hidden(m, s, fx->ids, fx->kv, fx->B, fx->T, NULL, h));
+    double e = rel_err(h, ref, n);
+    printf("  %-16s hidden rel err %.2e\n", name, e);
+    CHECK(e < TOL_HIDDEN, "%s: hidden rel err %.3e", name, e);
+    free(h);
+    free(ref);
+}
+
+static void test_greedy(sea_model *m, const fixture *fx, const char *name)
+{
+    sea_stream *s = sea_device_stream(g_dev);
+    int32_t *prompts[3], *want[3];
+    int lens[3];
+    int64_t n;
+    for (int i = 0; i < 3; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "greedy.prompt%d", i);
+        prompts[i] = ref_i32(fx->ref, key, &n);
+        lens[i] = (int)n;
+        snprintf(key, sizeof key, "greedy.out%d", i);
+        want[i] = ref_i32(fx->ref, key, &n);
+    }
+    int n_new = (int)n;
+    sea_gen_params p = sea_gen_params_default();
+    p.greedy = true;
+    p.max_new_tokens = n_new;
+    sea_gen_output out;
+    CHECK_OK(sea_gen_output_alloc(3, n_new, &out));
+    /* Batched (left-padded to the longest prompt) and each alone must both match HF. */
+    CHECK_OK(sea_generate(m, s, &p, (const int32_t *const *)prompts, lens, 3, NULL, &out));
+    int mism = 0;
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < n_new; k++) mism += out.tokens[i * n_new + k] != want[i][k];
+    for (int i = 0; i < 3; i++) CHECK(out.lengths[i] == n_new, "%s: greedy length %d", name, out.lengths[i]);
+    CHECK(mism == 0, "%s: batched greedy differs from transformers in %d of %d tokens", name, mism, 3 * n_new);
+    int mism1 = 0;
+    for (int i = 0; i < 3; i++) {
+        sea_gen_output o1;
+        CHECK_OK(sea_gen_output_alloc(1, n_new, &o1));
+        CHECK_OK(sea_generate(m, s, &p, (const int32_t *const *)&prompts[i], &lens[i], 1, NULL, &o1));
+        for (int k = 0; k < n_new; k++) mism1 += o1.tokens[k] != want[i][k];
+        sea_gen_output_free(&o1);
+    }
+    CHECK(mism1 == 0, "%s: single-prompt greedy differs from transformers in %d tokens", name, mism1);
+    printf("  %-16s greedy: %d/%d batched, %d/%d single match\n", name, 3 * n_new - mism, 3 * n_new,
+           3 * n_new - mism1, 3 * n_new);
+    sea_gen_output_free(&out);
+
+    /* Sampling: (a) a sequence's tokens do not depend on the batch, (b) the logp recorded at
+     * sampling time (KV-cached decode) equals a fresh full forward over prompt + response. */
+    sea_gen_params q = sea_gen_params_default();
+    q.temperature = 0.9f;
+    q.top_k = 40;
+    q.top_p = 0.95f;
+    q.seed = 1234;
+    q.max_new_tokens = n_new;
+    q.n_eos = 1;
+    q.eos_ids[0] = 2;
+    uint32_t sids[3] = {70, 71, 72};
+    sea_gen_output ob, o1;
+    CHECK_OK(sea_gen_output_alloc(3, n_new, &ob));
+    CHECK_OK(sea_gen_output_alloc(1, n_new, &o1));
+    CHECK_OK(sea_generate(m, s, &q, (const int32_t *const *)prompts, lens, 3, sids, &ob));
+    CHECK_OK(sea_generate(m, s, &q, (const int32_t *const *)&prompts[2], &lens[2], 1, &sids[2], &o1));
+    CHECK(o1.lengths[0] == ob.lengths[2], "%s: sampled length alone %d vs in batch %d", name, o1.lengths[0],
+          ob.lengths[2]);
+    for (int k = 0; k < o1.lengths[0] && k < ob.lengths[2]; k++)
+        CHECK(o1.tokens[k] == ob.tokens[2 * n_new + k], "%s: sampled token %d alone %d vs in batch %d", name, k,
+              o1.tokens[k], ob.tokens[2 * n_new + k]);
+    double lpe = 0;
+    for (int i = 0; i < 3; i++) {
+        int L = lens[i] + ob.lengths[i];
+        int32_t *seq = malloc((size_t)L * sizeof *seq);
+        float *tl = malloc((size_t)L * sizeof *tl);
+        memcpy(seq, prompts[i], (size_t)lens[i] * sizeof *seq);
+        memcpy(seq + lens[i], &ob.tokens[i * n_new], (size_t)ob.lengths[i] * sizeof *seq);
+        CHECK_OK(sea_model_forward_logprobs(m, s, seq, NULL, NULL, 1, L, false, NULL, NULL, tl));
+        for (int k = 0; k < ob.lengths[i]; k++) {
+            double d = fabs((double)tl[lens[i] + k] - ob.logp[i * n_new + k]);
+            if (!(d <= lpe)) lpe = d;
+        }
+        free(seq);
+        free(tl);
+    }
+    printf("  %-16s sampling: lengths %d %d %d (eos %d %d %d), batch-independent, sampling-time logp vs "
+           "forward max err %.2e\n", name, ob.lengths[0], ob.lengths[1], ob.lengths[2], ob.finished[0],
+           ob.finished[1], ob.finished[2], lpe);
+    CHECK(ob.lengths[0] > 0 && ob.lengths[1] > 0 && ob.lengths[2] > 0, "%s: empty samples", name);
+    CHECK(lpe < TOL_LOGP, "%s: sampling-time logp differs from forward by %.3e", name, lpe);
+    sea_gen_output_free(&ob);
+    sea_gen_output_free(&o1);
+    for (int i = 0; i < 3; i++) {
+        free(prompts[i]);
+        free(want[i]);
+    }
+}
+
+static void test_save_roundtrip(sea_model *m, const fixture *fx, const char *name)
+{
+    sea_stream *s = sea_device_stream(g_dev);
+    char tmpl[] = "/tmp/sea_test_save_XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    if (!dir) {
+        CHECK(0, "mkdtemp failed");
+        return;
+    }
+    /* A small shard size forces the sharded writer and index. */
+    CHECK_OK(sea_model_save_hf(m, dir, 16 * 1024));
+    sea_model *r = NULL;
+    CHECK_OK(sea_model_load(g_dev, dir, NULL, &r));
+    if (r) {
+        int B = fx->B, T = fx->T, V = sea_model_vocab_size(m);
+        float *a = malloc((size_t)B * T * V * sizeof(float)), *b = malloc((size_t)B * T * V * sizeof(float));
+        CHECK_OK(sea_model_forward_logits(m, s, fx->ids, fx->kv, B, T, a));
+        CHECK_OK(sea_model_forward_logits(r, s, fx->ids, fx->kv, B, T, b));
+        double d = max_abs_diff(a, b, (int64_t)B * T * V);
+        CHECK(d == 0, "%s: reloaded model's logits differ by %.3e", name, d);
+        printf("  %-16s save (sharded) -> reload: logits max diff %.1e\n", name, d);
+        free(a);
+        free(b);
+        sea_model_free(r);
+    }
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd)) fprintf(stderr, "warning: could not remove %s\n", dir);
+}
+
+static void test_clone(sea_model *m, const fixture *fx, const char *name)
+{
+    sea_stream *s = sea_device_stream(g_dev);
+    sea_model *c = NULL;
+    CHECK_OK(sea_model_clone(m, NULL, &c));
+    if (!c) return;
+    float a[8], b[8];
+    CHECK_OK(sea_model_forward_logprobs(m, s, fx->ids, fx->kv, fx->resp, fx->B, fx->T, false, a, NULL, NULL));
+    CHECK_OK(sea_model_forward_logprobs(c, s, fx->ids, fx->kv, fx->resp, fx->B, fx->T, false, b, NULL, NULL));
+    for (int i = 0; i < fx->B; i++) CHECK(a[i] == b[i], "%s: clone logp %g vs %g", name, b[i], a[i]);
+    /* Separate storage: changing the clone leaves the original alone. */
+    sea_tensor fp;
+    sea_model_params(c, &fp, NULL);
+    CHECK_OK(sea_fill(s, &fp, 0.0));
+    CHECK_OK(sea_model_forward_logprobs(m, s, fx->ids, fx->kv, fx->resp, fx->B, fx->T, false, b, NULL, NULL));
+    for (int i = 0; i < fx->B; i++) CHECK(a[i] == b[i], "%s: original changed after the clone was zeroed", name);
+    sea_model_free(c);
+}
+
+static void test_causal(const char *name)
+{
+    printf("%s\n", name);
+    sea_model *m = load(name);
+    if (!m) return;
+    fixture fx;
+    fixture_open(name, &fx);
+    test_logits(m, &fx, name);
+    test_logprobs_grads(m, &fx, name);
+    test_hidden(m, &fx, name);
+    test_greedy(m, &fx, name);
+    test_clone(m, &fx, name);
+    test_save_roundtrip(m, &fx, name);
+    fixture_close(&fx);
+    sea_model_free(m);
+}
+
+static void test_reward_model(void)
+{
+    const char *name = "neox_rm";
+    printf("%s\n", name);
+    sea_model *m = load(name);
+    if (!m) return;
+    fixture fx;
+    fixture_open(name, &fx);
+    sea_stream *s = sea_device_stream(g_dev);
+    CHECK(sea_model_is_classifier(m), "%s: not a classifier", name);
+    int L = sea_model_num_labels(m);
+    int64_t n;
+    float *ref = ref_f32(fx.ref, "score", &n);
+    float *sc = malloc((size_t)fx.B * L * sizeof(float));
+    CHECK(n == (int64_t)fx.B * L, "%s: %lld reference scores for %d x %d", name, (long long)n, fx.B, L);
+    CHECK_OK(sea_model_score(m, s, fx.ids, fx.kv, fx.B, fx.T, sc));
+    double e = rel_err(sc, ref, n);
+    printf("  %-16s score rel err %.2e (", name, e);
+    for (int i = 0; i < n; i++) printf("%s%.4f/%.4f", i ? " " : "", sc[i], ref[i]);
+    printf(")\n");
+    CHECK(e < TOL_HIDDEN * 5, "%s: score rel err %.3e", name, e);
+    test_hidden(m, &fx, name);
+    float lp[8];
+    CHECK(sea_model_forward_logprobs(m, s, fx.ids, fx.kv, NULL, fx.B, fx.T, false, lp, NULL, NULL) == SEA_ERR_INVALID,
+          "%s: logprobs on a classifier must fail", name);
+    free(ref);
+    free(sc);
+    fixture_close(&fx);
+    sea_model_free(m);
+}
+
+int main(int argc, char **argv)
+{
+    g_dev = test_device(argc, argv);
+    g_dir = argc > 2 ? argv[2] : "tests/models/fixtures/models";
+    const char *causal[] = {"neox_par", "neox_ser", "llama_gqa_bf16", "llama_sharded"};
+    for (size_t i = 0; i < sizeof causal / sizeof causal[0]; i++) test_causal(causal[i]);
+    test_reward_model();
+    sea_device_close(g_dev);
+    if (g_fail) {
+        fprintf(stderr, "%d check(s) failed\n", g_fail);
+        return 1;
+    }
+    printf("all model golden checks passed\n");
+    return 0;
+}

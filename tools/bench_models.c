@@ -1,0 +1,164 @@
+/* Model benchmarks, the same work as ../shared/peers/cpu_peer.py so the numbers compare:
+ *  - dpo_step: policy forward+backward and reference forward over B pairs (2B sequences of
+ *    T tokens, the last T-P of them response), DPO loss on the host, AdamW on the flat buffers;
+ *  - sample: KV-cached sampling, batch 8, prompt 32, 32 new tokens, temperature 0.7, warmed up
+ *    with the identical call.
+ * GPT-NeoX (Pythia layout) with random weights: tiny-8m, pythia-14m, pythia-70m, pythia-160m.
+ *
+ * usage: bench_models [--model NAME] [--device SPEC] [--steps N] [--threads N] */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "models/generate.h"
+#include "models/hf_config.h"
+#include "models/model.h"
+#include "runtime/ops.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static const struct { const char *name; int d, L, h, V; } shapes[] = {
+    {"tiny-8m", 256, 4, 4, 4096},
+    {"pythia-14m", 128, 6, 4, 50304},
+    {"pythia-70m", 512, 6, 8, 50304},
+    {"pythia-160m", 768, 12, 12, 50304},
+};
+
+#define TRY(x)                                                                                 \
+    do {                                                                                       \
+        if (x) {                                                                               \
+            fprintf(stderr, "bench_models: %s: %s\n", #x, sea_last_error());                   \
+            exit(1);                                                                           \
+        }                                                                                      \
+    } while (0)
+
+int main(int argc, char **argv)
+{
+    const char *name = "tiny-8m", *device = "cpu";
+    int steps = 3;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--model")) name = argv[i + 1];
+        else if (!strcmp(argv[i], "--device")) device = argv[i + 1];
+        else if (!strcmp(argv[i], "--steps")) steps = atoi(argv[i + 1]);
+        else {
+            fprintf(stderr, "usage: bench_models [--model tiny-8m|pythia-14m|pythia-70m|pythia-160m] "
+                            "[--device SPEC] [--steps N]\n");
+            return 2;
+        }
+    }
+    int si = -1;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        if (!strcmp(shapes[i].name, name)) si = (int)i;
+    if (si < 0) {
+        fprintf(stderr, "bench_models: unknown model '%s'\n", name);
+        return 2;
+    }
+    sea_device *dev;
+    TRY(sea_device_open(device, &dev));
+    sea_stream *s = sea_device_stream(dev);
+    sea_hf_config cfg;
+    sea_hf_config_init(&cfg, "gpt_neox");
+    snprintf(cfg.architecture, sizeof cfg.architecture, "GPTNeoXForCausalLM");
+    cfg.hidden_size = shapes[si].d;
+    cfg.num_hidden_layers = shapes[si].L;
+    cfg.num_attention_heads = shapes[si].h;
+    cfg.num_key_value_heads = shapes[si].h;
+    cfg.head_dim = shapes[si].d / shapes[si].h;
+    cfg.intermediate_size = 4 * shapes[si].d;
+    cfg.vocab_size = shapes[si].V;
+    cfg.partial_rotary_factor = 0.25;
+    cfg.use_parallel_residual = true;
+    cfg.norm_eps = 1e-5;
+    cfg.rope_theta = 10000;
+    sea_model *pol, *ref;
+    TRY(sea_model_create(dev, &cfg, 1, 0.02f, &pol));
+    TRY(sea_model_create(dev, &cfg, 2, 0.02f, &ref));
+    int64_t n = sea_model_num_params(pol);
+    printf("{\"device\": \"%s\", \"model\": \"%s\", \"params\": %lld}\n", sea_device_label(dev), name, (long long)n);
+    fflush(stdout);
+
+    /* DPO step. */
+    enum { B = 4, T = 128, P = 64 };
+    int32_t *ids = malloc(2 * B * T * sizeof *ids);
+    float *mask = calloc(2 * B * T, sizeof *mask);
+    srand(0);
+    for (int i = 0; i < 2 * B * T; i++) {
+        ids[i] = rand() % shapes[si].V;
+        mask[i] = (i % T) >= P;
+    }
+    sea_tensor fp, fg, am, av;
+    sea_model_params(pol, &fp, &fg);
+    int64_t shape1 = n;
+    TRY(sea_tensor_alloc(dev, SEA_F32, 1, &shape1, &am));
+    TRY(sea_tensor_alloc(dev, SEA_F32, 1, &shape1, &av));
+    TRY(sea_fill(s, &am, 0));
+    TRY(sea_fill(s, &av, 0));
+    float pl[2 * B], rl[2 * B], dsum[2 * B];
+    const float beta = 0.1f;
+    double t0 = 0;
+    for (int it = 0; it <= steps; it++) {
+        if (it == 1) {
+            TRY(sea_stream_sync(s));
+            t0 = now();
+        }
+        TRY(sea_model_forward_logprobs(ref, s, ids, NULL, mask, 2 * B, T, false, rl, NULL, NULL));
+        TRY(sea_model_forward_logprobs(pol, s, ids, NULL, mask, 2 * B, T, true, pl, NULL, NULL));
+        for (int b = 0; b < B; b++) {
+            float z = beta * ((pl[b] - rl[b]) - (pl[B + b] - rl[B + b]));
+            float g = -beta / (1.0f + expf(z)) / B;   /* d(-logsigmoid(z))/dz = -sigmoid(-z) */
+            dsum[b] = g;
+            dsum[B + b] = -g;
+        }
+        TRY(sea_model_backward_logprobs(pol, s, dsum, NULL));
+        TRY(sea_adamw(s, &fp, &fg, &am, &av, 1e-5f, 0.9f, 0.999f, 1e-8f, 0.01f, 0.0f, it + 1));
+        TRY(sea_model_zero_grad(pol, s));
+    }
+    TRY(sea_stream_sync(s));
+    double dt = (now() - t0) / steps;
+    printf("{\"bench\": \"dpo_step\", \"model\": \"%s\", \"params\": %lld, \"pairs\": %d, \"seq\": %d, "
+           "\"step_s\": %.4f, \"tokens_per_s\": %.1f, \"gflops\": %.1f}\n",
+           name, (long long)n, B, T, dt, 2 * B * T / dt, 8.0 * (double)n * 2 * B * T / dt / 1e9);
+    fflush(stdout);
+
+    /* Sampling. */
+    enum { SB = 8, SP = 32, SN = 32 };
+    int32_t *pr = malloc(SB * SP * sizeof *pr);
+    const int32_t *prompts[SB];
+    int lens[SB];
+    for (int b = 0; b < SB; b++) {
+        for (int t = 0; t < SP; t++) pr[b * SP + t] = rand() % shapes[si].V;
+        prompts[b] = pr + b * SP;
+        lens[b] = SP;
+    }
+    sea_gen_params gp = sea_gen_params_default();
+    gp.max_new_tokens = SN;
+    gp.temperature = 0.7f;
+    gp.seed = 7;
+    sea_gen_output out;
+    TRY(sea_gen_output_alloc(SB, SN, &out));
+    TRY(sea_generate(pol, s, &gp, prompts, lens, SB, NULL, &out));
+    double t1 = now();
+    TRY(sea_generate(pol, s, &gp, prompts, lens, SB, NULL, &out));
+    double ds = now() - t1;
+    long total = 0;
+    for (int b = 0; b < SB; b++) total += out.lengths[b];
+    printf("{\"bench\": \"sample\", \"model\": \"%s\", \"batch\": %d, \"prompt\": %d, \"new\": %d, \"s\": %.3f, "
+           "\"new_tokens_per_s\": %.1f}\n", name, SB, SP, SN, ds, total / ds);
+    sea_gen_output_free(&out);
+    free(pr);
+    free(ids);
+    free(mask);
+    sea_tensor_free(&am);
+    sea_tensor_free(&av);
+    sea_model_free(pol);
+    sea_model_free(ref);
+    sea_device_close(dev);
+    return 0;
+}

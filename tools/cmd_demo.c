@@ -1,0 +1,9 @@
+/* PLACEHOLDER: replaced by the owner of this command. */
+#include <stdio.h>
+#include "commands.h"
+int sea_cmd_demo(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    fprintf(stderr, "sea demo: not built yet\n");
+    return 1;
+}
