@@ -12,7 +12,7 @@ set -eu
 BUILD=${1:-build}
 OUT=${2:-bench/out}
 QUICK=${3:-}
-SEA="$BUILD/tools/sea"
+SEA="$BUILD/sea"
 THREADS=${SEA_NUM_THREADS:-$(nproc)}
 mkdir -p "$OUT"
 [ -x "$SEA" ] || { echo "run_peers: $SEA not built (ninja -C $BUILD)" >&2; exit 1; }

@@ -657,6 +657,15 @@ sea_status sea_gguf_to_hf_config(const sea_gguf *g, sea_hf_config *cfg)
     }
     bool b;
     if (sea_gguf_get_bool(g, KEY("use_parallel_residual"), &b)) cfg->use_parallel_residual = b;
+    /* Linear/YaRN-style scaling is described by metadata; Llama-3's frequency scaling is stored
+     * as a rope_freqs.weight tensor instead (not mapped here: the loader must read that tensor). */
+    const char *scaling = sea_gguf_get_str(g, KEY("rope.scaling.type"));
+    if (scaling && strcmp(scaling, "none") != 0) {
+        snprintf(cfg->rope_type, sizeof cfg->rope_type, "%s", scaling);
+        if (sea_gguf_get_float(g, KEY("rope.scaling.factor"), &f) && f > 0) cfg->rope_factor = f;
+        if (sea_gguf_get_int(g, KEY("rope.scaling.original_context_length"), &v) && v > 0)
+            cfg->rope_original_max_position_embeddings = v;
+    }
 #undef KEY
     const sea_gguf_kv *toks = sea_gguf_find_kv(g, "tokenizer.ggml.tokens");
     const sea_gguf_tensor *emb = sea_gguf_find_tensor(g, "token_embd.weight");

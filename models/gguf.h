@@ -149,7 +149,9 @@ sea_status sea_ggml_dequantize(sea_ggml_type type, const void *src, float *dst, 
  * <arch>.embedding_length, .block_count, .attention.head_count(_kv), .feed_forward_length,
  * .context_length, .rope.dimension_count, .rope.freq_base, .attention.layer_norm_(rms_)epsilon,
  * .use_parallel_residual, vocab from tokenizer.ggml.tokens (or token_embd.weight),
- * tie_word_embeddings when output.weight is absent, bos/eos ids from tokenizer.ggml.*. */
+ * tie_word_embeddings when output.weight is absent, bos/eos ids from tokenizer.ggml.*,
+ * .rope.scaling.{type,factor,original_context_length} when present. Llama-3 frequency scaling
+ * lives in a rope_freqs.weight tensor in GGUF, not in metadata: it is not reflected here. */
 sea_status sea_gguf_to_hf_config(const sea_gguf *g, sea_hf_config *cfg);
 
 /* llama.cpp's convert script permutes the rows of Llama's q_proj/k_proj weights from HF's

@@ -121,10 +121,8 @@ static sea_status rope_object(const cJSON *r, const char *what, const char *file
 {
     if (!r || cJSON_IsNull(r)) return SEA_OK;
     if (!cJSON_IsObject(r)) return sea_error(SEA_ERR_FORMAT, "%s: field '%s' must be an object", file, what);
-    char key[96];
     bool present;
     char type[32] = "";
-    snprintf(key, sizeof key, "%s.rope_type", what);
     SEA_TRY(sea_json_str(r, "rope_type", file, type, sizeof type, &present));
     if (!present) SEA_TRY(sea_json_str(r, "type", file, type, sizeof type, &present));
     if (present) set_str(cfg->rope_type, sizeof cfg->rope_type, type);

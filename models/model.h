@@ -43,7 +43,7 @@ typedef struct sea_model_load_opts {
     sea_dtype dtype;                 /* weight/compute dtype on the device: SEA_F32 (only one now) */
     sea_model_progress_fn progress;  /* may be NULL */
     void *progress_ctx;
-    bool recompute;                  /* activation recomputation in training (reserved) */
+    bool recompute;                  /* activation recomputation in training: reserved, ignored now */
 } sea_model_load_opts;
 
 /* Defaults: f32, no progress callback. */
@@ -55,8 +55,9 @@ sea_model_load_opts sea_model_load_opts_default(void);
 sea_status sea_model_load(sea_device *dev, const char *path, const sea_model_load_opts *opts,
                           sea_model **out);
 /* A fresh model with random weights: linear/embedding weights ~ N(0, init_std^2) (init_std
- * <= 0 means cfg->initializer_range, else 0.02), biases 0, norm weights 1. The config is
- * copied. Same (cfg, seed) -> same weights on every device. */
+ * <= 0 means 0.02, HF's default initializer_range), biases 0, norm weights 1. The config is
+ * copied; cfg->architecture picks the head ("...ForCausalLM" or "...ForSequenceClassification";
+ * empty = causal LM of cfg->model_type). Same (cfg, seed) -> same weights on every device. */
 sea_status sea_model_create(sea_device *dev, const sea_hf_config *cfg, uint64_t seed,
                             float init_std, sea_model **out);
 /* A deep copy with its own weight storage (e.g. the frozen reference policy), on `dev`
@@ -98,8 +99,12 @@ sea_status sea_model_copy_params(sea_model *dst, const sea_model *src);
  * its token_logp is 0 and its resp_mask entry is ignored). seq_logp_sum[b] = sum over t of
  * resp_mask[b,t] * logp[b,t]; seq_logp_mean[b] = that / sum_t resp_mask[b,t] (0 if empty).
  * seq_logp_sum, seq_logp_mean and token_logp may each be NULL.
- * train = true records the computation on the model's tape, keeping activations until
- * sea_model_backward_logprobs (or the next forward). */
+ * train = true records the computation (the model's own recording, models/model_grad.c: the
+ * gradient of every activation view lives at the same offset of a mirror arena, so reshaped
+ * and sliced views share it), keeping activations until sea_model_backward_logprobs; any other
+ * forward pass of the same model in between discards the recording.
+ * Memory: activations of all layers plus (B*T, V) logits, and as much again for their
+ * gradients when train = true. */
 sea_status sea_model_forward_logprobs(sea_model *m, sea_stream *s,
                                       const int32_t *ids,        /* (B, T) */
                                       const int32_t *key_valid,  /* (B, T) or NULL = all real */

@@ -92,7 +92,7 @@ int sea_arith_prompts(const sea_arith_task *t, bool heldout, char (*prompts)[SEA
 int sea_arith_teacher_answer(int a, int b, sea_rng *rng)
 {
     double u = sea_rng_next_uniform(rng);
-    int d = u < 0.30 ? 0 : u < 0.70 ? 1 : u < 0.80 ? -1 : u < 0.90 ? 2 : u < 0.95 ? -2 : 10;
+    int d = u < 0.20 ? 0 : u < 0.70 ? 1 : u < 0.80 ? -1 : u < 0.90 ? 2 : u < 0.95 ? -2 : 10;
     int y = a + b + d;
     return y < 0 ? 0 : y;
 }

@@ -49,7 +49,7 @@ bool sea_arith_is_heldout(int a, int b);
 int sea_arith_prompts(const sea_arith_task *t, bool heldout, char (*prompts)[SEA_ARITH_PROMPT_BUF], int max);
 
 /* One SFT answer for (a, b) from the imperfect teacher: the true sum shifted by a draw of
- * δ ∈ {0: 0.30, +1: 0.40, −1: 0.10, +2: 0.10, −2: 0.05, +10: 0.05}, floored at 0. */
+ * δ ∈ {0: 0.20, +1: 0.50, −1: 0.10, +2: 0.10, −2: 0.05, +10: 0.05}, floored at 0. */
 int sea_arith_teacher_answer(int a, int b, sea_rng *rng);
 
 /* A tokenizer.json for the vocabulary (plus tokenizer_config.json naming the end token). */

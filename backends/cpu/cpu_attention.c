@@ -81,7 +81,7 @@ static void attn_fwd_heads(void *vctx, int64_t begin, int64_t end, int tid)
     int64_t T = c->T, hd = c->hd, group = c->H / c->Hkv;
     float *S = malloc((size_t)ATTN_QB * (size_t)(T ? T : 1) * sizeof(float));
     if (!S) {
-        c->failed = 1;
+        __atomic_store_n(&c->failed, 1, __ATOMIC_RELAXED);
         return;
     }
     for (int64_t r = begin; r < end; r++) {
@@ -142,7 +142,7 @@ static void attn_bwd_groups(void *vctx, int64_t begin, int64_t end, int tid)
     if (!P || !dP) {
         free(P);
         free(dP);
-        c->failed = 1;
+        __atomic_store_n(&c->failed, 1, __ATOMIC_RELAXED);
         return;
     }
     for (int64_t r = begin; r < end; r++) {
@@ -201,7 +201,10 @@ static void decode_rows(void *vctx, int64_t begin, int64_t end, int tid)
     attn_ctx *c = vctx;
     (void)tid;
     float *scores = malloc((size_t)(c->S ? c->S : 1) * sizeof(float));
-    if (!scores) return;
+    if (!scores) {
+        __atomic_store_n(&c->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
     int64_t group = c->H / c->Hkv;
     for (int64_t r = begin; r < end; r++) {
         int64_t h = r % c->H, b = r / c->H;
@@ -216,9 +219,7 @@ sea_status sea_cpu_decode_attention(const sea_op *op)
     attn_ctx c = {.q = cpu_f32(q), .k = cpu_f32(k), .v = cpu_f32(op->in[2]), .valid = cpu_i32(op->in[3]),
                   .out = cpu_f32(op->out[0]), .B = q->shape[0], .H = q->shape[1], .hd = q->shape[2], .S = k->shape[1],
                   .Hkv = k->shape[2], .n_keys = op->p.attn.n_keys, .scale = op->p.attn.scale};
-    void *probe = malloc((size_t)(c.S ? c.S : 1) * sizeof(float));
-    if (!probe) return sea_error(SEA_ERR_OOM, "decode_attention: out of host memory for %lld keys on cpu", (long long)c.S);
-    free(probe);
-    cpu_for(c.B * c.H, 1, decode_rows, &c);
+    cpu_for(c.B * c.H, cpu_min_items(2 * (int64_t)c.n_keys * c.hd), decode_rows, &c);
+    if (c.failed) return sea_error(SEA_ERR_OOM, "decode_attention: out of host memory for %lld keys on cpu", (long long)c.S);
     return SEA_OK;
 }

@@ -43,6 +43,34 @@ static void store_f(char *p, sea_dtype t, float v)
     }
 }
 
+/* bf16 <-> f32 rows in loops the compiler vectorizes (weights arrive in bf16): the same
+ * round-to-nearest-even and quiet-NaN rule as sea_f32_to_bf16. */
+SEA_CPU_CLONES static void f32_to_bf16_row(uint16_t *restrict d, const float *restrict s, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        union { float f; uint32_t u; } v = {s[i]};
+        uint32_t rounded = (v.u + 0x7fffu + ((v.u >> 16) & 1u)) >> 16;
+        uint32_t nan = (v.u >> 16) | 0x40u;
+        d[i] = (uint16_t)((v.u & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
+    }
+}
+
+SEA_CPU_CLONES static void bf16_to_f32_row(float *restrict d, const uint16_t *restrict s, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        union { uint32_t u; float f; } v = {(uint32_t)s[i] << 16};
+        d[i] = v.f;
+    }
+}
+
+/* dst = convert(src) for n contiguous elements. */
+static void convert_row(void *d, sea_dtype dt, const void *s, sea_dtype st, int64_t n)
+{
+    if (st == SEA_F32 && dt == SEA_BF16) f32_to_bf16_row(d, s, n);
+    else if (st == SEA_BF16 && dt == SEA_F32) bf16_to_f32_row(d, s, n);
+    else sea_convert(d, dt, s, st, (size_t)n);
+}
+
 /* ---- fill ---- */
 
 typedef struct fill_ctx {
@@ -88,14 +116,14 @@ sea_status sea_cpu_fill(const sea_op *op)
         /* the last row may be partial: fill full rows in parallel, the tail here */
         int64_t full = n / rowlen;
         c.l = (layout4){{1, 1, full, rowlen}, {0, 0, rowlen, 1}};
-        cpu_for(full, 16, fill_rows, &c);
+        cpu_for(full, cpu_min_items(rowlen), fill_rows, &c);
         fill_ctx t = c;
         t.base = c.base + full * rowlen * (int64_t)c.esize;
         t.l = (layout4){{1, 1, 1, n - full * rowlen}, {0, 0, 0, 1}};
         if (t.l.shape[3]) fill_rows(&t, 0, 1, 0);
         return SEA_OK;
     }
-    cpu_for(c.l.shape[0] * c.l.shape[1] * c.l.shape[2], 16, fill_rows, &c);
+    cpu_for(c.l.shape[0] * c.l.shape[1] * c.l.shape[2], cpu_min_items(c.l.shape[3]), fill_rows, &c);
     return SEA_OK;
 }
 
@@ -132,7 +160,7 @@ static void copy_rows(void *vctx, int64_t begin, int64_t end, int tid)
                 }
             }
         } else if (c->ls.stride[3] == 1 && c->ld.stride[3] == 1) {
-            sea_convert(d, c->dt, s, c->st, (size_t)n);
+            convert_row(d, c->dt, s, c->st, n);
         } else {
             for (int64_t j = 0; j < n; j++)
                 sea_convert(d + j * c->ld.stride[3] * (int64_t)des, c->dt, s + j * c->ls.stride[3] * (int64_t)ses, c->st, 1);
@@ -151,7 +179,7 @@ static void run_copy(const sea_tensor *src, sea_tensor *dst, bool accumulate)
         /* One long row, cut into fixed pieces for the pool. */
         int64_t rowlen = 8192, full = n / rowlen;
         c.ls = c.ld = (layout4){{1, 1, full, rowlen}, {0, 0, rowlen, 1}};
-        cpu_for(full, 8, copy_rows, &c);
+        cpu_for(full, cpu_min_items(rowlen), copy_rows, &c);
         int64_t tail = n - full * rowlen;
         if (tail) {
             copy_ctx t = c;
@@ -162,7 +190,7 @@ static void run_copy(const sea_tensor *src, sea_tensor *dst, bool accumulate)
         }
         return;
     }
-    cpu_for(c.ld.shape[0] * c.ld.shape[1] * c.ld.shape[2], 16, copy_rows, &c);
+    cpu_for(c.ld.shape[0] * c.ld.shape[1] * c.ld.shape[2], cpu_min_items(c.ld.shape[3]), copy_rows, &c);
 }
 
 sea_status sea_cpu_copy(const sea_op *op)

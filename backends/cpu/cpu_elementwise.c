@@ -78,7 +78,7 @@ sea_status sea_cpu_unary(const sea_op *op)
 {
     ew_ctx c = {.op = op, .a = cpu_f32(op->in[0]), .out = cpu_f32(op->out[0]), .n = cpu_numel(op->in[0]),
                 .act = act_of(op), .alpha = op->p.scale.alpha};
-    cpu_for(chunks(c.n), 1, unary_fwd, &c);
+    cpu_for(chunks(c.n), cpu_min_items(EW_CHUNK), unary_fwd, &c);
     return SEA_OK;
 }
 
@@ -87,7 +87,7 @@ sea_status sea_cpu_unary_backward(const sea_op *op)
     if (!op->gin[0] || !op->gout[0]) return SEA_OK;
     ew_ctx c = {.op = op, .a = cpu_f32(op->in[0]), .g = cpu_f32(op->gout[0]), .ga = cpu_f32(op->gin[0]),
                 .n = cpu_numel(op->in[0]), .act = act_of(op), .alpha = op->p.scale.alpha};
-    cpu_for(chunks(c.n), 1, unary_bwd, &c);
+    cpu_for(chunks(c.n), cpu_min_items(EW_CHUNK), unary_bwd, &c);
     return SEA_OK;
 }
 
@@ -119,7 +119,7 @@ sea_status sea_cpu_swiglu(const sea_op *op)
 {
     ew_ctx c = {.op = op, .a = cpu_f32(op->in[0]), .b = cpu_f32(op->in[1]), .out = cpu_f32(op->out[0]),
                 .n = cpu_numel(op->in[0])};
-    cpu_for(chunks(c.n), 1, swiglu_fwd, &c);
+    cpu_for(chunks(c.n), cpu_min_items(EW_CHUNK), swiglu_fwd, &c);
     return SEA_OK;
 }
 
@@ -129,7 +129,7 @@ sea_status sea_cpu_swiglu_backward(const sea_op *op)
     ew_ctx c = {.op = op, .a = cpu_f32(op->in[0]), .b = cpu_f32(op->in[1]), .g = cpu_f32(op->gout[0]),
                 .ga = op->gin[0] ? cpu_f32(op->gin[0]) : NULL, .gb = op->gin[1] ? cpu_f32(op->gin[1]) : NULL,
                 .n = cpu_numel(op->in[0])};
-    cpu_for(chunks(c.n), 1, swiglu_bwd, &c);
+    cpu_for(chunks(c.n), cpu_min_items(EW_CHUNK), swiglu_bwd, &c);
     return SEA_OK;
 }
 
@@ -207,9 +207,9 @@ sea_status sea_cpu_binary(const sea_op *op)
                 .n = cpu_numel(op->in[0]), .inner = cpu_numel(op->in[1])};
     if (c.n == 0) return SEA_OK;
     if (c.inner == c.n)
-        cpu_for(chunks(c.n), 1, binary_fwd, &c);
+        cpu_for(chunks(c.n), cpu_min_items(EW_CHUNK), binary_fwd, &c);
     else
-        cpu_for(c.n / c.inner, (EW_CHUNK + c.inner - 1) / c.inner, binary_fwd, &c);
+        cpu_for(c.n / c.inner, cpu_min_items(c.inner), binary_fwd, &c);
     return SEA_OK;
 }
 
@@ -222,9 +222,9 @@ sea_status sea_cpu_binary_backward(const sea_op *op)
     if (c.n == 0) return SEA_OK;
     if (c.ga) {
         if (c.inner == c.n)
-            cpu_for(chunks(c.n), 1, binary_bwd_a, &c);
+            cpu_for(chunks(c.n), cpu_min_items(EW_CHUNK), binary_bwd_a, &c);
         else
-            cpu_for(c.n / c.inner, (EW_CHUNK + c.inner - 1) / c.inner, binary_bwd_a, &c);
+            cpu_for(c.n / c.inner, cpu_min_items(c.inner), binary_bwd_a, &c);
     }
     if (c.gb) {
         if (c.inner == c.n) {
@@ -232,9 +232,9 @@ sea_status sea_cpu_binary_backward(const sea_op *op)
             ew_ctx d = c;
             d.ga = c.gb;
             d.b = c.a;
-            cpu_for(chunks(c.n), 1, binary_bwd_a, &d);
+            cpu_for(chunks(c.n), cpu_min_items(EW_CHUNK), binary_bwd_a, &d);
         } else {
-            cpu_for((c.inner + 63) / 64, 1, binary_bwd_b, &c);
+            cpu_for((c.inner + 63) / 64, cpu_min_items(64 * (c.n / c.inner)), binary_bwd_b, &c);
         }
     }
     return SEA_OK;

@@ -53,7 +53,7 @@ sea_status sea_cpu_embedding(const sea_op *op)
     emb_ctx c = {.table = cpu_f32(op->in[0]), .ids = cpu_i32(op->in[1]), .out = cpu_f32(op->out[0]),
                  .V = op->in[0]->shape[0], .D = op->in[0]->shape[1], .N = cpu_numel(op->in[1])};
     SEA_TRY(check_ids(&c));
-    cpu_for(c.N, 8, gather_rows, &c);
+    cpu_for(c.N, cpu_min_items(c.D), gather_rows, &c);
     return SEA_OK;
 }
 
@@ -64,6 +64,6 @@ sea_status sea_cpu_embedding_backward(const sea_op *op)
                  .gtable = cpu_f32(op->gin[0]), .V = op->in[0]->shape[0], .D = op->in[0]->shape[1],
                  .N = cpu_numel(op->in[1])};
     SEA_TRY(check_ids(&c));
-    cpu_for((c.D + 15) / 16, 4, scatter_cols, &c);
+    cpu_for((c.D + 15) / 16, cpu_min_items(16 * c.N), scatter_cols, &c);
     return SEA_OK;
 }

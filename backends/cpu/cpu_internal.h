@@ -44,6 +44,13 @@ static inline int64_t cpu_numel(const sea_tensor *t)
 static inline int64_t cpu_last(const sea_tensor *t) { return t->ndim ? t->shape[t->ndim - 1] : 1; }
 static inline int64_t cpu_rows(const sea_tensor *t) { return cpu_last(t) ? cpu_numel(t) / cpu_last(t) : 0; }
 
+/* Items per thread so that each thread gets at least ~16K elements of work: waking the
+ * pool costs more than that much arithmetic. */
+static inline int64_t cpu_min_items(int64_t work_per_item)
+{
+    return work_per_item >= 16384 ? 1 : 16384 / (work_per_item > 0 ? work_per_item : 1);
+}
+
 /* Parallel-for on the global pool; chunks of at least min_chunk items. */
 static inline void cpu_for(int64_t n, int64_t min_chunk, sea_parallel_fn fn, void *ctx)
 {

@@ -109,7 +109,7 @@ sea_status sea_cpu_matmul(const sea_op *op)
     const float *bias = op->in[2] ? cpu_f32(op->in[2]) : NULL;
     if (bias || pre || op->p.matmul.act != SEA_ACT_NONE) {
         epi_ctx e = {.c = C, .pre = pre, .out = out, .bias = bias, .N = d.N, .act = op->p.matmul.act};
-        cpu_for(d.batch * d.M, d.N >= 1024 ? 1 : 1024 / (d.N ? d.N : 1), epilogue_rows, &e);
+        cpu_for(d.batch * d.M, cpu_min_items(d.N), epilogue_rows, &e);
     }
     return SEA_OK;
 }
@@ -152,7 +152,7 @@ static void colsum_blocks(void *vctx, int64_t begin, int64_t end, int tid)
 void sea_cpu_colsum_add(const float *g, int64_t rows, int64_t N, float *out)
 {
     colsum_ctx c = {g, out, rows, N};
-    cpu_for((N + 63) / 64, 1, colsum_blocks, &c);
+    cpu_for((N + 63) / 64, cpu_min_items(64 * rows), colsum_blocks, &c);
 }
 
 sea_status sea_cpu_matmul_backward(const sea_op *op)
@@ -171,7 +171,7 @@ sea_status sea_cpu_matmul_backward(const sea_op *op)
                              (long long)d.batch, (long long)d.M, (long long)d.N);
         epi_ctx e = {.pre = op->out[1] ? cpu_f32(op->out[1]) : NULL, .g = go0 ? cpu_f32(go0) : NULL,
                      .g1 = go1 ? cpu_f32(go1) : NULL, .gpre = tmp, .N = d.N, .act = act};
-        cpu_for(d.batch * d.M, d.N >= 1024 ? 1 : 1024 / (d.N ? d.N : 1), gpre_rows, &e);
+        cpu_for(d.batch * d.M, cpu_min_items(d.N), gpre_rows, &e);
         gpre = tmp;
     }
     const float *A = cpu_f32(op->in[0]), *B = cpu_f32(op->in[1]);

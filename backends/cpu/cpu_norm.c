@@ -106,7 +106,7 @@ static void norm_bwd_cols(void *vctx, int64_t begin, int64_t end, int tid)
     }
 }
 
-static int64_t row_chunk(int64_t D) { return D >= 1024 ? 1 : 1024 / (D ? D : 1); }
+static int64_t row_chunk(int64_t D) { return cpu_min_items(4 * D); }
 
 static sea_status norm_forward(const sea_op *op, bool layer)
 {
@@ -128,7 +128,7 @@ static sea_status norm_backward(const sea_op *op, bool layer)
                   .gb = layer && op->gin[2] && op->in[2] ? cpu_f32(op->gin[2]) : NULL,
                   .N = cpu_rows(op->in[0]), .D = cpu_last(op->in[0]), .layer = layer};
     if (c.gx) cpu_for(c.N, row_chunk(c.D), norm_bwd_rows, &c);
-    if (c.gw || c.gb) cpu_for((c.D + 63) / 64, 1, norm_bwd_cols, &c);
+    if (c.gw || c.gb) cpu_for((c.D + 63) / 64, cpu_min_items(64 * c.N), norm_bwd_cols, &c);
     return SEA_OK;
 }
 

@@ -35,7 +35,7 @@ sea_status sea_cpu_adamw(const sea_op *op)
                    .n = cpu_numel(op->in[0]), .lr = a->lr, .b1 = a->beta1, .b2 = a->beta2, .eps = a->eps,
                    .wd = a->weight_decay, .l2 = a->l2,
                    .bc1 = (float)(1.0 - pow(a->beta1, a->step)), .bc2 = (float)(1.0 - pow(a->beta2, a->step))};
-    cpu_for((c.n + OPT_CHUNK - 1) / OPT_CHUNK, 1, adamw_chunks, &c);
+    cpu_for((c.n + OPT_CHUNK - 1) / OPT_CHUNK, 2, adamw_chunks, &c);
     return SEA_OK;
 }
 
@@ -69,7 +69,7 @@ sea_status sea_cpu_global_norm(const sea_op *op)
     double *partial = malloc((size_t)(blocks ? blocks : 1) * sizeof *partial);
     if (!partial) return sea_error(SEA_ERR_OOM, "global_norm: out of host memory on cpu");
     norm_ctx c = {cpu_f32(op->in[0]), partial, n};
-    cpu_for(blocks, 1, norm_blocks, &c);
+    cpu_for(blocks, 2, norm_blocks, &c);
     double s = 0;
     for (int64_t b = 0; b < blocks; b++) s += partial[b];
     free(partial);
@@ -98,6 +98,6 @@ sea_status sea_cpu_clip(const sea_op *op)
     /* min(1, s); a NaN norm leaves the gradient unchanged: callers check the norm is finite */
     if (!(s < 1.0f)) return SEA_OK;
     clip_ctx c = {cpu_f32(op->out[0]), cpu_numel(op->out[0]), s};
-    cpu_for((c.n + OPT_CHUNK - 1) / OPT_CHUNK, 1, clip_chunks, &c);
+    cpu_for((c.n + OPT_CHUNK - 1) / OPT_CHUNK, 2, clip_chunks, &c);
     return SEA_OK;
 }

@@ -95,7 +95,7 @@ static sea_status rope_run(const sea_op *op, const sea_tensor *x, sea_tensor *y,
         c.xs[d] = x->stride[d];
         c.ys[d] = y->stride[d];
     }
-    cpu_for(c.B * c.T, 4, rope_rows, &c);
+    cpu_for(c.B * c.T, cpu_min_items(4 * c.H * c.hd), rope_rows, &c);
     free(inv);
     return SEA_OK;
 }

@@ -234,7 +234,7 @@ static void sample_rows(void *vctx, int64_t begin, int64_t end, int tid)
     bool truncating = p->sample.temperature > 0 && ((p->sample.top_k > 0 && p->sample.top_k < V) || p->sample.top_p < 1.0f);
     int32_t *idx = truncating ? malloc((size_t)V * sizeof *idx) : NULL;
     if (truncating && !idx) {
-        c->failed = 1;
+        __atomic_store_n(&c->failed, 1, __ATOMIC_RELAXED);
         return;
     }
     for (int64_t b = begin; b < end; b++) {

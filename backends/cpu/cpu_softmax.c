@@ -46,7 +46,7 @@ static void softmax_bwd_rows(void *vctx, int64_t begin, int64_t end, int tid)
     }
 }
 
-static int64_t rows_per_chunk(int64_t V) { return V >= 2048 ? 1 : 2048 / (V ? V : 1); }
+static int64_t rows_per_chunk(int64_t V) { return cpu_min_items(4 * V); }
 
 sea_status sea_cpu_softmax(const sea_op *op)
 {

@@ -8,10 +8,14 @@
  * (512^3 takes ~2 ms) from paying for tens of them. The packed blocks are capped in size
  * (PACK_MAX_BYTES), so memory stays bounded for large K.
  *
- * Compute work items are (MC row block, NR-panel column chunk) pairs. Inside an item the
- * loops are KC slice (outer), B micro-panel, A micro-panel (inner): the B micro-panel
+ * Compute work items are (column chunk, MC row block) pairs, taken chunk by chunk so the
+ * chunk's packed B (~2 MiB) stays in L3 while the row blocks pass over it. Inside an item
+ * the loops are KC slice (outer), B micro-panel, A micro-panel (inner): the B micro-panel
  * (KC x NR, 16 KiB) stays in L1 across the A panels, the A block (MC x KC, ~150 KiB) in L2.
  * Items never split K, so the K-reduction order of every C element is fixed (see gemm.h).
+ *
+ * Few rows against a transposed B (decode: x . W^T) skip packing altogether: dot
+ * products stream W once (sgemm_dot). Packing W every call would triple its traffic.
  */
 #include "gemm.h"
 
@@ -52,7 +56,8 @@ enum {
 
 /* Kept between calls (page-faulting megabytes on every call costs ~10% at 512^3) and freed
  * by a key destructor when its thread exits. Each calling thread has its own, so calls
- * from several threads at once do not share it. */
+ * from several threads at once do not share it. It only grows, to at most about
+ * 2 x PACK_MAX_BYTES (more only when a single K x NR panel is larger than that). */
 typedef struct gemm_ws {
     float *buf;
     size_t cap;   /* floats */
@@ -93,25 +98,15 @@ static float *ws_get(size_t nfloats)
 
 /* ---- packing ------------------------------------------------------------------------ */
 
-/* One MR-row panel of op(A), rows [i0, i0+MR) (zero rows from m_end), all K, k-major:
- * dst[k*MR + r] = op(A)(i0 + r, k). */
-static void pack_a_panel(bool trans_a, const float *A, int64_t lda, int64_t m_end, int64_t K,
-                         int64_t i0, float *dst /* (K, MR) */, sea_gemm_pack_fn fast)
+/* One MR-row panel of a plain (row-major (M, K)) A, rows [i0, i0+MR) (zero rows from
+ * m_end), all K, k-major: dst[k*MR + r] = A[(i0 + r)*lda + k]. A transpose: the fast
+ * packer does it 8x8 at a time. */
+static void pack_a_panel(const float *A, int64_t lda, int64_t m_end, int64_t K, int64_t i0,
+                         float *dst /* (K, MR) */, sea_gemm_pack_fn fast)
 {
     int64_t rows = m_end - i0 < GEMM_MR ? m_end - i0 : GEMM_MR;
-    if (!trans_a && fast && rows == GEMM_MR) {
+    if (fast && rows == GEMM_MR) {
         fast(A + i0 * lda, lda, K, dst);
-        return;
-    }
-    if (trans_a) {
-        /* op(A)(i, k) = A[k*lda + i]: the MR values of one k are contiguous. */
-        for (int64_t k = 0; k < K; k++) {
-            const float *src = A + k * lda + i0;
-            float *d = dst + k * GEMM_MR;
-            int64_t r = 0;
-            for (; r < rows; r++) d[r] = src[r];
-            for (; r < GEMM_MR; r++) d[r] = 0.0f;
-        }
         return;
     }
     int64_t r = 0;
@@ -123,29 +118,14 @@ static void pack_a_panel(bool trans_a, const float *A, int64_t lda, int64_t m_en
         for (int64_t k = 0; k < K; k++) dst[k * GEMM_MR + r] = 0.0f;
 }
 
-/* One NR-column panel of op(B), columns [j0, j0+NR) (zero from n_end), all K, k-major:
- * dst[k*NR + c] = op(B)(k, j0 + c). */
-static void pack_b_panel(bool trans_b, const float *B, int64_t ldb, int64_t n_end, int64_t K,
-                         int64_t j0, float *dst /* (K, NR) */, sea_gemm_pack_fn fast)
+/* One NR-column panel of a transposed B (stored (N, K)), columns [j0, j0+NR) (zero from
+ * n_end), all K, k-major: dst[k*NR + c] = B[(j0 + c)*ldb + k]. */
+static void pack_bt_panel(const float *B, int64_t ldb, int64_t n_end, int64_t K, int64_t j0,
+                          float *dst /* (K, NR) */, sea_gemm_pack_fn fast)
 {
     int64_t cols = n_end - j0 < GEMM_NR ? n_end - j0 : GEMM_NR;
-    if (trans_b && fast && cols == GEMM_NR) {
+    if (fast && cols == GEMM_NR) {
         fast(B + j0 * ldb, ldb, K, dst);
-        return;
-    }
-    if (!trans_b) {
-        /* op(B)(k, j) = B[k*ldb + j]: one k row of the panel is contiguous. */
-        for (int64_t k = 0; k < K; k++) {
-            const float *src = B + k * ldb + j0;
-            float *d = dst + k * GEMM_NR;
-            if (cols == GEMM_NR) {
-                memcpy(d, src, GEMM_NR * sizeof(float));
-            } else {
-                int64_t c = 0;
-                for (; c < cols; c++) d[c] = src[c];
-                for (; c < GEMM_NR; c++) d[c] = 0.0f;
-            }
-        }
         return;
     }
     int64_t c = 0;
@@ -155,6 +135,34 @@ static void pack_b_panel(bool trans_b, const float *B, int64_t ldb, int64_t n_en
     }
     for (; c < GEMM_NR; c++)
         for (int64_t k = 0; k < K; k++) dst[k * GEMM_NR + c] = 0.0f;
+}
+
+/* Panels [p0, p1) from a source whose rows are k (a transposed A stored (K, M), or a
+ * plain B stored (K, N)): one pass over k copies `width` values per panel, so each source
+ * row (and its page) is visited once per group rather than once per panel.
+ * dst of panel p: dst + p*K*width, dst[k*width + c] = src[k*ld + first + p*width + c],
+ * zero from column `end` on. */
+static inline __attribute__((always_inline)) void
+pack_kmajor_panels(const float *src, int64_t ld, int64_t first, int64_t end, int64_t K,
+                   const int width /* a constant at each call: memcpy inlines */, int64_t p0,
+                   int64_t p1, float *dst)
+{
+    for (int64_t k = 0; k < K; k++) {
+        const float *row = src + k * ld;
+        for (int64_t p = p0; p < p1; p++) {
+            int64_t c0 = first + p * width;
+            int64_t n = end - c0 < width ? end - c0 : width;
+            float *d = dst + p * K * width + k * width;
+            const float *r = row + c0;
+            if (n == width) {
+                memcpy(d, r, (size_t)width * sizeof(float));
+            } else {
+                int64_t c = 0;
+                for (; c < n; c++) d[c] = r[c];
+                for (; c < width; c++) d[c] = 0.0f;
+            }
+        }
+    }
 }
 
 /* ---- one block: rows [i_begin, i_end) x columns [j_begin, j_end) of C, all of K ------ */
@@ -184,24 +192,37 @@ typedef struct gemm_job {
     atomic_int_fast64_t next_pack, packs_done, next_compute;
 } gemm_job;
 
-/* 3 A panels (18 rows) weigh about one B panel (16 columns): items of similar cost. */
-#define PACK_A_GROUP 3
+/* Pack items: groups of panels. 8 A panels (48 rows) weigh about 3 B panels (48 columns). */
+#define PACK_A_GROUP 8
+#define PACK_B_GROUP 3
 
 static void pack_item(gemm_job *job, int64_t it)
 {
-    int64_t b_items = job->pack_b ? job->n_panels : 0;
-    {
-        if (it < b_items) {
-            /* Columns past the block (not just past N) pack as zeros. */
-            pack_b_panel(job->trans_b, job->B, job->ldb, job->j_begin + job->n, job->K,
-                         job->j_begin + it * GEMM_NR, job->pb + it * job->K * GEMM_NR, job->packer_bt);
+    int64_t b_items = job->pack_b ? (job->n_panels + PACK_B_GROUP - 1) / PACK_B_GROUP : 0;
+    if (it < b_items) {
+        int64_t p0 = it * PACK_B_GROUP;
+        int64_t p1 = p0 + PACK_B_GROUP < job->n_panels ? p0 + PACK_B_GROUP : job->n_panels;
+        /* Columns past the block (not just past N) pack as zeros. */
+        int64_t n_end = job->j_begin + job->n;
+        if (!job->trans_b) {
+            pack_kmajor_panels(job->B, job->ldb, job->j_begin, n_end, job->K, GEMM_NR, p0, p1, job->pb);
             return;
         }
-        int64_t g = it - b_items;
-        for (int64_t p = g * PACK_A_GROUP; p < (g + 1) * PACK_A_GROUP && p < job->m_panels; p++)
-            pack_a_panel(job->trans_a, job->A, job->lda, job->i_begin + job->m, job->K,
-                         job->i_begin + p * GEMM_MR, job->pa + p * job->K * GEMM_MR, job->packer_a);
+        for (int64_t p = p0; p < p1; p++)
+            pack_bt_panel(job->B, job->ldb, n_end, job->K, job->j_begin + p * GEMM_NR,
+                          job->pb + p * job->K * GEMM_NR, job->packer_bt);
+        return;
     }
+    int64_t p0 = (it - b_items) * PACK_A_GROUP;
+    int64_t p1 = p0 + PACK_A_GROUP < job->m_panels ? p0 + PACK_A_GROUP : job->m_panels;
+    int64_t m_end = job->i_begin + job->m;
+    if (job->trans_a) {
+        pack_kmajor_panels(job->A, job->lda, job->i_begin, m_end, job->K, GEMM_MR, p0, p1, job->pa);
+        return;
+    }
+    for (int64_t p = p0; p < p1; p++)
+        pack_a_panel(job->A, job->lda, m_end, job->K, job->i_begin + p * GEMM_MR,
+                     job->pa + p * job->K * GEMM_MR, job->packer_a);
 }
 
 static void compute_item(const gemm_job *job, int64_t it)
@@ -363,7 +384,7 @@ static sea_status sgemm_own(sea_cpu_gemm_impl impl, sea_threadpool *pool, int64_
             job.pack_a = !one_m_block || jc == 0;
             job.pack_b = !one_n_block || ic == 0;
             job.a_items = job.pack_a ? (job.m_panels + PACK_A_GROUP - 1) / PACK_A_GROUP : 0;
-            job.pack_items = (job.pack_b ? job.n_panels : 0) + job.a_items;
+            job.pack_items = (job.pack_b ? (job.n_panels + PACK_B_GROUP - 1) / PACK_B_GROUP : 0) + job.a_items;
             plan_items(&job, threads);
             job.compute_items = job.n_mblocks * job.n_nchunks;
             atomic_store(&job.next_pack, 0);

@@ -75,6 +75,11 @@ sea_status vk_device_open(sea_device *dev)
     d->mem_type_host = (uint32_t)host;
     d->mem_type_dev = (uint32_t)devt;
     d->dev_host_visible = (d->memprops.memoryTypes[devt].propertyFlags & hv) == hv;
+    d->force_staging = getenv("SEA_VK_FORCE_STAGING") != NULL;
+    /* Shared-memory tiling pays off on GPUs; on CPU-type devices (lavapipe) barriers are
+     * coroutine switches, so the flat kernel is used. SEA_VK_MATMUL=tiled|flat overrides. */
+    const char *mm = getenv("SEA_VK_MATMUL");
+    d->matmul_flat = mm ? !strcmp(mm, "flat") : d->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
     d->block_size = (VkDeviceSize)64 << 20;
     if (d->block_size > d->max_alloc) d->block_size = d->max_alloc;
 

@@ -66,6 +66,8 @@ typedef struct vk_dev {
     uint32_t mem_type_dev;            /* type index for tensors */
     uint32_t mem_type_host;           /* host-visible coherent type for staging */
     bool dev_host_visible;            /* mem_type_dev is host-visible (direct map) */
+    bool matmul_flat;                 /* matmul without shared memory (CPU-type devices) */
+    bool force_staging;               /* SEA_VK_FORCE_STAGING: discrete-GPU transfer path on any device */
     bool push_desc;
     PFN_vkCmdPushDescriptorSetKHR cmd_push_desc;
 

@@ -65,7 +65,8 @@ static sea_status block_create(vk_dev *d, VkDeviceSize size, bool host, vk_block
         return vk_check(r, d, "vkAllocateMemory");
     }
     r = vkBindBufferMemory(d->dev, b->buffer, b->mem, 0);
-    if (r == VK_SUCCESS && (d->memprops.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
+    if (r == VK_SUCCESS && (d->memprops.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
+        (host || !d->force_staging))
         r = vkMapMemory(d->dev, b->mem, 0, VK_WHOLE_SIZE, 0, &b->mapped);
     if (r != VK_SUCCESS) {
         st = vk_check(r, d, "binding/mapping block memory");

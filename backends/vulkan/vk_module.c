@@ -150,7 +150,9 @@ static sea_status vk_device_props(int index, sea_device_props *out)
     VkPhysicalDeviceSubgroupProperties sub = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
     VkPhysicalDevicePCIBusInfoPropertiesEXT pci = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PCI_BUS_INFO_PROPERTIES_EXT};
     bool has_pci = has_extension(p, VK_EXT_PCI_BUS_INFO_EXTENSION_NAME);
-    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sub};
+    VkPhysicalDeviceMaintenance3Properties m3 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
+    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &m3};
+    m3.pNext = &sub;
     if (has_pci) sub.pNext = &pci;
     vkGetPhysicalDeviceProperties2(p, &p2);
     const VkPhysicalDeviceProperties *pp = &p2.properties;
@@ -186,7 +188,9 @@ static sea_status vk_device_props(int index, sea_device_props *out)
     out->fp16 = f16.shaderFloat16;
     out->bf16 = false;   /* bf16 arithmetic needs VK_KHR_shader_bfloat16; we store bf16 only */
     out->subgroup_size = (int)sub.subgroupSize;
-    out->max_buffer_size = pp->limits.maxStorageBufferRange;
+    /* The largest single allocation (a buffer may exceed one binding's range: ops bind each
+     * tensor as its own range and split what is larger, see vk_dispatch.c / vk_split.c). */
+    out->max_buffer_size = m3.maxMemoryAllocationSize;
     out->compute_units = 0;
     uint32_t v = pp->driverVersion;
     if (pp->vendorID == 0x10de) /* NVIDIA packs 10.8.8.6 */

@@ -222,16 +222,27 @@ sea_status vk_embedding(sea_stream *s, const sea_op *op, bool backward)
     const sea_tensor *tt = backward ? op->gin[0] : table, *o = backward ? op->gout[0] : op->out[0];
     if (!tt || !o || N == 0 || D == 0) return SEA_OK;
     SEA_TRY(check_u32("embedding", s->dev, N * D, "numel"));
+    /* Rows of the table per dispatch: all of them, or as many as one binding holds. */
+    uint64_t per = V;
+    if (V * D * 4 > d->max_range && sea_tensor_is_contiguous(tt)) per = (d->max_range - 64) / (D * 4);
+    if (per == 0) per = 1;
     vk_binding b[3];
-    SEA_TRY(vk_bind_tensor(d, tt, "embedding", backward ? "grad of table" : "table", &b[0]));
     SEA_TRY(vk_bind_tensor(d, ids, "embedding", "ids", &b[1]));
     SEA_TRY(vk_bind_tensor(d, o, "embedding", backward ? "grad of out" : "out", &b[2]));
-    struct {
-        uint32_t N, D, V, mode, ot, oi, oo;
-    } pc = {(uint32_t)N, (uint32_t)D, (uint32_t)V, backward, b[0].elem, b[1].elem, b[2].elem};
-    uint32_t gx, gy;
-    vk_grid_1d(d, backward ? D : N * D, 256, &gx, &gy);
-    return vk_dispatch(s, VK_SH_EMBEDDING, NULL, b, 3, &pc, sizeof pc, gx, gy, 1);
+    for (uint64_t v0 = 0; v0 < V || v0 == 0; v0 += per) {
+        uint64_t len = V - v0 < per ? V - v0 : per;
+        sea_tensor chunk = *tt;
+        if (per < V) SEA_TRY(sea_tensor_slice(tt, 0, (int64_t)v0, (int64_t)len, &chunk));
+        SEA_TRY(vk_bind_tensor(d, &chunk, "embedding", backward ? "grad of table" : "table", &b[0]));
+        struct {
+            uint32_t N, D, V, mode, ot, oi, oo, v0, Vtot;
+        } pc = {(uint32_t)N, (uint32_t)D, (uint32_t)len, backward, b[0].elem, b[1].elem, b[2].elem, (uint32_t)v0, (uint32_t)V};
+        uint32_t gx, gy;
+        vk_grid_1d(d, backward ? D : N * D, 256, &gx, &gy);
+        SEA_TRY(vk_dispatch(s, VK_SH_EMBEDDING, NULL, b, 3, &pc, sizeof pc, gx, gy, 1));
+        if (V == 0) break;
+    }
+    return SEA_OK;
 }
 
 typedef struct optim_pc {

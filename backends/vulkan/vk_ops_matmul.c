@@ -22,6 +22,14 @@ sea_status vk_gemm_run(sea_stream *s, const vk_gemm *g)
 {
     vk_dev *d = DEV(s);
     if (g->M == 0 || g->N == 0 || g->batch == 0) return SEA_OK;
+    gemm_pc fpc = {g->M, g->N, g->K,
+                   (g->has_bias ? 1u : 0u) | (g->has_pre ? 2u : 0u) | (g->accumulate ? 4u : 0u) | ((uint32_t)g->act << 8),
+                   g->sa_b, g->sa_m, g->sa_k, g->sb_b, g->sb_k, g->sb_n, g->sc_b, g->sc_m, g->sc_n, g->sbias_b,
+                   g->a.elem, g->b.elem, g->c.elem, g->has_bias ? g->bias.elem : 0, g->has_pre ? g->pre.elem : 0};
+    if (d->matmul_flat) {
+        vk_binding fb[5] = {g->a, g->b, g->c, g->has_bias ? g->bias : (vk_binding){0}, g->has_pre ? g->pre : (vk_binding){0}};
+        return vk_dispatch(s, VK_SH_MATMUL_FLAT, NULL, fb, 5, &fpc, sizeof fpc, (g->N + 31) / 32, (g->M + 31) / 32, g->batch);
+    }
     /* Tile shape: 64x64 (16x16 invocations, 4x4 each) for real matrices; a wide 1 x 256
      * strip for row vectors (decode-time matmuls with M = 1). */
     uint32_t spec[4] = {16, 16, 4, 4};

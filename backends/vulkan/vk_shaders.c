@@ -54,6 +54,9 @@ END
 SPV(optim)
 #include "optim.spv.inc"
 END
+SPV(matmul_flat)
+#include "matmul_flat.spv.inc"
+END
 
 #define ENTRY(id, name) [id] = {#name, spv_##name, sizeof spv_##name}
 const vk_shader_code vk_shader_table[VK_SHADER_COUNT] = {
@@ -73,4 +76,5 @@ const vk_shader_code vk_shader_table[VK_SHADER_COUNT] = {
     ENTRY(VK_SH_ATTN_BWD, attn_bwd),
     ENTRY(VK_SH_SAMPLE, sample),
     ENTRY(VK_SH_OPTIM, optim),
+    ENTRY(VK_SH_MATMUL_FLAT, matmul_flat),
 };

@@ -22,6 +22,7 @@ enum vk_shader {
     VK_SH_ATTN_BWD,
     VK_SH_SAMPLE,
     VK_SH_OPTIM,
+    VK_SH_MATMUL_FLAT,
     VK_SHADER_COUNT
 };
 

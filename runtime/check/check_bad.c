@@ -43,7 +43,7 @@ static void expect(sea_check_report *r, sea_stream *s, const sea_op *op, bool ba
 void ct_bad_inputs(sea_device *dev, sea_check_report *r)
 {
     sea_stream *s = sea_device_stream(dev);
-    enum { NT = 12 };
+    enum { NT = 16 };
     sea_tensor t[NT];
     memset(t, 0, sizeof t);
     const struct { sea_dtype dt; int nd; int64_t sh[4]; } spec[NT] = {
@@ -59,6 +59,10 @@ void ct_bad_inputs(sea_device *dev, sea_check_report *r)
         {SEA_I32, 1, {3}},           /* 9 targets of wrong length */
         {SEA_F32, 3, {1, 3, 4}},     /* 10 lse */
         {SEA_BF16, 2, {5, 6}},       /* 11 bf16 x */
+        {SEA_I32, 1, {5}},           /* 12 seq_ids for 5 rows */
+        {SEA_I32, 1, {5}},           /* 13 tokens */
+        {SEA_F32, 1, {5}},           /* 14 logp */
+        {SEA_F32, 2, {8, 3}},        /* 15 b that fits a (4, 8) */
     };
     for (int i = 0; i < NT; i++)
         if (sea_tensor_alloc(dev, spec[i].dt, spec[i].nd, spec[i].sh, &t[i])) {
@@ -104,15 +108,19 @@ void ct_bad_inputs(sea_device *dev, sea_check_report *r)
         expect(r, s, &op, true, &b);
     }
     {
-        sea_op op = {.kind = SEA_OP_SAMPLE, .in = {&t[5], &t[9]}, .out = {&t[9]}, .p.sample = {1.0f, 0, 0.0f, 1, 0}};
-        bad_case b = {"sample with top_p 0", SEA_ERR_SHAPE, {"sample", "(5, 6)", NULL}};
-        /* seq_ids has 3 entries for 5 rows: the shape error comes first */
+        sea_op op = {.kind = SEA_OP_SAMPLE, .in = {&t[5], &t[12]}, .out = {&t[13], &t[14]}, .p.sample = {1.0f, 0, 0.0f, 1, 0}};
+        bad_case b = {"sample with top_p 0", SEA_ERR_INVALID, {"sample", "top_p", "(5, 6)"}};
         expect(r, s, &op, false, &b);
     }
     {
-        sea_op op = {.kind = SEA_OP_MATMUL, .in = {&t[0], &t[1]}, .out = {&t[2]}, .gout = {&t[5]}, .gin = {&t[0]}};
-        bad_case b = {"matmul backward with a mismatched gradient", SEA_ERR_SHAPE, {"matmul backward", "(4, 8)", NULL}};
-        /* shapes of a and b disagree already: validation must say so before any kernel runs */
+        sea_op op = {.kind = SEA_OP_SAMPLE, .in = {&t[5], &t[9]}, .out = {&t[13], &t[14]}, .p.sample = {1.0f, 0, 1.0f, 1, 0}};
+        bad_case b = {"sample with 3 seq_ids for 5 rows", SEA_ERR_SHAPE, {"sample", "seq_ids", "(3)"}};
+        expect(r, s, &op, false, &b);
+    }
+    {
+        sea_op op = {.kind = SEA_OP_MATMUL, .in = {&t[0], &t[15]}, .out = {&t[2]}, .gout = {&t[5]}, .gin = {&t[0]}};
+        bad_case b = {"matmul backward with a (5, 6) gradient for a (4, 3) output", SEA_ERR_SHAPE,
+                      {"matmul backward", "(5, 6)", "(4, 3)"}};
         expect(r, s, &op, true, &b);
     }
     {

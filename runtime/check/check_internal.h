@@ -16,6 +16,7 @@ typedef enum ct_gen {
                          index (left padding), then a fraction b of random holes; row 0 is all 1 */
     CT_POSITIONS,     /* i32 (B, T): t + a random offset in [0, a) per row */
     CT_SEQ_IDS,       /* distinct small ids */
+    CT_TIES,          /* +-(m + 1/2) 2^(e - a), m in [2^(a-1), 2^a): exact ties when rounding to a bits */
 } ct_gen;
 
 typedef enum ct_view {
@@ -56,11 +57,14 @@ typedef struct check_case {
     sea_op_params p;
     ct_spec in[SEA_OP_MAX_IN], out[SEA_OP_MAX_OUT];
     ct_ref_fn ref;
+    ct_ref_fn grad_ref;    /* forward whose finite differences define the gradient (NULL = ref);
+                              copy's gradient is the identity, not the rounding's derivative */
     unsigned grad_in;      /* inputs whose gradients are checked (bit i) */
     unsigned grad_out;     /* outputs that receive a random gout (bit j) */
     unsigned inout;        /* outputs initialised from their spec (in-place ops) */
     unsigned no_compare;   /* outputs not compared */
     bool bf16_variant;     /* also run with bf16 data tensors (where the backend supports it) */
+    bool exact;            /* outputs must equal the reference bit for bit (conversions) */
     double tol_fwd, tol_bwd;   /* 0 = per-dtype defaults */
 } check_case;
 
@@ -71,6 +75,7 @@ extern const int sea_check_case_count;
 /* References (check_ref*.c). */
 void ct_ref_fill(const check_case *c, const ct_host *in, ct_host *out);
 void ct_ref_copy(const check_case *c, const ct_host *in, ct_host *out);
+void ct_ref_identity(const check_case *c, const ct_host *in, ct_host *out);
 void ct_ref_embedding(const check_case *c, const ct_host *in, ct_host *out);
 void ct_ref_matmul(const check_case *c, const ct_host *in, ct_host *out);
 void ct_ref_layernorm(const check_case *c, const ct_host *in, ct_host *out);

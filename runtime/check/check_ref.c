@@ -23,11 +23,36 @@ void ct_ref_fill(const check_case *c, const ct_host *in, ct_host *out)
     for (int64_t i = 0; i < out[0].n; i++) out[0].v[i] = v;
 }
 
-/* The exact value; a narrower destination dtype shows up as its rounding error. */
+/* Round to `bits` significant bits, ties to even (normal range), in float64 arithmetic. */
+static double round_sig(double x, int bits)
+{
+    if (x == 0 || !isfinite(x)) return x;
+    int e;
+    frexp(x, &e);
+    return ldexp(nearbyint(ldexp(x, bits - e)), e - bits);
+}
+
+/* Float destinations: the value rounded to nearest-even at the destination's precision
+ * (bf16: 8 significant bits, f16: 11; cases keep values in the normal range), computed
+ * independently of dtype.c; i32 destinations: rint. */
 void ct_ref_copy(const check_case *c, const ct_host *in, ct_host *out)
 {
-    bool to_int = c->out[0].dtype == SEA_I32;
-    for (int64_t i = 0; i < out[0].n; i++) out[0].v[i] = to_int ? nearbyint(in[0].v[i]) : in[0].v[i];
+    sea_dtype dt = c->out[0].dtype;
+    for (int64_t i = 0; i < out[0].n; i++) {
+        double x = in[0].v[i];
+        switch (dt) {
+        case SEA_I32: out[0].v[i] = nearbyint(x); break;
+        case SEA_BF16: out[0].v[i] = round_sig(x, 8); break;
+        case SEA_F16: out[0].v[i] = round_sig(x, 11); break;
+        default: out[0].v[i] = round_sig(x, 24); break;
+        }
+    }
+}
+
+void ct_ref_identity(const check_case *c, const ct_host *in, ct_host *out)
+{
+    (void)c;
+    for (int64_t i = 0; i < out[0].n; i++) out[0].v[i] = in[0].v[i];
 }
 
 void ct_ref_unary(const check_case *c, const ct_host *in, ct_host *out)

@@ -2,8 +2,10 @@
  * out by hand in the comments, or by brute force with an independent variance formula. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "alignment/mixed.h"
 #include "alignment/select.h"
 
 static int failures;
@@ -148,6 +150,34 @@ int main(void)
     cfg.method = SEA_EXPLORE_ENN_BAITS;
     CHECK(sea_select_pair(&cfg, R4, 1, 5, &rng, &c) == SEA_ERR_INVALID, "baits with K=1 accepted");
     CHECK(sea_select_pair(&cfg, R4, 4, 1, &rng, &c) == SEA_ERR_INVALID, "M=1 accepted");
+
+    /* Mixed preference learning: off during burn-in and at γ = 1; round((1−γ)·n) prompts,
+     * uniformly spread; the synthetic pair is a uniformly drawn member's best vs worst. */
+    {
+        sea_mixed_cfg mc = {0.7, 5, false};
+        CHECK(!sea_mixed_active(&mc, 4) && sea_mixed_active(&mc, 5), "burn-in");
+        sea_mixed_cfg off = {1.0, 0, false};
+        CHECK(!sea_mixed_active(&off, 100), "gamma 1 must be off");
+        uint8_t mark[16];
+        int hits[16] = {0};
+        for (int t = 0; t < 2000; t++) {
+            int k = sea_mixed_choose(&mc, 16, &rng, mark);   /* (1 - 0.7) * 16 = 4.8 -> 5 */
+            int cnt = 0;
+            for (int i = 0; i < 16; i++) { cnt += mark[i]; hits[i] += mark[i]; }
+            CHECK(k == 5 && cnt == 5, "mixed count %d / %d", k, cnt);
+        }
+        for (int i = 0; i < 16; i++)   /* each prompt 5/16 of the time: 625 ± 5 sd (sd ~ 20.7) */
+            CHECK(abs(hits[i] - 625) < 104, "prompt %d mixed %d times of 2000", i, hits[i]);
+        int member_hits[4] = {0};
+        for (int t = 0; t < 4000; t++) {
+            int k;
+            sea_pair_choice pc = sea_mixed_pair(R4, 4, 5, &rng, &k);
+            member_hits[k]++;
+            sea_pair_choice want = sea_select_member_best_worst(R4, 4, 5, k);
+            CHECK(pc.i1 == want.i1 && pc.i2 == want.i2, "mixed pair of member %d", k);
+        }
+        for (int k = 0; k < 4; k++) CHECK(abs(member_hits[k] - 1000) < 150, "member %d drawn %d of 4000", k, member_hits[k]);
+    }
 
     if (failures) fprintf(stderr, "%d failures\n", failures);
     else printf("select: ok\n");

@@ -16,6 +16,10 @@ import os
 import random
 import struct
 
+# The trainer breaks ties differently across threads; one thread makes the fixtures reproducible.
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+os.environ["RAYON_NUM_THREADS"] = "1"
+
 import numpy as np
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
@@ -94,6 +98,23 @@ def make_bytelevel(lines, legacy_merges):
     j = json.loads(tok.to_str())
     if legacy_merges:
         j["model"]["merges"] = [" ".join(m) if isinstance(m, list) else m for m in j["model"]["merges"]]
+    return j
+
+
+def make_neox_like(lines):
+    """GPT-NeoX-20B / Pythia shape: NFC, ByteLevel (trim_offsets), legacy merges, and runs of
+    spaces as non-special normalized added tokens (they split text at whitespace runs)."""
+    tok = Tokenizer(models.BPE())
+    tok.normalizer = normalizers.NFC()
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True)
+    tok.decoder = decoders.ByteLevel()
+    tok.post_processor = processors.ByteLevel(trim_offsets=True)
+    tr = trainers.BpeTrainer(vocab_size=480, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                             special_tokens=["<|endoftext|>", "<|padding|>"], show_progress=False)
+    train(tok, tr, lines)
+    tok.add_tokens([AddedToken(" " * k, normalized=True, special=False) for k in range(2, 9)])
+    j = json.loads(tok.to_str())
+    j["model"]["merges"] = [" ".join(m) if isinstance(m, list) else m for m in j["model"]["merges"]]
     return j
 
 
@@ -219,6 +240,7 @@ def write_tokenizers():
         "bytelevel_pairs": make_bytelevel(lines, legacy_merges=False),
         "bytelevel_legacy": make_bytelevel(lines, legacy_merges=True),
         "bytelevel_added": make_bytelevel_added(lines),
+        "neox_like": make_neox_like(lines),
         "llama3": make_llama3(lines),
         "sentencepiece": make_sentencepiece(lines),
         "metaspace": make_metaspace(lines),
@@ -348,6 +370,22 @@ def write_gguf():
     w.close()
     with open(os.path.join(FMTDIR, "tiny_gguf.json"), "w") as f:
         json.dump(ref, f, indent=0)
+    # GPT-NeoX metadata as llama.cpp's converter writes it (serial residual, partial rotary, untied)
+    w = gguf.GGUFWriter(os.path.join(FMTDIR, "neox.gguf"), "gptneox")
+    w.add_block_count(3)
+    w.add_context_length(512)
+    w.add_embedding_length(48)
+    w.add_feed_forward_length(192)
+    w.add_head_count(3)
+    w.add_rope_dimension_count(4)
+    w.add_parallel_residual(False)
+    w.add_layer_norm_eps(1e-5)
+    w.add_tensor("token_embd.weight", np.zeros((20, 48), dtype=np.float16))
+    w.add_tensor("output.weight", np.zeros((20, 48), dtype=np.float16))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
 
 
 def write_gguf_tokenizers(made):

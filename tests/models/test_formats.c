@@ -504,6 +504,59 @@ out:
     free(p);
 }
 
+static void test_gguf_neox(void)
+{
+    char *p = path_in(fixdir, "neox.gguf");
+    sea_gguf *g = NULL;
+    sea_hf_config c;
+    sea_status st = sea_gguf_open(p, &g);
+    CHECK(st == SEA_OK, "open neox.gguf: %s", sea_last_error());
+    if (!st) st = sea_gguf_to_hf_config(g, &c);
+    CHECK(st == SEA_OK, "neox gguf config: %s", sea_last_error());
+    if (!st) {
+        CHECK(strcmp(c.model_type, "gpt_neox") == 0 && c.hidden_size == 48 && c.num_hidden_layers == 3 &&
+                  c.num_attention_heads == 3 && c.num_key_value_heads == 3 && c.head_dim == 16 &&
+                  c.intermediate_size == 192 && c.max_position_embeddings == 512 && c.vocab_size == 20,
+              "neox gguf sizes");
+        CHECK(sea_hf_config_rotary_dim(&c) == 4 && !c.use_parallel_residual && !c.norm_is_rms &&
+                  fabs(c.norm_eps - 1e-5) < 1e-12 && !c.tie_word_embeddings && c.attention_bias,
+              "neox gguf: rotary %lld parallel %d rms %d tie %d", (long long)sea_hf_config_rotary_dim(&c),
+              c.use_parallel_residual, c.norm_is_rms, c.tie_word_embeddings);
+        CHECK(strcmp(c.torch_dtype, "float16") == 0, "dtype from token_embd: %s", c.torch_dtype);
+    }
+    sea_gguf_close(g);
+    free(p);
+}
+
+/* Index files that disagree with their shards are refused, naming the index and tensor. */
+static void test_st_bad_index(void)
+{
+    char *d = path_in(scratch, "bad_index");
+    mkdir(d, 0755);
+    float v[2] = {1, 2};
+    sea_st_tensor t = {.name = "x", .dtype = SEA_F32, .ndim = 1, .shape = {2}, .data = v, .nbytes = 8};
+    char *shard = path_in(d, "model-00001-of-00001.safetensors"), *idx = path_in(d, "model.safetensors.index.json");
+    CHECK(sea_safetensors_write(shard, &t, 1, NULL, NULL, 0) == SEA_OK, "write shard");
+    static const char missing_file[] = "{\"weight_map\": {\"x\": \"model-00002-of-00002.safetensors\"}}";
+    sea_file_write_atomic(idx, missing_file, strlen(missing_file));
+    sea_safetensors *f = NULL;
+    CHECK(sea_safetensors_open_dir(d, &f) == SEA_ERR_IO && strstr(sea_last_error(), "model-00002-of-00002.safetensors"),
+          "index naming a missing shard: %s", sea_last_error());
+    static const char wrong_tensor[] = "{\"weight_map\": {\"y\": \"model-00001-of-00001.safetensors\"}}";
+    sea_file_write_atomic(idx, wrong_tensor, strlen(wrong_tensor));
+    CHECK(sea_safetensors_open_dir(d, &f) == SEA_ERR_FORMAT && strstr(sea_last_error(), "'y'") &&
+              strstr(sea_last_error(), "index.json"),
+          "index naming a tensor the shard lacks: %s", sea_last_error());
+    static const char escape[] = "{\"weight_map\": {\"x\": \"../x.safetensors\"}}";
+    sea_file_write_atomic(idx, escape, strlen(escape));
+    CHECK(sea_safetensors_open_dir(d, &f) == SEA_ERR_FORMAT && strstr(sea_last_error(), "plain file name"),
+          "index escaping the directory: %s", sea_last_error());
+    CHECK(f == NULL, "no handle on failure");
+    free(shard);
+    free(idx);
+    free(d);
+}
+
 /* llama.cpp permutes q/k rows as w.reshape(n_head, 2, hd/2, cols).swapaxes(1, 2): apply that
  * here independently, then check sea_gguf_unpermute_qk restores the original. */
 static void test_unpermute(void)
@@ -542,7 +595,9 @@ int main(int argc, char **argv)
     test_st_bad();
     test_st_write();
     test_configs();
+    test_st_bad_index();
     test_gguf();
+    test_gguf_neox();
     test_unpermute();
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);

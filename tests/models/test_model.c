@@ -361,6 +361,23 @@ static void test_reward_model(void)
     printf(")\n");
     CHECK(e < TOL_HIDDEN * 5, "%s: score rel err %.3e", name, e);
     test_hidden(m, &fx, name);
+    /* Save -> reload keeps the classifier head and its scores. */
+    char tmpl[] = "/tmp/sea_test_rm_XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    CHECK_OK(sea_model_save_hf(m, dir, 0));
+    sea_model *r = NULL;
+    CHECK_OK(sea_model_load(g_dev, dir, NULL, &r));
+    if (r) {
+        float *sc2 = malloc((size_t)fx.B * L * sizeof(float));
+        CHECK(sea_model_is_classifier(r) && sea_model_num_labels(r) == L, "%s: reloaded RM lost its head", name);
+        CHECK_OK(sea_model_score(r, s, fx.ids, fx.kv, fx.B, fx.T, sc2));
+        CHECK(max_abs_diff(sc, sc2, n) == 0, "%s: reloaded RM scores differ", name);
+        free(sc2);
+        sea_model_free(r);
+    }
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd)) fprintf(stderr, "warning: could not remove %s\n", dir);
     float lp[8];
     CHECK(sea_model_forward_logprobs(m, s, fx.ids, fx.kv, NULL, fx.B, fx.T, false, lp, NULL, NULL) == SEA_ERR_INVALID,
           "%s: logprobs on a classifier must fail", name);

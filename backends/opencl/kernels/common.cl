@@ -37,7 +37,8 @@ float wg_max(__local float *buf, float v)
     return r;
 }
 
-/* Argmax with the lowest index winning ties; idx must not alias buf. Returns the index. */
+/* Argmax with the lowest index winning ties (i = -1: this work-item has no candidate).
+ * Returns the winning index, or -1 when no work-item had one. */
 int wg_argmax(__local float *vbuf, __local int *ibuf, float v, int i)
 {
     uint lid = get_local_id(0), n = get_local_size(0);
@@ -48,7 +49,9 @@ int wg_argmax(__local float *vbuf, __local int *ibuf, float v, int i)
         if (lid < s) {
             float a = vbuf[lid], b = vbuf[lid + s];
             int ia = ibuf[lid], ib = ibuf[lid + s];
-            if (b > a || (b == a && ib < ia) || (ia < 0 && ib >= 0)) {
+            /* index -1 = "no candidate": never beats a real one, whatever the values */
+            bool take = ib >= 0 && (ia < 0 || b > a || (b == a && ib < ia));
+            if (take) {
                 vbuf[lid] = b;
                 ibuf[lid] = ib;
             }

@@ -88,3 +88,17 @@ static const ocase cases[] = {
     {"T1.2 top_k 40 top_p 0.5 (6, 500)", SEA_OP_SAMPLE, {.sample = {1.2f, 40, 0.5f, 9, 5}}, 2, 2,
      {F32(6, 500), I32(G_INDEX, 1000, 6)}, {I32(G_INDEX, 1, 6), F32(6)}, false, 2e-6},
 };
+
+/* Determinism: each case runs twice on the OpenCL device; results must be bit-identical
+ * (fixed-order reductions, no float atomics). */
+static const ocase det_cases[] = {
+    {"det (2, 70, 4/2, 32) pad", SEA_OP_ATTENTION, {.attn = {0.18f, 0}}, 4, 2,
+     {F32(2, 70, 4, 32), F32(2, 70, 2, 32), F32(2, 70, 2, 32), I32(G_KEYVALID, 0, 2, 70)},
+     {F32(2, 70, 4, 32), F32(2, 4, 70)}, true, 0},
+    {"det (100000)", SEA_OP_GLOBAL_NORM, {{0}}, 1, 1, {F32(100000)}, {F32(1)}, false, 0},
+    {"det (300, 16) x 500 ids", SEA_OP_EMBEDDING, {{0}}, 2, 1, {F32(300, 16), I32(G_INDEX, 20, 500)}, {F32(500, 16)}, true, 0},
+    {"det (3, 9, 40) x shared (40, 24) gelu", SEA_OP_MATMUL, {.matmul = {false, false, SEA_ACT_GELU}}, 3, 2,
+     {F32(3, 9, 40), F32(40, 24), F32(24)}, {F32(3, 9, 24), F32(3, 9, 24)}, true, 0},
+    {"det (17, 3000)", SEA_OP_CROSS_ENTROPY, {{0}}, 2, 2, {F32(17, 3000), I32(G_INDEX_IGN, 3000, 17)}, {F32(1), F32(17)},
+     true, 0},
+};

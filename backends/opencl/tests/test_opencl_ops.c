@@ -314,6 +314,10 @@ int main(int argc, char **argv)
         if (filter && !strstr(sea_op_name(cases[i].kind), filter)) continue;
         run_case(cpu, ocl, &cases[i]);
     }
+    /* bf16/f16 compute variants are covered by the op suite (tests/ops, 'ops opencl'). */
+    /* Same device as "reference": the identical inputs run twice; tolerance 0. */
+    for (size_t i = 0; i < sizeof det_cases / sizeof det_cases[0]; i++)
+        if (!filter || strstr(sea_op_name(det_cases[i].kind), filter)) run_case(ocl, ocl, &det_cases[i]);
     if (!filter || strstr("copy", filter)) {
         const sea_dtype dts[4] = {SEA_F32, SEA_BF16, SEA_F16, SEA_I32};
         for (int a = 0; a < 4; a++)

@@ -402,6 +402,7 @@ int main(int argc, char **argv)
         {"split matmul rows", SEA_OP_MATMUL, {F(3, 100, 64), F(64, 100), F(100)}, {F(3, 100, 100), F(3, 100, 100)}, mm_tb_split, true, 1e-5},
         {"split softmax", SEA_OP_SOFTMAX, {F(200, 300)}, {F(200, 300)}, p_none, true, 1e-5},
         {"split logsoftmax_gather", SEA_OP_LOGSOFTMAX_GATHER, {F(2, 50, 1000), T(G_TARGETS, 1000, 2, 50)}, {F(2, 50), F(2, 50)}, p_none, true, 1e-5},
+        {"split embedding table", SEA_OP_EMBEDDING, {F(1000, 40), T(G_IDS, 1000, 300)}, {F(300, 40)}, p_none, true, 1e-6},
         {"split adamw", SEA_OP_ADAMW, {F(40000)}, {F(40000), F(40000), POSF(40000)}, adamw, false, 1e-6},
         {"split global_norm", SEA_OP_GLOBAL_NORM, {F(50001)}, {F(1)}, p_none, false, 1e-6},
         {"split clip", SEA_OP_CLIP, {POSF(1)}, {F(30000)}, clip, false, 1e-6},
@@ -449,6 +450,16 @@ int main(int argc, char **argv)
     if (!only || strstr("copy", only)) test_copy_casts(cpu, vk);
     if (only && strstr(only, "split")) test_too_big(vk);
     if (!only || strstr("batch", only)) test_long_batch(vk);
+    if (!only) {
+        /* An allocation beyond the device's limits is SEA_ERR_OOM naming device and size. */
+        int64_t huge[1] = {(int64_t)1 << 40};
+        sea_tensor t;
+        sea_status st = sea_tensor_alloc(vk, SEA_F32, 1, huge, &t);
+        bool ok = st == SEA_ERR_OOM && strstr(sea_last_error(), "vulkan:0") && strstr(sea_last_error(), "4398046511104");
+        printf("%-4s 4 TiB allocation -> %s: %s\n", ok ? "ok" : "FAIL", sea_status_name(st), sea_last_error());
+        if (!ok) failures++;
+        if (!st) sea_tensor_free(&t);
+    }
 
     sea_device_close(vk);
     sea_device_close(cpu);

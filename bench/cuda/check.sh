@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# The one-shot GPU check of the CUDA backend. Run ON THE GPU MACHINE from the repo root, with
+# build-gpu-pack/ (made here by bench/cuda/prepare.sh) carried along:
+#     bash bench/cuda/check.sh
+# Bounded to ~8 minutes (SEA_CHECK_BUDGET seconds, default 470): each step has its own
+# timeout and steps that no longer fit are skipped. Correctness first, then benchmarks, then
+# the PyTorch peer. Writes to $OUT (at most 8 files, no folders):
+#   summary.txt   the table printed at the end        check.log     every step's output
+#   vs_cpu.log    ops vs the CPU backend, per case     selftest.json sea selftest --json
+#   bench.json    sea-cuda-bench (JSON lines)          sea_bench.json `sea bench --ops --json`
+#   gpu_peer.json written by shared/peers/gpu_peer.py
+set -u
+ROOT=$(pwd)
+P=${SEA_GPU_PACK:-build-gpu-pack}
+OUT=${OUT:-$ROOT/gpu-out}
+mkdir -p "$OUT"
+LOG=$OUT/check.log
+SUM=$OUT/summary.txt
+BUDGET=${SEA_CHECK_BUDGET:-470}
+START=$(date +%s)
+: > "$LOG"
+
+if [ ! -x "$P/sea" ] && [ ! -f "$P/libsea.so" ]; then
+    echo "check: $P not found: run bench/cuda/prepare.sh on the build machine and carry $P" | tee "$SUM"
+    exit 1
+fi
+
+# Libraries: the pack's own, then CUDA's (toolkit, or the pip wheels PyTorch uses).
+cuda_libs=""
+for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu; do
+    [ -e "$d/libcublas.so.13" ] && cuda_libs="$cuda_libs:$d"
+done
+pyl=$(python3 -c 'import os, nvidia; b = os.path.dirname(nvidia.__file__); print(":".join(os.path.join(b, s, "lib") for s in ("cublas", "cu13") if os.path.isdir(os.path.join(b, s, "lib"))))' 2>/dev/null || true)
+[ -n "$pyl" ] && cuda_libs="$cuda_libs:$pyl"
+export LD_LIBRARY_PATH="$ROOT/$P/lib:$ROOT/$P${cuda_libs}:${LD_LIBRARY_PATH:-}"
+export HWLOC_COMPONENTS=-opencl,-gl
+export PATH=$PATH:/usr/local/cuda/bin
+
+names=(); states=(); secs=(); notes=()
+record() { names+=("$1"); states+=("$2"); secs+=("$3"); notes+=("$4"); }
+left() { echo $((BUDGET - ($(date +%s) - START))); }
+
+# step NAME TIMEOUT OUTFILE CMD...: output appended to OUTFILE (and check.log gets a header).
+LAST_RC=0
+step() {
+    local name=$1 t=$2 outf=$3
+    shift 3
+    if [ "$(left)" -lt $((t / 3 + 5)) ]; then
+        record "$name" "skip" 0 "no time left"
+        LAST_RC=124
+        return 124
+    fi
+    local tl=$(( t < $(left) ? t : $(left) ))
+    echo "=== $name ($*) [timeout ${tl}s] $(date -u +%T)" >> "$LOG"
+    local s0=$(date +%s)
+    timeout -k 5 "$tl" "$@" >> "$outf" 2>&1
+    LAST_RC=$?
+    local dt=$(( $(date +%s) - s0 ))
+    [ "$outf" != "$LOG" ] && echo "    (output in $(basename "$outf"), rc $LAST_RC)" >> "$LOG"
+    local st=ok
+    if [ $LAST_RC -eq 124 ] || [ $LAST_RC -eq 137 ]; then st=TIMEOUT; elif [ $LAST_RC -eq 77 ]; then st=skip; elif [ $LAST_RC -ne 0 ]; then st=FAIL; fi
+    record "$name" "$st" "$dt" "rc $LAST_RC"
+    return $LAST_RC
+}
+note() { notes[${#notes[@]}-1]="$1"; }
+
+# 1. The machine.
+step env 20 "$LOG" bash -c 'nvidia-smi; nvcc --version | tail -2; echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"; cat '"$P"'/COMMIT '"$P"'/PREPARED; ldd '"$P"'/backends/cuda/sea-cuda.so | grep -E "not found|cublas|sea"'
+note "$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1)"
+
+# 2. Module loads and sees the GPU; else rebuild it with this machine's nvcc and retry.
+step module 30 "$LOG" "$P/backends/cuda/tests/cuda_module_load" "$P/backends/cuda/sea-cuda.so"
+if [ $LAST_RC -ne 0 ] || grep -q "cuda: 0 devices" "$LOG"; then
+    step rebuild_module 240 "$LOG" bash bench/cuda/build_module.sh "$P" 90
+    step module_again 30 "$LOG" "$P/backends/cuda/tests/cuda_module_load" "$P/backends/cuda/sea-cuda.so"
+fi
+step philox_host 20 "$LOG" "$P/backends/cuda/tests/cuda_philox_host"
+step devices 30 "$LOG" "$P/sea" devices
+
+# 3. Every op vs the CPU backend (one process; if it fails, one process per case so a device
+#    fault in one op does not hide the others, plus compute-sanitizer on the first failures).
+VS=$OUT/vs_cpu.log
+: > "$VS"
+SEA_CUDA_SYNC=1 step vs_cpu 150 "$VS" "$P/backends/cuda/tests/cuda_vs_cpu"
+note "$(grep -c ' ok ' "$VS") ok, $(grep -c 'FAIL' "$VS") failed: $(grep FAIL "$VS" | awk '{print $1}' | head -8 | tr '\n' ' ')"
+if [ $LAST_RC -ne 0 ] && [ $LAST_RC -ne 77 ]; then
+    echo "=== per-case reruns" >> "$VS"
+    nfail=0; san=0
+    for c in $("$P/backends/cuda/tests/cuda_vs_cpu" --list); do
+        [ "$(left)" -lt 60 ] && break
+        SEA_CUDA_SYNC=1 timeout -k 5 40 "$P/backends/cuda/tests/cuda_vs_cpu" "$c" >> "$VS" 2>&1
+        rc=$?
+        if [ $rc -ne 0 ]; then
+            nfail=$((nfail + 1))
+            if [ $san -lt 2 ] && command -v compute-sanitizer >/dev/null && [ "$(left)" -gt 150 ]; then
+                san=$((san + 1))
+                echo "=== compute-sanitizer $c" >> "$VS"
+                SEA_CUDA_NO_CACHE=1 timeout -k 5 60 compute-sanitizer --tool memcheck --print-limit 10 \
+                    "$P/backends/cuda/tests/cuda_vs_cpu" "$c" >> "$VS" 2>&1
+            fi
+        fi
+    done
+    record vs_cpu_per_case "$([ $nfail -eq 0 ] && echo ok || echo FAIL)" 0 "$nfail cases failed alone"
+fi
+
+# 4. The op suite against float64 references (runtime/check), JSON report.
+SEA_CUDA_SYNC=1 step selftest 150 "$OUT/selftest.json" "$P/sea" selftest --device cuda:0 --json
+note "$(python3 -c '
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception as e:
+    print("unparsable:", str(e)[:60]); sys.exit()
+rows = d if isinstance(d, list) else next((v for v in d.values() if isinstance(v, list)), [])
+st = [str(r.get("status", r.get("result", r.get("pass", "?")))).lower() for r in rows if isinstance(r, dict)]
+bad = [r.get("op", r.get("name", "?")) + ("/" + str(r["case"]) if "case" in r else "") for r, s in zip(rows, st) if s in ("fail", "false", "error")]
+print(len(rows), "rows;", len(bad), "failed:", " ".join(map(str, bad[:8])))
+' "$OUT/selftest.json" 2>&1 | tail -1)"
+if [ $LAST_RC -ne 0 ] && [ "$(left)" -gt 200 ]; then
+    SEA_CUDA_SYNC=1 step selftest_text 90 "$LOG" "$P/sea" selftest --device cuda:0
+fi
+
+# 5. Model golden tests on the GPU (HF fixtures), when built.
+if [ -x "$P/tests/models/test_model" ]; then
+    step model_golden 120 "$LOG" "$P/tests/models/test_model" cuda:0 tests/models/fixtures/models
+fi
+
+# 6. Benchmarks: our kernels at Pythia-1B shapes, the generic op table, model steps.
+step bench 120 "$OUT/bench.json" "$P/backends/cuda/tests/sea-cuda-bench" cuda:0
+note "$(python3 -c '
+import json, sys
+out = []
+for l in open(sys.argv[1]):
+    try: r = json.loads(l)
+    except Exception: continue
+    if "tflops" in r: out.append("%s %.0f TF" % (r["bench"].replace("matmul_", "mm_"), r["tflops"]))
+    if "fwd_tflops" in r: out.append("%s %.1f/%.1f TF" % (r["bench"], r["fwd_tflops"], r["bwd_tflops"]))
+print("; ".join(out)[:300])
+' "$OUT/bench.json" 2>&1 | tail -1)"
+step sea_bench_ops 90 "$OUT/sea_bench.json" "$P/sea" bench --device cuda:0 --ops --json
+if [ -x "$P/tools/bench_models" ]; then
+    step bench_models 90 "$LOG" "$P/tools/bench_models" --model pythia-160m --device cuda:0
+    note "$(grep -E 'tokens' "$LOG" | tail -2 | tr '\n' ' ' | cut -c1-200)"
+fi
+
+# 7. A short SEA run on the GPU (override with SEA_CHECK_SEA_RUN="command").
+SEA_RUN=${SEA_CHECK_SEA_RUN:-"$P/sea demo --device cuda:0 --seeds 1 --max-queries 64 --output-dir /tmp/sea-demo-gpu --quiet"}
+step sea_run 90 "$LOG" bash -c "$SEA_RUN"
+
+# 8. The PyTorch + transformers peer on the same card (writes $OUT/gpu_peer.json).
+PEER=$P/peers/gpu_peer.py
+[ -f "$PEER" ] || PEER=../shared/peers/gpu_peer.py
+if [ -f "$PEER" ]; then
+    OUT=$OUT step gpu_peer 200 "$LOG" python3 "$PEER"
+    note "$(python3 -c '
+import json, sys
+try: d = json.load(open(sys.argv[1]))
+except Exception as e: print("no json"); sys.exit()
+print("; ".join("%s %s %s" % (r.get("bench"), r.get("model", ""), round(r.get("tokens_per_s", r.get("new_tokens_per_s", r.get("bf16_matmul_tflops", 0))), 1)) for r in d)[:300])
+' "$OUT/gpu_peer.json" 2>&1 | tail -1)"
+fi
+
+{
+    printf "%-18s %-8s %6s  %s\n" step status secs note
+    for i in "${!names[@]}"; do printf "%-18s %-8s %6s  %s\n" "${names[$i]}" "${states[$i]}" "${secs[$i]}" "${notes[$i]}"; done
+    echo "total $(( $(date +%s) - START )) s; logs in $OUT"
+} | tee "$SUM"
