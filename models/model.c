@@ -134,6 +134,7 @@ void sea_model_free(sea_model *m)
     free(m->params);
     free(m->layers);
     free(m->rec);
+    sea_model_train_state_free(m);
     free(m);
 }
 

@@ -88,8 +88,13 @@ struct sea_model {
     sea_model_rec *rec;
     int n_rec, cap_rec;
     bool have_train;               /* a train forward awaits backward */
-    sea_tensor train_sum, train_mean;   /* (B) outputs of that forward */
-    int train_B;
+    /* The log-probs of a train forward are computed only for the M rows that count
+     * (compacted); backward seeds their gradient from d_sum/d_mean on the host. */
+    sea_tensor train_lp;           /* (M) logp of the counted rows */
+    int train_B, train_M;
+    int32_t *train_row_b;          /* (M) sequence of each counted row */
+    float *train_w;                /* (M) its resp_mask weight */
+    double *train_cnt;             /* (B) sum of weights per sequence */
 };
 
 /* ---- architecture tables (gptneox.c, llama.c) ---- */
@@ -136,6 +141,9 @@ sea_status sea_model_arena_tensor(sea_model_arena *a, sea_dtype dt, int ndim, co
 bool sea_model_arena_grad(const sea_model_arena *a, const sea_tensor *t, sea_tensor *g);
 /* Zero every mirror chunk's used part. */
 sea_status sea_model_arena_zero_grad(sea_model_arena *a, sea_stream *s);
+
+/* ---- model_logprobs.c ---- */
+void sea_model_train_state_free(sea_model *m);
 
 /* ---- model_grad.c: run ops, recording them when m->recording ---- */
 sea_status sea_model_run(sea_model *m, sea_stream *s, const sea_op *op);

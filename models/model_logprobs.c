@@ -45,6 +45,24 @@ static sea_status begin_pass(sea_model *m, sea_stream *s, const int32_t *ids, co
     return st;
 }
 
+static void clear_train(sea_model *m)
+{
+    free(m->train_row_b);
+    free(m->train_w);
+    free(m->train_cnt);
+    m->train_row_b = NULL;
+    m->train_w = NULL;
+    m->train_cnt = NULL;
+    m->train_M = 0;
+}
+
+void sea_model_train_state_free(sea_model *m) { clear_train(m); }
+
+/* Position t predicts token t+1, so row i = (b, t) carries the logp of token t+1 with weight
+ * w[i] = resp_mask[b, t+1] (no resp_mask: 1 for every real token whose predecessor is real).
+ * Only rows that count go through the LM head: with a response mask covering half the
+ * sequence that halves the largest matmul for big vocabularies. token_logp wants every
+ * position, so asking for it computes every row. */
 sea_status sea_model_forward_logprobs(sea_model *m, sea_stream *s, const int32_t *ids,
                                       const int32_t *key_valid, const float *resp_mask, int B, int T,
                                       bool train, float *seq_logp_sum, float *seq_logp_mean,
@@ -56,83 +74,87 @@ sea_status sea_model_forward_logprobs(sea_model *m, sea_stream *s, const int32_t
                          m->cfg.architecture);
     sea_tensor ids_t, kv_t, pos_t;
     SEA_TRY(begin_pass(m, s, ids, key_valid, B, T, train, &ids_t, &kv_t, &pos_t));
+    clear_train(m);
     size_t n = (size_t)B * T;
-    /* Position t predicts token t+1: targets shift left, the last position has none (-1).
-     * mask[b, t] weights the logp of token t+1. With no resp_mask: every real token whose
-     * predecessor is real too. */
-    int32_t *tg = malloc(n * sizeof *tg);
-    float *mk = malloc(n * sizeof *mk);
-    float *lp = malloc(n * sizeof *lp);
-    if (!tg || !mk || !lp) {
-        free(tg);
-        free(mk);
-        free(lp);
+    int32_t *rows = malloc(n * sizeof *rows), *tg = malloc(n * sizeof *tg), *rb = malloc(n * sizeof *rb);
+    float *w = malloc(n * sizeof *w), *lp = malloc(n * sizeof *lp);
+    double *cnt = calloc((size_t)B, sizeof *cnt);
+    if (!rows || !tg || !rb || !w || !lp || !cnt) {
+        free(rows), free(tg), free(rb), free(w), free(lp), free(cnt);
         return sea_error(SEA_ERR_OOM, "forward_logprobs: out of host memory");
     }
+    int M = 0;
     for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++) {
+        for (int t = 0; t + 1 < T; t++) {
             size_t i = (size_t)b * T + t;
-            bool last = t == T - 1;
-            tg[i] = last ? -1 : ids[i + 1];
-            if (last) mk[i] = 0;
-            else if (resp_mask) mk[i] = resp_mask[i + 1];
-            else mk[i] = (!key_valid || (key_valid[i] && key_valid[i + 1])) ? 1.0f : 0.0f;
+            float wi = resp_mask ? resp_mask[i + 1]
+                                 : ((!key_valid || (key_valid[i] && key_valid[i + 1])) ? 1.0f : 0.0f);
+            if (wi == 0 && !token_logp) continue;
+            rows[M] = (int32_t)i;
+            tg[M] = ids[i + 1];
+            rb[M] = b;
+            w[M] = wi;
+            cnt[b] += wi;
+            M++;
         }
-    int64_t flat = (int64_t)n, bt[2] = {B, T}, bb = B;
-    sea_tensor tg_t, mk_t, hidden, logits, lpt, lse, lp2, sum, mean;
-    sea_status st = sea_model_upload_i32(m, s, tg, 1, &flat, &tg_t);
-    if (!st) st = sea_model_upload_f32(m, s, mk, 2, bt, &mk_t);
-    m->recording = train;
-    if (train) sea_model_rec_clear(m);
-    sea_model_pass ps = {.B = B, .T = T, .ids = &ids_t, .pos = &pos_t, .key_valid = &kv_t, .train = train};
-    if (!st) st = sea_model_trunk(m, s, &ps, &hidden);
-    if (!st) st = sea_model_lm_head(m, s, &hidden, &logits);
-    if (!st) st = sea_model_arena_tensor(&m->arena, SEA_F32, 1, &flat, &lpt);
-    if (!st) st = sea_model_arena_tensor(&m->arena, SEA_F32, 1, &flat, &lse);
+    sea_status st = SEA_OK;
+    sea_tensor rows_t, tg_t, hidden, sel, logits, lpt, lse;
+    if (M > 0) {
+        int64_t mm = M;
+        m->recording = train;
+        if (train) sea_model_rec_clear(m);
+        sea_model_pass ps = {.B = B, .T = T, .ids = &ids_t, .pos = &pos_t, .key_valid = &kv_t, .train = train};
+        st = sea_model_upload_i32(m, s, rows, 1, &mm, &rows_t);
+        if (!st) st = sea_model_upload_i32(m, s, tg, 1, &mm, &tg_t);
+        if (!st) st = sea_model_trunk(m, s, &ps, &hidden);
+        if (!st) st = sea_model_gather_rows(m, s, &hidden, &rows_t, &sel);
+        if (!st) st = sea_model_lm_head(m, s, &sel, &logits);
+        if (!st) st = sea_model_arena_tensor(&m->arena, SEA_F32, 1, &mm, &lpt);
+        if (!st) st = sea_model_arena_tensor(&m->arena, SEA_F32, 1, &mm, &lse);
+        if (!st) {
+            sea_op op = {0};
+            op.kind = SEA_OP_LOGSOFTMAX_GATHER;
+            op.in[0] = &logits;
+            op.in[1] = &tg_t;
+            op.out[0] = &lpt;
+            op.out[1] = &lse;
+            st = sea_model_run(m, s, &op);
+        }
+        m->recording = false;
+        if (!st) st = sea_tensor_read_f32(s, &lpt, lp);
+    }
     if (!st) {
-        sea_op op = {0};
-        op.kind = SEA_OP_LOGSOFTMAX_GATHER;
-        op.in[0] = &logits;
-        op.in[1] = &tg_t;
-        op.out[0] = &lpt;
-        op.out[1] = &lse;
-        st = sea_model_run(m, s, &op);
-    }
-    if (!st) st = sea_tensor_reshape(&lpt, 2, bt, &lp2);
-    if (!st) st = sea_model_arena_tensor(&m->arena, SEA_F32, 1, &bb, &sum);
-    if (!st) st = sea_model_arena_tensor(&m->arena, SEA_F32, 1, &bb, &mean);
-    for (int k = 0; k < 2 && !st; k++) {
-        sea_op op = {0};
-        op.kind = SEA_OP_MASKED_SUM;
-        op.in[0] = &lp2;
-        op.in[1] = &mk_t;
-        op.out[0] = k ? &mean : &sum;
-        op.p.masked.mean = k == 1;
-        st = sea_model_run(m, s, &op);
-    }
-    m->recording = false;
-    if (!st && seq_logp_sum) st = sea_tensor_read_f32(s, &sum, seq_logp_sum);
-    if (!st && seq_logp_mean) st = sea_tensor_read_f32(s, &mean, seq_logp_mean);
-    if (!st && token_logp) {
-        st = sea_tensor_read_f32(s, &lpt, lp);
-        for (int b = 0; !st && b < B; b++) {
-            token_logp[(size_t)b * T] = 0;
-            for (int t = 1; t < T; t++) token_logp[(size_t)b * T + t] = lp[(size_t)b * T + t - 1];
+        /* Sums in double on the host: exact order, no extra ops. */
+        double *sum = calloc((size_t)B, sizeof *sum);
+        if (!sum) st = sea_error(SEA_ERR_OOM, "forward_logprobs: out of host memory");
+        for (int j = 0; sum && j < M; j++) sum[rb[j]] += (double)w[j] * lp[j];
+        for (int b = 0; sum && b < B; b++) {
+            if (seq_logp_sum) seq_logp_sum[b] = (float)sum[b];
+            if (seq_logp_mean) seq_logp_mean[b] = cnt[b] != 0 ? (float)(sum[b] / cnt[b]) : 0.0f;
+        }
+        free(sum);
+        if (token_logp) {
+            memset(token_logp, 0, n * sizeof *token_logp);
+            for (int j = 0; j < M; j++) token_logp[rows[j] + 1] = lp[j];
         }
     }
+    free(rows);
     free(tg);
-    free(mk);
     free(lp);
-    if (st) {
+    if (st || !train) {
+        free(rb);
+        free(w);
+        free(cnt);
         sea_model_rec_clear(m);
-        return sea_error_context(st, "forward_logprobs (%d, %d)", B, T);
+        return st ? sea_error_context(st, "forward_logprobs (%d, %d)", B, T) : SEA_OK;
     }
-    if (train) {
-        m->have_train = true;
-        m->train_sum = sum;
-        m->train_mean = mean;
-        m->train_B = B;
-    }
+    m->have_train = true;
+    m->train_B = B;
+    m->train_M = M;
+    m->train_row_b = rb;
+    m->train_w = w;
+    m->train_cnt = cnt;
+    if (M > 0) m->train_lp = lpt;
     return SEA_OK;
 }
 
@@ -142,22 +164,28 @@ sea_status sea_model_backward_logprobs(sea_model *m, sea_stream *s, const float 
         return sea_error(SEA_ERR_INVALID, "backward_logprobs: no forward_logprobs with train=true to "
                          "differentiate (or another forward ran since)");
     m->have_train = false;
-    int B = m->train_B;
-    sea_tensor gs, gm;
-    sea_status st = sea_model_arena_zero_grad(&m->arena, s);
-    float *zeros = NULL;
-    if (!st && (!d_sum || !d_mean)) {
-        zeros = calloc((size_t)B, sizeof *zeros);
-        if (!zeros) st = sea_error(SEA_ERR_OOM, "backward_logprobs: out of host memory");
+    int M = m->train_M;
+    sea_status st = SEA_OK;
+    if (M > 0) {
+        /* dL/dlogp_j = w_j * (d_sum[b] + d_mean[b] / cnt[b]) for the row's sequence b. */
+        float *g = malloc((size_t)M * sizeof *g);
+        if (!g) st = sea_error(SEA_ERR_OOM, "backward_logprobs: out of host memory");
+        for (int j = 0; g && j < M; j++) {
+            int b = m->train_row_b[j];
+            double d = d_sum ? d_sum[b] : 0.0;
+            if (d_mean && m->train_cnt[b] != 0) d += d_mean[b] / m->train_cnt[b];
+            g[j] = (float)(m->train_w[j] * d);
+        }
+        sea_tensor gl;
+        if (!st) st = sea_model_arena_zero_grad(&m->arena, s);
+        if (!st && !sea_model_arena_grad(&m->arena, &m->train_lp, &gl))
+            st = sea_error(SEA_ERR_INTERNAL, "backward_logprobs: log-probs have no gradient memory");
+        if (!st) st = sea_tensor_write_f32(s, &gl, g);
+        if (!st) st = sea_model_rec_backward(m, s);
+        free(g);
     }
-    if (!st && !(sea_model_arena_grad(&m->arena, &m->train_sum, &gs) &&
-                 sea_model_arena_grad(&m->arena, &m->train_mean, &gm)))
-        st = sea_error(SEA_ERR_INTERNAL, "backward_logprobs: outputs have no gradient memory");
-    if (!st) st = sea_tensor_write_f32(s, &gs, d_sum ? d_sum : zeros);
-    if (!st) st = sea_tensor_write_f32(s, &gm, d_mean ? d_mean : zeros);
-    if (!st) st = sea_model_rec_backward(m, s);
-    free(zeros);
     sea_model_rec_clear(m);
+    clear_train(m);
     return st;
 }
 

@@ -40,8 +40,9 @@ sea_status sea_tokenizer_load(const char *path, sea_tokenizer **out);
 sea_status sea_tokenizer_load_json(const char *json, size_t len, const char *name,
                                    sea_tokenizer **out);
 /* From GGUF metadata: tokenizer.ggml.model "gpt2" (byte-level BPE with GPT-2's regex, or
- * Llama-3's when tokenizer.ggml.pre is "llama-bpe"/"llama3") or "llama" (SentencePiece-style BPE
- * with byte fallback; merges derived from scores when the file has no merges). */
+ * Llama-3's when tokenizer.ggml.pre is "llama-bpe"/"llama3"/"smaug-bpe"; other pre-tokenizer
+ * names are refused with SEA_ERR_UNSUPPORTED) or "llama" (SentencePiece-style BPE with byte
+ * fallback; merges derived from scores when the file has no merges). */
 sea_status sea_tokenizer_from_gguf(const struct sea_gguf *g, sea_tokenizer **out);
 void sea_tokenizer_free(sea_tokenizer *tok); /* NULL is fine */
 

@@ -196,8 +196,21 @@ static sea_status build(sea_tokenizer *t, const sea_gguf *g)
     }
 
     if (bpe) {
+        /* llama.cpp names the pre-tokenizer; only those whose split is GPT-2's or Llama-3's regex
+         * are accepted, so a file never silently splits text differently from its model. */
         const char *pre = sea_gguf_get_str(g, "tokenizer.ggml.pre");
-        bool l3 = pre && (strcmp(pre, "llama-bpe") == 0 || strcmp(pre, "llama3") == 0 || strcmp(pre, "smaug-bpe") == 0);
+        static const char *const gpt2_like[] = {"default", "gpt-2", "gpt2", "olmo", "phi-2", "stablelm2", "pythia"};
+        static const char *const l3_like[] = {"llama-bpe", "llama3", "smaug-bpe"};
+        bool l3 = false, known = pre == NULL;
+        for (size_t i = 0; pre && i < sizeof l3_like / sizeof l3_like[0]; i++)
+            if (strcmp(pre, l3_like[i]) == 0) l3 = known = true;
+        for (size_t i = 0; pre && i < sizeof gpt2_like / sizeof gpt2_like[0]; i++)
+            if (strcmp(pre, gpt2_like[i]) == 0) known = true;
+        if (!known)
+            return sea_error(SEA_ERR_UNSUPPORTED,
+                             "%s: tokenizer.ggml.pre '%s' is not supported (GPT-2-style: default, gpt-2, olmo, phi-2, "
+                             "stablelm2; Llama-3-style: llama-bpe, smaug-bpe); use the model's tokenizer.json instead",
+                             t->name, pre);
         tk_pre p = {0};
         if (l3) {
             p.kind = TK_PRE_SPLIT;

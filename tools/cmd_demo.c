@@ -54,19 +54,20 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: sea demo [options]\n"
                "  --policy DIR         SFT policy of the built-in task (data/arith-sft)\n"
-               "  --seeds N            seeds per method (3)\n"
-               "  --max-queries N      oracle budget per run (480)\n"
+               "  --seeds N            seeds per method (10)\n"
+               "  --max-queries N      oracle budget per run (960)\n"
                "  --output-dir DIR     (demo-out)\n"
                "  --device SPEC        cpu | cuda:0 | ...\n"
-               "  --set NAME=VALUE     any `sea train` option for both methods (repeatable)\n"
+               "  --set NAME=VALUE     any `sea train` option for both methods (repeatable); the\n"
+               "                       baseline keeps --exp-method passive and --gamma 1\n"
                "  --quiet\n");
 }
 
 int sea_cmd_demo(int argc, char **argv)
 {
     const char *policy = "data/arith-sft", *out = "demo-out", *device = "";
-    int seeds = 3;
-    long long maxq = 480;
+    int seeds = 10;
+    long long maxq = 960;
     bool quiet = false;
     const char *sets[64];
     int n_sets = 0;
@@ -93,6 +94,7 @@ int sea_cmd_demo(int argc, char **argv)
         return 1;
     }
     const char *names[2] = {"online DPO (passive)", "SEA (enn-baits + mixed)"};
+    char sea_name[96] = "";
     const char *tags[2] = {"dpo", "sea"};
     curve cv[2][MAX_SEEDS];
     memset(cv, 0, sizeof cv);
@@ -129,6 +131,15 @@ int sea_cmd_demo(int argc, char **argv)
                 if (!eq) { st = sea_error(SEA_ERR_INVALID, "--set %s: expected NAME=VALUE", sets[k]); break; }
                 snprintf(name, sizeof name, "%.*s", (int)(eq - sets[k]), sets[k]);
                 st = sea_train_cfg_set(&c, name, eq + 1);
+            }
+            if (m == 0) {   /* the baseline stays online DPO whatever --set says */
+                c.exp_method = SEA_EXPLORE_PASSIVE;
+                c.gamma = 1.0;
+            }
+            if (m == 1 && !sea_name[0]) {
+                if (c.gamma < 1) snprintf(sea_name, sizeof sea_name, "SEA (%s + mixed, gamma %.2g)", sea_explore_name(c.exp_method), c.gamma);
+                else snprintf(sea_name, sizeof sea_name, "SEA (%s, no mixing)", sea_explore_name(c.exp_method));
+                names[1] = sea_name;
             }
             sea_train_result r;
             if (!st) st = sea_train_run(&c, &r);
@@ -200,7 +211,7 @@ int sea_cmd_demo(int argc, char **argv)
             mean_se(x, seeds, &gy[m][g], &ge[m][g]);
         }
     }
-    sea_plot_series ser[2] = {{"online DPO", GRID, gx, gy[0], ge[0]}, {"SEA", GRID, gx, gy[1], ge[1]}};
+    sea_plot_series ser[2] = {{"online DPO", GRID, gx, gy[0], ge[0]}, {names[1], GRID, gx, gy[1], ge[1]}};
     snprintf(path, sizeof path, "%s/demo.svg", out);
     sea_status st = sea_plot_svg(path, "built-in task: win rate vs oracle queries (mean ± stderr)", "oracle queries",
                                  "win rate vs SFT greedy", ser, 2);

@@ -32,6 +32,7 @@ typedef struct sft_opts {
     int steps, batch, hidden, layers, heads, inter, seed, log_every;
     double lr;
     bool quiet;
+    bool exact_teacher;   /* --teacher exact: the true sums (a feature backbone for ablations) */
 } sft_opts;
 
 static void usage(FILE *f)
@@ -46,6 +47,7 @@ static void usage(FILE *f)
                "  --hidden-size N / --layers N / --heads N / --intermediate-size N\n"
                "                       shape of a fresh model (--task only; 64 / 2 / 4 / 256)\n"
                "  --input-key K / --output-key K   JSONL fields (prompt / response)\n"
+               "  --teacher biased|exact  --task arith: the imperfect teacher (default) or the true sums\n"
                "  --quiet\n");
 }
 
@@ -106,14 +108,14 @@ static sea_status load_corpus(const char *path, const char *ik, const char *ok, 
 }
 
 static sea_status arith_example(const sea_arith_task *t, char (*prompts)[SEA_ARITH_PROMPT_BUF], int n_prompts, sea_rng *rng,
-                                example *ex)
+                                bool exact, example *ex)
 {
     int i = (int)sea_rng_next_below(rng, (uint32_t)n_prompts);
     int a, b;
     sscanf(prompts[i], "%d+%d=", &a, &b);
     (void)t;
     char ans[16];
-    snprintf(ans, sizeof ans, "%d", sea_arith_teacher_answer(a, b, rng));
+    snprintf(ans, sizeof ans, "%d", exact ? a + b : sea_arith_teacher_answer(a, b, rng));
     ex->plen = sea_arith_encode(prompts[i], ex->prompt, SEA_ARITH_MAX_PROMPT);
     ex->rlen = sea_arith_encode(ans, ex->resp, SEA_ARITH_MAX_ANSWER);   /* <= 4 digits */
     if (ex->plen < 0 || ex->rlen < 0) return sea_error(SEA_ERR_INTERNAL, "arith example '%s%s'", prompts[i], ans);
@@ -184,6 +186,12 @@ static int parse(int argc, char **argv, sft_opts *o)
 #define INT(name, field) if (!strcmp(a, name)) { if (!v) goto missing; o->field = atoi(v); i++; continue; }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         if (!strcmp(a, "--quiet")) { o->quiet = true; continue; }
+        if (!strcmp(a, "--teacher")) {
+            if (!v || (strcmp(v, "exact") && strcmp(v, "biased"))) { fprintf(stderr, "sea sft: --teacher exact|biased\n"); return 2; }
+            o->exact_teacher = !strcmp(v, "exact");
+            i++;
+            continue;
+        }
         STR("--task", task) STR("--policy", policy) STR("--data", data) STR("--output-dir", out) STR("--output_dir", out)
         STR("--device", device) STR("--input-key", input_key) STR("--output-key", output_key)
         INT("--steps", steps) INT("--batch-size", batch) INT("--seed", seed) INT("--hidden-size", hidden)
@@ -294,7 +302,7 @@ int sea_cmd_sft(int argc, char **argv)
                 ex[b].prompt = malloc(sizeof(int32_t) * (SEA_ARITH_MAX_PROMPT + SEA_ARITH_MAX_ANSWER + 2));
                 if (!ex[b].prompt) { st = sea_error(SEA_ERR_OOM, "sft"); B = b; break; }
                 ex[b].resp = ex[b].prompt + SEA_ARITH_MAX_PROMPT;
-                st = arith_example(&task, prompts, n_prompts, &rng, &ex[b]);
+                st = arith_example(&task, prompts, n_prompts, &rng, o.exact_teacher, &ex[b]);
                 if (st) { B = b + 1; break; }
             } else {
                 ex[b] = corpus[sea_rng_next_below(&rng, (uint32_t)n_corpus)];

@@ -16,18 +16,25 @@ SEA_CPU_CLONES void sea_cpu_act_rows(sea_act act, float *y, const float *x, int6
     }
 }
 
-SEA_CPU_CLONES void sea_cpu_act_grad_rows(sea_act act, float *g, const float *gout,
-                                          const float *x, int64_t n, bool accumulate)
+/* d act/dx times gout; `acc` selects += (backward into gin) or = (into scratch, whose old
+ * contents may be anything: never multiplied, even by 0, since 0 * NaN is NaN). */
+#define ACT_GRAD_LOOP(expr)                                             \
+    do {                                                                \
+        if (accumulate)                                                 \
+            for (int64_t i = 0; i < n; i++) g[i] += gout[i] * (expr);   \
+        else                                                            \
+            for (int64_t i = 0; i < n; i++) g[i] = gout[i] * (expr);    \
+    } while (0)
+
+SEA_CPU_CLONES void sea_cpu_act_grad_rows(sea_act act, float *g, const float *gout, const float *x, int64_t n,
+                                          bool accumulate)
 {
-    float keep = accumulate ? 1.0f : 0.0f;
     switch (act) {
-    case SEA_ACT_GELU: for (int64_t i = 0; i < n; i++) g[i] = keep * g[i] + gout[i] * sea_cpu_gelu_grad(x[i]); break;
-    case SEA_ACT_GELU_TANH:
-        for (int64_t i = 0; i < n; i++) g[i] = keep * g[i] + gout[i] * sea_cpu_gelu_tanh_grad(x[i]);
-        break;
-    case SEA_ACT_RELU: for (int64_t i = 0; i < n; i++) g[i] = keep * g[i] + (x[i] > 0 ? gout[i] : 0.0f); break;
-    case SEA_ACT_SILU: for (int64_t i = 0; i < n; i++) g[i] = keep * g[i] + gout[i] * sea_cpu_silu_grad(x[i]); break;
-    default: for (int64_t i = 0; i < n; i++) g[i] = keep * g[i] + gout[i]; break;
+    case SEA_ACT_GELU: ACT_GRAD_LOOP(sea_cpu_gelu_grad(x[i])); break;
+    case SEA_ACT_GELU_TANH: ACT_GRAD_LOOP(sea_cpu_gelu_tanh_grad(x[i])); break;
+    case SEA_ACT_RELU: ACT_GRAD_LOOP(x[i] > 0 ? 1.0f : 0.0f); break;
+    case SEA_ACT_SILU: ACT_GRAD_LOOP(sea_cpu_silu_grad(x[i])); break;
+    default: ACT_GRAD_LOOP(1.0f); break;
     }
 }
 

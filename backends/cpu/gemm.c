@@ -39,18 +39,24 @@ static inline void cpu_relax(void)
 #endif
 }
 
+#ifndef GEMM_KC
+#define GEMM_KC 256           /* B micro-panel KC x NR x 4 B = 16 KiB: half of L1d */
+#endif
+#ifndef GEMM_MC
+#define GEMM_MC 144           /* A block MC x KC x 4 B = 144 KiB: well inside a 512 KiB L2 */
+#endif
 enum {
     GEMM_MR = SEA_GEMM_MR,
     GEMM_NR = SEA_GEMM_NR,
-    GEMM_KC = 256,            /* B micro-panel KC x NR x 4 B = 16 KiB: half of L1d */
-    GEMM_MC = 144,            /* A block MC x KC x 4 B = 144 KiB: well inside a 512 KiB L2 */
     GEMM_NC_MAX = 4096,       /* columns packed per block at most */
 };
+_Static_assert(GEMM_MC % SEA_GEMM_MR == 0, "MC must be a multiple of MR");
 #define PACK_MAX_BYTES ((int64_t)16 << 20) /* default cap for each packed block (A and B) */
 /* Packed B per column chunk of work: a share of L3 that survives the A and C traffic. */
 #define GEMM_B_CHUNK_BYTES ((int64_t)2 << 20)
-/* Below this many FLOPs the pool's wake-up costs more than it saves. */
-#define GEMM_PARALLEL_MIN_FLOPS (1 << 20)
+/* Below this many FLOPs the pool's wake-up (13 us on a quiet host, ~100 us on a loaded VM)
+ * costs more than a second thread saves. */
+#define GEMM_PARALLEL_MIN_FLOPS (1 << 21)
 
 /* ---- per-thread packing workspace --------------------------------------------------- */
 
@@ -228,32 +234,30 @@ static void pack_item(gemm_job *job, int64_t it)
 static void compute_item(const gemm_job *job, int64_t it)
 {
     const int64_t K = job->K;
-    {
-        /* Column-chunk major: consecutive items share the chunk of packed B (in L3). */
-        int64_t nb = it / job->n_mblocks, mb = it % job->n_mblocks;
-        int64_t ip0 = mb * job->panels_per_mblock;
-        int64_t ip1 = ip0 + job->panels_per_mblock < job->m_panels ? ip0 + job->panels_per_mblock
-                                                                   : job->m_panels;
-        int64_t jp0 = nb * job->panels_per_nchunk;
-        int64_t jp1 = jp0 + job->panels_per_nchunk < job->n_panels ? jp0 + job->panels_per_nchunk
-                                                                   : job->n_panels;
-        for (int64_t pc = 0; pc < K; pc += GEMM_KC) {
-            int64_t kc = K - pc < GEMM_KC ? K - pc : GEMM_KC;
-            /* The first KC slice applies beta; later slices accumulate onto it. */
-            bool first = pc == 0;
-            bool read_c = !first || job->beta != 0.0f;
-            float beta = first ? job->beta : 1.0f;
-            for (int64_t jp = jp0; jp < jp1; jp++) {
-                const float *b = job->pb + jp * K * GEMM_NR + pc * GEMM_NR;
-                int64_t j = jp * GEMM_NR;
-                int nr = (int)(job->n - j < GEMM_NR ? job->n - j : GEMM_NR);
-                for (int64_t ip = ip0; ip < ip1; ip++) {
-                    const float *a = job->pa + ip * K * GEMM_MR + pc * GEMM_MR;
-                    int64_t i = ip * GEMM_MR;
-                    int mr = (int)(job->m - i < GEMM_MR ? job->m - i : GEMM_MR);
-                    float *c = job->C + (job->i_begin + i) * job->ldc + job->j_begin + j;
-                    job->kern(kc, a, b, c, job->ldc, mr, nr, job->alpha, beta, read_c);
-                }
+    /* Column-chunk major: consecutive items share the chunk of packed B (in L3). */
+    int64_t nb = it / job->n_mblocks, mb = it % job->n_mblocks;
+    int64_t ip0 = mb * job->panels_per_mblock;
+    int64_t ip1 = ip0 + job->panels_per_mblock < job->m_panels ? ip0 + job->panels_per_mblock
+                                                               : job->m_panels;
+    int64_t jp0 = nb * job->panels_per_nchunk;
+    int64_t jp1 = jp0 + job->panels_per_nchunk < job->n_panels ? jp0 + job->panels_per_nchunk
+                                                               : job->n_panels;
+    for (int64_t pc = 0; pc < K; pc += GEMM_KC) {
+        int64_t kc = K - pc < GEMM_KC ? K - pc : GEMM_KC;
+        /* The first KC slice applies beta; later slices accumulate onto it. */
+        bool first = pc == 0;
+        bool read_c = !first || job->beta != 0.0f;
+        float beta = first ? job->beta : 1.0f;
+        for (int64_t jp = jp0; jp < jp1; jp++) {
+            const float *b = job->pb + jp * K * GEMM_NR + pc * GEMM_NR;
+            int64_t j = jp * GEMM_NR;
+            int nr = (int)(job->n - j < GEMM_NR ? job->n - j : GEMM_NR);
+            for (int64_t ip = ip0; ip < ip1; ip++) {
+                const float *a = job->pa + ip * K * GEMM_MR + pc * GEMM_MR;
+                int64_t i = ip * GEMM_MR;
+                int mr = (int)(job->m - i < GEMM_MR ? job->m - i : GEMM_MR);
+                float *c = job->C + (job->i_begin + i) * job->ldc + job->j_begin + j;
+                job->kern(kc, a, b, c, job->ldc, mr, nr, job->alpha, beta, read_c);
             }
         }
     }
@@ -305,6 +309,13 @@ static void plan_items(gemm_job *job, int threads)
     if (ppc > job->n_panels) ppc = job->n_panels;
     job->panels_per_nchunk = ppc;
     job->n_nchunks = (job->n_panels + ppc - 1) / ppc;
+    if (threads > 1 && job->n_mblocks * job->n_nchunks < 2 * threads) {
+        /* Small products (e.g. 128^3): thinner row blocks, so every thread gets work. */
+        int64_t want = (2 * threads + job->n_nchunks - 1) / job->n_nchunks;
+        if (want > job->m_panels) want = job->m_panels;
+        job->panels_per_mblock = (job->m_panels + want - 1) / want;
+        job->n_mblocks = (job->m_panels + job->panels_per_mblock - 1) / job->panels_per_mblock;
+    }
 }
 
 /* Scale C by beta (beta == 0: set to 0 without reading). For K == 0 or alpha == 0. */
@@ -400,7 +411,9 @@ static sea_status sgemm_own(sea_cpu_gemm_impl impl, sea_threadpool *pool, int64_
 
 /* Up to this many rows, x . W^T runs as dot products: packing W (the whole weight, every
  * call) would cost more memory traffic than the product itself. */
+#ifndef GEMM_DOT_M_MAX
 #define GEMM_DOT_M_MAX 8
+#endif
 
 typedef struct dot_job {
     sea_gemm_dot_fn dot;

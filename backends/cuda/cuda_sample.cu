@@ -23,7 +23,8 @@ __device__ __forceinline__ float gumbel(uint64_t seed, uint32_t stream, uint64_t
 /* (score, index) argmax merge: larger score wins, ties go to the lower index. */
 __device__ __forceinline__ void better(float &bs, int &bi, float s, int i)
 {
-    if (s > bs || (s == bs && i < bi) || (bi < 0 && i >= 0)) {
+    if (i < 0) return; /* an empty candidate never replaces anything */
+    if (bi < 0 || s > bs || (s == bs && i < bi)) {
         bs = s;
         bi = i;
     }

@@ -6,6 +6,8 @@
 
 #include "ocl.h"
 
+#define OCL_DEFAULT_WG 128
+
 const char *ocl_error_name(cl_int err)
 {
     switch (err) {
@@ -190,8 +192,9 @@ sea_status ocl_run(sea_stream *s, ocl_kernel_id k, size_t global, size_t local, 
     ocl_device_ctx *d = ocl_dev(s);
     if (global == 0) return SEA_OK;
     if (local == 0) {
-        local = d->kernel_wg[k] < 256 ? d->kernel_wg[k] : 256;
-        if (local > global) local = global;
+        /* A fixed size per kernel, never shrunk to a small global size: every distinct local
+         * size is a separate compile on JIT-per-launch drivers (PoCL), and kernels bound-check. */
+        local = d->kernel_wg[k] < OCL_DEFAULT_WG ? d->kernel_wg[k] : OCL_DEFAULT_WG;
         if (local == 0) local = 1;
     }
     size_t g = (global + local - 1) / local * local;

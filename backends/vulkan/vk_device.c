@@ -78,6 +78,13 @@ sea_status vk_device_open(sea_device *dev)
     d->force_staging = getenv("SEA_VK_FORCE_STAGING") != NULL;
     /* Shared-memory tiling pays off on GPUs; on CPU-type devices (lavapipe) barriers are
      * coroutine switches, so the flat kernel is used. SEA_VK_MATMUL=tiled|flat overrides. */
+    /* Row kernels: 256 invocations on GPUs; on CPU-type devices one subgroup, so their
+     * reductions need no cross-SIMD-group barriers. SEA_VK_ROW_WG overrides (power of 2). */
+    d->row_wg = d->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? d->subgroup : 256;
+    const char *wg = getenv("SEA_VK_ROW_WG");
+    if (wg && atoi(wg) >= 1 && atoi(wg) <= 1024) d->row_wg = (uint32_t)atoi(wg);
+    while (d->row_wg & (d->row_wg - 1)) d->row_wg &= d->row_wg - 1;   /* round down to a power of 2 */
+    if (d->row_wg > lim->maxComputeWorkGroupSize[0]) d->row_wg = 64;
     const char *mm = getenv("SEA_VK_MATMUL");
     d->matmul_flat = mm ? !strcmp(mm, "flat") : d->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
     d->block_size = (VkDeviceSize)64 << 20;

@@ -66,6 +66,7 @@ typedef struct vk_dev {
     uint32_t mem_type_dev;            /* type index for tensors */
     uint32_t mem_type_host;           /* host-visible coherent type for staging */
     bool dev_host_visible;            /* mem_type_dev is host-visible (direct map) */
+    uint32_t row_wg;                  /* workgroup size of row kernels (shaders/reduce.glsl) */
     bool matmul_flat;                 /* matmul without shared memory (CPU-type devices) */
     bool force_staging;               /* SEA_VK_FORCE_STAGING: discrete-GPU transfer path on any device */
     bool push_desc;
@@ -174,6 +175,8 @@ sea_status vk_binary(sea_stream *s, const sea_op *op, bool backward);
 sea_status vk_embedding(sea_stream *s, const sea_op *op, bool backward);
 sea_status vk_matmul_fwd(sea_stream *s, const sea_op *op);
 sea_status vk_matmul_bwd(sea_stream *s, const sea_op *op);
+/* Matmul whose weight B (trans_b) exceeds one binding: chunks over B's rows (vk_ops_matmul.c). */
+sea_status vk_matmul_nsplit(sea_stream *s, const sea_op *op, bool backward, bool *handled);
 sea_status vk_norm(sea_stream *s, const sea_op *op, bool backward);
 sea_status vk_softmax(sea_stream *s, const sea_op *op, bool backward);
 sea_status vk_logsoftmax(sea_stream *s, const sea_op *op, bool backward);

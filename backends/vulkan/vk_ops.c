@@ -14,6 +14,9 @@ bool vk_supports(sea_op_kind kind, sea_dtype in0, sea_dtype out0)
 
 static sea_status matmul_any(sea_stream *s, const sea_op *op, bool backward)
 {
+    bool handled;
+    SEA_TRY(vk_matmul_nsplit(s, op, backward, &handled));
+    if (handled) return SEA_OK;
     return backward ? vk_matmul_bwd(s, op) : vk_matmul_fwd(s, op);
 }
 

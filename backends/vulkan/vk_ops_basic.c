@@ -272,7 +272,7 @@ sea_status vk_optim(sea_stream *s, const sea_op *op)
         pc = (optim_pc){(uint32_t)n, 0, 0, 0, a->lr, a->beta1, a->beta2, a->eps, a->weight_decay, a->l2,
                         (float)(1.0 - pow(a->beta1, a->step)), (float)(1.0 - pow(a->beta2, a->step)),
                         b[0].elem, b[1].elem, b[2].elem, b[3].elem};
-        vk_grid_1d(d, (uint64_t)n, 256, &gx, &gy);
+        vk_grid_1d(d, (uint64_t)n, d->row_wg, &gx, &gy);
         return vk_dispatch(s, VK_SH_OPTIM, NULL, b, 4, &pc, sizeof pc, gx, gy, 1);
     }
     if (op->kind == SEA_OP_GLOBAL_NORM) {
@@ -306,6 +306,6 @@ sea_status vk_optim(sea_stream *s, const sea_op *op)
     SEA_TRY(vk_bind_tensor(d, op->out[0], name, "grad", &b[0]));
     SEA_TRY(vk_bind_tensor(d, op->in[0], name, "norm", &b[1]));
     pc = (optim_pc){.n = (uint32_t)n, .mode = 3, .lr = op->p.clip.max_norm, .oa = b[0].elem, .ob = b[1].elem};
-    vk_grid_1d(d, (uint64_t)n, 256, &gx, &gy);
+    vk_grid_1d(d, (uint64_t)n, d->row_wg, &gx, &gy);
     return vk_dispatch(s, VK_SH_OPTIM, NULL, b, 2, &pc, sizeof pc, gx, gy, 1);
 }

@@ -192,3 +192,109 @@ sea_status vk_matmul_bwd(sea_stream *s, const sea_op *op)
     }
     return SEA_OK;
 }
+
+/* A contiguous (rows, cols) f32 temporary wrapped as a tensor for a sub-op. The sea_buffer
+ * record is only read while recording; the memory is released after the batch. */
+static sea_status temp_tensor(sea_stream *s, int64_t rows, int64_t cols, sea_buffer *buf, vk_alloc *a, sea_tensor *out)
+{
+    SEA_TRY(vk_temp(s, (VkDeviceSize)(rows * cols > 0 ? rows * cols : 1) * 4, a));
+    *buf = (sea_buffer){.dev = s->dev, .size = (size_t)(rows * cols) * 4, .handle = a, .refs = 1};
+    int64_t shape[2] = {rows, cols};
+    *out = sea_tensor_make(buf, 0, SEA_F32, 2, shape);
+    return SEA_OK;
+}
+
+/* Columns [n0, n0 + len) of t viewed as (rows, N). */
+static sea_status col_view(const sea_tensor *t, int64_t rows, int64_t N, int64_t n0, int64_t len, sea_tensor *out)
+{
+    int64_t shape[2] = {rows, N};
+    sea_tensor t2;
+    SEA_TRY(sea_tensor_reshape(t, 2, shape, &t2));
+    return sea_tensor_slice(&t2, 1, n0, len, out);
+}
+
+/* A weight B (N, K) with trans_b (the HF layout, e.g. a tied (vocab, d) unembedding) larger
+ * than one binding: run the matmul over chunks of B's rows, i.e. of the output's columns.
+ * Each chunk computes into a contiguous temporary and is copied into (or, backward, copied
+ * out of) the strided column block; dA accumulates over the chunks in order. */
+sea_status vk_matmul_nsplit(sea_stream *s, const sea_op *op, bool backward, bool *handled)
+{
+    vk_dev *d = s->dev->ctx;
+    *handled = false;
+    const sea_tensor *a = op->in[0], *b = op->in[1];
+    if (b->ndim != 2 || !op->p.matmul.trans_b || sea_tensor_nbytes(b) <= d->max_range) return SEA_OK;
+    if (op->p.matmul.trans_a && a->ndim > 2) return SEA_OK;   /* vk_bind_tensor reports the limit */
+    int64_t N = b->shape[0], K = b->shape[1];
+    int64_t rows = sea_tensor_numel(a) / K;
+    int64_t per = (int64_t)((d->max_range - 64) / ((uint64_t)K * 4));
+    if (per < 1) return SEA_OK;
+    *handled = true;
+    sea_tensor a2;
+    int64_t ash[2] = {rows, K};
+    if (op->p.matmul.trans_a) a2 = *a;
+    else SEA_TRY(sea_tensor_reshape(a, 2, ash, &a2));
+    if (op->p.matmul.trans_a) rows = a->shape[1];
+    for (int64_t n0 = 0; n0 < N; n0 += per) {
+        int64_t len = N - n0 < per ? N - n0 : per;
+        sea_op sub = *op;
+        sea_tensor bv, biasv, c_t, p_t, g_t, g1_t, gin0, gin1v, gin2v, colv;
+        sea_buffer bufs[4];
+        vk_alloc al[4];
+        SEA_TRY(sea_tensor_slice(b, 0, n0, len, &bv));
+        sub.in[0] = &a2;
+        sub.in[1] = &bv;
+        if (op->in[2]) {
+            SEA_TRY(sea_tensor_slice(op->in[2], 0, n0, len, &biasv));
+            sub.in[2] = &biasv;
+        }
+        SEA_TRY(temp_tensor(s, rows, len, &bufs[0], &al[0], &c_t));
+        sub.out[0] = &c_t;
+        sub.out[1] = NULL;
+        if (op->out[1]) {
+            SEA_TRY(temp_tensor(s, rows, len, &bufs[1], &al[1], &p_t));
+            sub.out[1] = &p_t;
+        }
+        if (!backward) {
+            SEA_TRY(vk_matmul_fwd(s, &sub));
+            SEA_TRY(col_view(op->out[0], rows, N, n0, len, &colv));
+            SEA_TRY(vk_copy(s, &c_t, &colv, false, "matmul (column chunk)"));
+            if (op->out[1]) {
+                SEA_TRY(col_view(op->out[1], rows, N, n0, len, &colv));
+                SEA_TRY(vk_copy(s, &p_t, &colv, false, "matmul (column chunk)"));
+            }
+            continue;
+        }
+        if (op->out[1]) {
+            SEA_TRY(col_view(op->out[1], rows, N, n0, len, &colv));
+            SEA_TRY(vk_copy(s, &colv, &p_t, false, "matmul backward (column chunk)"));
+        }
+        sub.gout[0] = sub.gout[1] = NULL;
+        if (op->gout[0]) {
+            SEA_TRY(temp_tensor(s, rows, len, &bufs[2], &al[2], &g_t));
+            SEA_TRY(col_view(op->gout[0], rows, N, n0, len, &colv));
+            SEA_TRY(vk_copy(s, &colv, &g_t, false, "matmul backward (column chunk)"));
+            sub.gout[0] = &g_t;
+        }
+        if (op->gout[1]) {
+            SEA_TRY(temp_tensor(s, rows, len, &bufs[3], &al[3], &g1_t));
+            SEA_TRY(col_view(op->gout[1], rows, N, n0, len, &colv));
+            SEA_TRY(vk_copy(s, &colv, &g1_t, false, "matmul backward (column chunk)"));
+            sub.gout[1] = &g1_t;
+        }
+        if (op->gin[0]) {
+            if (op->p.matmul.trans_a) gin0 = *op->gin[0];
+            else SEA_TRY(sea_tensor_reshape(op->gin[0], 2, ash, &gin0));
+            sub.gin[0] = &gin0;
+        }
+        if (op->gin[1]) {
+            SEA_TRY(sea_tensor_slice(op->gin[1], 0, n0, len, &gin1v));
+            sub.gin[1] = &gin1v;
+        }
+        if (op->gin[2]) {
+            SEA_TRY(sea_tensor_slice(op->gin[2], 0, n0, len, &gin2v));
+            sub.gin[2] = &gin2v;
+        }
+        SEA_TRY(vk_matmul_bwd(s, &sub));
+    }
+    return SEA_OK;
+}

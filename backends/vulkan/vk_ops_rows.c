@@ -77,7 +77,7 @@ sea_status vk_norm(sea_stream *s, const sea_op *op, bool backward)
         if (gw) SEA_TRY(vk_bind_tensor(d, op->gin[1], name, "grad of weight", &b[6]));
         if (gb) SEA_TRY(vk_bind_tensor(d, op->gin[2], name, "grad of bias", &b[7]));
         PC_SET();
-        vk_grid_1d(d, (uint64_t)D, 256, &gx, &gy);
+        vk_grid_1d(d, (uint64_t)D, d->row_wg, &gx, &gy);
         return vk_dispatch(s, VK_SH_NORM, NULL, b, 8, &pc, sizeof pc, gx, gy, 1);
     }
     PC_SET();

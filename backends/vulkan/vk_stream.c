@@ -234,6 +234,10 @@ sea_status vk_dispatch(sea_stream *s, int shader, const uint32_t spec[4], const 
     if (gx > d->max_groups[0] || gy > d->max_groups[1] || gz > d->max_groups[2])
         return sea_error(SEA_ERR_UNSUPPORTED, "%s: shader %s: grid (%u, %u, %u) exceeds maxComputeWorkGroupCount (%u, %u, %u)",
                          d->label, vk_shader_table[shader].name, gx, gy, gz, d->max_groups[0], d->max_groups[1], d->max_groups[2]);
+    uint32_t row_spec[4] = {d->row_wg, 0, 0, 0};
+    if (!spec && (shader == VK_SH_NORM || shader == VK_SH_SOFTMAX || shader == VK_SH_LOGSOFTMAX || shader == VK_SH_MASKED_SUM ||
+                  shader == VK_SH_SAMPLE || shader == VK_SH_OPTIM))
+        spec = row_spec;
     VkPipeline pipe;
     SEA_TRY(vk_pipeline_get(d, shader, spec, &pipe));
     if (!d->push_desc && vs->dsets_used >= VK_DSET_POOL) SEA_TRY(flush(vs));

@@ -48,6 +48,7 @@ step() {
     if [ "$(left)" -lt $((t / 3 + 5)) ]; then
         record "$name" "skip" 0 "no time left"
         LAST_RC=124
+        LAST_STATE=skip
         return 124
     fi
     local tl=$(( t < $(left) ? t : $(left) ))
@@ -60,9 +61,12 @@ step() {
     local st=ok
     if [ $LAST_RC -eq 124 ] || [ $LAST_RC -eq 137 ]; then st=TIMEOUT; elif [ $LAST_RC -eq 77 ]; then st=skip; elif [ $LAST_RC -ne 0 ]; then st=FAIL; fi
     record "$name" "$st" "$dt" "rc $LAST_RC"
+    LAST_STATE=$st
     return $LAST_RC
 }
-note() { notes[${#notes[@]}-1]="$1"; }
+# note TEXT: replaces the last step's note, unless that step was skipped.
+note() { [ "$LAST_STATE" != skip ] && notes[${#notes[@]}-1]="$1"; return 0; }
+LAST_STATE=skip
 
 # 1. The machine.
 step env 20 "$LOG" bash -c 'nvidia-smi; nvcc --version | tail -2; echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"; cat '"$P"'/COMMIT '"$P"'/PREPARED; ldd '"$P"'/backends/cuda/sea-cuda.so | grep -E "not found|cublas|sea"'
@@ -70,7 +74,7 @@ note "$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noh
 
 # 2. Module loads and sees the GPU; else rebuild it with this machine's nvcc and retry.
 step module 30 "$LOG" "$P/backends/cuda/tests/cuda_module_load" "$P/backends/cuda/sea-cuda.so"
-if [ $LAST_RC -ne 0 ] || grep -q "cuda: 0 devices" "$LOG"; then
+if { [ $LAST_RC -ne 0 ] || grep -q "cuda: 0 devices" "$LOG"; } && nvidia-smi -L 2>/dev/null | grep -q GPU; then
     step rebuild_module 240 "$LOG" bash bench/cuda/build_module.sh "$P" 90
     step module_again 30 "$LOG" "$P/backends/cuda/tests/cuda_module_load" "$P/backends/cuda/sea-cuda.so"
 fi
@@ -83,7 +87,7 @@ VS=$OUT/vs_cpu.log
 : > "$VS"
 SEA_CUDA_SYNC=1 step vs_cpu 150 "$VS" "$P/backends/cuda/tests/cuda_vs_cpu"
 note "$(grep -c ' ok ' "$VS") ok, $(grep -c 'FAIL' "$VS") failed: $(grep FAIL "$VS" | awk '{print $1}' | head -8 | tr '\n' ' ')"
-if [ $LAST_RC -ne 0 ] && [ $LAST_RC -ne 77 ]; then
+if [ "$LAST_STATE" = FAIL ] || [ "$LAST_STATE" = TIMEOUT ]; then
     echo "=== per-case reruns" >> "$VS"
     nfail=0; san=0
     for c in $("$P/backends/cuda/tests/cuda_vs_cpu" --list); do
@@ -116,7 +120,7 @@ st = [str(r.get("status", r.get("result", r.get("pass", "?")))).lower() for r in
 bad = [r.get("op", r.get("name", "?")) + ("/" + str(r["case"]) if "case" in r else "") for r, s in zip(rows, st) if s in ("fail", "false", "error")]
 print(len(rows), "rows;", len(bad), "failed:", " ".join(map(str, bad[:8])))
 ' "$OUT/selftest.json" 2>&1 | tail -1)"
-if [ $LAST_RC -ne 0 ] && [ "$(left)" -gt 200 ]; then
+if [ "$LAST_STATE" = FAIL ] && [ "$(left)" -gt 200 ]; then
     SEA_CUDA_SYNC=1 step selftest_text 90 "$LOG" "$P/sea" selftest --device cuda:0
 fi
 

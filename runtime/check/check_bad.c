@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check_internal.h"
+#include "tape.h"
 
 typedef struct bad_case {
     const char *name;
@@ -127,6 +128,23 @@ void ct_bad_inputs(sea_device *dev, sea_check_report *r)
         sea_op op = {.kind = SEA_OP_FILL, .out = {NULL}};
         bad_case b = {"fill without an output", SEA_ERR_INVALID, {"fill", "missing", NULL}};
         expect(r, s, &op, false, &b);
+    }
+    {
+        /* recording needs the saved pre-activation of a fused activation */
+        sea_tape *tape = NULL;
+        if (!sea_tape_create(dev, &tape)) {
+            sea_tensor gw = t[15];
+            if (!sea_tensor_alloc(dev, SEA_F32, 2, spec[15].sh, &gw) && !sea_tape_watch(tape, &t[15], &gw)) {
+                sea_tape_begin(tape, s);
+                sea_op op = {.kind = SEA_OP_MATMUL, .in = {&t[0], &t[15]}, .out = {&t[2]}, .p.matmul = {false, false, SEA_ACT_GELU}};
+                bad_case b = {"recording matmul + gelu on a tape without the pre-activation", SEA_ERR_INVALID,
+                              {"matmul", "preact", "tape"}};
+                expect(r, s, &op, false, &b);
+                sea_tape_end(s);
+            }
+            if (gw.buf != t[15].buf) sea_tensor_free(&gw);
+            sea_tape_free(tape);
+        }
     }
     if (!dev->backend->supports || !dev->backend->supports(SEA_OP_LAYERNORM, SEA_BF16, SEA_BF16)) {
         sea_tensor w16;

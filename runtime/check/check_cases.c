@@ -280,6 +280,29 @@ const check_case sea_check_cases[] = {
      .ref = ct_ref_clip, .inout = 1},
     {"clip to 10 (300), norm in [2, 4]: unchanged", SEA_OP_CLIP, {.clip = {10.0f}}, .in = {XU(2, 4, S1(1))},
      .out = {XN(1, S1(300))}, .ref = ct_ref_clip, .inout = 1},
+
+    /* ---- inference calls: optional saved outputs absent ---- */
+    {"inference: (5, 12) x (7, 12)^T + bias, gelu, no preact", SEA_OP_MATMUL, {.matmul = {false, true, SEA_ACT_GELU}},
+     .in = {XN(1, S2(5, 12)), XN(0.4, S2(7, 12)), XN(0.5, S1(7))}, .out = {OUT(S2(5, 7))}, .ref = ct_ref_matmul},
+    {"inference: layernorm (6, 20) without mean/rstd", SEA_OP_LAYERNORM, {.norm = {1e-5f}},
+     .in = {XN(2, S2(6, 20)), XU(0.5, 1.5, S1(20)), XN(0.5, S1(20))}, .out = {OUT(S2(6, 20))}, .ref = ct_ref_layernorm},
+    {"inference: rmsnorm (6, 20) without rstd", SEA_OP_RMSNORM, {.norm = {1e-5f}},
+     .in = {XN(2, S2(6, 20)), XU(0.5, 1.5, S1(20))}, .out = {OUT(S2(6, 20))}, .ref = ct_ref_rmsnorm},
+    {"inference: attention (2, 5, 2, 8) without lse", SEA_OP_ATTENTION, {.attn = {0.35355339f, 0}},
+     .in = {XN(1, S4(2, 5, 2, 8)), XN(1, S4(2, 5, 2, 8)), XN(1, S4(2, 5, 2, 8))}, .out = {OUT(S4(2, 5, 2, 8))},
+     .ref = ct_ref_attention},
+    {"inference: logsoftmax_gather (5, 70) without lse", SEA_OP_LOGSOFTMAX_GATHER, {.fill = {0}},
+     .in = {XN(3, S2(5, 70)), XD(SEA_I32, CT_INT_IGNORE, 0, 70, S1(5))}, .out = {STAT(S1(5))},
+     .ref = ct_ref_logsoftmax_gather},
+    {"inference: cross_entropy (5, 70) without lse", SEA_OP_CROSS_ENTROPY, {.fill = {0}},
+     .in = {XN(3, S2(5, 70)), XD(SEA_I32, CT_INT_IGNORE, 0, 70, S1(5))}, .out = {STAT(S1(1))}, .ref = ct_ref_cross_entropy},
+    {"inference: ensemble K 3, N 7, d 5, h 6 without saved activations", SEA_OP_ENSEMBLE_MLP, {.fill = {0}},
+     .in = {XN(1, S2(7, 5)), XN(0.7, S3(3, 5, 6)), XU(-0.2, 0.5, S2(3, 6)), XN(0.7, S3(3, 6, 6)), XU(-0.2, 0.5, S2(3, 6)),
+            XN(1, S2(3, 6)), XN(1, S1(3))},
+     .out = {OUT(S2(3, 7))}, .ref = ct_ref_ensemble_mlp},
+    {"sampling without logp: T 0.9 (4, 300)", SEA_OP_SAMPLE, {.sample = {0.9f, 0, 1, 19, 1}},
+     .in = {XN(2, S2(4, 300)), XD(SEA_I32, CT_SEQ_IDS, 0, 0, S1(4))}, .out = {ODT(SEA_I32, S1(4))},
+     .ref = ct_ref_sample_tokens},
 };
 
 const int sea_check_case_count = (int)(sizeof sea_check_cases / sizeof sea_check_cases[0]);

@@ -153,7 +153,7 @@ void ct_ref_sample_tokens(const check_case *c, const ct_host *in, ct_host *out)
         int64_t alt_lo = sample_row(c, x, V, stream, c->p.sample.top_p - 1e-5, &m2, &r2);
         int64_t alt_hi = c->p.sample.top_p < 1 ? sample_row(c, x, V, stream, c->p.sample.top_p + 1e-5, &m2, &r2) : tok;
         out[0].v[b] = (double)tok;
-        out[1].v[b] = tok >= 0 ? x[tok] - row_lse(x, V) : NAN;
+        if (out[1].v) out[1].v[b] = tok >= 0 ? x[tok] - row_lse(x, V) : NAN;
         out[2].v[b * 4 + 0] = (double)alt_lo;
         out[2].v[b * 4 + 1] = (double)alt_hi;
         out[2].v[b * 4 + 2] = margin < 1e-4 ? (double)runner_up : -2.0;   /* near-tie: the runner-up is fine too */

@@ -246,6 +246,12 @@ def write_tokenizers():
         "metaspace": make_metaspace(lines),
         "prefix": make_prefix(lines),
     }
+    # Older Llama tokenizer.json spelling: Metaspace with add_prefix_space (no prepend_scheme),
+    # which splits on ▁ (split defaults to true).
+    legacy = json.loads(json.dumps(made["metaspace"]))
+    legacy["pre_tokenizer"] = {"type": "Metaspace", "replacement": "\u2581", "add_prefix_space": True}
+    legacy["decoder"]["decoders"][0] = {"type": "Metaspace", "replacement": "\u2581", "add_prefix_space": True}
+    made["metaspace_legacy"] = legacy
     cases = []
     toks = {}
     for name, j in made.items():

@@ -16,6 +16,7 @@
 #include "models/hf_config.h"
 #include "models/json_util.h"
 #include "models/safetensors.h"
+#include "models/tokenizer.h"
 
 static int failures;
 #define CHECK(cond, ...)                                         \
@@ -557,6 +558,153 @@ static void test_st_bad_index(void)
     free(d);
 }
 
+/* A tiny GGUF writer for malformed files the Python library would refuse to write. */
+typedef struct gw {
+    unsigned char b[4096];
+    size_t n;
+} gw;
+static void gw_bytes(gw *w, const void *p, size_t n)
+{
+    memcpy(w->b + w->n, p, n);
+    w->n += n;
+}
+static void gw_u32(gw *w, uint32_t v) { gw_bytes(w, &v, 4); } /* little-endian host */
+static void gw_u64(gw *w, uint64_t v) { gw_bytes(w, &v, 8); }
+static void gw_str(gw *w, const char *s)
+{
+    gw_u64(w, strlen(s));
+    gw_bytes(w, s, strlen(s));
+}
+static void gw_header(gw *w, uint64_t nt, uint64_t nkv)
+{
+    w->n = 0;
+    gw_bytes(w, "GGUF", 4);
+    gw_u32(w, 3);
+    gw_u64(w, nt);
+    gw_u64(w, nkv);
+}
+static void gw_kv_str(gw *w, const char *k, const char *v)
+{
+    gw_str(w, k);
+    gw_u32(w, SEA_GGUF_STRING);
+    gw_str(w, v);
+}
+static void gw_tensor(gw *w, const char *name, uint32_t nd, const uint64_t *ne, uint32_t type, uint64_t off)
+{
+    gw_str(w, name);
+    gw_u32(w, nd);
+    for (uint32_t i = 0; i < nd; i++) gw_u64(w, ne[i]);
+    gw_u32(w, type);
+    gw_u64(w, off);
+}
+static void gw_pad(gw *w, size_t data_bytes)
+{
+    while (w->n % 32) w->b[w->n++] = 0;
+    memset(w->b + w->n, 0x11, data_bytes);
+    w->n += data_bytes;
+}
+
+static void expect_gguf_error(gw *w, sea_status want, const char *needle)
+{
+    sea_gguf *g = NULL;
+    sea_status st = sea_gguf_open_memory(w->b, w->n, "crafted.gguf", &g);
+    CHECK(st == want && g == NULL, "crafted gguf (%s): status %s", needle, sea_status_name(st));
+    CHECK(strstr(sea_last_error(), "crafted.gguf") && strstr(sea_last_error(), needle), "message '%s' should contain '%s'",
+          sea_last_error(), needle);
+    sea_gguf_close(g);
+}
+
+static void test_gguf_crafted(void)
+{
+    gw w;
+    uint64_t ne[2] = {32, 2};
+    /* a valid one first, so the failures below are about the one thing changed */
+    gw_header(&w, 1, 1);
+    gw_kv_str(&w, "general.architecture", "llama");
+    gw_tensor(&w, "t", 2, ne, SEA_GGML_F32, 0);
+    gw_pad(&w, 256);
+    sea_gguf *g = NULL;
+    CHECK(sea_gguf_open_memory(w.b, w.n, "crafted.gguf", &g) == SEA_OK, "crafted valid gguf: %s", sea_last_error());
+    sea_gguf_close(g);
+
+    gw_header(&w, 1, 0);
+    gw_tensor(&w, "t", 2, ne, SEA_GGML_F32, 4);
+    gw_pad(&w, 260);
+    expect_gguf_error(&w, SEA_ERR_FORMAT, "not a multiple of the alignment");
+
+    gw_header(&w, 1, 0);
+    gw_tensor(&w, "t", 2, ne, SEA_GGML_F32, 0);
+    gw_pad(&w, 100);
+    expect_gguf_error(&w, SEA_ERR_FORMAT, "'t'");
+
+    gw_header(&w, 0, 2);
+    gw_kv_str(&w, "a", "x");
+    gw_kv_str(&w, "a", "y");
+    expect_gguf_error(&w, SEA_ERR_FORMAT, "'a' appears twice");
+
+    gw_header(&w, 1, 0);
+    uint64_t ne5[5] = {1, 1, 1, 1, 1};
+    gw_tensor(&w, "five", 5, ne5, SEA_GGML_F32, 0);
+    gw_pad(&w, 4);
+    expect_gguf_error(&w, SEA_ERR_FORMAT, "'five'");
+
+    gw_header(&w, 1, 0);
+    uint64_t ne_q[1] = {20};
+    gw_tensor(&w, "q", 1, ne_q, SEA_GGML_Q8_0, 0);
+    gw_pad(&w, 34);
+    expect_gguf_error(&w, SEA_ERR_FORMAT, "block size");
+
+    gw_header(&w, 1, 0);
+    gw_tensor(&w, "weird", 1, ne, 99, 0);
+    gw_pad(&w, 128);
+    expect_gguf_error(&w, SEA_ERR_UNSUPPORTED, "ggml type 99");
+
+    gw_header(&w, 0, 1);
+    gw_str(&w, "general.alignment");
+    gw_u32(&w, SEA_GGUF_UINT32);
+    gw_u32(&w, 24);
+    expect_gguf_error(&w, SEA_ERR_FORMAT, "general.alignment");
+
+    /* a supported layout but a type that cannot be dequantized here */
+    gw_header(&w, 1, 0);
+    uint64_t ne_k[1] = {256};
+    gw_tensor(&w, "k4", 1, ne_k, SEA_GGML_Q4_K, 0);
+    gw_pad(&w, 144);
+    {
+        sea_gguf *h = NULL;
+        CHECK(sea_gguf_open_memory(w.b, w.n, "crafted.gguf", &h) == SEA_OK, "Q4_K layout: %s", sea_last_error());
+        float out[256];
+        if (h)
+            CHECK(sea_gguf_tensor_to_f32(sea_gguf_find_tensor(h, "k4"), out) == SEA_ERR_UNSUPPORTED &&
+                      strstr(sea_last_error(), "Q4_K") && strstr(sea_last_error(), "k4"),
+                  "Q4_K dequantize: %s", sea_last_error());
+        sea_gguf_close(h);
+    }
+
+    /* a gpt2 tokenizer with a pre-tokenizer we do not implement is refused, not guessed */
+    gw_header(&w, 0, 4);
+    gw_kv_str(&w, "tokenizer.ggml.model", "gpt2");
+    gw_kv_str(&w, "tokenizer.ggml.pre", "qwen2");
+    gw_str(&w, "tokenizer.ggml.tokens");
+    gw_u32(&w, SEA_GGUF_ARRAY);
+    gw_u32(&w, SEA_GGUF_STRING);
+    gw_u64(&w, 2);
+    gw_str(&w, "a");
+    gw_str(&w, "b");
+    gw_str(&w, "tokenizer.ggml.merges");
+    gw_u32(&w, SEA_GGUF_ARRAY);
+    gw_u32(&w, SEA_GGUF_STRING);
+    gw_u64(&w, 0);
+    g = NULL;
+    CHECK(sea_gguf_open_memory(w.b, w.n, "crafted.gguf", &g) == SEA_OK, "tokenizer gguf: %s", sea_last_error());
+    sea_tokenizer *tok = NULL;
+    if (g)
+        CHECK(sea_tokenizer_from_gguf(g, &tok) == SEA_ERR_UNSUPPORTED && strstr(sea_last_error(), "qwen2") && !tok,
+              "unknown pre-tokenizer: %s", sea_last_error());
+    sea_tokenizer_free(tok);
+    sea_gguf_close(g);
+}
+
 /* llama.cpp permutes q/k rows as w.reshape(n_head, 2, hd/2, cols).swapaxes(1, 2): apply that
  * here independently, then check sea_gguf_unpermute_qk restores the original. */
 static void test_unpermute(void)
@@ -598,6 +746,7 @@ int main(int argc, char **argv)
     test_st_bad_index();
     test_gguf();
     test_gguf_neox();
+    test_gguf_crafted();
     test_unpermute();
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);

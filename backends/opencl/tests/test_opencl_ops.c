@@ -125,6 +125,13 @@ static bool compare(const char *what, const char *case_name, sea_device *cpu, se
     sea_status s1 = sea_tensor_read_f32(sea_device_stream(ocl), &p->o, a);
     sea_status s2 = sea_tensor_read_f32(sea_device_stream(cpu), &p->c, b);
     double e = (s1 || s2) ? 1e30 : rel_err(a, b, n);
+    if (s1 || s2) printf("    read failed: %s\n", sea_last_error());
+    if (e > tol && !s1 && !s2) /* show where it went wrong */
+        for (int64_t i = 0, shown = 0; i < n && shown < 3; i++)
+            if (!(fabsf(a[i] - b[i]) <= 1e-5f * (1 + fabsf(b[i])))) {
+                printf("    [%lld] got %g want %g\n", (long long)i, a[i], b[i]);
+                shown++;
+            }
     free(a);
     free(b);
     bool ok = e <= tol;

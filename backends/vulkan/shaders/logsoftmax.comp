@@ -7,7 +7,6 @@
 // mode 3: gx[n, v] += gout[0] / count * (exp(x - lse) - (v == t))  (cross-entropy backward)
 #include "common.glsl"
 #include "reduce.glsl"
-layout(local_size_x = 256) in;
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer T { int tg[]; };
 layout(std430, binding = 2) buffer L { float lse[]; };
@@ -24,7 +23,7 @@ void main()
     if (p.mode == 1u) {
         float s = 0.0;
         uint cnt = 0u;
-        for (uint n = t; n < p.N; n += 256u) {
+        for (uint n = t; n < p.N; n += WG) {
             int tt = tg[p.ot + n];
             if (tt >= 0) {
                 s += lse[p.ol + n] - x[p.ox + n * p.V + uint(tt)];
@@ -42,10 +41,10 @@ void main()
     int tt = tg[p.ot + row];
     if (p.mode == 0u) {
         float m = -1.0 / 0.0;
-        for (uint v = t; v < p.V; v += 256u) m = max(m, x[base + v]);
+        for (uint v = t; v < p.V; v += WG) m = max(m, x[base + v]);
         m = wg_max(m);
         float s = 0.0;
-        for (uint v = t; v < p.V; v += 256u) s += exp(x[base + v] - m);
+        for (uint v = t; v < p.V; v += WG) s += exp(x[base + v] - m);
         s = wg_sum(s);
         if (t == 0u) {
             float l = m + log(s);
@@ -60,14 +59,14 @@ void main()
         scale = -g[p.og + row];
     } else {
         uint cnt = 0u;
-        for (uint n = t; n < p.N; n += 256u) cnt += tg[p.ot + n] >= 0 ? 1u : 0u;
+        for (uint n = t; n < p.N; n += WG) cnt += tg[p.ot + n] >= 0 ? 1u : 0u;
         cnt = wg_sum_u(cnt);
         if (tt < 0 || cnt == 0u) return;
         scale = g[p.og] / float(cnt);
     }
     // Both modes: gx += scale * (softmax - onehot), with scale = -gout[n] for the gather.
     float l = lse[p.ol + row];
-    for (uint v = t; v < p.V; v += 256u) {
+    for (uint v = t; v < p.V; v += WG) {
         float sm = exp(x[base + v] - l) - (int(v) == tt ? 1.0 : 0.0);
         o[p.oo + row * p.V + v] += scale * sm;
     }

@@ -4,7 +4,6 @@
 // mode 1: gx[b, t] += g[b] * m[b, t] (/ sum_t m when mean)
 #include "common.glsl"
 #include "reduce.glsl"
-layout(local_size_x = 256) in;
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer M { float m[]; };
 layout(std430, binding = 2) buffer O { float o[]; };
@@ -21,17 +20,17 @@ void main()
     uint base = row * p.T;
     float ms = 0.0;
     if (p.mean != 0u) {
-        for (uint i = t; i < p.T; i += 256u) ms += m[p.om + base + i];
+        for (uint i = t; i < p.T; i += WG) ms += m[p.om + base + i];
         ms = wg_sum(ms);
     }
     if (p.mode == 0u) {
         float s = 0.0;
-        for (uint i = t; i < p.T; i += 256u) s += x[p.ox + base + i] * m[p.om + base + i];
+        for (uint i = t; i < p.T; i += WG) s += x[p.ox + base + i] * m[p.om + base + i];
         s = wg_sum(s);
         if (t == 0u) o[p.oo + row] = p.mean != 0u ? (ms != 0.0 ? s / ms : 0.0) : s;
     } else {
         float gv = o[p.oo + row];
         if (p.mean != 0u) gv = ms != 0.0 ? gv / ms : 0.0;
-        for (uint i = t; i < p.T; i += 256u) gx[p.ogx + base + i] += gv * m[p.om + base + i];
+        for (uint i = t; i < p.T; i += WG) gx[p.ogx + base + i] += gv * m[p.om + base + i];
     }
 }

@@ -7,7 +7,6 @@
 // mode 4: layernorm gw += sum g*xhat, gb += sum g      mode 5: rmsnorm gw += sum g*xhat
 #include "common.glsl"
 #include "reduce.glsl"
-layout(local_size_x = 256) in;
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer W { float w[]; };
 layout(std430, binding = 2) readonly buffer Bb { float bb[]; };
@@ -26,7 +25,7 @@ void main()
 {
     uint t = gl_LocalInvocationID.x;
     if (p.mode >= 4u) {
-        uint d = group_linear() * 256u + t;
+        uint d = group_linear() * WG + t;
         if (d >= p.D) return;
         float sw = 0.0, sb = 0.0;
         for (uint n = 0u; n < p.N; n++) {
@@ -48,16 +47,16 @@ void main()
         float mu = 0.0;
         if (ln) {
             float s = 0.0;
-            for (uint d = t; d < p.D; d += 256u) s += x[p.ox + base + d];
+            for (uint d = t; d < p.D; d += WG) s += x[p.ox + base + d];
             mu = wg_sum(s) / float(p.D);
         }
         float s2 = 0.0;
-        for (uint d = t; d < p.D; d += 256u) {
+        for (uint d = t; d < p.D; d += WG) {
             float v = x[p.ox + base + d] - mu;
             s2 += v * v;
         }
         float r = inversesqrt(wg_sum(s2) / float(p.D) + p.eps);
-        for (uint d = t; d < p.D; d += 256u) {
+        for (uint d = t; d < p.D; d += WG) {
             float v = (x[p.ox + base + d] - mu) * r * w[p.ow + d];
             if (ln && (p.flags & 1u) != 0u) v += bb[p.ob + d];
             y[p.oy + base + d] = v;
@@ -73,7 +72,7 @@ void main()
     float mu = ln ? mean[p.om + row] : 0.0;
     float r = rstd[p.orr + row];
     float s1 = 0.0, s2 = 0.0;
-    for (uint d = t; d < p.D; d += 256u) {
+    for (uint d = t; d < p.D; d += WG) {
         float gh = y[p.oy + base + d] * w[p.ow + d];
         float xh = (x[p.ox + base + d] - mu) * r;
         s1 += gh;
@@ -81,7 +80,7 @@ void main()
     }
     float m1 = ln ? wg_sum(s1) / float(p.D) : 0.0;
     float m2 = wg_sum(s2) / float(p.D);
-    for (uint d = t; d < p.D; d += 256u) {
+    for (uint d = t; d < p.D; d += WG) {
         float gh = y[p.oy + base + d] * w[p.ow + d];
         float xh = (x[p.ox + base + d] - mu) * r;
         gx[p.ogx + base + d] += r * (gh - m1 - xh * m2);

@@ -8,7 +8,6 @@
 // mode 3: clip: grad *= min(1, max_norm / (norm + 1e-6)).  0 grad, 1 norm.
 #include "common.glsl"
 #include "reduce.glsl"
-layout(local_size_x = 256) in;
 layout(std430, binding = 0) buffer A { float a[]; };
 layout(std430, binding = 1) buffer Bb { float bb[]; };
 layout(std430, binding = 2) buffer C { float c[]; };
@@ -25,7 +24,7 @@ void main()
 {
     uint t = gl_LocalInvocationID.x;
     if (p.mode == 0u) {
-        uint i = group_linear() * 256u + t;
+        uint i = group_linear() * WG + t;
         if (i >= p.n) return;
         float w = bb[p.ob + i];
         float g = a[p.oa + i] + p.l2 * w;
@@ -41,7 +40,7 @@ void main()
         if (start >= p.n) return;
         uint end = min(p.n, start + CHUNK);
         float s = 0.0;
-        for (uint i = start + t; i < end; i += 256u) {
+        for (uint i = start + t; i < end; i += WG) {
             float v = a[p.oa + i];
             s = fma(v, v, s);
         }
@@ -49,11 +48,11 @@ void main()
         if (t == 0u) bb[p.ob + g] = s;
     } else if (p.mode == 2u) {
         float s = 0.0;
-        for (uint i = t; i < p.n; i += 256u) s += bb[p.ob + i];
+        for (uint i = t; i < p.n; i += WG) s += bb[p.ob + i];
         s = wg_sum(s);
         if (t == 0u) c[p.oc] = sqrt(s);
     } else {
-        uint i = group_linear() * 256u + t;
+        uint i = group_linear() * WG + t;
         if (i >= p.n) return;
         float f = min(1.0, p.lr / (bb[p.ob] + 1e-6));
         a[p.oa + i] *= f;

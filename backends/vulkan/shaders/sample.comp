@@ -11,7 +11,6 @@
 // Bindings: 0 logits (B, V), 1 seq_ids (B), 2 tokens (B), 3 logp (B).
 #include "common.glsl"
 #include "reduce.glsl"
-layout(local_size_x = 256) in;
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer S { int seq[]; };
 layout(std430, binding = 2) writeonly buffer Tok { int tok[]; };
@@ -23,8 +22,8 @@ layout(push_constant, std430) uniform P {
     uint ox, os, ot, ol;
 } p;
 
-shared float best_s[256];
-shared uint best_i[256];
+shared float best_s[WG];
+shared uint best_i[WG];
 
 uint okey(float v)
 {
@@ -66,14 +65,14 @@ bool kept(uint i, uint key) { return kept_k(i, key) && (!use_p || key > pu || (k
 uint count_ge(uint U)
 {
     uint c = 0u;
-    for (uint i = gl_LocalInvocationID.x; i < p.V; i += 256u) c += okey(x[base + i]) >= U ? 1u : 0u;
+    for (uint i = gl_LocalInvocationID.x; i < p.V; i += WG) c += okey(x[base + i]) >= U ? 1u : 0u;
     return wg_sum_u(c);
 }
 
 uint count_tie_below(uint U, uint lim)
 {
     uint c = 0u;
-    for (uint i = gl_LocalInvocationID.x; i < lim; i += 256u) c += okey(x[base + i]) == U ? 1u : 0u;
+    for (uint i = gl_LocalInvocationID.x; i < lim; i += WG) c += okey(x[base + i]) == U ? 1u : 0u;
     return wg_sum_u(c);
 }
 
@@ -82,7 +81,7 @@ float w(uint i) { return exp(x[base + i] * invT - mT); }
 float mass_ge(uint U)
 {
     float s = 0.0;
-    for (uint i = gl_LocalInvocationID.x; i < p.V; i += 256u) {
+    for (uint i = gl_LocalInvocationID.x; i < p.V; i += WG) {
         uint k = okey(x[base + i]);
         if (kept_k(i, k) && k >= U) s += w(i);
     }
@@ -92,7 +91,7 @@ float mass_ge(uint U)
 float mass_tie_below(uint U, uint lim)
 {
     float s = 0.0;
-    for (uint i = gl_LocalInvocationID.x; i < lim; i += 256u) {
+    for (uint i = gl_LocalInvocationID.x; i < lim; i += WG) {
         uint k = okey(x[base + i]);
         if (k == U && kept_k(i, k)) s += w(i);
     }
@@ -108,16 +107,16 @@ void main()
     while ((1u << nbits) <= p.V) nbits++;
 
     float mx = -1.0 / 0.0;
-    for (uint i = t; i < p.V; i += 256u) mx = max(mx, x[base + i]);
+    for (uint i = t; i < p.V; i += WG) mx = max(mx, x[base + i]);
     mx = wg_max(mx);
     float se = 0.0;
-    for (uint i = t; i < p.V; i += 256u) se += exp(x[base + i] - mx);
+    for (uint i = t; i < p.V; i += WG) se += exp(x[base + i] - mx);
     float lse = mx + log(wg_sum(se));
 
     float bs = -1.0 / 0.0;
     uint bi = 0xffffffffu;
     if (p.temperature == 0.0) {
-        for (uint i = t; i < p.V; i += 256u) {
+        for (uint i = t; i < p.V; i += WG) {
             float v = x[base + i];
             if (bi == 0xffffffffu || v > bs) { bs = v; bi = i; }
         }
@@ -162,7 +161,7 @@ void main()
         uint stream = uint(seq[p.os + row]);
         uint chi, clo;
         umulExtended(p.step, p.V, chi, clo);
-        for (uint i = t; i < p.V; i += 256u) {
+        for (uint i = t; i < p.V; i += WG) {
             float v = x[base + i];
             if (!kept(i, okey(v))) continue;
             uint carry;
@@ -177,7 +176,7 @@ void main()
     best_s[t] = bs;
     best_i[t] = bi;
     barrier();
-    for (uint s = 128u; s > 0u; s >>= 1) {
+    for (uint s = WG / 2u; s > 0u; s >>= 1) {
         if (t < s) {
             float s2 = best_s[t + s];
             uint i2 = best_i[t + s];

@@ -3,7 +3,6 @@
 // mode 0: y = softmax(x)      mode 1: gx += y * (g - sum(g * y))   (bindings 0 x|y, 1 g, 2 out)
 #include "common.glsl"
 #include "reduce.glsl"
-layout(local_size_x = 256) in;
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer G { float g[]; };
 layout(std430, binding = 2) buffer O { float o[]; };
@@ -19,16 +18,16 @@ void main()
     uint base = row * p.D;
     if (p.mode == 0u) {
         float m = -1.0 / 0.0;
-        for (uint d = t; d < p.D; d += 256u) m = max(m, x[p.ox + base + d]);
+        for (uint d = t; d < p.D; d += WG) m = max(m, x[p.ox + base + d]);
         m = wg_max(m);
         float s = 0.0;
-        for (uint d = t; d < p.D; d += 256u) s += exp(x[p.ox + base + d] - m);
+        for (uint d = t; d < p.D; d += WG) s += exp(x[p.ox + base + d] - m);
         float inv = 1.0 / wg_sum(s);
-        for (uint d = t; d < p.D; d += 256u) o[p.oo + base + d] = exp(x[p.ox + base + d] - m) * inv;
+        for (uint d = t; d < p.D; d += WG) o[p.oo + base + d] = exp(x[p.ox + base + d] - m) * inv;
     } else {
         float s = 0.0;
-        for (uint d = t; d < p.D; d += 256u) s += g[p.og + base + d] * x[p.ox + base + d];
+        for (uint d = t; d < p.D; d += WG) s += g[p.og + base + d] * x[p.ox + base + d];
         s = wg_sum(s);
-        for (uint d = t; d < p.D; d += 256u) o[p.oo + base + d] += x[p.ox + base + d] * (g[p.og + base + d] - s);
+        for (uint d = t; d < p.D; d += WG) o[p.oo + base + d] += x[p.ox + base + d] * (g[p.og + base + d] - s);
     }
 }

@@ -373,6 +373,7 @@ int main(int argc, char **argv)
     sea_op_params mm_tt_tanh = {.matmul = {true, true, SEA_ACT_GELU_TANH}};
     sea_op_params mm_relu = {.matmul = {false, false, SEA_ACT_RELU}};
     sea_op_params mm_tb_split = {.matmul = {false, false, SEA_ACT_GELU}};
+    sea_op_params mm_tb_plain = {.matmul = {false, true, SEA_ACT_NONE}};
     sea_op_params fill = {.fill = {-3.25}};
     sea_op_params norm = {.norm = {1e-5f}};
     sea_op_params attn = {.attn = {0.25f, 0}};
@@ -402,6 +403,8 @@ int main(int argc, char **argv)
         {"split matmul rows", SEA_OP_MATMUL, {F(3, 100, 64), F(64, 100), F(100)}, {F(3, 100, 100), F(3, 100, 100)}, mm_tb_split, true, 1e-5},
         {"split softmax", SEA_OP_SOFTMAX, {F(200, 300)}, {F(200, 300)}, p_none, true, 1e-5},
         {"split logsoftmax_gather", SEA_OP_LOGSOFTMAX_GATHER, {F(2, 50, 1000), T(G_TARGETS, 1000, 2, 50)}, {F(2, 50), F(2, 50)}, p_none, true, 1e-5},
+        {"split matmul weight (tied unembedding)", SEA_OP_MATMUL, {F(2, 30, 40), F(700, 40), F(700)}, {F(2, 30, 700), F(2, 30, 700)}, mm_tb_gelu, true, 1e-5},
+        {"split matmul weight, no bias", SEA_OP_MATMUL, {F(50, 40), F(900, 40)}, {F(50, 900)}, mm_tb_plain, true, 1e-5},
         {"split embedding table", SEA_OP_EMBEDDING, {F(1000, 40), T(G_IDS, 1000, 300)}, {F(300, 40)}, p_none, true, 1e-6},
         {"split adamw", SEA_OP_ADAMW, {F(40000)}, {F(40000), F(40000), POSF(40000)}, adamw, false, 1e-6},
         {"split global_norm", SEA_OP_GLOBAL_NORM, {F(50001)}, {F(1)}, p_none, false, 1e-6},
