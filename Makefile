@@ -29,7 +29,7 @@ $(ASAN_BUILD)/build.ninja: | deps
 test-asan: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  meson test -C $(ASAN_BUILD) $(MESON_TEST_FLAGS) --suite unit --suite ops
+	  meson test -C $(ASAN_BUILD) $(MESON_TEST_FLAGS) --suite unit --suite ops --suite fuzz
 
 demo: build
 	$(BUILD)/sea demo

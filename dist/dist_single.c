@@ -1,0 +1,48 @@
+/* sea_dist without MPI: a one-rank world. Collectives are local copies. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dist/dist.h"
+
+struct sea_dist {
+    double timeout_s;
+};
+
+sea_status sea_dist_init(sea_dist **out)
+{
+    if (getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE"))
+        fprintf(stderr, "sea: started by an MPI launcher, but this build has no MPI support: running one rank "
+                        "per process independently (rebuild with libopenmpi-dev installed)\n");
+    *out = calloc(1, sizeof **out);
+    return *out ? SEA_OK : sea_error(SEA_ERR_OOM, "dist: out of host memory");
+}
+
+void sea_dist_finalize(sea_dist *d) { free(d); }
+void sea_dist_abort(sea_dist *d, int code) { (void)d; (void)code; }
+int sea_dist_rank(const sea_dist *d) { (void)d; return 0; }
+int sea_dist_size(const sea_dist *d) { (void)d; return 1; }
+bool sea_dist_is_mpi(const sea_dist *d) { (void)d; return false; }
+void sea_dist_set_timeout(sea_dist *d, double seconds) { d->timeout_s = seconds; }
+sea_status sea_dist_allreduce_sum(sea_dist *d, float *buf, size_t n) { (void)d; (void)buf; (void)n; return SEA_OK; }
+sea_status sea_dist_barrier(sea_dist *d) { (void)d; return SEA_OK; }
+
+sea_status sea_dist_broadcast(sea_dist *d, void *buf, size_t bytes, int root, size_t bucket_bytes, double *seconds)
+{
+    (void)d; (void)buf; (void)bytes; (void)bucket_bytes;
+    if (root != 0) return sea_error(SEA_ERR_INVALID, "broadcast: root %d outside 0..0", root);
+    if (seconds) *seconds = 0;
+    return SEA_OK;
+}
+
+sea_status sea_dist_allgather(sea_dist *d, const void *send, size_t send_bytes, void **recv, size_t *recv_bytes,
+                              size_t *counts)
+{
+    (void)d;
+    *recv = malloc(send_bytes ? send_bytes : 1);
+    if (!*recv) return sea_error(SEA_ERR_OOM, "allgather: %zu bytes", send_bytes);
+    memcpy(*recv, send, send_bytes);
+    *recv_bytes = send_bytes;
+    if (counts) counts[0] = send_bytes;
+    return SEA_OK;
+}

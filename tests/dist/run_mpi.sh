@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# run_mpi.sh NP BINARY [ARGS...]: run under mpirun as the CI machine allows (root, 2 cores).
+# With EXPECT_ABORT=CODE: pass only if the job stops with that status within EXPECT_WITHIN s
+# and its output contains EXPECT_TEXT.
+set -u
+np=$1; shift
+command -v mpirun >/dev/null 2>&1 || { echo "mpirun not found: skip"; exit 77; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+export OMPI_MCA_rmaps_base_oversubscribe=1
+start=$(date +%s)
+out=$(timeout 120 mpirun --oversubscribe -np "$np" "$@" 2>&1)
+rc=$?
+elapsed=$(( $(date +%s) - start ))
+echo "$out"
+echo "exit status $rc after ${elapsed}s"
+if [[ -n "${EXPECT_ABORT:-}" ]]; then
+  [[ $rc -eq $EXPECT_ABORT ]] || { echo "FAIL: expected exit status $EXPECT_ABORT"; exit 1; }
+  [[ $elapsed -le ${EXPECT_WITHIN:-30} ]] || { echo "FAIL: took ${elapsed}s (> ${EXPECT_WITHIN:-30}s)"; exit 1; }
+  grep -q -- "${EXPECT_TEXT:-}" <<<"$out" || { echo "FAIL: output lacks '${EXPECT_TEXT:-}'"; exit 1; }
+  exit 0
+fi
+exit $rc
