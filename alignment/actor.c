@@ -103,3 +103,59 @@ sea_status sea_actor_features(sea_model *fm, sea_prompt *const *prompts, const s
     }
     return SEA_OK;
 }
+
+sea_status sea_actor_features_concat(sea_model *fm, sea_prompt *const *prompts, const sea_candidates *c, const int *idx,
+                                     int n, float *phi)
+{
+    const int chunk = 64, H = sea_model_hidden_size(fm), S = c->max_new + 1;
+    sea_stream *s = sea_device_stream(sea_model_device(fm));
+    float *tmp = malloc(sizeof(float) * (size_t)chunk * H);
+    int32_t *pos = malloc(sizeof(int32_t) * (size_t)chunk);
+    if (!tmp || !pos) {
+        free(tmp);
+        free(pos);
+        return sea_error(SEA_ERR_OOM, "features");
+    }
+    sea_status st = SEA_OK;
+    for (int i0 = 0; i0 < n && !st; i0 += chunk) {
+        int k = n - i0 < chunk ? n - i0 : chunk;
+        int T = 1;
+        for (int r = 0; r < k; r++) {
+            int ci = idx[i0 + r];
+            int len = prompts[ci / c->per]->n_ids + c->lens[ci];
+            if (len > T) T = len;
+        }
+        int32_t *ids = calloc((size_t)k * T, sizeof(int32_t)), *valid = calloc((size_t)k * T, sizeof(int32_t));
+        if (!ids || !valid) st = sea_error(SEA_ERR_OOM, "features (%d, %d)", k, T);
+        for (int r = 0; r < k && !st; r++) {
+            int ci = idx[i0 + r];
+            const sea_prompt *p = prompts[ci / c->per];
+            memcpy(ids + (size_t)r * T, p->ids, sizeof(int32_t) * p->n_ids);
+            memcpy(ids + (size_t)r * T + p->n_ids, sea_candidate_tokens(c, ci), sizeof(int32_t) * c->lens[ci]);
+            for (int t = 0; t < p->n_ids + c->lens[ci]; t++) valid[(size_t)r * T + t] = 1;
+        }
+        /* one forward per offset; the tiny models this is for make that cheap */
+        for (int j = 0; j < S && !st; j++) {
+            for (int r = 0; r < k; r++) {
+                int ci = idx[i0 + r];
+                int last = prompts[ci / c->per]->n_ids + c->lens[ci] - 1;
+                int want = prompts[ci / c->per]->n_ids - 1 + j;
+                pos[r] = want <= last ? want : last;
+            }
+            st = sea_model_hidden(fm, s, ids, valid, k, T, pos, tmp);
+            for (int r = 0; r < k && !st; r++) {
+                int ci = idx[i0 + r];
+                bool inside = j <= c->lens[ci];
+                float *dst = phi + ((size_t)(i0 + r) * S + j) * H;
+                if (inside) memcpy(dst, tmp + (size_t)r * H, sizeof(float) * H);
+                else memset(dst, 0, sizeof(float) * H);
+            }
+        }
+        free(ids);
+        free(valid);
+    }
+    free(tmp);
+    free(pos);
+    if (st) return sea_error_context(st, "features");
+    return SEA_OK;
+}

@@ -35,5 +35,10 @@ sea_status sea_actor_sample(sea_model *m, const sea_gen_params *gp, sea_prompt *
 /* φ for candidates idx[0..n) (candidate c belongs to prompt c / per): phi (n, hidden). */
 sea_status sea_actor_features(sea_model *fm, sea_prompt *const *prompts, const sea_candidates *c, const int *idx, int n,
                               float *phi);
+/* The concatenated variant: phi (n, (max_new + 1) * hidden) = the states at the last prompt
+ * token and at response positions 0..max_new-1, zeros past the end of a response. Whether an
+ * answer is right shows where the model predicts each token, not only in the final state. */
+sea_status sea_actor_features_concat(sea_model *fm, sea_prompt *const *prompts, const sea_candidates *c, const int *idx,
+                                     int n, float *phi);
 
 #endif

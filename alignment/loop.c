@@ -177,7 +177,7 @@ static sea_status setup(sea_run *r, bool *resumed)
         } else {
             r->feat = r->ref;
         }
-        r->feat_dim = sea_model_hidden_size(r->feat);
+        r->feat_dim = sea_model_hidden_size(r->feat) * (c->feature_concat ? c->max_new_tokens + 1 : 1);
         sea_erm_cfg ec = sea_erm_cfg_default(r->feat_dim);
         ec.K = c->num_ensemble;
         ec.h = c->rm_hidden;
@@ -417,7 +417,8 @@ static sea_status run_round(sea_run *r, line *ml, bool *stop)
         }
         for (int i = 0; i < NC; i++) idx[i] = i;
         t = sea_run_now();
-        st = sea_actor_features(r->feat, b.prompts, &b.cand, idx, NC, b.phi);
+        st = c->feature_concat ? sea_actor_features_concat(r->feat, b.prompts, &b.cand, idx, NC, b.phi)
+                               : sea_actor_features(r->feat, b.prompts, &b.cand, idx, NC, b.phi);
         free(idx);
         t_feat = sea_run_now() - t;
         if (st) goto done;

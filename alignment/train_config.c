@@ -25,6 +25,9 @@ static const opt opts[] = {
     {"policy", "pretrain", T_STR, S(policy), "HF directory of the SFT policy (required)"},
     {"ref", "ref-pretrain", T_STR, S(ref), "reference policy directory (default: a copy of --policy)"},
     {"feature-model", NULL, T_STR, S(feature_model), "ERM feature backbone (default: the reference policy)"},
+    {"feature-concat", NULL, T_BOOL, N(feature_concat),
+     "features = backbone states at the last prompt token and every response position (zero-padded to\n"
+     "                         --max-new-tokens), concatenated, instead of the last token's state only"},
     {"prompt-data", NULL, T_STR, S(prompt_data), "JSONL prompts, or builtin:arith"},
     {"eval-data", NULL, T_STR, S(eval_data), "JSONL held-out prompts + references (default: builtin split)"},
     {"input-key", NULL, T_STR, S(input_key), "prompt field of the JSONL (prompt)"},

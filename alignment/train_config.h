@@ -21,6 +21,7 @@ typedef struct sea_train_cfg {
     char policy[SEA_PATH_MAX];        /* HF dir of the SFT policy (required) */
     char ref[SEA_PATH_MAX];           /* reference policy; "" = a copy of --policy */
     char feature_model[SEA_PATH_MAX]; /* ERM backbone; "" = the reference policy */
+    bool feature_concat;              /* φ = states at every response position, concatenated */
     char prompt_data[SEA_PATH_MAX];   /* JSONL, or "builtin:arith" */
     char eval_data[SEA_PATH_MAX];     /* JSONL of held-out prompts ("" = builtin split / none) */
     char input_key[64], output_key[64];

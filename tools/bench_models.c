@@ -5,7 +5,7 @@
  *    with the identical call.
  * GPT-NeoX (Pythia layout) with random weights: tiny-8m, pythia-14m, pythia-70m, pythia-160m.
  *
- * usage: bench_models [--model NAME] [--device SPEC] [--steps N] [--threads N] */
+ * usage: bench_models [--model NAME] [--device SPEC] [--steps N] [--only dpo|sample] *
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,13 +43,15 @@ int main(int argc, char **argv)
 {
     const char *name = "tiny-8m", *device = "cpu";
     int steps = 3;
+    const char *only = "";   /* "dpo" or "sample": run one part */
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--model")) name = argv[i + 1];
         else if (!strcmp(argv[i], "--device")) device = argv[i + 1];
         else if (!strcmp(argv[i], "--steps")) steps = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--only")) only = argv[i + 1];
         else {
             fprintf(stderr, "usage: bench_models [--model tiny-8m|pythia-14m|pythia-70m|pythia-160m] "
-                            "[--device SPEC] [--steps N]\n");
+                            "[--device SPEC] [--steps N] [--only dpo|sample]\n");
             return 2;
         }
     }
@@ -103,7 +105,7 @@ int main(int argc, char **argv)
     float pl[2 * B], rl[2 * B], dsum[2 * B];
     const float beta = 0.1f;
     double t0 = 0;
-    for (int it = 0; it <= steps; it++) {
+    for (int it = 0; it <= steps && strcmp(only, "sample"); it++) {
         if (it == 1) {
             TRY(sea_stream_sync(s));
             t0 = now();
@@ -122,11 +124,13 @@ int main(int argc, char **argv)
     }
     TRY(sea_stream_sync(s));
     double dt = (now() - t0) / steps;
-    printf("{\"bench\": \"dpo_step\", \"model\": \"%s\", \"params\": %lld, \"pairs\": %d, \"seq\": %d, "
+    if (strcmp(only, "sample"))
+        printf("{\"bench\": \"dpo_step\", \"model\": \"%s\", \"params\": %lld, \"pairs\": %d, \"seq\": %d, "
            "\"step_s\": %.4f, \"tokens_per_s\": %.1f, \"gflops\": %.1f}\n",
            name, (long long)n, B, T, dt, 2 * B * T / dt, 8.0 * (double)n * 2 * B * T / dt / 1e9);
     fflush(stdout);
 
+    if (!strcmp(only, "dpo")) goto done;
     /* Sampling. */
     enum { SB = 8, SP = 32, SN = 32 };
     int32_t *pr = malloc(SB * SP * sizeof *pr);
@@ -153,6 +157,7 @@ int main(int argc, char **argv)
            "\"new_tokens_per_s\": %.1f}\n", name, SB, SP, SN, ds, total / ds);
     sea_gen_output_free(&out);
     free(pr);
+done:
     free(ids);
     free(mask);
     sea_tensor_free(&am);

@@ -104,68 +104,88 @@ static float *ws_get(size_t nfloats)
 
 /* ---- packing ------------------------------------------------------------------------ */
 
+/* Packed layout (A and B alike): KC slice by slice, and within a slice panel by panel, so
+ * the A block and the B chunk a thread works on in one slice are contiguous (few pages, no
+ * power-of-two strides between panels). Panel p of the slice starting at pc, of kc steps:
+ *   base + pc*panels*width + p*kc*width,  element (k, c) at + k*width + c. */
+static inline float *panel_at(float *base, int64_t pc, int64_t kc, int64_t panels, int width,
+                              int64_t p)
+{
+    return base + pc * panels * width + p * kc * width;
+}
+
 /* One MR-row panel of a plain (row-major (M, K)) A, rows [i0, i0+MR) (zero rows from
- * m_end), all K, k-major: dst[k*MR + r] = A[(i0 + r)*lda + k]. A transpose: the fast
- * packer does it 8x8 at a time. */
+ * m_end), every slice: (k, r) = A[(i0 + r)*lda + k]. A transpose: the fast packer does
+ * it 8x8 at a time. p: the panel's index in the block; panels: how many the block has. */
 static void pack_a_panel(const float *A, int64_t lda, int64_t m_end, int64_t K, int64_t i0,
-                         float *dst /* (K, MR) */, sea_gemm_pack_fn fast)
+                         float *base, int64_t panels, int64_t p, sea_gemm_pack_fn fast)
 {
     int64_t rows = m_end - i0 < GEMM_MR ? m_end - i0 : GEMM_MR;
-    if (fast && rows == GEMM_MR) {
-        fast(A + i0 * lda, lda, K, dst);
-        return;
+    for (int64_t pc = 0; pc < K; pc += GEMM_KC) {
+        int64_t kc = K - pc < GEMM_KC ? K - pc : GEMM_KC;
+        float *dst = panel_at(base, pc, kc, panels, GEMM_MR, p); /* (kc, MR) */
+        if (fast && rows == GEMM_MR) {
+            fast(A + i0 * lda + pc, lda, kc, dst);
+            continue;
+        }
+        int64_t r = 0;
+        for (; r < rows; r++) {
+            const float *src = A + (i0 + r) * lda + pc;
+            for (int64_t k = 0; k < kc; k++) dst[k * GEMM_MR + r] = src[k];
+        }
+        for (; r < GEMM_MR; r++)
+            for (int64_t k = 0; k < kc; k++) dst[k * GEMM_MR + r] = 0.0f;
     }
-    int64_t r = 0;
-    for (; r < rows; r++) {
-        const float *src = A + (i0 + r) * lda;
-        for (int64_t k = 0; k < K; k++) dst[k * GEMM_MR + r] = src[k];
-    }
-    for (; r < GEMM_MR; r++)
-        for (int64_t k = 0; k < K; k++) dst[k * GEMM_MR + r] = 0.0f;
 }
 
 /* One NR-column panel of a transposed B (stored (N, K)), columns [j0, j0+NR) (zero from
- * n_end), all K, k-major: dst[k*NR + c] = B[(j0 + c)*ldb + k]. */
+ * n_end), every slice: (k, c) = B[(j0 + c)*ldb + k]. */
 static void pack_bt_panel(const float *B, int64_t ldb, int64_t n_end, int64_t K, int64_t j0,
-                          float *dst /* (K, NR) */, sea_gemm_pack_fn fast)
+                          float *base, int64_t panels, int64_t p, sea_gemm_pack_fn fast)
 {
     int64_t cols = n_end - j0 < GEMM_NR ? n_end - j0 : GEMM_NR;
-    if (fast && cols == GEMM_NR) {
-        fast(B + j0 * ldb, ldb, K, dst);
-        return;
+    for (int64_t pc = 0; pc < K; pc += GEMM_KC) {
+        int64_t kc = K - pc < GEMM_KC ? K - pc : GEMM_KC;
+        float *dst = panel_at(base, pc, kc, panels, GEMM_NR, p); /* (kc, NR) */
+        if (fast && cols == GEMM_NR) {
+            fast(B + j0 * ldb + pc, ldb, kc, dst);
+            continue;
+        }
+        int64_t c = 0;
+        for (; c < cols; c++) {
+            const float *src = B + (j0 + c) * ldb + pc;
+            for (int64_t k = 0; k < kc; k++) dst[k * GEMM_NR + c] = src[k];
+        }
+        for (; c < GEMM_NR; c++)
+            for (int64_t k = 0; k < kc; k++) dst[k * GEMM_NR + c] = 0.0f;
     }
-    int64_t c = 0;
-    for (; c < cols; c++) {
-        const float *src = B + (j0 + c) * ldb;
-        for (int64_t k = 0; k < K; k++) dst[k * GEMM_NR + c] = src[k];
-    }
-    for (; c < GEMM_NR; c++)
-        for (int64_t k = 0; k < K; k++) dst[k * GEMM_NR + c] = 0.0f;
 }
 
 /* Panels [p0, p1) from a source whose rows are k (a transposed A stored (K, M), or a
  * plain B stored (K, N)): one pass over k copies `width` values per panel, so each source
  * row (and its page) is visited once per group rather than once per panel.
- * dst of panel p: dst + p*K*width, dst[k*width + c] = src[k*ld + first + p*width + c],
- * zero from column `end` on. */
+ * (k, c) of panel p = src[k*ld + first + p*width + c], zero from column `end` on. */
 static inline __attribute__((always_inline)) void
 pack_kmajor_panels(const float *src, int64_t ld, int64_t first, int64_t end, int64_t K,
                    const int width /* a constant at each call: memcpy inlines */, int64_t p0,
-                   int64_t p1, float *dst)
+                   int64_t p1, float *base, int64_t panels)
 {
-    for (int64_t k = 0; k < K; k++) {
-        const float *row = src + k * ld;
-        for (int64_t p = p0; p < p1; p++) {
-            int64_t c0 = first + p * width;
-            int64_t n = end - c0 < width ? end - c0 : width;
-            float *d = dst + p * K * width + k * width;
-            const float *r = row + c0;
-            if (n == width) {
-                memcpy(d, r, (size_t)width * sizeof(float));
-            } else {
-                int64_t c = 0;
-                for (; c < n; c++) d[c] = r[c];
-                for (; c < width; c++) d[c] = 0.0f;
+    for (int64_t pc = 0; pc < K; pc += GEMM_KC) {
+        int64_t kc = K - pc < GEMM_KC ? K - pc : GEMM_KC;
+        for (int64_t k = 0; k < kc; k++) {
+            const float *row = src + (pc + k) * ld;
+            for (int64_t p = p0; p < p1; p++) {
+                int64_t c0 = first + p * width;
+                int64_t n = end - c0 < width ? end - c0 : width;
+                float *d = panel_at(base, pc, kc, panels, width, p) + k * width;
+                const float *r = row + c0;
+                if (n == width) {
+                    memcpy(d, r, (size_t)width * sizeof(float));
+                } else {
+                    int64_t c = 0;
+                    for (; c < n; c++) d[c] = r[c];
+                    for (; c < width; c++) d[c] = 0.0f;
+                }
             }
         }
     }
@@ -185,8 +205,8 @@ typedef struct gemm_job {
 
     int64_t i_begin, j_begin;     /* block origin in C */
     int64_t m, n;                 /* block extent */
-    float *pa;                    /* (m_panels, K, MR) */
-    float *pb;                    /* (n_panels, K, NR) */
+    float *pa;                    /* (m_panels * MR * K): see panel_at */
+    float *pb;                    /* (n_panels * NR * K) */
     bool pack_a, pack_b;          /* whether this block must (re)pack A / B */
     int64_t m_panels, n_panels;
     int64_t a_items;              /* A panels are packed in groups of PACK_A_GROUP */
@@ -211,24 +231,26 @@ static void pack_item(gemm_job *job, int64_t it)
         /* Columns past the block (not just past N) pack as zeros. */
         int64_t n_end = job->j_begin + job->n;
         if (!job->trans_b) {
-            pack_kmajor_panels(job->B, job->ldb, job->j_begin, n_end, job->K, GEMM_NR, p0, p1, job->pb);
+            pack_kmajor_panels(job->B, job->ldb, job->j_begin, n_end, job->K, GEMM_NR, p0, p1,
+                               job->pb, job->n_panels);
             return;
         }
         for (int64_t p = p0; p < p1; p++)
-            pack_bt_panel(job->B, job->ldb, n_end, job->K, job->j_begin + p * GEMM_NR,
-                          job->pb + p * job->K * GEMM_NR, job->packer_bt);
+            pack_bt_panel(job->B, job->ldb, n_end, job->K, job->j_begin + p * GEMM_NR, job->pb,
+                          job->n_panels, p, job->packer_bt);
         return;
     }
     int64_t p0 = (it - b_items) * PACK_A_GROUP;
     int64_t p1 = p0 + PACK_A_GROUP < job->m_panels ? p0 + PACK_A_GROUP : job->m_panels;
     int64_t m_end = job->i_begin + job->m;
     if (job->trans_a) {
-        pack_kmajor_panels(job->A, job->lda, job->i_begin, m_end, job->K, GEMM_MR, p0, p1, job->pa);
+        pack_kmajor_panels(job->A, job->lda, job->i_begin, m_end, job->K, GEMM_MR, p0, p1, job->pa,
+                           job->m_panels);
         return;
     }
     for (int64_t p = p0; p < p1; p++)
-        pack_a_panel(job->A, job->lda, m_end, job->K, job->i_begin + p * GEMM_MR,
-                     job->pa + p * job->K * GEMM_MR, job->packer_a);
+        pack_a_panel(job->A, job->lda, m_end, job->K, job->i_begin + p * GEMM_MR, job->pa,
+                     job->m_panels, p, job->packer_a);
 }
 
 static void compute_item(const gemm_job *job, int64_t it)
@@ -249,11 +271,11 @@ static void compute_item(const gemm_job *job, int64_t it)
         bool read_c = !first || job->beta != 0.0f;
         float beta = first ? job->beta : 1.0f;
         for (int64_t jp = jp0; jp < jp1; jp++) {
-            const float *b = job->pb + jp * K * GEMM_NR + pc * GEMM_NR;
+            const float *b = panel_at(job->pb, pc, kc, job->n_panels, GEMM_NR, jp);
             int64_t j = jp * GEMM_NR;
             int nr = (int)(job->n - j < GEMM_NR ? job->n - j : GEMM_NR);
             for (int64_t ip = ip0; ip < ip1; ip++) {
-                const float *a = job->pa + ip * K * GEMM_MR + pc * GEMM_MR;
+                const float *a = panel_at(job->pa, pc, kc, job->m_panels, GEMM_MR, ip);
                 int64_t i = ip * GEMM_MR;
                 int mr = (int)(job->m - i < GEMM_MR ? job->m - i : GEMM_MR);
                 float *c = job->C + (job->i_begin + i) * job->ldc + job->j_begin + j;

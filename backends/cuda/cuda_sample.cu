@@ -14,12 +14,6 @@
 
 #define THREADS 1024
 
-__device__ __forceinline__ float gumbel(uint64_t seed, uint32_t stream, uint64_t ctr)
-{
-    float u = sea_cu_rng_uniform(seed, stream, ctr);
-    return -logf(-logf(u));
-}
-
 /* (score, index) argmax merge: larger score wins, ties go to the lower index. */
 __device__ __forceinline__ void better(float &bs, int &bi, float s, int i)
 {
@@ -85,7 +79,7 @@ __device__ void finish(const sample_args &a, int64_t b, int tok, float lse)
     }
 }
 
-__global__ void k_sample_plain(sample_args a)
+__global__ void __launch_bounds__(THREADS) k_sample_plain(sample_args a)
 {
     __shared__ float red[33];
     __shared__ float rs[33];
@@ -95,47 +89,50 @@ __global__ void k_sample_plain(sample_args a)
     float lse = row_lse(a.logits, SEA_F32, b * a.V, a.V, red);
     const uint32_t stream = (uint32_t)a.seq_ids[b];
     const uint64_t ctr0 = (uint64_t)a.step * (uint64_t)a.V;
+    const float invT = a.temperature > 0.0f ? 1.0f / a.temperature : 0.0f;
     float bs = -INFINITY;
     int bi = -1;
     for (int64_t i = threadIdx.x; i < a.V; i += blockDim.x) {
-        float s = a.temperature == 0.0f ? x[i] : x[i] / a.temperature + gumbel(a.seed, stream, ctr0 + i);
+        float s = a.temperature == 0.0f ? x[i] : x[i] * invT - logf(-logf(sea_cu_rng_uniform(a.seed, stream, ctr0 + i)));
         better(bs, bi, s, (int)i);
     }
     block_argmax(bs, bi, rs, ri);
     finish(a, b, bi, lse);
 }
 
-__global__ void k_sample_sorted(sample_args a)
+__global__ void __launch_bounds__(THREADS) k_sample_sorted(sample_args a)
 {
-    typedef cub::BlockScan<float, THREADS> scan_t;
+    typedef cub::BlockScan<double, THREADS> scan_t;
     __shared__ typename scan_t::TempStorage scan_tmp;
     __shared__ float red[33];
     __shared__ float rs[33];
     __shared__ int ri[33];
     __shared__ int cut;
+    __shared__ double dred[33];
     const int64_t b = blockIdx.x;
     const float *sk = a.sorted + b * a.V;
     const int32_t *si = a.order + b * a.V;
     float lse = row_lse(a.logits, SEA_F32, b * a.V, a.V, red);
-    const float T = a.temperature;
+    const float T = a.temperature, invT = 1.0f / T; /* multiply by 1/T, as the CPU does */
     const int64_t K = (a.top_k > 0 && a.top_k < a.V) ? a.top_k : a.V;
     int64_t keep = K;
     if (a.top_p < 1.0f) {
-        const float top = sk[0] / T;
-        float z = 0.0f;
-        for (int64_t i = threadIdx.x; i < K; i += blockDim.x) z += expf(sk[i] / T - top);
-        z = block_sum(z, red);
-        const float target = a.top_p * z;
+        /* Probabilities in double, as the CPU reference computes them, so the two agree on
+         * the cut except at float-level ties of the cumulative mass. */
+        const double top = sk[0], invTd = 1.0 / (double)T;
+        double z = 0.0;
+        for (int64_t i = threadIdx.x; i < K; i += blockDim.x) z += exp(((double)sk[i] - top) * invTd);
+        z = block_sum_d(z, dred);
         if (threadIdx.x == 0) cut = (int)K;
         __syncthreads();
-        float carry = 0.0f;
+        double carry = 0.0;
         for (int64_t c0 = 0; c0 < K; c0 += blockDim.x) {
             int64_t i = c0 + threadIdx.x;
-            float e = i < K ? expf(sk[i] / T - top) : 0.0f;
-            float incl, total;
+            double e = i < K ? exp(((double)sk[i] - top) * invTd) / z : 0.0;
+            double incl, total;
             scan_t(scan_tmp).InclusiveSum(e, incl, total);
             incl += carry;
-            if (i < K && incl >= target) atomicMin(&cut, (int)i + 1); /* an int min: order-free */
+            if (i < K && incl >= (double)a.top_p) atomicMin(&cut, (int)i + 1); /* an int min: order-free */
             __syncthreads();
             if (cut < (int)K) break; /* uniform: read after the barrier */
             carry += total;
@@ -149,7 +146,7 @@ __global__ void k_sample_sorted(sample_args a)
     int bi = -1;
     for (int64_t i = threadIdx.x; i < keep; i += blockDim.x) {
         int idx = si[i];
-        better(bs, bi, sk[i] / T + gumbel(a.seed, stream, ctr0 + (uint64_t)idx), idx);
+        better(bs, bi, sk[i] * invT - logf(-logf(sea_cu_rng_uniform(a.seed, stream, ctr0 + (uint64_t)idx))), idx);
     }
     block_argmax(bs, bi, rs, ri);
     finish(a, b, bi, lse);

@@ -5,7 +5,7 @@
 
 #define THREADS 512
 
-__global__ void k_softmax(const void *x, int t, void *y, int yt, int64_t V)
+__global__ void __launch_bounds__(THREADS) k_softmax(const void *x, int t, void *y, int yt, int64_t V)
 {
     __shared__ float red[33];
     int64_t base = (int64_t)blockIdx.x * V;
@@ -23,7 +23,7 @@ extern "C" sea_status sea_cuda_softmax_forward(sea_cuda_stream *cs, const sea_op
     return sea_cuda_launch_check(cs, "softmax");
 }
 
-__global__ void k_softmax_bw(const void *y, int t, const void *g, int gt, void *gx, int gxt, int64_t V)
+__global__ void __launch_bounds__(THREADS) k_softmax_bw(const void *y, int t, const void *g, int gt, void *gx, int gxt, int64_t V)
 {
     __shared__ float red[33];
     int64_t base = (int64_t)blockIdx.x * V;
@@ -49,7 +49,7 @@ extern "C" sea_status sea_cuda_softmax_backward(sea_cuda_stream *cs, const sea_o
 }
 
 /* logp[n] = x[n, target] - lse[n] (0 for ignored targets); nll[n] = -logp, valid[n]. */
-__global__ void k_lsm_gather(const void *x, int t, const int32_t *targets, int64_t V, float *logp, float *lse_out,
+__global__ void __launch_bounds__(THREADS) k_lsm_gather(const void *x, int t, const int32_t *targets, int64_t V, float *logp, float *lse_out,
                              float *nll, float *valid)
 {
     __shared__ float red[33];
@@ -67,7 +67,7 @@ __global__ void k_lsm_gather(const void *x, int t, const int32_t *targets, int64
 }
 
 /* gx[n, v] += coef * (onehot - softmax), coef = gout[n] (gather) or gscale[0] / count (CE). */
-__global__ void k_lsm_gather_bw(const void *x, int t, const int32_t *targets, const float *lse, const float *gout,
+__global__ void __launch_bounds__(THREADS) k_lsm_gather_bw(const void *x, int t, const int32_t *targets, const float *lse, const float *gout,
                                 const float *ce_scale, void *gx, int gxt, int64_t V)
 {
     int64_t n = blockIdx.x, base = n * V;
@@ -109,7 +109,7 @@ extern "C" sea_status sea_cuda_logsoftmax_gather_backward(sea_cuda_stream *cs, c
 }
 
 /* loss = sum(nll) / count (0 if count is 0); scale_out = gout / count for backward. */
-__global__ void k_ce_final(const float *nll, const float *valid, int64_t N, float *loss, const float *gout,
+__global__ void __launch_bounds__(1024) k_ce_final(const float *nll, const float *valid, int64_t N, float *loss, const float *gout,
                            float *scale_out)
 {
     __shared__ float red[33];

@@ -27,7 +27,7 @@
     X(embedding_fwd) X(embedding_bwd)                                                            \
     X(rope_fwd) X(rope_bwd)                                                                      \
     X(attn_fwd) X(attn_bwd_dq) X(attn_bwd_dkv) X(attn_bwd_delta)                                 \
-    X(bias_act_fwd) X(act_bwd) X(col_sum_acc)                                                    \
+    X(bias_act_fwd) X(act_bwd) X(col_sum_partial) X(col_chunks_acc)                                                    \
     X(sample_rows)                                                                               \
     X(emlp_out_fwd) X(emlp_out_bwd) X(emlp_gz2)
 
@@ -121,6 +121,15 @@ sea_status ocl_op_attention(sea_stream *s, const sea_op *op, bool backward);
 sea_status ocl_op_matmul(sea_stream *s, const sea_op *op, bool backward);
 sea_status ocl_op_ensemble_mlp(sea_stream *s, const sea_op *op, bool backward);
 sea_status ocl_op_sample(sea_stream *s, const sea_op *op);
+
+/* Column sums (bias / norm-weight gradients) in two deterministic stages over fixed row
+ * chunks (ocl_op_matmul.c): g[b, j] += sum_r z[b, r, j] for z (batch, rows, N). */
+#define OCL_ROWS_PER_CHUNK 32
+sea_status ocl_col_sum_acc(sea_stream *s, cl_mem z, cl_uint zo, cl_mem g, cl_uint go, cl_uint batch, cl_uint rows,
+                           cl_uint N);
+/* Stage 2 alone: g[b, j] += sum_c part[po + (b*nch + c)*N + j]. */
+sea_status ocl_col_chunks_acc(sea_stream *s, cl_mem part, cl_uint po, cl_mem g, cl_uint go, cl_uint batch,
+                              cl_uint nch, cl_uint N);
 
 /* Runs `run` with every bf16/f16 tensor of the op replaced by an f32 twin (ocl_op_f32_twin.c). */
 sea_status ocl_op_via_f32(sea_stream *s, const sea_op *op, bool backward,

@@ -17,7 +17,7 @@ static sea_status bias_relu(sea_stream *s, cl_mem y, cl_uint yo, const sea_tenso
 static sea_status col_sum(sea_stream *s, cl_mem z, cl_uint zo, sea_tensor *g, cl_uint K, cl_uint N, cl_uint h)
 {
     T_ARGS(g);
-    return OCL_RUN(s, OCL_K_col_sum_acc, (size_t)K * h, 0, OA(z), OA(zo), OA(g_m), OA(g_o), OA(K), OA(N), OA(h));
+    return ocl_col_sum_acc(s, z, zo, g_m, g_o, K, N, h);
 }
 
 static sea_status forward(sea_stream *s, const sea_op *op)

@@ -40,6 +40,28 @@ sea_status ocl_gemm(sea_stream *s, bool ta, bool tb, size_t m, size_t n, size_t 
 
 #define T_ARGS(t) cl_mem t##_m = ocl_mem(t); cl_uint t##_o = ocl_off(t)
 
+sea_status ocl_col_chunks_acc(sea_stream *s, cl_mem part, cl_uint po, cl_mem g, cl_uint go, cl_uint batch,
+                              cl_uint nch, cl_uint N)
+{
+    return OCL_RUN(s, OCL_K_col_chunks_acc, (size_t)batch * N, 0, OA(part), OA(po), OA(g), OA(go), OA(batch), OA(nch),
+                   OA(N));
+}
+
+sea_status ocl_col_sum_acc(sea_stream *s, cl_mem z, cl_uint zo, cl_mem g, cl_uint go, cl_uint batch, cl_uint rows,
+                           cl_uint N)
+{
+    cl_uint rpc = OCL_ROWS_PER_CHUNK, nch = (rows + rpc - 1) / rpc;
+    if (nch == 0) return SEA_OK;
+    cl_mem part;
+    SEA_TRY(ocl_temp_alloc(s, (size_t)batch * nch * N * sizeof(float), &part));
+    sea_status st = OCL_RUN(s, OCL_K_col_sum_partial, (size_t)batch * nch * N, 0, OA(z), OA(zo), OA(part), OA(batch),
+                            OA(rows), OA(N), OA(rpc), OA(nch));
+    cl_uint zero = 0;
+    if (!st) st = ocl_col_chunks_acc(s, part, zero, g, go, batch, nch, N);
+    clReleaseMemObject(part);
+    return st;
+}
+
 sea_status ocl_op_matmul(sea_stream *s, const sea_op *op, bool backward)
 {
     const sea_tensor *A = op->in[0], *Bt = op->in[1], *bias = op->in[2];
@@ -128,8 +150,7 @@ sea_status ocl_op_matmul(sea_stream *s, const sea_op *op, bool backward)
     }
     if (!st && gbias) {
         T_ARGS(gbias);
-        cl_uint one = 1, rows = (cl_uint)(batch * M), Nn = (cl_uint)N, gzo = (cl_uint)gz_o;
-        st = OCL_RUN(s, OCL_K_col_sum_acc, N, 0, OA(gz), OA(gzo), OA(gbias_m), OA(gbias_o), OA(one), OA(rows), OA(Nn));
+        st = ocl_col_sum_acc(s, gz, (cl_uint)gz_o, gbias_m, gbias_o, 1, (cl_uint)(batch * M), (cl_uint)N);
     }
     if (tmp) clReleaseMemObject(tmp);
     return st;

@@ -5,6 +5,28 @@
 #define T_ARGS(t) cl_mem t##_m = ocl_mem(t); cl_uint t##_o = ocl_off(t)
 #define ROW_WG_CAP 256
 
+/* Saved statistics (mean, rstd, lse) may be absent on inference calls: the kernels then
+ * write into a scratch buffer instead. `*scratch` collects what to release. */
+static sea_status stat_or_scratch(sea_stream *s, const sea_tensor *t, size_t n, cl_mem *m, cl_uint *o, cl_mem *scratch)
+{
+    if (t) {
+        *m = ocl_mem(t);
+        *o = ocl_off(t);
+        return SEA_OK;
+    }
+    *o = 0;
+    SEA_TRY(ocl_temp_alloc(s, n * sizeof(float), scratch));
+    *m = *scratch;
+    return SEA_OK;
+}
+
+static sea_status release_scratch(sea_status st, cl_mem a, cl_mem b)
+{
+    if (a) clReleaseMemObject(a);
+    if (b) clReleaseMemObject(b);
+    return st;
+}
+
 static cl_uint last_dim(const sea_tensor *t) { return t->ndim ? (cl_uint)t->shape[t->ndim - 1] : 1; }
 static cl_uint rows_of(const sea_tensor *t)
 {
@@ -25,27 +47,35 @@ sea_status ocl_op_norm(sea_stream *s, const sea_op *op, bool backward)
         T_ARGS(y);
         if (ln) {
             const sea_tensor *b = op->in[2];
-            sea_tensor *mean = op->out[1], *rstd = op->out[2];
-            T_ARGS(mean);
-            T_ARGS(rstd);
+            cl_mem mean_m, rstd_m, sc1 = NULL, sc2 = NULL;
+            cl_uint mean_o, rstd_o;
+            sea_status st = stat_or_scratch(s, op->out[1], N, &mean_m, &mean_o, &sc1);
+            if (!st) st = stat_or_scratch(s, op->out[2], N, &rstd_m, &rstd_o, &sc2);
+            if (st) return release_scratch(st, sc1, sc2);
             cl_int has_b = b != NULL;
             cl_mem b_m = b ? ocl_mem(b) : w_m;
             cl_uint b_o = b ? ocl_off(b) : 0;
             size_t wg = ocl_reduce_wg(s, OCL_K_layernorm_fwd, ROW_WG_CAP);
-            return OCL_RUN(s, OCL_K_layernorm_fwd, N * wg, wg, OA(x_m), OA(x_o), OA(w_m), OA(w_o), OA(b_m), OA(b_o),
-                           OA(has_b), OA(y_m), OA(y_o), OA(mean_m), OA(mean_o), OA(rstd_m), OA(rstd_o), OA(D), OA(eps),
-                           OA_LOCAL(wg * sizeof(float)));
+            st = OCL_RUN(s, OCL_K_layernorm_fwd, N * wg, wg, OA(x_m), OA(x_o), OA(w_m), OA(w_o), OA(b_m), OA(b_o),
+                         OA(has_b), OA(y_m), OA(y_o), OA(mean_m), OA(mean_o), OA(rstd_m), OA(rstd_o), OA(D), OA(eps),
+                         OA_LOCAL(wg * sizeof(float)));
+            return release_scratch(st, sc1, sc2);
         }
-        sea_tensor *rstd = op->out[1];
-        T_ARGS(rstd);
+        cl_mem rstd_m, sc = NULL;
+        cl_uint rstd_o;
+        SEA_TRY(stat_or_scratch(s, op->out[1], N, &rstd_m, &rstd_o, &sc));
         size_t wg = ocl_reduce_wg(s, OCL_K_rmsnorm_fwd, ROW_WG_CAP);
-        return OCL_RUN(s, OCL_K_rmsnorm_fwd, N * wg, wg, OA(x_m), OA(x_o), OA(w_m), OA(w_o), OA(y_m), OA(y_o),
-                       OA(rstd_m), OA(rstd_o), OA(D), OA(eps), OA_LOCAL(wg * sizeof(float)));
+        sea_status st = OCL_RUN(s, OCL_K_rmsnorm_fwd, N * wg, wg, OA(x_m), OA(x_o), OA(w_m), OA(w_o), OA(y_m), OA(y_o),
+                                OA(rstd_m), OA(rstd_o), OA(D), OA(eps), OA_LOCAL(wg * sizeof(float)));
+        return release_scratch(st, sc, NULL);
     }
     const sea_tensor *gy = op->gout[0];
     if (!gy) return SEA_OK;
     T_ARGS(gy);
     sea_tensor *gx = op->gin[0], *gw = op->gin[1];
+    if (ln ? !op->out[1] || !op->out[2] : !op->out[1])
+        return sea_error(SEA_ERR_INVALID, "%s: %s backward needs the saved statistics (mean/rstd outputs)", ocl_dev(s)->label,
+                         sea_op_name(op->kind));
     if (ln) {
         const sea_tensor *mean = op->out[1], *rstd = op->out[2];
         T_ARGS(mean);
@@ -58,13 +88,17 @@ sea_status ocl_op_norm(sea_stream *s, const sea_op *op, bool backward)
                             OA_LOCAL(wg * sizeof(float))));
         }
         sea_tensor *gb = op->in[2] ? op->gin[2] : NULL;
-        cl_int has_gw = gw != NULL, has_gb = gb != NULL;
-        if (!has_gw && !has_gb) return SEA_OK;
-        cl_mem gw_m = gw ? ocl_mem(gw) : gy_m, gb_m = gb ? ocl_mem(gb) : gy_m;
-        cl_uint gw_o = gw ? ocl_off(gw) : 0, gb_o = gb ? ocl_off(gb) : 0;
-        return OCL_RUN(s, OCL_K_layernorm_bwd_wb, D, 0, OA(x_m), OA(x_o), OA(mean_m), OA(mean_o), OA(rstd_m),
-                       OA(rstd_o), OA(gy_m), OA(gy_o), OA(gw_m), OA(gw_o), OA(has_gw), OA(gb_m), OA(gb_o), OA(has_gb),
-                       OA(N), OA(D));
+        if (!gw && !gb) return SEA_OK;
+        cl_uint rpc = OCL_ROWS_PER_CHUNK, nch = (N + rpc - 1) / rpc;
+        if (nch == 0) return SEA_OK;
+        cl_mem part;
+        SEA_TRY(ocl_temp_alloc(s, 2 * (size_t)nch * D * sizeof(float), &part));
+        sea_status st = OCL_RUN(s, OCL_K_layernorm_bwd_wb, (size_t)nch * D, 0, OA(x_m), OA(x_o), OA(mean_m), OA(mean_o),
+                                OA(rstd_m), OA(rstd_o), OA(gy_m), OA(gy_o), OA(part), OA(N), OA(D), OA(rpc), OA(nch));
+        if (!st && gw) st = ocl_col_chunks_acc(s, part, 0, ocl_mem(gw), ocl_off(gw), 1, nch, D);
+        if (!st && gb) st = ocl_col_chunks_acc(s, part, nch * D, ocl_mem(gb), ocl_off(gb), 1, nch, D);
+        clReleaseMemObject(part);
+        return st;
     }
     const sea_tensor *rstd = op->out[1];
     T_ARGS(rstd);
@@ -75,9 +109,15 @@ sea_status ocl_op_norm(sea_stream *s, const sea_op *op, bool backward)
                         OA(gy_m), OA(gy_o), OA(gx_m), OA(gx_o), OA(D), OA_LOCAL(wg * sizeof(float))));
     }
     if (!gw) return SEA_OK;
-    T_ARGS(gw);
-    return OCL_RUN(s, OCL_K_rmsnorm_bwd_w, D, 0, OA(x_m), OA(x_o), OA(rstd_m), OA(rstd_o), OA(gy_m), OA(gy_o),
-                   OA(gw_m), OA(gw_o), OA(N), OA(D));
+    cl_uint rpc = OCL_ROWS_PER_CHUNK, nch = (N + rpc - 1) / rpc;
+    if (nch == 0) return SEA_OK;
+    cl_mem part;
+    SEA_TRY(ocl_temp_alloc(s, (size_t)nch * D * sizeof(float), &part));
+    sea_status st = OCL_RUN(s, OCL_K_rmsnorm_bwd_w, (size_t)nch * D, 0, OA(x_m), OA(x_o), OA(rstd_m), OA(rstd_o),
+                            OA(gy_m), OA(gy_o), OA(part), OA(N), OA(D), OA(rpc), OA(nch));
+    if (!st) st = ocl_col_chunks_acc(s, part, 0, ocl_mem(gw), ocl_off(gw), 1, nch, D);
+    clReleaseMemObject(part);
+    return st;
 }
 
 sea_status ocl_op_softmax(sea_stream *s, const sea_op *op, bool backward)
@@ -130,15 +170,20 @@ sea_status ocl_op_loss(sea_stream *s, const sea_op *op, bool backward)
     }
     cl_uint V = last_dim(x), N = rows_of(x);
     if (op->kind == SEA_OP_LOGSOFTMAX_GATHER) {
-        sea_tensor *lse = op->out[1];
-        T_ARGS(lse);
         if (!backward) {
             sea_tensor *lp = op->out[0];
             T_ARGS(lp);
+            cl_mem lse_m, sc = NULL;
+            cl_uint lse_o;
+            SEA_TRY(stat_or_scratch(s, op->out[1], N, &lse_m, &lse_o, &sc));
             size_t wg = ocl_reduce_wg(s, OCL_K_lsm_gather_fwd, ROW_WG_CAP);
-            return OCL_RUN(s, OCL_K_lsm_gather_fwd, N * wg, wg, OA(x_m), OA(x_o), OA(t_m), OA(t_o), OA(lp_m), OA(lp_o),
-                           OA(lse_m), OA(lse_o), OA(V), OA_LOCAL(wg * sizeof(float)));
+            sea_status st = OCL_RUN(s, OCL_K_lsm_gather_fwd, N * wg, wg, OA(x_m), OA(x_o), OA(t_m), OA(t_o), OA(lp_m),
+                                    OA(lp_o), OA(lse_m), OA(lse_o), OA(V), OA_LOCAL(wg * sizeof(float)));
+            return release_scratch(st, sc, NULL);
         }
+        sea_tensor *lse = op->out[1];
+        if (!lse) return sea_error(SEA_ERR_INVALID, "%s: logsoftmax_gather backward needs the saved lse (out[1])", ocl_dev(s)->label);
+        T_ARGS(lse);
         const sea_tensor *go = op->gout[0];
         sea_tensor *gx = op->gin[0];
         if (!go || !gx) return SEA_OK;
@@ -149,13 +194,14 @@ sea_status ocl_op_loss(sea_stream *s, const sea_op *op, bool backward)
                        OA(go_m), OA(go_o), OA(gx_m), OA(gx_o), OA(V));
     }
     /* cross-entropy */
-    sea_tensor *lse = op->out[1];
-    T_ARGS(lse);
     if (!backward) {
         sea_tensor *loss = op->out[0];
         T_ARGS(loss);
-        cl_mem nll;
-        SEA_TRY(ocl_temp_alloc(s, (size_t)N * sizeof(float), &nll));
+        cl_mem nll, lse_m, sc = NULL;
+        cl_uint lse_o;
+        SEA_TRY(stat_or_scratch(s, op->out[1], N, &lse_m, &lse_o, &sc));
+        sea_status ast = ocl_temp_alloc(s, (size_t)N * sizeof(float), &nll);
+        if (ast) return release_scratch(ast, sc, NULL);
         size_t wg = ocl_reduce_wg(s, OCL_K_ce_rows, ROW_WG_CAP);
         sea_status st = OCL_RUN(s, OCL_K_ce_rows, N * wg, wg, OA(x_m), OA(x_o), OA(t_m), OA(t_o), OA(lse_m), OA(lse_o),
                                 OA(nll), OA(V), OA_LOCAL(wg * sizeof(float)));
@@ -163,9 +209,11 @@ sea_status ocl_op_loss(sea_stream *s, const sea_op *op, bool backward)
         if (!st)
             st = OCL_RUN(s, OCL_K_ce_final, wg2, wg2, OA(nll), OA(t_m), OA(t_o), OA(N), OA(loss_m), OA(loss_o),
                          OA_LOCAL(wg2 * sizeof(float)));
-        clReleaseMemObject(nll);
-        return st;
+        return release_scratch(st, nll, sc);
     }
+    sea_tensor *lse = op->out[1];
+    if (!lse) return sea_error(SEA_ERR_INVALID, "%s: cross_entropy backward needs the saved lse (out[1])", ocl_dev(s)->label);
+    T_ARGS(lse);
     const sea_tensor *go = op->gout[0];
     sea_tensor *gx = op->gin[0];
     if (!go || !gx) return SEA_OK;

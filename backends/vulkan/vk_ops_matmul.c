@@ -28,7 +28,7 @@ sea_status vk_gemm_run(sea_stream *s, const vk_gemm *g)
                    g->a.elem, g->b.elem, g->c.elem, g->has_bias ? g->bias.elem : 0, g->has_pre ? g->pre.elem : 0};
     if (d->matmul_flat) {
         vk_binding fb[5] = {g->a, g->b, g->c, g->has_bias ? g->bias : (vk_binding){0}, g->has_pre ? g->pre : (vk_binding){0}};
-        return vk_dispatch(s, VK_SH_MATMUL_FLAT, NULL, fb, 5, &fpc, sizeof fpc, (g->N + 31) / 32, (g->M + 31) / 32, g->batch);
+        return vk_dispatch(s, VK_SH_MATMUL_FLAT, NULL, fb, 5, &fpc, sizeof fpc, (g->N + 31) / 32, (g->M + 3) / 4, g->batch);
     }
     /* Tile shape: 64x64 (16x16 invocations, 4x4 each) for real matrices; a wide 1 x 256
      * strip for row vectors (decode-time matmuls with M = 1). */

@@ -299,6 +299,44 @@ def make_gguf(LlamaConfig, LlamaForCausalLM):
     save_file(ref, os.path.join(d, "ref.safetensors"))
 
 
+def make_gguf_neox(src_dir):
+    import gguf
+    from safetensors.numpy import load_file
+    cfg = json.load(open(os.path.join(src_dir, "config.json")))
+    sd = load_file(os.path.join(src_dir, "model.safetensors"))
+    C, H, L = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_hidden_layers"]
+    hd = C // H
+    rot = int(cfg["rope_parameters"]["partial_rotary_factor"] * hd)
+    w = gguf.GGUFWriter(os.path.join(src_dir, "model_neox.gguf"), "gptneox")
+    w.add_context_length(cfg["max_position_embeddings"])
+    w.add_embedding_length(C)
+    w.add_block_count(L)
+    w.add_feed_forward_length(cfg["intermediate_size"])
+    w.add_rope_dimension_count(rot)
+    w.add_rope_freq_base(cfg["rope_parameters"]["rope_theta"])
+    w.add_head_count(H)
+    w.add_parallel_residual(cfg["use_parallel_residual"])
+    w.add_layer_norm_eps(cfg["layer_norm_eps"])
+    names = {"input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm",
+             "attention.query_key_value": "attn_qkv", "attention.dense": "attn_output",
+             "mlp.dense_h_to_4h": "ffn_up", "mlp.dense_4h_to_h": "ffn_down"}
+    w.add_tensor("token_embd.weight", sd["gpt_neox.embed_in.weight"])
+    for l in range(L):
+        for hf, gg in names.items():
+            for kind in ("weight", "bias"):
+                t = sd["gpt_neox.layers.%d.%s.%s" % (l, hf, kind)]
+                if hf == "attention.query_key_value":   # llama.cpp GPTNeoXModel.modify_tensors
+                    t = t.reshape(H, 3, hd, *t.shape[1:]).swapaxes(0, 1).reshape(t.shape)
+                w.add_tensor("blk.%d.%s.%s" % (l, gg, kind), np.ascontiguousarray(t))
+    w.add_tensor("output_norm.weight", sd["gpt_neox.final_layer_norm.weight"])
+    w.add_tensor("output_norm.bias", sd["gpt_neox.final_layer_norm.bias"])
+    w.add_tensor("output.weight", sd["embed_out.weight"])
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
 def main():
     from transformers import (GPTNeoXConfig, GPTNeoXForCausalLM, GPTNeoXForSequenceClassification,
                               LlamaConfig, LlamaForCausalLM)
@@ -372,6 +410,10 @@ def main():
     #    interleaved pairs), mixing F32, F16 and Q8_0 tensors; reference computed by HF on the
     #    dequantized weights.
     make_gguf(LlamaConfig, LlamaForCausalLM)
+
+    # 8. GGUF GPT-NeoX converted from neox_par as llama.cpp's converter does (fused qkv rows
+    #    regrouped [heads, 3, hd] -> [3, heads, hd]); same weights, so neox_par's ref applies.
+    make_gguf_neox(os.path.join(OUT, "neox_par"))
 
     total = 0
     for root, _, files in os.walk(OUT):

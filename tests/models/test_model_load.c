@@ -13,6 +13,51 @@
 static const char *g_dir;
 static sea_device *g_dev;
 
+/* logits rel err of `model` on the batch of `ref_dir`/ref.safetensors (valid positions). */
+static double logits_err(sea_model *m, const char *ref_path)
+{
+    sea_safetensors *ref;
+    if (sea_safetensors_open(ref_path, &ref)) {
+        fprintf(stderr, "%s\n", sea_last_error());
+        exit(1);
+    }
+    const sea_st_tensor *t = sea_safetensors_find(ref, "ids");
+    int B = (int)t->shape[0], T = (int)t->shape[1], V = sea_model_vocab_size(m);
+    int32_t *ids = ref_i32(ref, "ids", NULL), *kv = ref_i32(ref, "key_valid", NULL);
+    float *want = ref_f32(ref, "logits", NULL);
+    float *lg = malloc((size_t)B * T * V * sizeof(float));
+    CHECK_OK(sea_model_forward_logits(m, sea_device_stream(g_dev), ids, kv, B, T, lg));
+    double num = 0, den = 0;
+    for (int i = 0; i < B * T; i++)
+        for (int v = 0; kv[i] && v < V; v++) {
+            double d = (double)lg[(size_t)i * V + v] - want[(size_t)i * V + v];
+            num += d * d;
+            den += (double)want[(size_t)i * V + v] * want[(size_t)i * V + v];
+        }
+    free(ids);
+    free(kv);
+    free(want);
+    free(lg);
+    sea_safetensors_close(ref);
+    return sqrt(num / den);
+}
+
+/* GPT-NeoX GGUF as llama.cpp's converter writes it (qkv rows regrouped): same weights as
+ * neox_par, so its transformers reference applies unchanged. */
+static void test_gguf_neox(void)
+{
+    char path[1024], ref[1024];
+    snprintf(path, sizeof path, "%s/neox_par/model_neox.gguf", g_dir);
+    snprintf(ref, sizeof ref, "%s/neox_par/ref.safetensors", g_dir);
+    sea_model *m = NULL;
+    CHECK_OK(sea_model_load(g_dev, path, NULL, &m));
+    if (!m) return;
+    double err = logits_err(m, ref);
+    printf("gguf gptneox (F32): logits rel err %.2e\n", err);
+    CHECK(err < 2e-5, "gguf gptneox logits rel err %.3e", err);
+    sea_model_free(m);
+}
+
 static void test_gguf(void)
 {
     char path[1024];
@@ -247,6 +292,7 @@ int main(int argc, char **argv)
     g_dev = test_device(argc, argv);
     g_dir = argc > 2 ? argv[2] : "tests/models/fixtures/models";
     test_gguf();
+    test_gguf_neox();
     test_errors();
     test_bad_inputs();
     test_create_and_train();

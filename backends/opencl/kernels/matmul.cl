@@ -22,16 +22,30 @@ __kernel void act_bwd(__global const float *gout, uint go, __global const float 
     gz[gzo + i] = gout[go + i] * act_grad(act, pre[po + i]);
 }
 
-/* g[b, j] += sum over rows r of z[b, r, j], rows in order (bias gradients). */
-__kernel void col_sum_acc(__global const float *z, uint zo, __global float *g, uint gof, uint batch, uint rows,
-                          uint N)
+/* Bias gradients g[b, j] += sum over rows r of z[b, r, j], in two deterministic stages:
+ * part[b, c, j] = sum of rows [c*rpc, (c+1)*rpc) in order, then col_chunks_acc. */
+__kernel void col_sum_partial(__global const float *z, uint zo, __global float *part, uint batch, uint rows, uint N,
+                              uint rpc, uint nch)
+{
+    size_t i = get_global_id(0);
+    if (i >= (size_t)batch * nch * N) return;
+    size_t j = i % N, c = (i / N) % nch, b = i / ((size_t)N * nch);
+    uint r1 = min(rows, (uint)(c + 1) * rpc);
+    __global const float *zb = z + zo + b * rows * N + j;
+    float acc = 0.0f;
+    for (uint r = (uint)c * rpc; r < r1; r++) acc += zb[(size_t)r * N];
+    part[i] = acc;
+}
+
+/* g[b, j] += sum over c in order of part[po + (b*nch + c)*N + j]. */
+__kernel void col_chunks_acc(__global const float *part, uint po, __global float *g, uint gof, uint batch, uint nch,
+                             uint N)
 {
     size_t i = get_global_id(0);
     if (i >= (size_t)batch * N) return;
     size_t b = i / N, j = i % N;
     float acc = 0.0f;
-    __global const float *zb = z + zo + b * rows * N + j;
-    for (uint r = 0; r < rows; r++) acc += zb[(size_t)r * N];
+    for (uint c = 0; c < nch; c++) acc += part[po + (b * nch + c) * N + j];
     g[gof + i] += acc;
 }
 

@@ -54,23 +54,27 @@ __kernel void layernorm_bwd_x(__global const float *x, uint xo, __global const f
     }
 }
 
-/* One work-item per feature: gw += sum_rows gy * xhat, gb += sum_rows gy (rows in order). */
+/* Weight/bias gradients are column sums over rows. Two deterministic stages so a GPU has
+ * enough parallelism: work-item (c, j) sums rows [c*rpc, (c+1)*rpc) of column j in order into
+ * part[c, j] (gw partials) and part[nch + c, j] (gb partials); col_chunks_acc then adds the
+ * chunks in order. The chunking depends only on N, never on the device. */
 __kernel void layernorm_bwd_wb(__global const float *x, uint xo, __global const float *mean, uint mo,
                                __global const float *rstd, uint ro, __global const float *gy, uint gyo,
-                               __global float *gw, uint gwo, int has_gw, __global float *gb, uint gbo, int has_gb,
-                               uint N, uint D)
+                               __global float *part, uint N, uint D, uint rpc, uint nch)
 {
-    size_t j = get_global_id(0);
-    if (j >= D) return;
+    size_t i = get_global_id(0);
+    if (i >= (size_t)nch * D) return;
+    uint c = i / D, j = i % D;
+    uint r1 = min(N, (c + 1) * rpc);
     float aw = 0.0f, ab = 0.0f;
-    for (uint r = 0; r < N; r++) {
-        size_t i = (size_t)r * D + j;
-        float d = gy[gyo + i];
-        aw += d * (x[xo + i] - mean[mo + r]) * rstd[ro + r];
+    for (uint r = c * rpc; r < r1; r++) {
+        size_t k = (size_t)r * D + j;
+        float d = gy[gyo + k];
+        aw += d * (x[xo + k] - mean[mo + r]) * rstd[ro + r];
         ab += d;
     }
-    if (has_gw) gw[gwo + j] += aw;
-    if (has_gb) gb[gbo + j] += ab;
+    part[i] = aw;
+    part[(size_t)nch * D + i] = ab;
 }
 
 __kernel void rmsnorm_fwd(__global const float *x, uint xo, __global const float *w, uint wo, __global float *y,
@@ -102,17 +106,21 @@ __kernel void rmsnorm_bwd_x(__global const float *x, uint xo, __global const flo
     }
 }
 
+/* Stage 1 of gw (see layernorm_bwd_wb): part[c, j] = sum over chunk c of gy * x * rstd. */
 __kernel void rmsnorm_bwd_w(__global const float *x, uint xo, __global const float *rstd, uint ro,
-                            __global const float *gy, uint gyo, __global float *gw, uint gwo, uint N, uint D)
+                            __global const float *gy, uint gyo, __global float *part, uint N, uint D, uint rpc,
+                            uint nch)
 {
-    size_t j = get_global_id(0);
-    if (j >= D) return;
+    size_t i = get_global_id(0);
+    if (i >= (size_t)nch * D) return;
+    uint c = i / D, j = i % D;
+    uint r1 = min(N, (c + 1) * rpc);
     float aw = 0.0f;
-    for (uint r = 0; r < N; r++) {
-        size_t i = (size_t)r * D + j;
-        aw += gy[gyo + i] * x[xo + i] * rstd[ro + r];
+    for (uint r = c * rpc; r < r1; r++) {
+        size_t k = (size_t)r * D + j;
+        aw += gy[gyo + k] * x[xo + k] * rstd[ro + r];
     }
-    gw[gwo + j] += aw;
+    part[i] = aw;
 }
 
 __kernel void softmax_fwd(__global const float *x, uint xo, __global float *y, uint yo, uint D, __local float *buf)

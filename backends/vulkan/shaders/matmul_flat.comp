@@ -4,7 +4,7 @@
 // accumulators. Chosen on CPU-type devices (lavapipe), where workgroup barriers are
 // coroutine switches and caches already do what shared memory does on a GPU.
 #include "common.glsl"
-layout(local_size_x = 8, local_size_y = 8) in;
+layout(local_size_x = 8, local_size_y = 1) in;
 
 layout(std430, binding = 0) readonly buffer A { float a[]; };
 layout(std430, binding = 1) readonly buffer B { float b[]; };
@@ -20,7 +20,7 @@ layout(push_constant, std430) uniform P {
 void main()
 {
     uint n0 = (gl_WorkGroupID.x * 8u + gl_LocalInvocationID.x) * 4u;
-    uint m0 = (gl_WorkGroupID.y * 8u + gl_LocalInvocationID.y) * 4u;
+    uint m0 = gl_WorkGroupID.y * 4u;
     uint bt = gl_WorkGroupID.z;
     if (m0 >= p.M || n0 >= p.N) return;
     // Clamp row/column indices so loads stay in bounds; results of clamped lanes are dropped.
