@@ -6,6 +6,7 @@
 
 #include "models/model_internal.h"
 #include "runtime/rng.h"
+#include "runtime/threadpool.h"
 
 sea_model_load_opts sea_model_load_opts_default(void)
 {
@@ -281,6 +282,20 @@ static bool is_norm_weight(const char *name)
     return strstr(name, "norm") && ends_with(name, ".weight");
 }
 
+typedef struct init_job {
+    float *dst;
+    float std;
+    uint64_t seed;
+    uint32_t stream;
+} init_job;
+
+/* Element k of a tensor depends on (seed, tensor index, k) only: any split is deterministic. */
+static void init_normal(void *ctx, int64_t begin, int64_t end, int thread_index)
+{
+    init_job *j = ctx;
+    for (int64_t k = begin; k < end; k++) j->dst[k] = j->std * sea_rng_normal(j->seed, j->stream, (uint64_t)k);
+}
+
 sea_status sea_model_create(sea_device *dev, const sea_hf_config *cfg, uint64_t seed,
                             float init_std, sea_model **out)
 {
@@ -302,7 +317,8 @@ sea_status sea_model_create(sea_device *dev, const sea_hf_config *cfg, uint64_t 
             /* zeros */
         } else {
             /* Stream = tensor index, counter = element: independent of device and threads. */
-            for (int64_t k = 0; k < n; k++) d[k] = std * sea_rng_normal(seed, (uint32_t)i, (uint64_t)k);
+            init_job j = {.dst = d, .std = std, .seed = seed, .stream = (uint32_t)i};
+            sea_parallel_for(sea_threadpool_global(), n, 1 << 14, init_normal, &j);
         }
     }
     sea_stream *s = sea_device_stream(dev);

@@ -5,7 +5,7 @@
  *    with the identical call.
  * GPT-NeoX (Pythia layout) with random weights: tiny-8m, pythia-14m, pythia-70m, pythia-160m.
  *
- * usage: bench_models [--model NAME] [--device SPEC] [--steps N] [--only dpo|sample] *
+ * usage: bench_models [--model NAME] [--device SPEC] [--steps N] [--only dpo|sample] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

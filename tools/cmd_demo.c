@@ -124,6 +124,9 @@ int sea_cmd_demo(int argc, char **argv)
             c.checkpoint_every = 0;
             c.seed = (uint64_t)(s + 1);
             c.quiet = true;
+            /* the last token's state alone leaves the ERM at chance on this task (docs/demo.md);
+             * --set feature_concat=false runs SEA.md's default features instead */
+            c.feature_concat = m == 1;
             sea_status st = SEA_OK;
             for (int k = 0; k < n_sets && !st; k++) {
                 char name[128];
@@ -137,8 +140,10 @@ int sea_cmd_demo(int argc, char **argv)
                 c.gamma = 1.0;
             }
             if (m == 1 && !sea_name[0]) {
-                if (c.gamma < 1) snprintf(sea_name, sizeof sea_name, "SEA (%s + mixed, gamma %.2g)", sea_explore_name(c.exp_method), c.gamma);
-                else snprintf(sea_name, sizeof sea_name, "SEA (%s, no mixing)", sea_explore_name(c.exp_method));
+                if (c.gamma < 1) snprintf(sea_name, sizeof sea_name, "SEA (%s + mixed, gamma %.2g%s)", sea_explore_name(c.exp_method), c.gamma,
+                                          c.feature_concat ? ", concat features" : "");
+                else snprintf(sea_name, sizeof sea_name, "SEA (%s, no mixing%s)", sea_explore_name(c.exp_method),
+                              c.feature_concat ? ", concat features" : "");
                 names[1] = sea_name;
             }
             sea_train_result r;

@@ -15,7 +15,7 @@
  * Items never split K, so the K-reduction order of every C element is fixed (see gemm.h).
  *
  * Few rows against a transposed B (decode: x . W^T) skip packing altogether: dot
- * products stream W once (sgemm_dot). Packing W every call would triple its traffic.
+ * products stream W once (gemm_dot.c). Packing W every call would triple its traffic.
  */
 #include "gemm.h"
 
@@ -54,6 +54,11 @@ _Static_assert(GEMM_MC % SEA_GEMM_MR == 0, "MC must be a multiple of MR");
 #define PACK_MAX_BYTES ((int64_t)16 << 20) /* default cap for each packed block (A and B) */
 /* Packed B per column chunk of work: a share of L3 that survives the A and C traffic. */
 #define GEMM_B_CHUNK_BYTES ((int64_t)2 << 20)
+/* Up to this many rows, x . W^T runs as dot products (gemm_dot.c): packing W (the whole
+ * weight, every call) would cost more memory traffic than the product itself. */
+#ifndef GEMM_DOT_M_MAX
+#define GEMM_DOT_M_MAX 8
+#endif
 /* Below this many FLOPs the pool's wake-up (13 us on a quiet host, ~100 us on a loaded VM)
  * costs more than a second thread saves. */
 #define GEMM_PARALLEL_MIN_FLOPS (1 << 21)
@@ -81,7 +86,7 @@ static void ws_destroy(void *p)
 
 static void ws_key_init(void) { (void)pthread_key_create(&ws_key, ws_destroy); }
 
-static float *ws_get(size_t nfloats)
+float *sea_gemm_workspace(size_t nfloats)
 {
     pthread_once(&ws_once, ws_key_init);
     gemm_ws *ws = pthread_getspecific(ws_key);
@@ -378,16 +383,17 @@ static sea_status sgemm_own(sea_cpu_gemm_impl impl, sea_threadpool *pool, int64_
     int64_t nc = pack_max / bytes_per_col / GEMM_NR * GEMM_NR;
     if (nc < GEMM_NR) nc = GEMM_NR;
     if (nc > GEMM_NC_MAX) nc = GEMM_NC_MAX;
-    if (nc > N) nc = N;
+    /* A last block of a few columns (rows) costs a dispatch of its own: allow 25% more. */
+    if (nc > N || N - nc < nc / 4) nc = N;
     int64_t mc = pack_max / bytes_per_col / GEMM_MC * GEMM_MC;
     if (mc < GEMM_MC) mc = GEMM_MC;
-    if (mc > M) mc = M;
+    if (mc > M || M - mc < mc / 4) mc = M;
     int64_t nc_panels = (nc + GEMM_NR - 1) / GEMM_NR;
     int64_t mc_panels = (mc + GEMM_MR - 1) / GEMM_MR;
     size_t b_floats = (size_t)(nc_panels * GEMM_NR * K);
     size_t a_floats = (size_t)(mc_panels * GEMM_MR * K);
     /* B first: its panels are multiples of 64 bytes, so A starts aligned too. */
-    float *ws = ws_get(b_floats + a_floats);
+    float *ws = sea_gemm_workspace(b_floats + a_floats);
     if (!ws)
         return sea_error(SEA_ERR_OOM, "sgemm: packing buffers of %zu bytes for M=%lld N=%lld K=%lld",
                          (b_floats + a_floats) * sizeof(float), (long long)M, (long long)N,
@@ -426,85 +432,6 @@ static sea_status sgemm_own(sea_cpu_gemm_impl impl, sea_threadpool *pool, int64_
             run_parallel(pool, threads, block_task, &job);
         }
     }
-    return SEA_OK;
-}
-
-/* ---- few rows against the HF weight layout: dot products, B never packed ------------- */
-
-/* Up to this many rows, x . W^T runs as dot products: packing W (the whole weight, every
- * call) would cost more memory traffic than the product itself. */
-#ifndef GEMM_DOT_M_MAX
-#define GEMM_DOT_M_MAX 8
-#endif
-
-typedef struct dot_job {
-    sea_gemm_dot_fn dot;
-    int64_t M, N, K;
-    const float *A;   /* (M, K) row stride lda (op(A), gathered when trans_a) */
-    int64_t lda;
-    const float *B;   /* (N, K) row stride ldb */
-    int64_t ldb;
-    float *C;
-    int64_t ldc;
-    float alpha, beta;
-    int64_t cols_per_item, cols_per_step;
-    int64_t items;
-    atomic_int_fast64_t next;   /* items are claimed, as in block_task */
-} dot_job;
-
-static void dot_item(dot_job *job, int64_t item)
-{
-    bool read_c = job->beta != 0.0f;
-    int64_t j_end = (item + 1) * job->cols_per_item < job->N ? (item + 1) * job->cols_per_item : job->N;
-    /* A few columns at a time across every row group, so those B rows are read from memory
-     * once and reused from L1 by the next group of rows. */
-    for (int64_t j = item * job->cols_per_item; j < j_end; j += job->cols_per_step) {
-        int64_t n = j_end - j < job->cols_per_step ? j_end - j : job->cols_per_step;
-        for (int64_t i = 0; i < job->M; i += SEA_GEMM_DOT_MR) {
-            int m = (int)(job->M - i < SEA_GEMM_DOT_MR ? job->M - i : SEA_GEMM_DOT_MR);
-            job->dot(m, n, job->K, job->A + i * job->lda, job->lda, job->B + j * job->ldb, job->ldb,
-                     job->C + i * job->ldc + j, job->ldc, job->alpha, job->beta, read_c);
-        }
-    }
-}
-
-static void dot_task(void *ctx, int64_t begin, int64_t end, int thread_index)
-{
-    dot_job *job = ctx;
-    for (int64_t it; (it = atomic_fetch_add(&job->next, 1)) < job->items;) dot_item(job, it);
-}
-
-static sea_status sgemm_dot(sea_cpu_gemm_impl impl, sea_threadpool *pool, bool trans_a, int64_t M,
-                            int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
-                            const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
-{
-    dot_job job = {.M = M, .N = N, .K = K, .A = A, .lda = lda, .B = B, .ldb = ldb, .C = C,
-                   .ldc = ldc, .alpha = alpha, .beta = beta, .dot = sea_gemm_dot_generic};
-#if defined(__x86_64__) || defined(__i386__)
-    if (pick_kernel(impl) == sea_gemm_ukernel_avx2) job.dot = sea_gemm_dot_avx2;
-#endif
-    if (trans_a) {
-        /* op(A) rows are strided columns of A: gather them once (M*K floats, small). */
-        float *a = ws_get((size_t)(M * K));
-        if (!a)
-            return sea_error(SEA_ERR_OOM, "sgemm: %lld floats to gather op(A) for M=%lld K=%lld",
-                             (long long)(M * K), (long long)M, (long long)K);
-        for (int64_t k = 0; k < K; k++)
-            for (int64_t i = 0; i < M; i++) a[i * K + k] = A[k * lda + i];
-        job.A = a;
-        job.lda = K;
-    }
-    int64_t step = (16 << 10) / (K * (int64_t)sizeof(float)) / 3 * 3;
-    job.cols_per_step = step < 3 ? 3 : step;
-    /* Items of >= 64 columns (and whole steps): enough to share out, few enough to be cheap. */
-    job.cols_per_item = (64 + job.cols_per_step - 1) / job.cols_per_step * job.cols_per_step;
-    job.items = (N + job.cols_per_item - 1) / job.cols_per_item;
-    atomic_store(&job.next, 0);
-    double flops = 2.0 * (double)M * (double)N * (double)K;
-    if (flops < GEMM_PARALLEL_MIN_FLOPS) pool = NULL;
-    else if (!pool) pool = sea_threadpool_global();
-    int threads = pool ? sea_threadpool_size(pool) : 1;
-    run_parallel(threads > 1 ? pool : NULL, threads, dot_task, &job);
     return SEA_OK;
 }
 
@@ -605,9 +532,16 @@ sea_status sea_cpu_sgemm_ex(const sea_cpu_gemm_opts *opts, bool trans_a, bool tr
         return sea_error(SEA_ERR_UNSUPPORTED, "sgemm: this build has no OpenBLAS (SEA_CPU_GEMM=openblas)");
 #endif
     }
-    if (trans_b && M <= GEMM_DOT_M_MAX)
-        return sgemm_dot(impl, opts ? opts->pool : NULL, trans_a, M, N, K, alpha, A, lda, B, ldb,
-                         beta, C, ldc);
+    if (trans_b && M <= GEMM_DOT_M_MAX) {
+        sea_gemm_dot_fn dot = sea_gemm_dot_generic;
+#if defined(__x86_64__) || defined(__i386__)
+        if (pick_kernel(impl) == sea_gemm_ukernel_avx2) dot = sea_gemm_dot_avx2;
+#endif
+        sea_threadpool *pool = opts ? opts->pool : NULL;
+        if (2.0 * (double)M * (double)N * (double)K < GEMM_PARALLEL_MIN_FLOPS) pool = NULL;
+        else if (!pool) pool = sea_threadpool_global();
+        return sea_gemm_dot_run(dot, pool, trans_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    }
     return sgemm_own(impl, opts ? opts->pool : NULL, opts ? opts->pack_max_bytes : 0, trans_a, trans_b, M, N, K, alpha, A, lda, B,
                      ldb, beta, C, ldc);
 }

@@ -9,7 +9,9 @@
  * Determinism: our kernel partitions work between threads over rows and columns of C only,
  * never over K, and each C element sums its K terms in the same order (KC blocks in order,
  * k ascending within a block) whatever the thread count: the same inputs give the same bits
- * for any number of threads. OpenBLAS gives no such promise.
+ * for any number of threads. OpenBLAS gives no such promise. The order does depend on the
+ * shape: with trans_b and M <= 8 (decode) the product runs as unpacked dot products (8
+ * interleaved partial sums), so a row's bits can differ from the same row in a larger M.
  *
  * Choice of implementation for sea_cpu_sgemm: environment variable SEA_CPU_GEMM =
  * own | openblas (read once, default own). SEA_CPU_GEMM=own-generic forces the portable
@@ -50,8 +52,10 @@ void sea_cpu_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, 
                    float *C, int64_t ldc);
 
 /* Same, with an explicit implementation and pool (opts NULL = defaults). Returns
- * SEA_ERR_INVALID for bad sizes or leading dimensions, SEA_ERR_UNSUPPORTED for an
- * implementation this build or CPU lacks, SEA_ERR_OOM when the packing buffers fail. */
+ * SEA_ERR_INVALID for bad sizes, leading dimensions or NULL matrices, SEA_ERR_UNSUPPORTED
+ * for OpenBLAS when the build lacks it (or sizes past its 32-bit ints), SEA_ERR_OOM when
+ * the packing buffers cannot be allocated. SEA_CPU_GEMM_OWN on a CPU without AVX2+FMA runs
+ * the portable micro-kernel. */
 sea_status sea_cpu_sgemm_ex(const sea_cpu_gemm_opts *opts, bool trans_a, bool trans_b,
                             int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                             int64_t lda, const float *B, int64_t ldb, float beta, float *C,
@@ -65,7 +69,8 @@ void sea_cpu_sgemm_openblas(bool trans_a, bool trans_b, int64_t M, int64_t N, in
                             float beta, float *C, int64_t ldc);
 #endif
 
-/* Name of what sea_cpu_sgemm runs: "own-avx2", "own-generic" or "openblas". */
+/* What `impl` runs on this CPU: "own-avx2", "own-generic" or "openblas";
+ * SEA_CPU_GEMM_DEFAULT gives what sea_cpu_sgemm runs. */
 const char *sea_cpu_gemm_impl_name(sea_cpu_gemm_impl impl);
 
 /* Whether OpenBLAS was built in (SEA_HAVE_OPENBLAS). */

@@ -9,7 +9,11 @@
 #define SEA_CPU_GEMM_KERNEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "status.h"
+#include "threadpool.h"
 
 /* 6x16: 12 ymm accumulators + 2 for B + 1 broadcast of A fit the 16 AVX2 registers. */
 #define SEA_GEMM_MR 6
@@ -49,6 +53,15 @@ typedef void (*sea_gemm_dot_fn)(int m, int64_t n, int64_t K, const float *a, int
                                 float beta, bool read_c);
 void sea_gemm_dot_generic(int m, int64_t n, int64_t K, const float *a, int64_t lda, const float *b,
                           int64_t ldb, float *c, int64_t ldc, float alpha, float beta, bool read_c);
+/* The few-rows path (gemm_dot.c): C = alpha*op(A)*B^T + beta*C, B stored (N, K), threads
+ * from pool when non-NULL. */
+sea_status sea_gemm_dot_run(sea_gemm_dot_fn dot, sea_threadpool *pool, bool trans_a, int64_t M,
+                            int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+                            const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+/* The calling thread's packing workspace (gemm.c), grown to nfloats; NULL when out of
+ * memory. 64-byte aligned. Valid until the thread's next call. */
+float *sea_gemm_workspace(size_t nfloats);
+
 #if defined(__x86_64__) || defined(__i386__)
 void sea_gemm_dot_avx2(int m, int64_t n, int64_t K, const float *a, int64_t lda, const float *b,
                        int64_t ldb, float *c, int64_t ldc, float alpha, float beta, bool read_c);

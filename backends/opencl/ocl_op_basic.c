@@ -80,7 +80,8 @@ sea_status ocl_op_elementwise(sea_stream *s, const sea_op *op, bool backward)
     cl_uint n = (cl_uint)sea_tensor_numel(x);
     if (!fits_u32(x)) return sea_error(SEA_ERR_UNSUPPORTED, "%s: %s: tensor too large", ocl_dev(s)->label, sea_op_name(op->kind));
     T_ARGS(x);
-    cl_int approx = op->p.act.approximate;
+    /* p is a union: only GELU owns p.act (reading it for other ops reads another member). */
+    cl_int approx = op->kind == SEA_OP_GELU && op->p.act.approximate;
     if (!backward) {
         sea_tensor *y = op->out[0];
         T_ARGS(y);

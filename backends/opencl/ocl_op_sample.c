@@ -23,7 +23,7 @@ sea_status ocl_op_sample(sea_stream *s, const sea_op *op)
     size_t wg = ocl_reduce_wg(s, OCL_K_sample_rows, 256);
     sea_status st = OCL_RUN(s, OCL_K_sample_rows, (size_t)B * wg, wg, OA(l_m), OA(l_o), OA(s_m), OA(s_o), OA(t_m),
                             OA(t_o), OA(p_m), OA(p_o), OA(V), OA(temp), OA(top_k), OA(top_p), OA(seed), OA(step),
-                            OA_LOCAL(wg * sizeof(float)), OA_LOCAL(wg * sizeof(cl_int)), OA_LOCAL(wg * sizeof(cl_uint)));
+                            OA_LOCAL(wg * sizeof(float)), OA_LOCAL(wg * sizeof(cl_int)));
     if (scratch) clReleaseMemObject(scratch);
     return st;
 }

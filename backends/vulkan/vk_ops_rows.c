@@ -23,6 +23,10 @@ static sea_status rows_fit(const char *op, const sea_device *dev, int64_t rows, 
     return SEA_OK;
 }
 
+/* Element offsets of the eight norm.comp bindings into its push constants. */
+#define PC_SET() pc.ox = b[0].elem, pc.ow = b[1].elem, pc.ob = b[2].elem, pc.oy = b[3].elem, pc.om = b[4].elem, \
+                 pc.orr = b[5].elem, pc.ogx = b[6].elem, pc.ogb = b[7].elem
+
 sea_status vk_norm(sea_stream *s, const sea_op *op, bool backward)
 {
     vk_dev *d = DEV(s);
@@ -63,8 +67,6 @@ sea_status vk_norm(sea_stream *s, const sea_op *op, bool backward)
         if (op->gin[0]) {
             SEA_TRY(vk_bind_tensor(d, op->gin[0], name, "grad of x", &b[6]));
             pc.mode = ln ? 2 : 3;
-#define PC_SET() pc.ox = b[0].elem, pc.ow = b[1].elem, pc.ob = b[2].elem, pc.oy = b[3].elem, pc.om = b[4].elem, \
-                 pc.orr = b[5].elem, pc.ogx = b[6].elem, pc.ogb = b[7].elem
             PC_SET();
             vk_grid_1d(d, (uint64_t)N, 1, &gx, &gy);
             SEA_TRY(vk_dispatch(s, VK_SH_NORM, NULL, b, 8, &pc, sizeof pc, gx, gy, 1));
@@ -110,6 +112,9 @@ sea_status vk_softmax(sea_stream *s, const sea_op *op, bool backward)
     return vk_dispatch(s, VK_SH_SOFTMAX, NULL, b, 3, &pc, sizeof pc, gx, gy, 1);
 }
 
+/* Element offsets of the five logsoftmax.comp bindings into its push constants. */
+#define LPC() pc.ox = b[0].elem, pc.ot = b[1].elem, pc.ol = b[2].elem, pc.oo = b[3].elem, pc.og = b[4].elem
+
 sea_status vk_logsoftmax(sea_stream *s, const sea_op *op, bool backward)
 {
     vk_dev *d = DEV(s);
@@ -133,7 +138,6 @@ sea_status vk_logsoftmax(sea_stream *s, const sea_op *op, bool backward)
     }
     uint32_t gx, gy;
     vk_grid_1d(d, (uint64_t)N, 1, &gx, &gy);
-#define LPC() pc.ox = b[0].elem, pc.ot = b[1].elem, pc.ol = b[2].elem, pc.oo = b[3].elem, pc.og = b[4].elem
     if (!backward) {
         if (op->out[0] && !ce) {
             SEA_TRY(vk_bind_tensor(d, op->out[0], name, "logp", &b[3]));
@@ -211,7 +215,8 @@ sea_status vk_sample(sea_stream *s, const sea_op *op)
 
 /* Inverse frequencies in float64 (as backends/cpu/cpu_rope.c), uploaded as 64-bit fixed-point
  * fractions of a turn (see shaders/rope.comp); cached per device for the last parameter set
- * (a model uses one). */
+ * (a model uses one). The cache is not locked: streams of one device that run rope with
+ * different parameters from different threads at once would race on it. */
 static sea_status rope_freqs(sea_stream *s, const sea_op *op, vk_binding *out)
 {
     vk_dev *d = DEV(s);

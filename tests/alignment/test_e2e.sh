@@ -42,6 +42,7 @@ run xpo --exp-method xpo
 run ipo --exp-method passive --algo ipo
 run slic --exp-method passive --algo slic
 run simpo --exp-method passive --algo simpo
+run concat --exp-method enn-baits --feature-concat
 run sync3 --exp-method enn-baits --sync-params-every 3 --bt-sample --label-flip 0.1
 printf '{"exp_method": "passive", "algo": "dpo", "max_queries": 12}\n' > "$W/cfg.json"
 run config --config "$W/cfg.json"

@@ -17,6 +17,13 @@ compared on the same bf16-rounded weights):
   greedy.prompt<i> i32, greedy.out<i> i32   greedy continuation of each prompt, alone (no padding)
   score (B, L) f32                reward models only: the score head at the last real token
 
+Also: neox_par/tokenizer.json (a tiny Metaspace BPE made with HF tokenizers) with cli_text.txt
+and cli.text_ids / cli.text_logp in its ref (for the command-line tests);
+neox_par/model_neox.gguf (neox_par converted as llama.cpp's converter does, qkv rows regrouped);
+llama_gguf/model.gguf (a Llama in F32/F16/Q8_0 with llama.cpp's q/k row permutation) and its
+ref.safetensors (ids, key_valid, logits, greedy.*) computed by transformers on the
+dequantized weights.
+
 CI does not run this; its outputs are committed. Run: python3 tests/models/make_model_fixtures.py
 """
 import json

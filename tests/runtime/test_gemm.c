@@ -211,6 +211,7 @@ static void test_block_edges(void)
         {false, true, 301, 161, 77, 4, 0, 0, 1.0f, 1.0f, 8 << 10},
         {true, false, 7, 500, 40, 0, 2, 0, 1.0f, 0.0f, 4 << 10},
         {true, true, 290, 5, 600, 0, 0, 0, 0.5f, 2.0f, 32 << 10},
+        {false, false, 160, 40, 50, 0, 0, 0, 1.0f, 0.0f, 4 << 10}, /* 16 spare rows join the block */
         /* few rows against a (N, K) weight: the unpacked dot-product path, K tails 0..7 */
         {false, true, 5, 1000, 77, 0, 3, 2, 1.0f, 0.0f, 0},
         {false, true, 8, 301, 64, 1, 0, 0, 1.0f, 1.0f, 0},

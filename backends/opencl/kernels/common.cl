@@ -63,20 +63,6 @@ int wg_argmax(__local float *vbuf, __local int *ibuf, float v, int i)
     return r;
 }
 
-uint wg_sum_u(__local uint *buf, uint v)
-{
-    uint lid = get_local_id(0), n = get_local_size(0);
-    buf[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint s = n / 2; s > 0; s >>= 1) {
-        if (lid < s) buf[lid] += buf[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    uint r = buf[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return r;
-}
-
 /* bf16 <-> f32 by integer ops, round to nearest even, as runtime/dtype.c. */
 float bf16_to_f32(ushort h) { return as_float((uint)h << 16); }
 

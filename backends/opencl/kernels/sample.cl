@@ -27,8 +27,7 @@ uint fkey(float f)
 
 __kernel void sample_rows(__global const float *logits, uint lo, __global const int *seq, uint so,
                           __global int *tokens, uint to, __global float *logp, uint lpo, uint V, float temperature,
-                          int top_k, float top_p, ulong seed, uint step, __local float *fbuf, __local int *ibuf,
-                          __local uint *ubuf_unused)
+                          int top_k, float top_p, ulong seed, uint step, __local float *fbuf, __local int *ibuf)
 {
     uint row = get_group_id(0), lid = get_local_id(0), wg = get_local_size(0);
     __global const float *x = logits + lo + (size_t)row * V;
