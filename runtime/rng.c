@@ -39,8 +39,9 @@ void sea_philox4x32(uint64_t seed, uint32_t stream, uint64_t counter, uint32_t o
 
 static float u32_to_open_unit(uint32_t x)
 {
-    /* 24 high bits, centred in their interval: (0, 1) exclusive. */
-    return ((float)(x >> 8) + 0.5f) * (1.0f / 16777216.0f);
+    /* 23 high bits, centred in their interval: (0, 1) exclusive. (24 bits would round the top
+     * value, 16777215.5 / 2^24, up to exactly 1.0 in float.) */
+    return ((float)(x >> 9) + 0.5f) * (1.0f / 8388608.0f);
 }
 
 float sea_rng_uniform(uint64_t seed, uint32_t stream, uint64_t counter)

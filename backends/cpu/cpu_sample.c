@@ -48,7 +48,7 @@ static void philox_uniform_scalar(uint64_t seed, uint32_t stream, uint64_t ctr0,
             a += PHILOX_W0;
             b += PHILOX_W1;
         }
-        u[j] = ((float)(c0 >> 8) + 0.5f) * (1.0f / 16777216.0f);
+        u[j] = ((float)(c0 >> 9) + 0.5f) * (1.0f / 8388608.0f);
     }
 }
 
@@ -90,8 +90,8 @@ __attribute__((target("avx2"))) static void philox_uniform_avx2(uint64_t seed, u
             a += PHILOX_W0;
             b += PHILOX_W1;
         }
-        __m256 f = _mm256_cvtepi32_ps(_mm256_srli_epi32(c0, 8));   /* 24 bits: exact */
-        f = _mm256_mul_ps(_mm256_add_ps(f, _mm256_set1_ps(0.5f)), _mm256_set1_ps(1.0f / 16777216.0f));
+        __m256 f = _mm256_cvtepi32_ps(_mm256_srli_epi32(c0, 9));   /* 23 bits: exact */
+        f = _mm256_mul_ps(_mm256_add_ps(f, _mm256_set1_ps(0.5f)), _mm256_set1_ps(1.0f / 8388608.0f));
         _mm256_storeu_ps(u + j, f);
     }
     if (j < n) philox_uniform_scalar(seed, stream, ctr0 + (uint64_t)j, n - j, u + j);

@@ -38,7 +38,7 @@ SEA_PHILOX_FN float sea_cu_rng_uniform(uint64_t seed, uint32_t stream, uint64_t 
 {
     uint32_t w[4];
     sea_cu_philox4x32(seed, stream, counter, w);
-    return ((float)(w[0] >> 8) + 0.5f) * (1.0f / 16777216.0f);
+    return ((float)(w[0] >> 9) + 0.5f) * (1.0f / 8388608.0f);
 }
 
 #endif

@@ -38,7 +38,9 @@ static sea_status make_twin(sea_stream *s, const sea_tensor *t, bool load, twin 
     int64_t shape[SEA_MAX_DIMS];
     for (int i = 0; i < t->ndim; i++) shape[i] = t->shape[i];
     w->t = sea_tensor_make(&w->buf, 0, SEA_F32, t->ndim, shape);
-    return load ? convert(s, t, &w->t) : SEA_OK;
+    sea_status st = load ? convert(s, t, &w->t) : SEA_OK;
+    if (st) clReleaseMemObject(m); /* the caller only releases twins that were made */
+    return st;
 }
 
 sea_status ocl_op_via_f32(sea_stream *s, const sea_op *op, bool backward,

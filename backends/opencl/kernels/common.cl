@@ -118,7 +118,7 @@ uint4 philox4x32(ulong seed, uint stream, ulong counter)
 float rng_uniform(ulong seed, uint stream, ulong counter)
 {
     uint x = philox4x32(seed, stream, counter).x;
-    return ((float)(x >> 8) + 0.5f) * (1.0f / 16777216.0f);
+    return ((float)(x >> 9) + 0.5f) * (1.0f / 8388608.0f);
 }
 
 /* Activations and their derivatives (act codes as sea_act). */

@@ -78,7 +78,7 @@ uvec4 philox4x32(uint seed_lo, uint seed_hi, uint stream, uint ctr_lo, uint ctr_
 float philox_uniform(uint seed_lo, uint seed_hi, uint stream, uint ctr_lo, uint ctr_hi)
 {
     uint w = philox4x32(seed_lo, seed_hi, stream, ctr_lo, ctr_hi).x;
-    return (float(w >> 8) + 0.5) * (1.0 / 16777216.0);
+    return (float(w >> 9) + 0.5) * (1.0 / 8388608.0);
 }
 
 #endif
