@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "runtime/ops.h"
 
@@ -150,6 +151,44 @@ static sea_status pair_rows(const sea_pair *p, int k, batch *b)
     return st;
 }
 
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Data parallel: every rank filled the per-pair values of its own micro-batches (zeros
+ * elsewhere) and accumulated their gradients; sum both over ranks so every rank holds the
+ * whole round's values and gradient. */
+static sea_status share_across_ranks(sea_learner *l, int n, double *pc, double *pr, double *rc, double *rr,
+                                     double *sum_c, double *sum_r, bool *nonfinite, double *seconds)
+{
+    double t0 = wall_s();
+    size_t nd = (size_t)6 * n + 1;
+    double *pack = malloc(sizeof(double) * nd);
+    size_t ng = (size_t)sea_tensor_numel(&l->grads);
+    float *g = malloc(sizeof(float) * (ng ? ng : 1));
+    sea_status s = pack && g ? SEA_OK : sea_error(SEA_ERR_OOM, "learner all-reduce: %zu gradients", ng);
+    double *const parts[6] = {pc, pr, rc, rr, sum_c, sum_r};
+    if (!s) {
+        for (int a = 0; a < 6; a++) memcpy(pack + (size_t)a * n, parts[a], sizeof(double) * (size_t)n);
+        pack[6 * (size_t)n] = *nonfinite ? 1.0 : 0.0;
+        s = sea_dist_allreduce_sum_f64(l->cfg.dist, pack, nd);
+    }
+    if (!s) {
+        for (int a = 0; a < 6; a++) memcpy(parts[a], pack + (size_t)a * n, sizeof(double) * (size_t)n);
+        *nonfinite = pack[6 * (size_t)n] != 0;
+        s = sea_tensor_read_f32(l->s, &l->grads, g);
+    }
+    if (!s) s = sea_dist_allreduce_sum(l->cfg.dist, g, ng);
+    if (!s) s = sea_tensor_write_f32(l->s, &l->grads, g);
+    free(pack);
+    free(g);
+    *seconds = wall_s() - t0;
+    return s;
+}
+
 sea_status sea_learner_step(sea_learner *l, const sea_pair *pairs, int n, sea_learner_stats *out)
 {
     sea_learner_stats st;
@@ -178,8 +217,10 @@ sea_status sea_learner_step(sea_learner *l, const sea_pair *pairs, int n, sea_le
     if (!s && (!f_sum || !f_mean || !d_sum || !d_mean)) s = sea_error(SEA_ERR_OOM, "learner buffers");
     if (!s) s = sea_model_zero_grad(l->policy, l->s);
     bool nonfinite = false;
+    const int rank = sea_dist_rank(c->dist), ranks = sea_dist_size(c->dist);
     for (int i0 = 0; i0 < n && !s; i0 += mchunk) {
         int k = n - i0 < mchunk ? n - i0 : mchunk;
+        if ((i0 / mchunk) % ranks != rank) continue; /* another rank's micro-batch */
         batch b;
         s = pair_rows(pairs + i0, k, &b);
         if (s) break;
@@ -233,6 +274,7 @@ sea_status sea_learner_step(sea_learner *l, const sea_pair *pairs, int n, sea_le
         }
         batch_free(&b);
     }
+    if (!s && ranks > 1) s = share_across_ranks(l, n, pc, pr, rc, rr, sum_c, sum_r, &nonfinite, &st.allreduce_s);
     if (!s) {
         sea_status ls = sea_pref_loss(&c->loss, n, pc, pr, use_ref ? rc : NULL, use_ref ? rr : NULL, mask, NULL, NULL, &st.pref);
         if (ls == SEA_ERR_NUMERIC) nonfinite = true;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "alignment/losses.h"
+#include "dist/dist.h"
 #include "models/model.h"
 
 typedef struct sea_learner_cfg {
@@ -23,6 +24,10 @@ typedef struct sea_learner_cfg {
     int max_bad_steps;
     double xpo_alpha;         /* used when pairs carry XPO reference flags */
     int micro_pairs;          /* pairs per forward/backward chunk (16) */
+    /* Data parallel over MPI ranks (NULL or one rank = all local): rank r computes the
+     * micro-batches j with j % size == r, gradients and per-pair log-probs are all-reduced
+     * (deterministically, in rank order), and every rank takes the same optimizer step. */
+    sea_dist *dist;
 } sea_learner_cfg;
 
 /* One preference pair as token ids: the prompt once, and the two responses. */
@@ -44,6 +49,7 @@ typedef struct sea_learner_stats {
     bool skipped;             /* non-finite: no step taken */
     double logp_mismatch;     /* mean |sampling-time − learner| sequence log-prob (NAN if none) */
     double kl;                /* mean over used responses of (log π − log π_ref), summed tokens */
+    double allreduce_s;       /* wall time of the gradient all-reduce (0 on one rank) */
 } sea_learner_stats;
 
 typedef struct sea_learner sea_learner;

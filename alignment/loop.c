@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "alignment/actor.h"
+#include "alignment/loop_dist.h"
 #include "alignment/loop_internal.h"
 #include "alignment/mixed.h"
 #include "alignment/plot.h"
@@ -97,9 +98,12 @@ static void put(line *l, const char *k, double v)
     else l->n += (size_t)snprintf(l->buf + l->n, sizeof l->buf - l->n, "null");
 }
 
+static bool is_root(const sea_run *r) { return sea_dist_rank(r->cfg.dist) == 0; }
+
 static sea_status emit(sea_run *r, line *l)
 {
     if (l->n + 3 > sizeof l->buf) return sea_error(SEA_ERR_INTERNAL, "metrics line too long");
+    if (!r->metrics) return SEA_OK; /* not rank 0: only rank 0 writes */
     l->buf[l->n++] = '}';
     l->buf[l->n++] = '\n';
     if (fwrite(l->buf, 1, l->n, r->metrics) != l->n || fflush(r->metrics) != 0)
@@ -204,6 +208,7 @@ static sea_status setup(sea_run *r, bool *resumed)
     lc.eps = c->adam_eps;
     lc.max_bad_steps = c->max_bad_steps;
     lc.xpo_alpha = c->xpo_alpha;
+    lc.dist = c->dist;
     /* the cosine runs over the rounds the budget buys (mixed rounds query only γ of the prompts) */
     double per_round = c->batch_size * ((r->uses_erm && c->gamma < 1) ? c->gamma : 1.0);
     int est = (int)ceil((double)c->max_queries / (per_round > 0 ? per_round : 1));
@@ -217,7 +222,7 @@ static sea_status setup(sea_run *r, bool *resumed)
     sea_oracle_opts oo = sea_oracle_opts_default();
     oo.device = r->dev;
     oo.timeout_s = c->judge_timeout;
-    oo.log_path = logp;
+    oo.log_path = is_root(r) ? logp : NULL; /* rank 0 asks the oracle (loop_dist.c) */
     SEA_TRY(sea_oracle_open(c->oracle, &oo, &r->oracle));
 
     for (int i = 0; i < RNG_COUNT; i++) r->rng[i] = sea_rng_make(c->seed, 10u + (uint32_t)i);
@@ -230,7 +235,9 @@ static sea_status setup(sea_run *r, bool *resumed)
     *resumed = found;
     char mpath[2 * SEA_PATH_MAX];
     snprintf(mpath, sizeof mpath, "%s/metrics.jsonl", c->output_dir);
-    if (found) {
+    if (!is_root(r)) {
+        /* other ranks write nothing */
+    } else if (found) {
         /* drop metric lines written after the checkpoint: those rounds run again */
         if (truncate(mpath, r->metrics_offset) != 0 && errno != ENOENT)
             return sea_error(SEA_ERR_IO, "%s: truncate: %s", mpath, strerror(errno));
@@ -244,7 +251,7 @@ static sea_status setup(sea_run *r, bool *resumed)
         free(js);
         if (st) return st;
     }
-    if (!r->metrics) return sea_error(SEA_ERR_IO, "%s: %s", mpath, strerror(errno));
+    if (!r->metrics && is_root(r)) return sea_error(SEA_ERR_IO, "%s: %s", mpath, strerror(errno));
     SEA_TRY(sea_run_eval_setup(r));
     return SEA_OK;
 }
@@ -321,10 +328,15 @@ static sea_status run_round(sea_run *r, line *ml, bool *stop)
     gp.n_eos = r->codec.eos >= 0 ? 1 : 0;
     gp.eos_ids[0] = r->codec.eos;
     double t = sea_run_now();
-    st = sea_actor_sample(r->actor, &gp, b.prompts, b.n, b.per, 0, &r->codec, &b.cand);
+    int lo, hi; /* this rank's prompts; sequence ids stay global so every split draws the same */
+    sea_run_split(r, b.n, &lo, &hi);
+    sea_candidates mine;
+    st = sea_actor_sample(r->actor, &gp, b.prompts + lo, hi - lo, b.per, (uint32_t)(lo * b.per), &r->codec, &mine);
+    if (!st) st = sea_run_gather_candidates(r, &mine, &b.cand);
     if (!st && xpo) {
         gp.seed ^= 0x9e3779b97f4a7c15ull;
-        st = sea_actor_sample(r->ref, &gp, b.prompts, b.n, 1, 0, &r->codec, &b.cand_ref);
+        st = sea_actor_sample(r->ref, &gp, b.prompts + lo, hi - lo, 1, (uint32_t)lo, &r->codec, &mine);
+        if (!st) st = sea_run_gather_candidates(r, &mine, &b.cand_ref);
     }
     t_gen = sea_run_now() - t;
     if (st) goto done;
@@ -417,8 +429,18 @@ static sea_status run_round(sea_run *r, line *ml, bool *stop)
         }
         for (int i = 0; i < NC; i++) idx[i] = i;
         t = sea_run_now();
-        st = c->feature_concat ? sea_actor_features_concat(r->feat, b.prompts, &b.cand, idx, NC, b.phi)
-                               : sea_actor_features(r->feat, b.prompts, &b.cand, idx, NC, b.phi);
+        int flo, fhi; /* this rank's candidates, gathered back in rank order */
+        sea_run_split(r, NC, &flo, &fhi);
+        float *fmine = b.phi + (size_t)flo * r->feat_dim;
+        st = c->feature_concat ? sea_actor_features_concat(r->feat, b.prompts, &b.cand, idx + flo, fhi - flo, fmine)
+                               : sea_actor_features(r->feat, b.prompts, &b.cand, idx + flo, fhi - flo, fmine);
+        if (!st && sea_dist_size(c->dist) > 1) {
+            float *copy = malloc(sizeof(float) * (size_t)(fhi - flo) * r->feat_dim + 1);
+            if (!copy) st = sea_error(SEA_ERR_OOM, "features");
+            if (!st) memcpy(copy, fmine, sizeof(float) * (size_t)(fhi - flo) * r->feat_dim);
+            if (!st) st = sea_run_gather_floats(r, copy, (size_t)(fhi - flo) * r->feat_dim, b.phi);
+            free(copy);
+        }
         free(idx);
         t_feat = sea_run_now() - t;
         if (st) goto done;
@@ -463,9 +485,9 @@ static sea_status run_round(sea_run *r, line *ml, bool *stop)
     const char **qp = malloc(sizeof(char *) * (size_t)n), **qa = malloc(sizeof(char *) * (size_t)n);
     const char **qb = malloc(sizeof(char *) * (size_t)n);
     int *qi = malloc(sizeof(int) * (size_t)n);
-    double *qpp = malloc(sizeof(double) * (size_t)n);
-    int *qw = malloc(sizeof(int) * (size_t)n);
-    float *qm = malloc(sizeof(float) * (size_t)n);
+    double *qpp = calloc((size_t)n, sizeof(double));
+    int *qw = calloc((size_t)n, sizeof(int));
+    float *qm = calloc((size_t)n, sizeof(float));
     if (!qp || !qa || !qb || !qi || !qpp || !qw || !qm) {
         free(qp); free(qa); free(qb); free(qi); free(qpp); free(qw); free(qm);
         st = sea_error(SEA_ERR_OOM, "oracle batch");
@@ -501,7 +523,8 @@ static sea_status run_round(sea_run *r, line *ml, bool *stop)
         sea_label_cfg lc = {c->bt_sample, c->label_flip};
         int nq = 0;
         t = sea_run_now();
-        st = sea_oracle_compare(r->oracle, &lc, m, qp, qa, qb, &r->rng[RNG_LABEL], qpp, qw, qm, &nq);
+        /* only rank 0 asks (and logs); its answers are shared below */
+        if (is_root(r)) st = sea_oracle_compare(r->oracle, &lc, m, qp, qa, qb, &r->rng[RNG_LABEL], qpp, qw, qm, &nq);
         t_orc += sea_run_now() - t;
         if (st) break;
         for (int q = 0; q < m; q++) {
@@ -525,6 +548,13 @@ static sea_status run_round(sea_run *r, line *ml, bool *stop)
         }
     }
     free(qp); free(qa); free(qb); free(qi); free(qpp); free(qw); free(qm);
+    if (!st) {
+        int extra[3] = {mixed_checked, mixed_agree, n_tied};
+        st = sea_run_share_labels(r, n, b.p, b.win, b.mask, &n_queried, extra, 3);
+        mixed_checked = extra[0];
+        mixed_agree = extra[1];
+        n_tied = extra[2];
+    }
     if (st) goto done;
     r->queries += n_queried;
     (void)n_q;
@@ -592,6 +622,8 @@ static sea_status run_round(sea_run *r, line *ml, bool *stop)
     t = sea_run_now();
     st = sea_learner_step(r->learner, b.pairs, np, &ls);
     t_learn = sea_run_now() - t;
+    double t_bcast = 0;
+    if (!st) st = sea_run_share_policy(r, &t_bcast);
     if (st) goto done;
 
     /* 7. ERM update */
@@ -643,6 +675,9 @@ static sea_status run_round(sea_run *r, line *ml, bool *stop)
     put(ml, "timing/erm", t_erm);
     put(ml, "timing/oracle", t_orc);
     put(ml, "timing/learn", t_learn);
+    put(ml, "timing/allreduce", ls.allreduce_s);
+    put(ml, "timing/broadcast", t_bcast);
+    put(ml, "misc/ranks", sea_dist_size(c->dist));
     put(ml, "timing/round", sea_run_now() - t0);
     if (ls.skipped && np > 0 && !c->quiet)
         fprintf(stderr, "\nround %d: non-finite loss/gradient, optimizer step skipped\n", r->round);
@@ -651,9 +686,21 @@ done:
     return st;
 }
 
+/* Rank 0 evaluates (greedy decoding + oracle); every rank gets the win rate. */
+static sea_status evaluate(sea_run *r, double *wr)
+{
+    *wr = NAN;
+    sea_status st = is_root(r) ? sea_run_evaluate(r, wr) : SEA_OK;
+    if (!st) st = sea_run_share_double(r, wr);
+    return st;
+}
+
+/* Only rank 0 writes checkpoints; every rank holds the same state. */
+static sea_status save(sea_run *r) { return is_root(r) ? sea_run_save(r) : SEA_OK; }
+
 static void progress(sea_run *r)
 {
-    if (r->cfg.quiet) return;
+    if (r->cfg.quiet || !is_root(r)) return;
     double el = sea_run_now() - r->t_start;
     double frac = r->cfg.max_queries > 0 ? (double)r->queries / r->cfg.max_queries : 0;
     if (r->cfg.max_rounds > 0) frac = fmax(frac, (double)r->round / r->cfg.max_rounds);
@@ -706,7 +753,7 @@ sea_status sea_train_run(const sea_train_cfg *cfg, sea_train_result *res)
         /* round 0: the starting policy's win rate (0 when the references are its own outputs) */
         double wr;
         double t = sea_run_now();
-        st = sea_run_evaluate(&r, &wr);
+        st = evaluate(&r, &wr);
         if (!st) st = add_eval(&r, wr);
         line ml = {.buf = "{", .n = 1};
         put(&ml, "round", 0);
@@ -714,7 +761,7 @@ sea_status sea_train_run(const sea_train_cfg *cfg, sea_train_result *res)
         put(&ml, "eval/rm_win_rate", wr);
         put(&ml, "timing/eval", sea_run_now() - t);
         if (!st) st = emit(&r, &ml);
-        if (!st && cfg->checkpoint_every > 0) st = sea_run_save(&r);
+        if (!st && cfg->checkpoint_every > 0) st = save(&r);
     }
     bool stop = false;
     while (!st && !stop) {
@@ -726,7 +773,7 @@ sea_status sea_train_run(const sea_train_cfg *cfg, sea_train_result *res)
         bool last = (cfg->max_queries > 0 && r.queries >= cfg->max_queries) || (cfg->max_rounds > 0 && r.round >= cfg->max_rounds) || stop;
         if ((cfg->eval_every > 0 && r.round % cfg->eval_every == 0) || last) {
             double wr, t = sea_run_now();
-            st = sea_run_evaluate(&r, &wr);
+            st = evaluate(&r, &wr);
             if (!st) st = add_eval(&r, wr);
             put(&ml, "eval/rm_win_rate", wr);
             put(&ml, "timing/eval", sea_run_now() - t);
@@ -740,10 +787,10 @@ sea_status sea_train_run(const sea_train_cfg *cfg, sea_train_result *res)
             res->killed = 1;
             break;
         }
-        if (cfg->checkpoint_every > 0 && (r.round % cfg->checkpoint_every == 0 || last)) st = sea_run_save(&r);
+        if (cfg->checkpoint_every > 0 && (r.round % cfg->checkpoint_every == 0 || last)) st = save(&r);
     }
-    if (!cfg->quiet) fprintf(stderr, "\n");
-    if (!st && !res->killed) st = write_summary(&r);
+    if (!cfg->quiet && is_root(&r)) fprintf(stderr, "\n");
+    if (!st && !res->killed && is_root(&r)) st = write_summary(&r);
     res->rounds = r.round;
     res->queries = r.queries;
     res->final_win_rate = r.last_win_rate;

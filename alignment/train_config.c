@@ -86,6 +86,7 @@ static const opt opts[] = {
     {"quiet", NULL, T_BOOL, N(quiet), "no progress line"},
     {"no-plot", NULL, T_BOOL, N(no_plot), "do not write the win-rate plot"},
     {"kill-after-rounds", NULL, T_INT, N(kill_after_rounds), "testing: stop abruptly after N rounds (exit 3)"},
+    {"broadcast-bucket-mb", NULL, T_INT, N(broadcast_bucket_mb), "MPI runs: weight broadcast bucket size in MiB (256)"},
 };
 #define N_OPTS (sizeof opts / sizeof *opts)
 
@@ -129,6 +130,7 @@ void sea_train_cfg_default(sea_train_cfg *c)
     c->judge_timeout = 30;
     c->eval_every = 5;
     c->checkpoint_every = 1;
+    c->broadcast_bucket_mb = 256;
     c->seed = 42;
 }
 
@@ -369,5 +371,7 @@ sea_status sea_train_cfg_validate(const sea_train_cfg *c)
     if (!(c->gamma > 0 && c->gamma <= 1)) return sea_error(SEA_ERR_INVALID, "--gamma %g: need (0, 1]", c->gamma);
     if (c->label_flip < 0 || c->label_flip > 1) return sea_error(SEA_ERR_INVALID, "--label-flip %g: need [0, 1]", c->label_flip);
     if (c->apl_pool < 1) return sea_error(SEA_ERR_INVALID, "--apl-pool %g: need >= 1", c->apl_pool);
+    if (c->broadcast_bucket_mb < 1 || c->broadcast_bucket_mb > 2047)
+        return sea_error(SEA_ERR_INVALID, "--broadcast-bucket-mb %d: need 1..2047", c->broadcast_bucket_mb);
     return SEA_OK;
 }

@@ -70,6 +70,9 @@ typedef struct sea_train_cfg {
     bool quiet;
     bool no_plot;
     int kill_after_rounds;  /* testing: stop (as if killed) after this many rounds, exit 3 */
+    /* multi-process (alignment/loop_dist.c) */
+    int broadcast_bucket_mb; /* weight broadcast bucket size (256) */
+    struct sea_dist *dist;   /* set by the command from sea_dist_init; NULL = one process */
 } sea_train_cfg;
 
 void sea_train_cfg_default(sea_train_cfg *c);

@@ -40,6 +40,7 @@ void sea_dist_set_timeout(sea_dist *d, double seconds);
 
 /* buf (n) on every rank <- sum over ranks of buf, in rank order (deterministic). */
 sea_status sea_dist_allreduce_sum(sea_dist *d, float *buf, size_t n);
+sea_status sea_dist_allreduce_sum_f64(sea_dist *d, double *buf, size_t n);
 /* buf (bytes) on every rank <- root's, sent in buckets of bucket_bytes (0 = 256 MiB).
  * *seconds (may be NULL) receives the wall time of the whole broadcast. */
 sea_status sea_dist_broadcast(sea_dist *d, void *buf, size_t bytes, int root, size_t bucket_bytes, double *seconds);

@@ -10,7 +10,7 @@
 
 #define TAG_CHECKIN 7301
 #define DEFAULT_BUCKET (256u << 20)
-#define REDUCE_BUCKET_FLOATS (4u << 20) /* 16 MiB of floats per rank per reduction step */
+#define REDUCE_BUCKET_BYTES (16u << 20) /* per rank per reduction step */
 
 struct sea_dist {
     bool mpi;          /* MPI initialized by us */
@@ -201,39 +201,66 @@ sea_status sea_dist_broadcast(sea_dist *d, void *buf, size_t bytes, int root, si
     return SEA_OK;
 }
 
-sea_status sea_dist_allreduce_sum(sea_dist *d, float *buf, size_t n)
+/* Fixed order: rank 0 + rank 1 + ... : the same bits on every run and every MPI. */
+static void sum_f32(void *dst, const void *gathered, int ranks, size_t len)
+{
+    const float *g = gathered;
+    for (size_t i = 0; i < len; i++) {
+        float s = g[i];
+        for (int r = 1; r < ranks; r++) s += g[(size_t)r * len + i];
+        ((float *)dst)[i] = s;
+    }
+}
+
+static void sum_f64(void *dst, const void *gathered, int ranks, size_t len)
+{
+    const double *g = gathered;
+    for (size_t i = 0; i < len; i++) {
+        double s = g[i];
+        for (int r = 1; r < ranks; r++) s += g[(size_t)r * len + i];
+        ((double *)dst)[i] = s;
+    }
+}
+
+/* Gather to rank 0 in buckets, sum there in rank order, broadcast the sums. */
+static sea_status allreduce(sea_dist *d, void *buf, size_t n, MPI_Datatype type, size_t esz,
+                            void (*sum)(void *, const void *, int, size_t))
 {
     SEA_TRY(check_in(d, "allreduce"));
     if (d->size == 1) return SEA_OK;
-    size_t bucket = n < REDUCE_BUCKET_FLOATS ? n : REDUCE_BUCKET_FLOATS;
-    float *gathered = NULL; /* (size, bucket) at rank 0 */
+    size_t bucket = n < REDUCE_BUCKET_BYTES / esz ? n : REDUCE_BUCKET_BYTES / esz;
+    char *gathered = NULL; /* (size, bucket) elements at rank 0 */
     if (d->rank == 0) {
-        gathered = malloc((size_t)d->size * (bucket ? bucket : 1) * sizeof *gathered);
-        if (!gathered) return sea_error(SEA_ERR_OOM, "allreduce: %zu bytes at rank 0", (size_t)d->size * bucket * 4);
+        gathered = malloc((size_t)d->size * (bucket ? bucket : 1) * esz);
+        if (!gathered) return sea_error(SEA_ERR_OOM, "allreduce: %zu bytes at rank 0", (size_t)d->size * bucket * esz);
     }
     sea_status st = SEA_OK;
     for (size_t off = 0; off < n && !st; off += bucket) {
         size_t len = n - off < bucket ? n - off : bucket;
+        char *part = (char *)buf + off * esz;
         MPI_Request req;
-        int rc = MPI_Igather(buf + off, (int)len, MPI_FLOAT, gathered, (int)len, MPI_FLOAT, 0, MPI_COMM_WORLD, &req);
+        int rc = MPI_Igather(part, (int)len, type, gathered, (int)len, type, 0, MPI_COMM_WORLD, &req);
         if (rc != MPI_SUCCESS) st = mpi_fail(d, "allreduce (gather)", rc);
         if (!st) st = wait_bounded(d, &req, "allreduce (gather)", now_s());
-        if (!st && d->rank == 0) {
-            /* Fixed order: rank 0 + rank 1 + ... : the same bits on every run and every MPI. */
-            for (size_t i = 0; i < len; i++) {
-                float s = gathered[i];
-                for (int r = 1; r < d->size; r++) s += gathered[(size_t)r * len + i];
-                buf[off + i] = s;
-            }
-        }
+        if (!st && d->rank == 0) sum(part, gathered, d->size, len);
         if (!st) {
-            rc = MPI_Ibcast(buf + off, (int)len, MPI_FLOAT, 0, MPI_COMM_WORLD, &req);
+            rc = MPI_Ibcast(part, (int)len, type, 0, MPI_COMM_WORLD, &req);
             if (rc != MPI_SUCCESS) st = mpi_fail(d, "allreduce (broadcast)", rc);
             if (!st) st = wait_bounded(d, &req, "allreduce (broadcast)", now_s());
         }
     }
     free(gathered);
     return st;
+}
+
+sea_status sea_dist_allreduce_sum(sea_dist *d, float *buf, size_t n)
+{
+    return allreduce(d, buf, n, MPI_FLOAT, sizeof(float), sum_f32);
+}
+
+sea_status sea_dist_allreduce_sum_f64(sea_dist *d, double *buf, size_t n)
+{
+    return allreduce(d, buf, n, MPI_DOUBLE, sizeof(double), sum_f64);
 }
 
 sea_status sea_dist_allgather(sea_dist *d, const void *send, size_t send_bytes, void **recv, size_t *recv_bytes,

@@ -25,6 +25,7 @@ int sea_dist_size(const sea_dist *d) { (void)d; return 1; }
 bool sea_dist_is_mpi(const sea_dist *d) { (void)d; return false; }
 void sea_dist_set_timeout(sea_dist *d, double seconds) { d->timeout_s = seconds; }
 sea_status sea_dist_allreduce_sum(sea_dist *d, float *buf, size_t n) { (void)d; (void)buf; (void)n; return SEA_OK; }
+sea_status sea_dist_allreduce_sum_f64(sea_dist *d, double *buf, size_t n) { (void)d; (void)buf; (void)n; return SEA_OK; }
 sea_status sea_dist_barrier(sea_dist *d) { (void)d; return SEA_OK; }
 
 sea_status sea_dist_broadcast(sea_dist *d, void *buf, size_t bytes, int root, size_t bucket_bytes, double *seconds)

@@ -4,6 +4,7 @@
  *   sea train --policy DIR --prompt-data builtin:arith --oracle builtin:arith \
  *             --exp-method enn-baits --output-dir runs/sea
  *   sea train --resume runs/sea          continue after a crash or kill -9
+ *   mpirun -np 4 build/sea train ...     the same run over 4 processes (alignment/loop_dist.c)
  *
  * With --resume, the run's saved config.json is read first and flags given on the command
  * line override it (e.g. a larger --max-queries to extend a finished run). */
@@ -13,6 +14,7 @@
 #include "alignment/loop.h"
 #include "alignment/train_config.h"
 #include "commands.h"
+#include "dist/dist.h"
 
 int sea_cmd_train(int argc, char **argv)
 {
@@ -38,15 +40,27 @@ int sea_cmd_train(int argc, char **argv)
         fprintf(stderr, "sea train: %s\n", sea_last_error());
         return 2;
     }
+    sea_dist *dist;
+    st = sea_dist_init(&dist);
+    if (st) {
+        fprintf(stderr, "sea train: %s\n", sea_last_error());
+        return 1;
+    }
+    cfg.dist = dist;
+    int rank = sea_dist_rank(dist);
     sea_train_result res;
     st = sea_train_run(&cfg, &res);
     if (st) {
-        fprintf(stderr, "sea train: %s\n", sea_last_error());
+        fprintf(stderr, "sea train (rank %d of %d): %s\n", rank, sea_dist_size(dist), sea_last_error());
         sea_train_result_free(&res);
+        /* one rank failing must stop them all, now, not leave them waiting in a collective */
+        sea_dist_abort(dist, st == SEA_ERR_INVALID ? 2 : 1);
+        sea_dist_finalize(dist);
         return st == SEA_ERR_INVALID ? 2 : 1;
     }
+    sea_dist_finalize(dist);
     int killed = res.killed;
-    if (!cfg.quiet && !killed)
+    if (!cfg.quiet && !killed && rank == 0)
         printf("sea train: %d rounds, %lld queries, final win rate %.3f, %.1f s -> %s\n", res.rounds, (long long)res.queries,
                res.final_win_rate, res.wall_s, cfg.output_dir);
     sea_train_result_free(&res);
