@@ -29,6 +29,8 @@ static const struct { const char *name; int d, L, h, V; } shapes[] = {
     {"pythia-14m", 128, 6, 4, 50304},
     {"pythia-70m", 512, 6, 8, 50304},
     {"pythia-160m", 768, 12, 12, 50304},
+    {"pythia-410m", 1024, 24, 16, 50304},
+    {"pythia-1b", 2048, 16, 8, 50304},
 };
 
 #define TRY(x)                                                                                 \
@@ -42,6 +44,7 @@ static const struct { const char *name; int d, L, h, V; } shapes[] = {
 int main(int argc, char **argv)
 {
     const char *name = "tiny-8m", *device = "cpu";
+    int B = 4, T = 128, SB = 8, SP = 32, SN = 32; /* DPO pairs x tokens; sampling batch, prompt, new */
     int steps = 3;
     const char *only = "";   /* "dpo" or "sample": run one part */
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -49,9 +52,15 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--device")) device = argv[i + 1];
         else if (!strcmp(argv[i], "--steps")) steps = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--only")) only = argv[i + 1];
+        else if (!strcmp(argv[i], "--pairs")) B = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--seq")) T = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--batch")) SB = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--prompt")) SP = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--new")) SN = atoi(argv[i + 1]);
         else {
             fprintf(stderr, "usage: bench_models [--model tiny-8m|pythia-14m|pythia-70m|pythia-160m] "
-                            "[--device SPEC] [--steps N] [--only dpo|sample]\n");
+                            "[--device SPEC] [--steps N] [--only dpo|sample] [--pairs 4 --seq 128] "
+                            "[--batch 8 --prompt 32 --new 32]\n");
             return 2;
         }
     }
@@ -87,7 +96,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     /* DPO step. */
-    enum { B = 4, T = 128, P = 64 };
+    const int P = T / 2; /* the first half of each sequence is prompt */
     int32_t *ids = malloc(2 * B * T * sizeof *ids);
     float *mask = calloc(2 * B * T, sizeof *mask);
     srand(0);
@@ -102,7 +111,7 @@ int main(int argc, char **argv)
     TRY(sea_tensor_alloc(dev, SEA_F32, 1, &shape1, &av));
     TRY(sea_fill(s, &am, 0));
     TRY(sea_fill(s, &av, 0));
-    float pl[2 * B], rl[2 * B], dsum[2 * B];
+    float *pl = malloc(sizeof(float) * 2 * B), *rl = malloc(sizeof(float) * 2 * B), *dsum = malloc(sizeof(float) * 2 * B);
     const float beta = 0.1f;
     double t0 = 0;
     for (int it = 0; it <= steps && strcmp(only, "sample"); it++) {
@@ -132,10 +141,9 @@ int main(int argc, char **argv)
 
     if (!strcmp(only, "dpo")) goto done;
     /* Sampling. */
-    enum { SB = 8, SP = 32, SN = 32 };
-    int32_t *pr = malloc(SB * SP * sizeof *pr);
-    const int32_t *prompts[SB];
-    int lens[SB];
+    int32_t *pr = malloc((size_t)SB * SP * sizeof *pr);
+    const int32_t **prompts = malloc(sizeof(int32_t *) * SB);
+    int *lens = malloc(sizeof(int) * SB);
     for (int b = 0; b < SB; b++) {
         for (int t = 0; t < SP; t++) pr[b * SP + t] = rand() % shapes[si].V;
         prompts[b] = pr + b * SP;
@@ -157,7 +165,12 @@ int main(int argc, char **argv)
            "\"new_tokens_per_s\": %.1f}\n", name, SB, SP, SN, ds, total / ds);
     sea_gen_output_free(&out);
     free(pr);
+    free(prompts);
+    free(lens);
 done:
+    free(pl);
+    free(rl);
+    free(dsum);
     free(ids);
     free(mask);
     sea_tensor_free(&am);

@@ -75,7 +75,7 @@ __device__ void finish(const sample_args &a, int64_t b, int tok, float lse)
 {
     if (threadIdx.x == 0) {
         a.tokens[b] = tok;
-        a.logp[b] = tok >= 0 ? a.logits[b * a.V + tok] - lse : -INFINITY;
+        if (a.logp) a.logp[b] = tok >= 0 ? a.logits[b * a.V + tok] - lse : -INFINITY; /* out[1] is optional */
     }
 }
 
@@ -171,7 +171,7 @@ extern "C" sea_status sea_cuda_sample_forward(sea_cuda_stream *cs, const sea_op 
     a.logits = (const float *)sea_cuda_ptr(logits);
     a.seq_ids = (const int32_t *)sea_cuda_ptr(op->in[1]);
     a.tokens = (int32_t *)sea_cuda_ptr(op->out[0]);
-    a.logp = (float *)sea_cuda_ptr(op->out[1]);
+    a.logp = op->out[1] ? (float *)sea_cuda_ptr(op->out[1]) : NULL;
     a.V = V;
     a.temperature = op->p.sample.temperature;
     a.top_k = op->p.sample.top_k;
