@@ -1,8 +1,8 @@
 #!/bin/sh
-# compare_metrics.sh A.jsonl B.jsonl: the same keys in the same order on every line, and every
-# number equal within floating-point tolerance (|a-b| <= 1e-6 + 1e-4 |a|); timing/* and
-# misc/ranks are ignored (wall times; the rank count itself).
-awk '
+# compare_metrics.sh A.jsonl B.jsonl [RTOL]: the same keys in the same order on every line, and
+# every number equal within floating-point tolerance (|a-b| <= 1e-6 + RTOL |a|, RTOL 1e-4);
+# timing/* and misc/ranks are ignored (wall times; the rank count itself).
+awk -v rtol="${3:-1e-4}" '
 function fail(msg) { print "line " FNR ": " msg; bad = 1; exit 1 }
 NR == FNR { a[FNR] = $0; n = FNR; next }
 {
@@ -19,7 +19,7 @@ NR == FNR { a[FNR] = $0; n = FNR; next }
     if (ka[2] == "null" || kb[2] == "null") fail(ka[1] ": " ka[2] " vs " kb[2])
     d = ka[2] - kb[2]; if (d < 0) d = -d
     m = ka[2]; if (m < 0) m = -m
-    if (d > 1e-6 + 1e-4 * m) fail(ka[1] ": " ka[2] " vs " kb[2])
+    if (d > 1e-6 + rtol * m) fail(ka[1] ": " ka[2] " vs " kb[2])
   }
   seen = FNR
 }
