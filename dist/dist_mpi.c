@@ -9,6 +9,9 @@
 #include "dist/dist.h"
 
 #define TAG_CHECKIN 7301
+#define TAG_PING 7302     /* rank 0 -> r: "are you alive?" after a collective timed out */
+#define TAG_PONG 7303
+#define PONG_WAIT_S 3.0
 #define DEFAULT_BUCKET (256u << 20)
 #define REDUCE_BUCKET_BYTES (16u << 20) /* per rank per reduction step */
 
@@ -89,6 +92,53 @@ static sea_status mpi_fail(const sea_dist *d, const char *what, int rc)
     return sea_error(SEA_ERR_EXTERNAL, "rank %d: %s failed: %s", d->rank, what, msg);
 }
 
+/* A waiting rank answers rank 0's pings, so that rank 0 can tell which ranks still run. */
+static void answer_pings(sea_dist *d)
+{
+    int flag = 0;
+    MPI_Status status;
+    if (d->rank == 0 || MPI_Iprobe(0, TAG_PING, MPI_COMM_WORLD, &flag, &status) != MPI_SUCCESS || !flag) return;
+    int v;
+    MPI_Recv(&v, 1, MPI_INT, 0, TAG_PING, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    MPI_Send(&v, 1, MPI_INT, 0, TAG_PONG, MPI_COMM_WORLD);
+}
+
+/* Rank 0, after a collective timed out: ping every rank; those silent for PONG_WAIT_S are named
+ * in `names` ("1, 3"). Healthy ranks are waiting in the same collective and answer at once. */
+static int find_silent_ranks(sea_dist *d, char *names, size_t n)
+{
+    int peers = d->size - 1, silent = 0;
+    static int ping[1024], pong[1024];
+    MPI_Request sreq[1024], rreq[1024];
+    int answered[1024] = {0};
+    if (peers > 1024) peers = 1024;
+    for (int i = 0; i < peers; i++) {
+        ping[i] = i;
+        MPI_Isend(&ping[i], 1, MPI_INT, i + 1, TAG_PING, MPI_COMM_WORLD, &sreq[i]);
+        MPI_Irecv(&pong[i], 1, MPI_INT, i + 1, TAG_PONG, MPI_COMM_WORLD, &rreq[i]);
+    }
+    double t0 = now_s();
+    int left = peers;
+    while (left > 0 && now_s() - t0 < PONG_WAIT_S) {
+        for (int i = 0; i < peers; i++) {
+            int flag = 0;
+            if (!answered[i] && MPI_Test(&rreq[i], &flag, MPI_STATUS_IGNORE) == MPI_SUCCESS && flag) {
+                answered[i] = 1;
+                left--;
+            }
+        }
+        nap();
+    }
+    size_t used = 0;
+    names[0] = '\0';
+    for (int i = 0; i < peers && used + 8 < n; i++)
+        if (!answered[i]) {
+            used += (size_t)snprintf(names + used, n - used, "%s%d", used ? ", " : "", i + 1);
+            silent++;
+        }
+    return silent;
+}
+
 /* Wait for a request until the deadline; on timeout the request is left pending (the job is
  * about to be aborted anyway). */
 static sea_status wait_bounded(sea_dist *d, MPI_Request *req, const char *what, double t0)
@@ -98,11 +148,17 @@ static sea_status wait_bounded(sea_dist *d, MPI_Request *req, const char *what, 
         int rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
         if (rc != MPI_SUCCESS) return mpi_fail(d, what, rc);
         if (done) return SEA_OK;
-        if (now_s() - t0 > d->timeout_s)
+        answer_pings(d);
+        if (now_s() - t0 > d->timeout_s) {
+            char names[256];
+            if (d->rank == 0 && find_silent_ranks(d, names, sizeof names) > 0)
+                return sea_error(SEA_ERR_EXTERNAL, "rank %s did not reach %s #%llu within %.0f s and does not respond "
+                                 "(died or hangs)", names, what, (unsigned long long)d->seq, d->timeout_s);
             return sea_error(SEA_ERR_EXTERNAL,
                              "rank %d: %s #%llu did not complete within %.0f s: a peer rank died or hangs%s", d->rank,
                              what, (unsigned long long)d->seq, d->timeout_s,
                              d->rank ? " (rank 0, the coordinator, may be the one)" : "");
+        }
         nap();
     }
 }
