@@ -238,9 +238,9 @@ void tk_cache_put(tk_cache *c, const char *w, size_t n, const int32_t *ids, size
             char *k = malloc(n + 1);
             int32_t *v = malloc((nids ? nids : 1) * sizeof *v);
             if (k && v) {
-                memcpy(k, w, n);
+                if (n) memcpy(k, w, n);
                 k[n] = 0;
-                memcpy(v, ids, nids * sizeof *v);
+                if (nids) memcpy(v, ids, nids * sizeof *v); /* a word may encode to no ids (ids NULL) */
                 c->keys[i] = k;
                 c->klen[i] = (uint32_t)n;
                 c->ids[i] = v;
