@@ -35,13 +35,56 @@ static bool same_view(const sea_tensor *a, const sea_tensor *b)
     return true;
 }
 
+/* Byte range [lo, hi) that a view touches (assumes non-negative strides, as views here have). */
+static void view_range(const sea_tensor *x, size_t *lo, size_t *hi)
+{
+    size_t last = 0;
+    for (int i = 0; i < x->ndim; i++)
+        if (x->shape[i] > 0) last += (size_t)((x->shape[i] - 1) * x->stride[i]);
+    *lo = x->offset;
+    *hi = x->offset + (last + 1) * sea_dtype_size(x->dtype);
+}
+
+/* x lies inside the contiguous tensor `key` (a reshape, a slice, a strided view of it): the
+ * forward code takes such views freely ((B, T, C) -> (B*T, C); q, k, v out of a fused qkv). */
+static bool within(const sea_tensor *key, const sea_tensor *x)
+{
+    if (key->buf != x->buf || key->dtype != x->dtype || !sea_tensor_is_contiguous(key)) return false;
+    size_t klo, khi, xlo, xhi;
+    view_range(key, &klo, &khi);
+    view_range(x, &xlo, &xhi);
+    return xlo >= klo && xhi <= khi && (xlo - klo) % sea_dtype_size(x->dtype) == 0;
+}
+
 static struct grad_entry *find_entry(const sea_tape *t, const sea_tensor *x)
 {
     if (!x) return NULL;
     /* Newest first: a view re-registered later shadows older records of the same memory. */
     for (size_t i = t->n_grads; i-- > 0;)
         if (same_view(&t->grads[i].key, x)) return &t->grads[i];
+    for (size_t i = t->n_grads; i-- > 0;)
+        if (within(&t->grads[i].key, x)) return &t->grads[i];
     return NULL;
+}
+
+/* The part of the entry's gradient that corresponds to the view x of its key: the gradient is
+ * laid out like the (contiguous) key, so x's element offset and strides carry over. */
+static sea_status grad_as(const struct grad_entry *e, const sea_tensor *x, sea_tensor *out)
+{
+    char a[96], b[96];
+    if (same_view(&e->key, x)) {
+        *out = e->grad;
+        return SEA_OK;
+    }
+    if (!sea_tensor_is_contiguous(&e->grad))
+        return sea_error(SEA_ERR_SHAPE, "tape: a view %s of %s needs a gradient, but the watched gradient is not contiguous",
+                         sea_tensor_describe(x, a, sizeof a), sea_tensor_describe(&e->key, b, sizeof b));
+    size_t elem = (x->offset - e->key.offset) / sea_dtype_size(x->dtype);
+    *out = *x;
+    out->buf = e->grad.buf;
+    out->dtype = e->grad.dtype;
+    out->offset = e->grad.offset + elem * sea_dtype_size(e->grad.dtype);
+    return SEA_OK;
 }
 
 static sea_status add_entry(sea_tape *t, const sea_tensor *key, const sea_tensor *grad, bool watched)
@@ -172,7 +215,9 @@ sea_status sea_tape_seed(sea_tape *t, sea_stream *s, const sea_tensor *out, cons
     struct sea_tape *saved = s->tape;
     s->tape = NULL;
     sea_status st = materialize(t, s, e);
-    if (!st) st = sea_add(s, &e->grad, gout, &e->grad);
+    sea_tensor g;
+    if (!st) st = grad_as(e, out, &g);
+    if (!st) st = sea_add(s, &g, gout, &g);
     s->tape = saved;
     return st;
 }
@@ -184,20 +229,25 @@ sea_status sea_tape_backward_seeded(sea_tape *t, sea_stream *s)
     sea_status st = SEA_OK;
     for (size_t k = t->n_ops; k-- > 0 && !st;) {
         sea_op op = t->ops[k].op;
+        sea_tensor gout_views[SEA_OP_MAX_OUT], gin_views[SEA_OP_MAX_IN];
         bool any = false;
-        for (int j = 0; j < SEA_OP_MAX_OUT; j++) {
+        for (int j = 0; j < SEA_OP_MAX_OUT && !st; j++) {
             struct grad_entry *e = op.out[j] ? find_entry(t, op.out[j]) : NULL;
-            op.gout[j] = e && e->grad.buf ? &e->grad : NULL;
-            any |= op.gout[j] != NULL;
+            op.gout[j] = NULL;
+            if (!e || !e->grad.buf) continue;
+            st = grad_as(e, op.out[j], &gout_views[j]);
+            op.gout[j] = &gout_views[j];
+            any = true;
         }
-        if (!any) continue;
+        if (!any || st) continue;
         for (int i = 0; i < SEA_OP_MAX_IN && !st; i++) {
             op.gin[i] = NULL;
             if (!op.in[i] || !is_float(op.in[i]->dtype)) continue;
             struct grad_entry *e = find_entry(t, op.in[i]);
             if (!e) continue;
             st = materialize(t, s, e);
-            op.gin[i] = &e->grad;
+            if (!st) st = grad_as(e, op.in[i], &gin_views[i]);
+            op.gin[i] = &gin_views[i];
         }
         if (!st) st = sea_op_run_backward(s, &op);
         if (st) sea_error_context(st, "backward of recorded op %zu (%s)", k, sea_op_name(op.kind));

@@ -8,6 +8,9 @@
  *    zero it yourself when a new accumulation starts.
  *  - intermediate tensors: gradient buffers are allocated on the device on demand during
  *    backward and freed by sea_tape_reset.
+ *  - views: a reshape, slice or strided view of a recorded output or watched parameter
+ *    (e.g. q/k/v out of a fused qkv) shares that tensor's gradient memory at the same
+ *    element offsets, so gradients flow through views without copies.
  * sea_tape_backward(tape, s, out, gout) seeds d(out) = gout and walks the tape in reverse,
  * calling each op's backward. Several outputs may be seeded before one backward pass by
  * calling sea_tape_seed then sea_tape_backward_seeded. */
