@@ -301,6 +301,53 @@ static const sea_candidates *cand_of(const round_buf *b, int prompt, int which, 
     return &b->cand;
 }
 
+/* The E&E metric (SEA.md §8): mean over the responses shown to the oracle this round of
+ * P(y ≻ reference) = σ(s(y) − s(ref)), the reference being the reference policy's greedy
+ * answer to the same prompt. Its oracle calls are logged as "online" and never counted. */
+static sea_status online_quality(sea_run *r, const round_buf *b, double *out)
+{
+    *out = NAN;
+    int n = 0;
+    for (int i = 0; i < b->n; i++) n += b->choice[i].valid && !b->mixed[i];
+    if (n == 0) return SEA_OK;
+    sea_prompt **pp = malloc(sizeof(sea_prompt *) * (size_t)n);
+    const char **pr = malloc(sizeof(char *) * (size_t)3 * n), **resp = malloc(sizeof(char *) * (size_t)3 * n);
+    double *sc = malloc(sizeof(double) * (size_t)3 * n);
+    sea_candidates ref;
+    memset(&ref, 0, sizeof ref);
+    sea_status st = pp && pr && resp && sc ? SEA_OK : sea_error(SEA_ERR_OOM, "online metric");
+    int m = 0;
+    for (int i = 0; !st && i < b->n; i++) {
+        if (!b->choice[i].valid || b->mixed[i]) continue;
+        int ia, ib;
+        const sea_candidates *ca = cand_of(b, i, 0, &ia), *cb = cand_of(b, i, 1, &ib);
+        pp[m] = b->prompts[i];
+        pr[3 * m] = pr[3 * m + 1] = pr[3 * m + 2] = b->prompts[i]->text;
+        resp[3 * m] = ca->text[ia];
+        resp[3 * m + 1] = cb->text[ib];
+        m++;
+    }
+    if (!st) {
+        sea_gen_params gp = sea_gen_params_default();
+        gp.max_new_tokens = r->cfg.max_new_tokens;
+        gp.greedy = true;
+        gp.n_eos = r->codec.eos >= 0 ? 1 : 0;
+        gp.eos_ids[0] = r->codec.eos;
+        st = sea_actor_sample(r->ref, &gp, pp, n, 1, 0, &r->codec, &ref);
+    }
+    for (int k = 0; !st && k < n; k++) resp[3 * k + 2] = ref.text[k];
+    if (!st) st = sea_oracle_score(r->oracle, "online", 3 * n, pr, resp, sc);
+    if (!st) {
+        double sum = 0;
+        for (int k = 0; k < n; k++)
+            for (int j = 0; j < 2; j++) sum += 1.0 / (1.0 + exp(-(sc[3 * k + j] - sc[3 * k + 2])));
+        *out = sum / (2.0 * n);
+    }
+    sea_candidates_free(&ref);
+    free(pp); free(pr); free(resp); free(sc);
+    return st;
+}
+
 static sea_status run_round(sea_run *r, line *ml, bool *stop)
 {
     sea_train_cfg *c = &r->cfg;
@@ -558,6 +605,12 @@ static sea_status run_round(sea_run *r, line *ml, bool *stop)
     if (st) goto done;
     r->queries += n_queried;
     (void)n_q;
+    double online = NAN;
+    if (c->online_metric) {
+        st = is_root(r) ? online_quality(r, &b, &online) : SEA_OK;
+        if (!st) st = sea_run_share_double(r, &online);
+        if (st) goto done;
+    }
     /* mixed pairs without oracle labels: the member's own label (i1 = its best) */
     for (int i = 0; i < n; i++)
         if (b.mixed[i] && !c->mixed_oracle_label) {
@@ -670,6 +723,7 @@ static sea_status run_round(sea_run *r, line *ml, bool *stop)
     put(ml, "erm/loss", es.steps ? es.loss : NAN);
     put(ml, "erm/buffer", r->uses_erm ? r->replay.count : 0);
     put(ml, "erm/mixed_oracle_agreement", mixed_checked ? (double)mixed_agree / mixed_checked : NAN);
+    if (c->online_metric) put(ml, "online/ee_quality", online);
     put(ml, "timing/generate", t_gen);
     put(ml, "timing/features", t_feat);
     put(ml, "timing/erm", t_erm);
@@ -686,12 +740,15 @@ done:
     return st;
 }
 
-/* Rank 0 evaluates (greedy decoding + oracle); every rank gets the win rate. */
-static sea_status evaluate(sea_run *r, double *wr)
+/* Rank 0 evaluates (greedy decoding + oracle, and best-of-N when asked); every rank gets
+ * the win rates. */
+static sea_status evaluate(sea_run *r, double *wr, double *bon)
 {
-    *wr = NAN;
+    *wr = *bon = NAN;
     sea_status st = is_root(r) ? sea_run_evaluate(r, wr) : SEA_OK;
+    if (!st && r->cfg.bon_n > 0 && is_root(r)) st = sea_run_evaluate_bon(r, bon);
     if (!st) st = sea_run_share_double(r, wr);
+    if (!st) st = sea_run_share_double(r, bon);
     return st;
 }
 
@@ -751,14 +808,15 @@ sea_status sea_train_run(const sea_train_cfg *cfg, sea_train_result *res)
     sea_status st = setup(&r, &resumed);
     if (!st && !resumed) {
         /* round 0: the starting policy's win rate (0 when the references are its own outputs) */
-        double wr;
+        double wr, bon;
         double t = sea_run_now();
-        st = evaluate(&r, &wr);
+        st = evaluate(&r, &wr, &bon);
         if (!st) st = add_eval(&r, wr);
         line ml = {.buf = "{", .n = 1};
         put(&ml, "round", 0);
         put(&ml, "misc/query_step", 0);
         put(&ml, "eval/rm_win_rate", wr);
+        if (cfg->bon_n > 0) put(&ml, "eval/bon_win_rate", bon);
         put(&ml, "timing/eval", sea_run_now() - t);
         if (!st) st = emit(&r, &ml);
         if (!st && cfg->checkpoint_every > 0) st = save(&r);
@@ -772,10 +830,11 @@ sea_status sea_train_run(const sea_train_cfg *cfg, sea_train_result *res)
         if (st) break;
         bool last = (cfg->max_queries > 0 && r.queries >= cfg->max_queries) || (cfg->max_rounds > 0 && r.round >= cfg->max_rounds) || stop;
         if ((cfg->eval_every > 0 && r.round % cfg->eval_every == 0) || last) {
-            double wr, t = sea_run_now();
-            st = evaluate(&r, &wr);
+            double wr, bon, t = sea_run_now();
+            st = evaluate(&r, &wr, &bon);
             if (!st) st = add_eval(&r, wr);
             put(&ml, "eval/rm_win_rate", wr);
+            if (cfg->bon_n > 0) put(&ml, "eval/bon_win_rate", bon);
             put(&ml, "timing/eval", sea_run_now() - t);
             if (st) break;
         }

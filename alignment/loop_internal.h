@@ -61,6 +61,8 @@ sea_status sea_run_make_perm(sea_run *r);
 /* Evaluation (loop_eval.c). */
 sea_status sea_run_eval_setup(sea_run *r);
 sea_status sea_run_evaluate(sea_run *r, double *win_rate);
+/* Best-of-N win rate (cfg.bon_n samples, picked by the ensemble mean); 0 when off. */
+sea_status sea_run_evaluate_bon(sea_run *r, double *win_rate);
 
 /* Checkpoints (loop_ckpt.c). */
 sea_status sea_run_save(sea_run *r);

@@ -81,6 +81,8 @@ static const opt opts[] = {
     {"judge-timeout", NULL, T_DBL, N(judge_timeout), "seconds per judge answer (30)"},
     {"eval-every", "eval-steps", T_INT, N(eval_every), "rounds between win-rate evaluations (5)"},
     {"eval-n", "eval-num", T_INT, N(eval_n), "held-out prompts per evaluation (all)"},
+    {"bon-n", NULL, T_INT, N(bon_n), "best-of-N evaluation by ensemble mean, N samples at T 0.7 (0 = off)"},
+    {"online-metric", NULL, T_BOOL, N(online_metric), "E&E metric: mean P(shown response > reference) per round (extra uncounted oracle calls)"},
     {"checkpoint-every", "save-steps", T_INT, N(checkpoint_every), "rounds between checkpoints (1; 0 = never)"},
     {"seed", NULL, T_U64, N(seed), "random seed (42)"},
     {"quiet", NULL, T_BOOL, N(quiet), "no progress line"},
@@ -371,6 +373,8 @@ sea_status sea_train_cfg_validate(const sea_train_cfg *c)
     if (!(c->gamma > 0 && c->gamma <= 1)) return sea_error(SEA_ERR_INVALID, "--gamma %g: need (0, 1]", c->gamma);
     if (c->label_flip < 0 || c->label_flip > 1) return sea_error(SEA_ERR_INVALID, "--label-flip %g: need [0, 1]", c->label_flip);
     if (c->apl_pool < 1) return sea_error(SEA_ERR_INVALID, "--apl-pool %g: need >= 1", c->apl_pool);
+    if (c->bon_n < 0 || (c->bon_n > 0 && !sea_explore_uses_erm(c->exp_method)))
+        return sea_error(SEA_ERR_INVALID, "--bon-n %d: needs >= 0 and an enn-* method (the ensemble picks the best)", c->bon_n);
     if (c->broadcast_bucket_mb < 1 || c->broadcast_bucket_mb > 2047)
         return sea_error(SEA_ERR_INVALID, "--broadcast-bucket-mb %d: need 1..2047", c->broadcast_bucket_mb);
     return SEA_OK;

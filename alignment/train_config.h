@@ -65,6 +65,9 @@ typedef struct sea_train_cfg {
     /* evaluation, output */
     int eval_every;         /* rounds; 0 = only at the start and the end */
     int eval_n;             /* held-out prompts judged */
+    int bon_n;              /* best-of-N evaluation: N samples per held-out prompt, picked by the
+                             * ensemble mean (0 = off; needs an enn-* method) */
+    bool online_metric;     /* E&E metric: mean P(shown response ≻ reference) each round */
     int checkpoint_every;   /* rounds; 0 = never */
     uint64_t seed;
     bool quiet;
