@@ -51,7 +51,8 @@ int sea_cmd_train(int argc, char **argv)
     sea_train_result res;
     st = sea_train_run(&cfg, &res);
     if (st) {
-        fprintf(stderr, "sea train (rank %d of %d): %s\n", rank, sea_dist_size(dist), sea_last_error());
+        if (sea_dist_size(dist) > 1) fprintf(stderr, "sea train (rank %d of %d): %s\n", rank, sea_dist_size(dist), sea_last_error());
+        else fprintf(stderr, "sea train: %s\n", sea_last_error());
         sea_train_result_free(&res);
         /* one rank failing must stop them all, now, not leave them waiting in a collective */
         sea_dist_abort(dist, st == SEA_ERR_INVALID ? 2 : 1);
