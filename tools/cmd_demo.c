@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "alignment/loop.h"
 #include "alignment/plot.h"
@@ -63,9 +64,33 @@ static void usage(FILE *f)
                "  --quiet\n");
 }
 
+/* The committed SFT policy: ./data/arith-sft from the repository root, else next to the
+ * program (build/sea -> ../data/arith-sft), else the installed copy (bin/../share/sea/). */
+static const char *default_policy(char *buf, size_t n)
+{
+    struct stat st;
+    if (stat("data/arith-sft/config.json", &st) == 0) return "data/arith-sft";
+    char exe[900];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = '\0';
+        const char *const rel[] = {"../data/arith-sft", "../share/sea/arith-sft"};
+        for (size_t i = 0; i < 2; i++) {
+            char probe[1100];
+            snprintf(buf, n, "%s/%s", exe, rel[i]);
+            snprintf(probe, sizeof probe, "%s/config.json", buf);
+            if (stat(probe, &st) == 0) return buf;
+        }
+    }
+    return "data/arith-sft"; /* the error then names the path the user would expect */
+}
+
 int sea_cmd_demo(int argc, char **argv)
 {
-    const char *policy = "data/arith-sft", *out = "demo-out", *device = "";
+    char policy_buf[1024];
+    const char *policy = default_policy(policy_buf, sizeof policy_buf), *out = "demo-out", *device = "";
     int seeds = 10;
     long long maxq = 960;
     bool quiet = false;
