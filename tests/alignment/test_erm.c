@@ -12,15 +12,7 @@
 #include "runtime/backend.h"
 
 static int failures;
-#define CHECK(cond, ...)                                  \
-    do {                                                  \
-        if (!(cond)) {                                    \
-            failures++;                                   \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                 \
-            fprintf(stderr, "\n");                        \
-        }                                                 \
-    } while (0)
+#include "tests/test_check.h"
 
 typedef struct ref_net { int K, d, h; const double *p; } ref_net;
 

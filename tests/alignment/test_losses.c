@@ -8,15 +8,7 @@
 #include "runtime/rng.h"
 
 static int failures;
-#define CHECK(cond, ...)                                  \
-    do {                                                  \
-        if (!(cond)) {                                    \
-            failures++;                                   \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                 \
-            fprintf(stderr, "\n");                        \
-        }                                                 \
-    } while (0)
+#include "tests/test_check.h"
 
 /* Reference per-pair loss, the textbook way (no stable rewrites). */
 static long double ref_loss(sea_pref_algo a, double beta, double ratio, double pc, double pr, double rc, double rr)

@@ -13,15 +13,7 @@
 #include "alignment/oracle.h"
 
 static int failures;
-#define CHECK(cond, ...)                                  \
-    do {                                                  \
-        if (!(cond)) {                                    \
-            failures++;                                   \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                 \
-            fprintf(stderr, "\n");                        \
-        }                                                 \
-    } while (0)
+#include "tests/test_check.h"
 
 /* Lines of the log and the score on line `want_line` (or NAN). */
 static int log_lines(const char *path, int want_line, double *score)

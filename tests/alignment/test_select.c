@@ -9,15 +9,7 @@
 #include "alignment/select.h"
 
 static int failures;
-#define CHECK(cond, ...)                                  \
-    do {                                                  \
-        if (!(cond)) {                                    \
-            failures++;                                   \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                 \
-            fprintf(stderr, "\n");                        \
-        }                                                 \
-    } while (0)
+#include "tests/test_check.h"
 
 /* E[x^2] - E[x]^2 scaled to the unbiased estimate, in long double. */
 static long double var_ref(const float *R, int K, int M, int i, int j)

@@ -15,15 +15,7 @@
 
 extern char **environ;
 static int failures;
-#define CHECK(cond, ...)                                         \
-    do {                                                         \
-        if (!(cond)) {                                           \
-            failures++;                                          \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                        \
-            fprintf(stderr, "\n");                               \
-        }                                                        \
-    } while (0)
+#include "tests/test_check.h"
 
 /* Run argv, capture stdout+stderr into *out (malloc'ed); returns the exit status. */
 static int run(char *const argv[], char **out)

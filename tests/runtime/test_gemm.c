@@ -20,15 +20,7 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                   \
-    do {                                                   \
-        if (!(cond)) {                                     \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                  \
-            fprintf(stderr, "\n");                         \
-            failures++;                                    \
-        }                                                  \
-    } while (0)
+#include "tests/test_check.h"
 
 /* xorshift64*: reproducible inputs without libc rand's global state. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
