@@ -119,50 +119,28 @@ static inline float *panel_at(float *base, int64_t pc, int64_t kc, int64_t panel
     return base + pc * panels * width + p * kc * width;
 }
 
-/* One MR-row panel of a plain (row-major (M, K)) A, rows [i0, i0+MR) (zero rows from
- * m_end), every slice: (k, r) = A[(i0 + r)*lda + k]. A transpose: the fast packer does
- * it 8x8 at a time. p: the panel's index in the block; panels: how many the block has. */
-static void pack_a_panel(const float *A, int64_t lda, int64_t m_end, int64_t K, int64_t i0,
-                         float *base, int64_t panels, int64_t p, sea_gemm_pack_fn fast)
+/* One `width`-wide panel from a source whose rows run along K: a plain A (M, K) gives MR-row
+ * panels, a transposed B (N, K) gives NR-column panels; rows [r0, r0+width) of the source
+ * (zero from r_end), every slice: (k, r) = src[(r0 + r)*ld + k]. A transpose: the fast packer
+ * does full panels 8x8 at a time. p: the panel's index in the block; panels: how many. */
+static void pack_k_contiguous_panel(const float *src, int64_t ld, int64_t r_end, int64_t K, int64_t r0, int width,
+                                    float *base, int64_t panels, int64_t p, sea_gemm_pack_fn fast)
 {
-    int64_t rows = m_end - i0 < GEMM_MR ? m_end - i0 : GEMM_MR;
+    int64_t rows = r_end - r0 < width ? r_end - r0 : width;
     for (int64_t pc = 0; pc < K; pc += GEMM_KC) {
         int64_t kc = K - pc < GEMM_KC ? K - pc : GEMM_KC;
-        float *dst = panel_at(base, pc, kc, panels, GEMM_MR, p); /* (kc, MR) */
-        if (fast && rows == GEMM_MR) {
-            fast(A + i0 * lda + pc, lda, kc, dst);
+        float *dst = panel_at(base, pc, kc, panels, width, p); /* (kc, width) */
+        if (fast && rows == width) {
+            fast(src + r0 * ld + pc, ld, kc, dst);
             continue;
         }
         int64_t r = 0;
         for (; r < rows; r++) {
-            const float *src = A + (i0 + r) * lda + pc;
-            for (int64_t k = 0; k < kc; k++) dst[k * GEMM_MR + r] = src[k];
+            const float *row = src + (r0 + r) * ld + pc;
+            for (int64_t k = 0; k < kc; k++) dst[k * width + r] = row[k];
         }
-        for (; r < GEMM_MR; r++)
-            for (int64_t k = 0; k < kc; k++) dst[k * GEMM_MR + r] = 0.0f;
-    }
-}
-
-/* One NR-column panel of a transposed B (stored (N, K)), columns [j0, j0+NR) (zero from
- * n_end), every slice: (k, c) = B[(j0 + c)*ldb + k]. */
-static void pack_bt_panel(const float *B, int64_t ldb, int64_t n_end, int64_t K, int64_t j0,
-                          float *base, int64_t panels, int64_t p, sea_gemm_pack_fn fast)
-{
-    int64_t cols = n_end - j0 < GEMM_NR ? n_end - j0 : GEMM_NR;
-    for (int64_t pc = 0; pc < K; pc += GEMM_KC) {
-        int64_t kc = K - pc < GEMM_KC ? K - pc : GEMM_KC;
-        float *dst = panel_at(base, pc, kc, panels, GEMM_NR, p); /* (kc, NR) */
-        if (fast && cols == GEMM_NR) {
-            fast(B + j0 * ldb + pc, ldb, kc, dst);
-            continue;
-        }
-        int64_t c = 0;
-        for (; c < cols; c++) {
-            const float *src = B + (j0 + c) * ldb + pc;
-            for (int64_t k = 0; k < kc; k++) dst[k * GEMM_NR + c] = src[k];
-        }
-        for (; c < GEMM_NR; c++)
-            for (int64_t k = 0; k < kc; k++) dst[k * GEMM_NR + c] = 0.0f;
+        for (; r < width; r++)
+            for (int64_t k = 0; k < kc; k++) dst[k * width + r] = 0.0f;
     }
 }
 
@@ -241,8 +219,8 @@ static void pack_item(gemm_job *job, int64_t it)
             return;
         }
         for (int64_t p = p0; p < p1; p++)
-            pack_bt_panel(job->B, job->ldb, n_end, job->K, job->j_begin + p * GEMM_NR, job->pb,
-                          job->n_panels, p, job->packer_bt);
+            pack_k_contiguous_panel(job->B, job->ldb, n_end, job->K, job->j_begin + p * GEMM_NR, GEMM_NR, job->pb,
+                                    job->n_panels, p, job->packer_bt);
         return;
     }
     int64_t p0 = (it - b_items) * PACK_A_GROUP;
@@ -254,8 +232,8 @@ static void pack_item(gemm_job *job, int64_t it)
         return;
     }
     for (int64_t p = p0; p < p1; p++)
-        pack_a_panel(job->A, job->lda, m_end, job->K, job->i_begin + p * GEMM_MR, job->pa,
-                     job->m_panels, p, job->packer_a);
+        pack_k_contiguous_panel(job->A, job->lda, m_end, job->K, job->i_begin + p * GEMM_MR, GEMM_MR, job->pa,
+                                job->m_panels, p, job->packer_a);
 }
 
 static void compute_item(const gemm_job *job, int64_t it)
