@@ -54,6 +54,12 @@ void sea_learner_free(sea_learner *l)
 
 int sea_learner_steps_taken(const sea_learner *l) { return l->step; }
 
+int sea_learner_pair_rank(const sea_learner_cfg *cfg, int pair, int ranks)
+{
+    int micro = cfg->micro_pairs > 0 ? cfg->micro_pairs : 16;
+    return ranks > 1 ? (pair / micro) % ranks : 0;
+}
+
 double sea_learner_lr_at(const sea_learner_cfg *c, int step)
 {
     int total = c->total_steps > 1 ? c->total_steps : 1;
@@ -220,7 +226,7 @@ sea_status sea_learner_step(sea_learner *l, const sea_pair *pairs, int n, sea_le
     const int rank = sea_dist_rank(c->dist), ranks = sea_dist_size(c->dist);
     for (int i0 = 0; i0 < n && !s; i0 += mchunk) {
         int k = n - i0 < mchunk ? n - i0 : mchunk;
-        if ((i0 / mchunk) % ranks != rank) continue; /* another rank's micro-batch */
+        if (sea_learner_pair_rank(c, i0, ranks) != rank) continue; /* another rank's micro-batch */
         batch b;
         s = pair_rows(pairs + i0, k, &b);
         if (s) break;
@@ -357,6 +363,24 @@ sea_status sea_learner_read(sea_learner *l, FILE *f)
         if (fread(buf, sizeof(float), (size_t)P, f) != (size_t)P) st = sea_error(SEA_ERR_FORMAT, "learner checkpoint: truncated");
         else st = sea_tensor_write_f32(l->s, t[i], buf);
     }
+    free(buf);
+    return st;
+}
+
+sea_status sea_learner_read_params(sea_model *policy, FILE *f)
+{
+    sea_tensor params;
+    SEA_TRY(sea_model_params(policy, &params, NULL));
+    int64_t P = sea_tensor_numel(&params);
+    int32_t hdr[4];
+    if (fread(hdr, sizeof hdr, 1, f) != 1) return sea_error(SEA_ERR_FORMAT, "learner checkpoint: truncated");
+    int64_t Pf = (int64_t)hdr[2] | ((int64_t)hdr[3] << 31);
+    if (Pf != P) return sea_error(SEA_ERR_FORMAT, "learner checkpoint: %lld parameters, the policy has %lld", (long long)Pf, (long long)P);
+    float *buf = malloc(sizeof(float) * (size_t)P);
+    if (!buf) return sea_error(SEA_ERR_OOM, "learner checkpoint");
+    sea_status st = fread(buf, sizeof(float), (size_t)P, f) == (size_t)P ? SEA_OK
+                                                                       : sea_error(SEA_ERR_FORMAT, "learner checkpoint: truncated");
+    if (!st) st = sea_tensor_write_f32(sea_device_stream(sea_model_device(policy)), &params, buf);
     free(buf);
     return st;
 }
