@@ -54,8 +54,10 @@ timeout 300 $MPI -np 3 "$SEA" train --resume "$W/stop" --actors 2 ||
 "$HERE/compare_metrics.sh" "$W/r1/metrics.jsonl" "$W/stop/metrics.jsonl" || { echo "resumed role run differs from 1 process"; exit 1; }
 echo "checkpoint: -np 3 --actors 1 stopped after round 3, resumed as -np 3 --actors 2: same metrics"
 
-rank_pid() { # rank_pid RANK: the pid of the `sea` process of that MPI rank
+rank_pid() { # rank_pid RANK DIR: the pid of the `sea` process of that MPI rank in the job writing
+  # DIR (not one of another test's or another user's jobs running at the same time)
   for p in $(pgrep -x sea); do
+    tr '\0' '\n' < /proc/$p/cmdline 2>/dev/null | grep -qxF -- "$2" || continue
     tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1" && { echo $p; return; }
   done
 }
@@ -75,7 +77,7 @@ hang() {
   local job=$!
   wait_round "$d" 2 || { echo "$4: never checkpointed"; cat "$d.log"; return 1; }
   local pid
-  pid=$(rank_pid $3)
+  pid=$(rank_pid $3 "$d")
   [ -n "$pid" ] || { echo "$4: could not find rank $3"; return 1; }
   local t0
   t0=$(date +%s)
