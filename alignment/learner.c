@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dist/nccl.h"
 #include "runtime/ops.h"
 
 struct sea_learner {
@@ -15,6 +16,7 @@ struct sea_learner {
     sea_tensor m, v, norm;      /* (P), (P), (1) */
     int step;                   /* optimizer steps taken */
     int bad_in_a_row;
+    sea_nccl *nccl;             /* gradient all-reduce on the device (CUDA ranks), else NULL: host MPI */
 };
 
 sea_status sea_learner_create(sea_model *policy, sea_model *ref, const sea_learner_cfg *cfg, sea_learner **out)
@@ -35,6 +37,11 @@ sea_status sea_learner_create(sea_model *policy, sea_model *ref, const sea_learn
     if (!st) st = sea_tensor_alloc(dev, SEA_F32, 1, &one, &l->norm);
     if (!st) st = sea_fill(l->s, &l->m, 0.0);
     if (!st) st = sea_fill(l->s, &l->v, 0.0);
+    if (!st && sea_dist_size(cfg->dist) > 1) {
+        char why[600];
+        st = sea_nccl_open(cfg->dist, dev, &l->nccl, why, sizeof why);
+        if (!st && why[0]) fprintf(stderr, "sea: %s: gradients all-reduced through host memory\n", why);
+    }
     if (st) {
         sea_learner_free(l);
         return sea_error_context(st, "learner: Adam state for %lld parameters", (long long)P);
@@ -49,6 +56,7 @@ void sea_learner_free(sea_learner *l)
     sea_tensor_free(&l->m);
     sea_tensor_free(&l->v);
     sea_tensor_free(&l->norm);
+    sea_nccl_close(l->nccl);
     free(l);
 }
 
@@ -174,8 +182,8 @@ static sea_status share_across_ranks(sea_learner *l, int n, double *pc, double *
     size_t nd = (size_t)6 * n + 1;
     double *pack = malloc(sizeof(double) * nd);
     size_t ng = (size_t)sea_tensor_numel(&l->grads);
-    float *g = malloc(sizeof(float) * (ng ? ng : 1));
-    sea_status s = pack && g ? SEA_OK : sea_error(SEA_ERR_OOM, "learner all-reduce: %zu gradients", ng);
+    float *g = l->nccl ? NULL : malloc(sizeof(float) * (ng ? ng : 1)); /* the host path's copy */
+    sea_status s = pack && (g || l->nccl) ? SEA_OK : sea_error(SEA_ERR_OOM, "learner all-reduce: %zu gradients", ng);
     double *const parts[6] = {pc, pr, rc, rr, sum_c, sum_r};
     if (!s) {
         for (int a = 0; a < 6; a++) memcpy(pack + (size_t)a * n, parts[a], sizeof(double) * (size_t)n);
@@ -185,10 +193,12 @@ static sea_status share_across_ranks(sea_learner *l, int n, double *pc, double *
     if (!s) {
         for (int a = 0; a < 6; a++) memcpy(parts[a], pack + (size_t)a * n, sizeof(double) * (size_t)n);
         *nonfinite = pack[6 * (size_t)n] != 0;
-        s = sea_tensor_read_f32(l->s, &l->grads, g);
+        /* gradients: on the device with NCCL (ring order), else through host memory (rank order) */
+        if (l->nccl) s = sea_nccl_allreduce_sum(l->nccl, l->grads.buf, l->grads.offset, ng);
+        else s = sea_tensor_read_f32(l->s, &l->grads, g);
     }
-    if (!s) s = sea_dist_allreduce_sum(l->cfg.dist, g, ng);
-    if (!s) s = sea_tensor_write_f32(l->s, &l->grads, g);
+    if (!s && !l->nccl) s = sea_dist_allreduce_sum(l->cfg.dist, g, ng);
+    if (!s && !l->nccl) s = sea_tensor_write_f32(l->s, &l->grads, g);
     free(pack);
     free(g);
     *seconds = wall_s() - t0;

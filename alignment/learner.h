@@ -26,7 +26,9 @@ typedef struct sea_learner_cfg {
     int micro_pairs;          /* pairs per forward/backward chunk (16) */
     /* Data parallel over MPI ranks (NULL or one rank = all local): rank r computes the
      * micro-batches j with j % size == r, gradients and per-pair log-probs are all-reduced
-     * (deterministically, in rank order), and every rank takes the same optimizer step. */
+     * (deterministically, in rank order), and every rank takes the same optimizer step.
+     * On CUDA ranks the gradients go through NCCL when it loads (dist/nccl.h: ring order, fixed
+     * for a given layout and topology); the reason for not using it is logged once per rank. */
     sea_dist *dist;
 } sea_learner_cfg;
 

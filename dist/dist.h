@@ -46,6 +46,7 @@ int sea_dist_size(const sea_dist *d);
 bool sea_dist_is_mpi(const sea_dist *d);
 /* Deadline for each collective, seconds (default 300, env SEA_DIST_TIMEOUT). */
 void sea_dist_set_timeout(sea_dist *d, double seconds);
+double sea_dist_timeout(const sea_dist *d);
 
 /* buf (n) on every rank <- sum over ranks of buf, in rank order (deterministic). */
 sea_status sea_dist_allreduce_sum(sea_dist *d, float *buf, size_t n);

@@ -134,6 +134,7 @@ int sea_dist_rank(const sea_dist *d) { return d ? d->rank : 0; }
 int sea_dist_size(const sea_dist *d) { return d ? d->size : 1; }
 bool sea_dist_is_mpi(const sea_dist *d) { return d && d->size > 1; }
 void sea_dist_set_timeout(sea_dist *d, double seconds) { d->timeout_s = seconds; }
+double sea_dist_timeout(const sea_dist *d) { return d ? d->timeout_s : 300; }
 int sea_dist_world_rank(const sea_dist *d, int rank) { return d && rank >= 0 && rank < d->size ? d->world[rank] : rank; }
 
 sea_status sea_dist_mpi_fail(const sea_dist *d, const char *what, int rc)

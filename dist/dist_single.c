@@ -36,6 +36,7 @@ int sea_dist_rank(const sea_dist *d) { (void)d; return 0; }
 int sea_dist_size(const sea_dist *d) { (void)d; return 1; }
 bool sea_dist_is_mpi(const sea_dist *d) { (void)d; return false; }
 void sea_dist_set_timeout(sea_dist *d, double seconds) { d->timeout_s = seconds; }
+double sea_dist_timeout(const sea_dist *d) { return d && d->timeout_s > 0 ? d->timeout_s : 300; }
 sea_status sea_dist_allreduce_sum(sea_dist *d, float *buf, size_t n) { (void)d; (void)buf; (void)n; return SEA_OK; }
 sea_status sea_dist_allreduce_sum_f64(sea_dist *d, double *buf, size_t n) { (void)d; (void)buf; (void)n; return SEA_OK; }
 sea_status sea_dist_barrier(sea_dist *d) { (void)d; return SEA_OK; }
