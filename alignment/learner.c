@@ -61,6 +61,7 @@ void sea_learner_free(sea_learner *l)
 }
 
 int sea_learner_steps_taken(const sea_learner *l) { return l->step; }
+struct sea_nccl *sea_learner_nccl(const sea_learner *l) { return l ? l->nccl : NULL; }
 
 int sea_learner_pair_rank(const sea_learner_cfg *cfg, int pair, int ranks)
 {

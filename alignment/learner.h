@@ -61,6 +61,9 @@ void sea_learner_free(sea_learner *l);
 double sea_learner_lr_at(const sea_learner_cfg *cfg, int step);
 sea_status sea_learner_step(sea_learner *l, const sea_pair *pairs, int n, sea_learner_stats *st);
 int sea_learner_steps_taken(const sea_learner *l);
+/* The learner's NCCL communicator over cfg.dist (CUDA ranks), or NULL: the weight broadcast of
+ * a collocated run reuses it. */
+struct sea_nccl *sea_learner_nccl(const sea_learner *l);
 /* Which of `ranks` data-parallel ranks computes pair `pair` (its micro-batch's owner): lets
  * the actors of a role-split run ship each learner only the pairs it computes. */
 int sea_learner_pair_rank(const sea_learner_cfg *cfg, int pair, int ranks);

@@ -15,6 +15,7 @@
 #include "alignment/mixed.h"
 #include "alignment/plot.h"
 #include "alignment/select.h"
+#include "dist/nccl.h"
 #include "runtime/rng.h"
 
 double sea_run_now(void)
@@ -62,6 +63,7 @@ static sea_status next_prompt(sea_run *r, sea_prompt **out)
 
 static void run_free(sea_run *r)
 {
+    sea_nccl_close(r->sync_nccl);
     sea_learner_free(r->learner);
     sea_erm_free(r->erm);
     sea_replay_free(&r->replay);
@@ -227,6 +229,11 @@ static sea_status setup(sea_run *r, bool *resumed)
     lc.total_steps = r->total_rounds_est;
     r->learner_cfg = lc;
     if (learns) SEA_TRY(sea_learner_create(r->policy, r->ref, &lc, &r->learner));
+    if (r->sync) { /* roles: the weights go device to device when every sync member is on CUDA */
+        char why[600];
+        SEA_TRY(sea_nccl_open(r->sync, r->dev, &r->sync_nccl, why, sizeof why));
+        if (why[0]) fprintf(stderr, "sea: %s: weights broadcast through host memory\n", why);
+    }
 
     char logp[2 * SEA_PATH_MAX];
     snprintf(logp, sizeof logp, "%s/oracle.jsonl", c->output_dir);

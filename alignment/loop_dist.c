@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "alignment/loop_dist.h"
+#include "dist/nccl.h"
 
 void sea_run_split(const sea_run *r, int n, int *lo, int *hi)
 {
@@ -181,6 +182,14 @@ sea_status sea_run_broadcast_policy(sea_run *r, sea_dist *group, int root, doubl
     SEA_TRY(sea_model_params(r->policy, &params, &grads));
     size_t bytes = sea_tensor_nbytes(&params), bucket = (size_t)r->cfg.broadcast_bucket_mb << 20;
     sea_stream *s = sea_device_stream(sea_model_device(r->policy));
+    /* CUDA ranks with NCCL: device to device, in place */
+    sea_nccl *nc = group == r->sync ? r->sync_nccl : group == r->team ? sea_learner_nccl(r->learner) : NULL;
+    if (nc) {
+        double t0 = sea_run_now();
+        SEA_TRY(sea_nccl_broadcast(nc, params.buf, params.offset, bytes, root));
+        *seconds = sea_run_now() - t0;
+        return SEA_OK;
+    }
     if (params.buf->host) /* host memory (cpu): broadcast in place */
         return sea_dist_broadcast(group, (char *)params.buf->host + params.offset, bytes, root, bucket, seconds);
     void *host = malloc(bytes);

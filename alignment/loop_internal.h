@@ -28,6 +28,7 @@ typedef struct sea_run {
     sea_role role;
     sea_dist *team;           /* the ranks running this loop together: the world, the actors or the learners */
     sea_dist *sync;           /* roles: the actors + the learner leader (its last member); NULL elsewhere */
+    struct sea_nccl *sync_nccl; /* roles: NCCL over sync (CUDA ranks) for the weights, else NULL */
     sea_learner_cfg learner_cfg;
     void *learner_state;      /* roles, rank 0 while checkpointing: the learner leader's learner.bin bytes */
     size_t learner_state_bytes;
