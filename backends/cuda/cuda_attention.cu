@@ -7,7 +7,14 @@
  * dK/dV kernel); lane j of the warp owns the j-th row of the other side's 32-row tile for the
  * dot products, and head-dim elements d = lane + 32 i for the accumulators. Tiles live in
  * shared memory as f32 (inputs may be bf16/f16); rows read with a lane-varying row index are
- * padded by one float to avoid bank conflicts. fp32 SIMT math (no tensor cores yet). */
+ * padded by one float to avoid bank conflicts. fp32 SIMT math.
+ *
+ * These are the f32 path and the fallback: bf16/f16 inputs with head dim 64/128/256 go to the
+ * tensor-core kernels of cuda_flash_attn.cu (selection: cuda_attn_plan.h; SEA_CUDA_ATTN=basic
+ * forces these kernels for comparison). The delta pass below serves both. */
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "cuda_common.cuh"
 
 #define WARPS 4
@@ -385,10 +392,68 @@ static sea_status fill_args(sea_cuda_stream *cs, const sea_op *op, attn_args *a,
     return SEA_OK;
 }
 
+static bool aligned16(const sea_tensor *t) { return !t || ((uintptr_t)sea_cuda_ptr(t) & 15u) == 0; }
+
+/* Which kernel family runs this op (cuda_attn_plan.h). With SEA_CUDA_ATTN=flash, a shape or
+ * dtype the flash kernels do not take is an error that says why. */
+static sea_status plan_for(sea_cuda_stream *cs, const sea_op *op, bool backward, sea_cuda_attn_plan *p)
+{
+    const sea_tensor *q = op->in[0];
+    const char *what = backward ? "attention backward" : "attention";
+    sea_cuda_attn_mode mode;
+    if (sea_cuda_attn_mode_parse(getenv("SEA_CUDA_ATTN"), &mode)) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", sea_last_error());
+        return sea_error(SEA_ERR_INVALID, "%s: %s: %s", cs->cdev->label, what, msg);
+    }
+    bool al = aligned16(q) && aligned16(op->in[1]) && aligned16(op->in[2]) && aligned16(op->out[0]) &&
+              (!backward || aligned16(op->gout[0]));
+    sea_cuda_attn_plan_make(mode, q->dtype, q->shape[3], al, cs->cdev->smem_optin, backward, p);
+    if (mode == SEA_CUDA_ATTN_FLASH && !p->flash)
+        return sea_error(SEA_ERR_UNSUPPORTED, "%s: %s: q %s (B, T, H, hd) = (%lld, %lld, %lld, %lld): SEA_CUDA_ATTN=flash "
+                         "but the flash kernels do not run this: %s", cs->cdev->label, what, sea_dtype_name(q->dtype),
+                         (long long)q->shape[0], (long long)q->shape[1], (long long)q->shape[2], (long long)q->shape[3],
+                         p->why);
+    return SEA_OK;
+}
+
+static sea_cuda_fa_args fa_args_of(const attn_args &a)
+{
+    sea_cuda_fa_args f;
+    memset(&f, 0, sizeof f);
+    f.q = a.q;
+    f.k = a.k;
+    f.v = a.v;
+    f.dt = (sea_dtype)a.qt;
+    f.key_valid = a.key_valid;
+    f.out = a.out;
+    f.lse = a.lse;
+    f.dout = a.dout;
+    f.lse_in = a.lse;
+    f.delta = a.delta;
+    f.dq = a.dq;
+    f.dk = a.dk;
+    f.dv = a.dv;
+    f.gt = a.gt;
+    f.B = a.B;
+    f.T = a.T;
+    f.H = a.H;
+    f.Hkv = a.Hkv;
+    f.scale = a.scale;
+    f.scale_log2 = a.scale * 1.4426950408889634f;
+    return f;
+}
+
 extern "C" sea_status sea_cuda_attention_forward(sea_cuda_stream *cs, const sea_op *op)
 {
     attn_args a;
     SEA_TRY(fill_args(cs, op, &a, "attention"));
+    sea_cuda_attn_plan plan;
+    SEA_TRY(plan_for(cs, op, false, &plan));
+    if (plan.flash) {
+        sea_cuda_fa_args f = fa_args_of(a);
+        return sea_cuda_flash_attention_fwd(cs, &plan, &f);
+    }
     int nv = (int)((a.hd + 31) / 32);
     attn_kernel k;
     PICK(k_attn_fwd, nv, k);
@@ -411,6 +476,8 @@ extern "C" sea_status sea_cuda_attention_backward(sea_cuda_stream *cs, const sea
     if (go->dtype != a.qt)
         return sea_error(SEA_ERR_DTYPE, "%s: attention backward: gradient %s but q %s", cs->cdev->label,
                          sea_dtype_name(go->dtype), sea_dtype_name((sea_dtype)a.qt));
+    sea_cuda_attn_plan plan;
+    SEA_TRY(plan_for(cs, op, true, &plan));
     int64_t rows = a.B * a.H * a.T;
     if (rows == 0) return SEA_OK;
     float *delta;
@@ -421,6 +488,12 @@ extern "C" sea_status sea_cuda_attention_backward(sea_cuda_stream *cs, const sea
     k_attn_delta<<<(unsigned)((threads + 255) / 256), 256, 0, cs->stream>>>(
         a.dout, go->dtype, a.out, a.qt, glse ? (const float *)sea_cuda_ptr(glse) : NULL, delta, a.B, a.T, a.H, a.hd);
     sea_status st = sea_cuda_launch_check(cs, "attention backward (delta)");
+    if (!st && plan.flash) {
+        sea_cuda_fa_args f = fa_args_of(a);
+        st = sea_cuda_flash_attention_bwd(cs, &plan, &f);
+        sea_cuda_tmp_free(cs, delta, bytes);
+        return st;
+    }
     int nv = (int)((a.hd + 31) / 32);
     if (!st && a.dq) {
         attn_kernel k;

@@ -13,6 +13,7 @@
 #include <cuda_runtime_api.h>
 
 #include "backend.h"
+#include "cuda_attn_plan.h"
 #include "op.h"
 #include "status.h"
 #include "tensor.h"
@@ -26,6 +27,7 @@ typedef struct sea_cuda_device {
     int ordinal;
     struct sea_cuda_cache *cache;  /* caching allocator, cuda_alloc.c */
     int n_streams;                 /* live streams: the cache syncs the device on free when > 1 */
+    size_t smem_optin;             /* largest dynamic shared memory per block (opt-in), bytes */
     char label[192];               /* "cuda:0 (NVIDIA H100 80GB HBM3)" for messages */
 } sea_cuda_device;
 
@@ -96,6 +98,25 @@ sea_status sea_cuda_act_backward(sea_cuda_stream *cs, const void *gout, sea_dtyp
  * order (deterministic; no atomics). src may be f32/bf16/f16. */
 sea_status sea_cuda_colsum_acc(sea_cuda_stream *cs, const void *src, sea_dtype sd, int64_t batch,
                                int64_t rows, int64_t cols, void *dst, sea_dtype dd, const char *op);
+
+/* ---- tensor-core flash attention (cuda_flash_attn.cu; selection in cuda_attn_plan.h) ---- */
+typedef struct sea_cuda_fa_args {
+    const void *q, *k, *v;         /* (B, T, H, hd), (B, T, Hkv, hd) x2; bf16 or f16, contiguous */
+    sea_dtype dt;                  /* of q, k, v, out, dout */
+    const int32_t *key_valid;      /* (B, T) or NULL */
+    void *out;                     /* forward: (B, T, H, hd) */
+    float *lse;                    /* forward: (B, H, T) or NULL */
+    const void *dout;              /* backward: (B, T, H, hd) */
+    const float *lse_in;           /* backward: the saved lse (B, H, T) */
+    const float *delta;            /* backward: rowsum(dO * O) - dlse (B, H, T) */
+    void *dq, *dk, *dv;            /* backward: accumulated (+=), dtype gt; any may be NULL */
+    int gt;
+    int64_t B, T, H, Hkv;
+    float scale, scale_log2;       /* scale, and scale * log2(e) (the kernels use exp2) */
+} sea_cuda_fa_args;
+sea_status sea_cuda_flash_attention_fwd(sea_cuda_stream *cs, const sea_cuda_attn_plan *p, const sea_cuda_fa_args *a);
+/* dQ and dK/dV (delta must be computed first; see cuda_attention.cu). */
+sea_status sea_cuda_flash_attention_bwd(sea_cuda_stream *cs, const sea_cuda_attn_plan *p, const sea_cuda_fa_args *a);
 
 /* ---- ops: one function per op kind and direction ---- */
 #define SEA_CUDA_OP(name)                                                 \

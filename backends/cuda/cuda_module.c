@@ -96,6 +96,11 @@ static sea_status cuda_device_open(sea_device *dev)
     d->ordinal = dev->index;
     snprintf(d->label, sizeof d->label, "cuda:%d (%s)", dev->index, dev->props.name);
     sea_status st = sea_cuda_check_dev(cudaSetDevice(d->ordinal), d->ordinal, "cudaSetDevice");
+    int smem = 0; /* the attention planner checks its kernels' shared memory against this */
+    if (!st)
+        st = sea_cuda_check_dev(cudaDeviceGetAttribute(&smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, d->ordinal),
+                                d->ordinal, "cudaDeviceGetAttribute(MaxSharedMemoryPerBlockOptin)");
+    d->smem_optin = smem > 0 ? (size_t)smem : 0;
     if (!st) st = sea_cuda_cache_create(d);
     if (st) {
         free(d);

@@ -106,6 +106,19 @@ if [ "$LAST_STATE" = FAIL ] || [ "$LAST_STATE" = TIMEOUT ]; then
     done
     record vs_cpu_per_case "$([ $nfail -eq 0 ] && echo ok || echo FAIL)" 0 "$nfail cases failed alone"
 fi
+# The tensor-core attention kernels on a line of their own (first pass only; a per-case rerun
+# repeats the lines): forward + backward vs the CPU within bf16/f16 tolerance, and two runs
+# bitwise identical.
+if [ -s "$VS" ]; then
+    fa=$(awk '/^=== per-case reruns/{exit} /^attention_flash_/' "$VS")
+    fa_n=$(printf '%s\n' "$fa" | grep -c '^attention_flash_')
+    fa_ok=$(printf '%s\n' "$fa" | grep -c -E '^attention_flash_[^ ]+ +ok ')
+    fa_nd=$(printf '%s\n' "$fa" | grep -c 'NOT DETERMINISTIC')
+    fa_worst=$(printf '%s\n' "$fa" | sed -n 's/.*rel err \([0-9.e+-]*\).*max \([0-9.e+-]*\).*/\1 \2/p' |
+        sort -g -k1,1 | tail -1)
+    record flash_vs_cpu "$([ "$fa_n" -gt 0 ] && [ "$fa_ok" -eq "$fa_n" ] && echo ok || echo FAIL)" 0 \
+        "$fa_ok/$fa_n flash cases ok, $fa_nd not bitwise repeatable; worst rel/max err ${fa_worst:-none}; FAIL: $(printf '%s\n' "$fa" | grep -v -E ' ok ' | awk '{print $1}' | tr '\n' ' ')"
+fi
 
 # 4. The op suite against float64 references (runtime/check), JSON report.
 SEA_CUDA_SYNC=1 step selftest 150 "$OUT/selftest.json" bash -c "'$P/sea' selftest --device cuda:0 --json 2>>'$LOG'"
@@ -151,6 +164,28 @@ for l in open(sys.argv[1]):
     if "fwd_tflops" in r: out.append("%s %.1f/%.1f TF" % (r["bench"], r["fwd_tflops"], r["bwd_tflops"]))
 print("; ".join(out)[:300])
 ' "$OUT/bench.json" 2>&1 | tail -1)"
+# Attention TFLOP/s at the DPO shape (B16 T512 H8 hd256; FLOPs of the causal half, backward
+# counted as 2.5x the forward): the flash kernels next to the fp32 SIMT kernels.
+if [ -s "$OUT/bench.json" ]; then
+    att=$(python3 -c '
+import json, sys
+rows = {}
+for l in open(sys.argv[1]):
+    try: r = json.loads(l)
+    except Exception: continue
+    if r.get("bench", "").startswith("attention_"): rows[r["bench"]] = r
+def f(name, label):
+    r = rows.get(name)
+    if not r: return "%s n/a" % label
+    if "error" in r: return "%s error: %s" % (label, r["error"][:80])
+    return "%s %.1f/%.1f" % (label, r["fwd_tflops"], r["bwd_tflops"])
+print("fwd/bwd TF/s: " + "; ".join([f("attention_bf16_pythia1b_flash", "bf16 flash"), f("attention_f16_pythia1b_flash", "f16 flash"),
+      f("attention_bf16_pythia1b_basic", "bf16 basic"), f("attention_f32_pythia1b", "f32 basic"),
+      f("attention_bf16_hd128_flash", "hd128 flash"), f("attention_bf16_hd64_flash", "hd64 flash")]))
+' "$OUT/bench.json" 2>&1 | tail -1)
+    grep -q '"attention_bf16_pythia1b_flash".*"fwd_tflops"' "$OUT/bench.json" && st=ok || st=FAIL
+    record attn_B16T512H8hd256 "$st" 0 "$(echo "$att" | cut -c1-300)"
+fi
 step sea_bench_ops 60 "$OUT/sea_bench.json" bash -c "'$P/sea' bench --device cuda:0 --only-ops --json 2>>'$LOG'"
 if [ -x "$P/tools/bench_models" ]; then
     step bench_models 90 "$LOG" "$P/tools/bench_models" --model pythia-160m --device cuda:0

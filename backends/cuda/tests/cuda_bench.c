@@ -91,10 +91,9 @@ static void bench_matmul(const char *name, sea_dtype dt, int64_t M, int64_t N, i
 }
 
 /* ---- attention forward and backward ---- */
-typedef struct { sea_tensor q, k, v, o, lse, gq, gk, gv, go; bool bw; } at_arg;
-static sea_status at_run(void *p)
+typedef struct { sea_tensor q, k, v, o, lse, gq, gk, gv, go; bool bw; int inner; } at_arg;
+static sea_status at_one(at_arg *a)
 {
-    at_arg *a = p;
     sea_op op;
     memset(&op, 0, sizeof op);
     op.kind = SEA_OP_ATTENTION;
@@ -112,9 +111,36 @@ static sea_status at_run(void *p)
     return sea_op_run_backward(st, &op);
 }
 
-static void bench_attention(const char *name, sea_dtype dt, int64_t B, int64_t Tn, int64_t H, int64_t hd)
+/* `inner` calls per timed sample: a flash call takes ~0.1 ms, close to the launch and sync
+ * overhead of one sample. */
+static sea_status at_run(void *p)
+{
+    at_arg *a = p;
+    for (int i = 0; i < a->inner; i++) SEA_TRY(at_one(a));
+    return SEA_OK;
+}
+
+/* Calls per sample so that one sample takes >= ~2 ms. */
+static int inner_for(at_arg *a)
+{
+    a->inner = 1;
+    if (at_run(a) || sea_stream_sync(st)) return 1;
+    double t0 = now();
+    if (at_run(a) || sea_stream_sync(st)) return 1;
+    double t = now() - t0;
+    int n = t > 0 ? (int)ceil(2e-3 / t) : 50;
+    return n < 1 ? 1 : n > 50 ? 50 : n;
+}
+
+/* kernel: NULL = the default choice; "basic" or "flash" = SEA_CUDA_ATTN for this run
+ * ("flash" fails rather than fall back, so a flash row is always the tensor-core kernels). */
+static void bench_attention(const char *name, sea_dtype dt, int64_t B, int64_t Tn, int64_t H, int64_t hd,
+                            const char *kernel)
 {
     if (!want(name)) return;
+    const char *old = getenv("SEA_CUDA_ATTN");
+    char *saved = old ? strdup(old) : NULL;
+    if (kernel) setenv("SEA_CUDA_ATTN", kernel, 1);
     at_arg a;
     a.q = T(dt, 4, B, Tn, H, hd);
     a.k = T(dt, 4, B, Tn, H, hd);
@@ -126,17 +152,28 @@ static void bench_attention(const char *name, sea_dtype dt, int64_t B, int64_t T
     a.gv = T(dt, 4, B, Tn, H, hd);
     a.go = T(dt, 4, B, Tn, H, hd);
     a.bw = false;
-    double f = timeit(name, at_run, &a, 10);
+    a.inner = inner_for(&a);
+    int fin = a.inner;
+    double f = timeit(name, at_run, &a, 10) / fin;
+    a.inner = 1;
     at_run(&a);
     a.bw = true;
-    double b = f > 0 ? timeit(name, at_run, &a, 10) : -1;
+    a.inner = f > 0 ? inner_for(&a) : 1;
+    int bin = a.inner;
+    double b = f > 0 ? timeit(name, at_run, &a, 10) / bin : -1;
     double flops = 2.0 * B * H * (double)Tn * Tn * hd; /* causal half of QK^T and PV */
     if (f > 0 && b > 0)
-        printf("{\"bench\": \"%s\", \"dtype\": \"%s\", \"B\": %lld, \"T\": %lld, \"H\": %lld, \"hd\": %lld, "
-               "\"fwd_ms\": %.3f, \"bwd_ms\": %.3f, \"fwd_tflops\": %.2f, \"bwd_tflops\": %.2f}\n",
-               name, sea_dtype_name(dt), (long long)B, (long long)Tn, (long long)H, (long long)hd, f * 1e3, b * 1e3,
-               flops / f / 1e12, 2.5 * flops / b / 1e12);
+        printf("{\"bench\": \"%s\", \"kernel\": \"%s\", \"dtype\": \"%s\", \"B\": %lld, \"T\": %lld, \"H\": %lld, "
+               "\"hd\": %lld, \"fwd_ms\": %.3f, \"bwd_ms\": %.3f, \"fwd_tflops\": %.2f, \"bwd_tflops\": %.2f, "
+               "\"calls_per_sample\": [%d, %d]}\n",
+               name, kernel ? kernel : "default", sea_dtype_name(dt), (long long)B, (long long)Tn, (long long)H,
+               (long long)hd, f * 1e3, b * 1e3, flops / f / 1e12, 2.5 * flops / b / 1e12, fin, bin);
     fflush(stdout);
+    if (kernel) {
+        if (saved) setenv("SEA_CUDA_ATTN", saved, 1);
+        else unsetenv("SEA_CUDA_ATTN");
+    }
+    free(saved);
     sea_tensor *all[] = {&a.q, &a.k, &a.v, &a.o, &a.lse, &a.gq, &a.gk, &a.gv, &a.go};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sea_tensor_free(all[i]);
 }
@@ -264,9 +301,16 @@ int main(int argc, char **argv)
     bench_matmul("matmul_f32_4096", SEA_F32, 4096, 4096, 4096, false);
     bench_matmul("matmul_bf16_pythia1b_mlp_up", SEA_BF16, 8192, 8192, 2048, true);
     bench_matmul("matmul_bf16_pythia1b_logits", SEA_BF16, 8192, 50304, 2048, true);
-    bench_attention("attention_f32_pythia1b", SEA_F32, 16, 512, 8, 256);
-    bench_attention("attention_bf16_pythia1b", SEA_BF16, 16, 512, 8, 256);
-    bench_attention("attention_f32_hd64", SEA_F32, 16, 512, 16, 64);
+    /* Attention at the DPO shape (Pythia-1B: 8 heads of 256, 16 sequences of 512): f32, bf16
+     * on the fp32 SIMT kernels, bf16 on the tensor-core flash kernels; then flash at hd 64/128. */
+    bench_attention("attention_f32_pythia1b", SEA_F32, 16, 512, 8, 256, NULL);
+    bench_attention("attention_bf16_pythia1b_basic", SEA_BF16, 16, 512, 8, 256, "basic");
+    bench_attention("attention_bf16_pythia1b_flash", SEA_BF16, 16, 512, 8, 256, "flash");
+    bench_attention("attention_f16_pythia1b_flash", SEA_F16, 16, 512, 8, 256, "flash");
+    bench_attention("attention_bf16_hd128_flash", SEA_BF16, 16, 512, 16, 128, "flash");
+    bench_attention("attention_bf16_hd64_flash", SEA_BF16, 16, 512, 32, 64, "flash");
+    bench_attention("attention_bf16_t2048_flash", SEA_BF16, 4, 2048, 8, 256, "flash");
+    bench_attention("attention_f32_hd64", SEA_F32, 16, 512, 16, 64, NULL);
     bench_memory_ops();
     sea_device_close(dev);
     return 0;
