@@ -95,6 +95,7 @@ sea_status sea_model_alloc(sea_device *dev, const sea_hf_config *cfg, sea_dtype 
     m->cfg = *cfg;
     m->dtype = dtype;
     sea_model_arena_init(&m->arena, dev);
+    sea_model_gpool_init(&m->gpool, dev);
     sea_status st;
     const char *arch = cfg->architecture;
     m->classifier = ends_with(arch, "ForSequenceClassification");
@@ -130,6 +131,7 @@ void sea_model_free(sea_model *m)
 {
     if (!m) return;
     sea_model_arena_free(&m->arena);
+    sea_model_gpool_free_all(&m->gpool);
     sea_buffer_release(m->pbuf);
     sea_buffer_release(m->gbuf);
     free(m->params);
@@ -222,6 +224,24 @@ int sea_model_tensor_count(const sea_model *m) { return m->n_tensors; }
 const char *sea_model_tensor_name(const sea_model *m, int i)
 {
     return i >= 0 && i < m->n_tensors ? m->params[i].name : NULL;
+}
+
+void sea_model_set_recompute(sea_model *m, bool on) { m->recompute = on; }
+bool sea_model_get_recompute(const sea_model *m) { return m->recompute; }
+
+void sea_model_memory(const sea_model *m, sea_model_memory_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->act_peak = m->arena.peak;
+    out->grad_peak = m->gpool.peak;
+    for (int i = 0; i < m->arena.n; i++) out->act_reserved += m->arena.size[i];
+    for (int i = 0; i < m->gpool.n; i++) out->grad_reserved += m->gpool.size[i];
+}
+
+void sea_model_memory_reset_peaks(sea_model *m)
+{
+    m->arena.restart_peak = true;
+    m->gpool.restart_peak = true;
 }
 
 sea_status sea_model_params(sea_model *m, sea_tensor *flat_params, sea_tensor *flat_grads)
@@ -358,6 +378,7 @@ sea_status sea_model_clone(const sea_model *m, sea_device *dev, sea_model **out)
 {
     sea_model *c;
     SEA_TRY(sea_model_alloc(dev ? dev : m->dev, &m->cfg, m->dtype, &c));
+    c->recompute = m->recompute;
     sea_status st = sea_model_copy_params(c, m);
     if (!st) st = sea_model_zero_grad(c, sea_device_stream(c->dev));
     if (st) {

@@ -43,7 +43,7 @@ typedef struct sea_model_load_opts {
     sea_dtype dtype;                 /* weight/compute dtype on the device: SEA_F32 (only one now) */
     sea_model_progress_fn progress;  /* may be NULL */
     void *progress_ctx;
-    bool recompute;                  /* activation recomputation in training: reserved, ignored now */
+    bool recompute;                  /* sea_model_set_recompute(m, true) after loading */
 } sea_model_load_opts;
 
 /* Defaults: f32, no progress callback. */
@@ -100,11 +100,13 @@ sea_status sea_model_copy_params(sea_model *dst, const sea_model *src);
  * resp_mask[b,t] * logp[b,t]; seq_logp_mean[b] = that / sum_t resp_mask[b,t] (0 if empty).
  * seq_logp_sum, seq_logp_mean and token_logp may each be NULL.
  * train = true records the computation (the model's own recording, models/model_grad.c: the
- * gradient of every activation view lives at the same offset of a mirror arena, so reshaped
- * and sliced views share it), keeping activations until sea_model_backward_logprobs; any other
- * forward pass of the same model in between discards the recording.
- * Memory: activations of all layers plus (B*T, V) logits, and as much again for their
- * gradients when train = true. */
+ * gradient of an activation is the same view into the gradient of the arena allocation it
+ * lies in, so reshaped and sliced views share it), keeping activations until
+ * sea_model_backward_logprobs; any other forward pass of the same model in between discards
+ * the recording.
+ * Memory (docs/memory.md): inference keeps one block's intermediates at a time plus the
+ * counted rows' logits; train = true keeps every block's activations (only each block's input
+ * with recompute), and backward allocates activation gradients only while they are live. */
 sea_status sea_model_forward_logprobs(sea_model *m, sea_stream *s,
                                       const int32_t *ids,        /* (B, T) */
                                       const int32_t *key_valid,  /* (B, T) or NULL = all real */
@@ -119,6 +121,26 @@ sea_status sea_model_forward_logprobs(sea_model *m, sea_stream *s,
 sea_status sea_model_backward_logprobs(sea_model *m, sea_stream *s,
                                        const float *d_sum,   /* (B) */
                                        const float *d_mean); /* (B) */
+
+/* Activation recomputation (per-block checkpointing) for train = true passes: the forward
+ * keeps only each block's input and output, and backward runs each block forward again
+ * before back-propagating it. Saves most activation memory for about one more forward pass
+ * of the blocks; gradients are the same bits as without it. Off by default. */
+void sea_model_set_recompute(sea_model *m, bool on);
+bool sea_model_get_recompute(const sea_model *m);
+
+/* Device memory of the model's passes, in bytes. Peaks are the most in use at any one time
+ * since the model was created, or since the pass after sea_model_memory_reset_peaks. (A
+ * pass's activations stay in use until the next pass starts.) */
+typedef struct sea_model_memory_stats {
+    size_t act_peak;       /* activation arena (inputs, activations, logits) */
+    size_t grad_peak;      /* activation gradients during backward */
+    size_t act_reserved;   /* device memory held now by the arena */
+    size_t grad_reserved;  /* ... and by the gradient pool */
+} sea_model_memory_stats;
+void sea_model_memory(const sea_model *m, sea_model_memory_stats *out);
+/* Start new peaks with the next pass (reserved memory is kept). */
+void sea_model_memory_reset_peaks(sea_model *m);
 
 /* Full logits (B, T, V) (tests, tools; large). */
 sea_status sea_model_forward_logits(sea_model *m, sea_stream *s, const int32_t *ids,

@@ -2,7 +2,13 @@
  *
  * Shapes: N = B*T tokens, C hidden, H heads (Hkv key/value heads), hd head dim, F mlp width,
  * V vocab. Every intermediate lives in the model's arena; with recording on, each op is kept
- * for sea_model_rec_backward (model_grad.c). */
+ * for sea_model_rec_backward (model_grad.c).
+ *
+ * What a block's backward reads (why training keeps what it keeps): the matmuls their inputs
+ * (h1, att, h2, gelu(u)), the norms their input and mean/rstd, attention q, k, v (after rope),
+ * its output and lse, gelu its input u. The residual adds and rope read nothing; q and k
+ * before rope, the two branch outputs and x1 are kept only because the bump arena cannot
+ * free in the middle. Recompute keeps just x per block and rebuilds the rest in backward. */
 #include <math.h>
 #include <string.h>
 
@@ -68,16 +74,23 @@ static sea_status norm(sea_model *m, sea_stream *s, const sea_tensor *x, const s
     return sea_model_run(m, s, &op);
 }
 
-static sea_status binary(sea_model *m, sea_stream *s, sea_op_kind kind, const sea_tensor *a,
-                         const sea_tensor *b, sea_tensor *out)
+/* out = a (+ or * ...) b into caller memory. */
+static sea_status binary_into(sea_model *m, sea_stream *s, sea_op_kind kind, const sea_tensor *a,
+                              const sea_tensor *b, sea_tensor *out)
 {
-    SEA_TRY(sea_model_arena_tensor(&m->arena, SEA_F32, a->ndim, a->shape, out));
     sea_op op = {0};
     op.kind = kind;
     op.in[0] = a;
     op.in[1] = b;
     op.out[0] = out;
     return sea_model_run(m, s, &op);
+}
+
+static sea_status binary(sea_model *m, sea_stream *s, sea_op_kind kind, const sea_tensor *a,
+                         const sea_tensor *b, sea_tensor *out)
+{
+    SEA_TRY(sea_model_arena_tensor(&m->arena, SEA_F32, a->ndim, a->shape, out));
+    return binary_into(m, s, kind, a, b, out);
 }
 
 static sea_status rope(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *pos,
@@ -179,30 +192,49 @@ static sea_status mlp_part(sea_model *m, sea_stream *s, int l, const sea_tensor 
     return linear(m, s, &a, &y->w_down, &y->b_down, out);
 }
 
-static sea_status block(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l,
-                        const sea_tensor *x, sea_tensor *x_out)
+sea_status sea_model_block(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l,
+                           const sea_tensor *x, sea_tensor *y)
 {
-    const sea_model_layer *y = &m->layers[l];
+    const sea_model_layer *w = &m->layers[l];
     sea_tensor h1, att, x1, h2, mo;
-    SEA_TRY(norm(m, s, x, &y->ln1_w, &y->ln1_b, &h1));
+    SEA_TRY(norm(m, s, x, &w->ln1_w, &w->ln1_b, &h1));
     SEA_TRY(attention_part(m, s, ps, l, &h1, &att));
     if (m->parallel_residual) {
-        SEA_TRY(norm(m, s, x, &y->ln2_w, &y->ln2_b, &h2));
+        SEA_TRY(norm(m, s, x, &w->ln2_w, &w->ln2_b, &h2));
         SEA_TRY(mlp_part(m, s, l, &h2, &mo));
         SEA_TRY(binary(m, s, SEA_OP_ADD, x, &att, &x1));
     } else {
         SEA_TRY(binary(m, s, SEA_OP_ADD, x, &att, &x1));
-        SEA_TRY(norm(m, s, &x1, &y->ln2_w, &y->ln2_b, &h2));
+        SEA_TRY(norm(m, s, &x1, &w->ln2_w, &w->ln2_b, &h2));
         SEA_TRY(mlp_part(m, s, l, &h2, &mo));
     }
-    return binary(m, s, SEA_OP_ADD, &x1, &mo, x_out);
+    return binary_into(m, s, SEA_OP_ADD, &x1, &mo, y);
+}
+
+/* One block in the trunk. Its output y is allocated before the mark, so giving back the
+ * block's intermediates (inference, or training with recompute) keeps it. */
+static sea_status trunk_block(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l,
+                              const sea_tensor *x, sea_tensor *y)
+{
+    bool drop = !ps->train || m->recompute;
+    if (!drop) return sea_model_block(m, s, ps, l, x, y);
+    sea_model_arena_mark mk = sea_model_arena_get_mark(&m->arena);
+    bool rec = m->recording;
+    m->recording = false;   /* a checkpointed block is recorded as one entry, below */
+    sea_status st = sea_model_block(m, s, ps, l, x, y);
+    m->recording = rec;
+    sea_model_arena_release(&m->arena, &mk);
+    if (!st && rec) st = sea_model_rec_block(m, l, x, ps->pos, ps->key_valid, y);
+    return st;
 }
 
 sea_status sea_model_trunk(sea_model *m, sea_stream *s, const sea_model_pass *ps, sea_tensor *hidden)
 {
     int64_t N = (int64_t)ps->B * ps->T;
-    sea_tensor x;
+    sea_tensor x, y;   /* (N, C) residual stream into and out of a block */
     SEA_TRY(new_t(m, SEA_F32, 2, N, m->C, 1, 1, &x));
+    /* Inference needs no block input afterwards: two residual buffers take turns. */
+    if (!ps->train) SEA_TRY(new_t(m, SEA_F32, 2, N, m->C, 1, 1, &y));
     sea_op op = {0};
     op.kind = SEA_OP_EMBEDDING;
     op.in[0] = &m->embed;
@@ -210,10 +242,12 @@ sea_status sea_model_trunk(sea_model *m, sea_stream *s, const sea_model_pass *ps
     op.out[0] = &x;
     SEA_TRY(sea_model_run(m, s, &op));
     for (int l = 0; l < m->L; l++) {
-        sea_tensor nx;
-        sea_status st = block(m, s, ps, l, &x, &nx);
+        if (ps->train) SEA_TRY(new_t(m, SEA_F32, 2, N, m->C, 1, 1, &y));
+        sea_status st = trunk_block(m, s, ps, l, &x, &y);
         if (st) return sea_error_context(st, "layer %d", l);
-        x = nx;
+        sea_tensor t = x;
+        x = y;
+        y = t;
     }
     return norm(m, s, &x, &m->final_w, &m->final_b, hidden);
 }
