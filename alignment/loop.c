@@ -161,6 +161,7 @@ static sea_status setup(sea_run *r, bool *resumed)
         SEA_TRY(sea_prompt_set_load(&r->heldout, c->prompt_data, true, c->input_key, NULL, &r->codec));
 
     SEA_TRY(sea_error_context(sea_model_load(r->dev, c->policy, NULL, &r->policy), "--policy"));
+    sea_model_set_recompute(r->policy, c->recompute);
     if (c->ref[0]) SEA_TRY(sea_error_context(sea_model_load(r->dev, c->ref, NULL, &r->ref), "--ref"));
     else SEA_TRY(sea_model_clone(r->policy, NULL, &r->ref));
     /* the sampler is the policy itself unless it syncs less often (or never: offline) */

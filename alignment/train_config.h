@@ -48,6 +48,7 @@ typedef struct sea_train_cfg {
     double xpo_alpha;
     double apl_pool;        /* APL: prompts sampled per kept prompt (2) */
     int max_bad_steps;      /* consecutive non-finite steps before stopping (3) */
+    bool recompute;         /* activation recomputation in the policy's training passes */
     /* ERM */
     bool learn_rm;
     int num_ensemble, rm_hidden, rm_sgd_steps, rm_batch, rm_buffer;

@@ -12,6 +12,9 @@ rm -rf "$W"
 mkdir -p "$W"
 "$SEA" sft --task arith --output-dir "$W/policy" --steps 40 --batch-size 32 --quiet >"$W/sft.log" 2>&1 || { cat "$W/sft.log"; exit 1; }
 [ -f "$W/policy/config.json" ] && [ -f "$W/policy/model.safetensors" ] && [ -f "$W/policy/tokenizer.json" ] || { echo "sft wrote no model"; exit 1; }
+# activation recomputation changes memory, not results: the same weights bit for bit
+"$SEA" sft --task arith --output-dir "$W/policy-rc" --steps 40 --batch-size 32 --quiet --recompute >"$W/sft-rc.log" 2>&1 || { cat "$W/sft-rc.log"; exit 1; }
+cmp -s "$W/policy/model.safetensors" "$W/policy-rc/model.safetensors" || { echo "FAIL sft --recompute: weights differ from sft without it"; exit 1; }
 BASE="--policy $W/policy --prompt-data builtin:arith --oracle builtin:arith --num-samples 4 --num-ensemble 4 \
  --rm-hidden 8 --rm-batch 8 --batch-size 6 --max-new-tokens 5 --learning-rate 1e-3 --eval-every 2 --eval-n 12 \
  --burn-in 1 --max-queries 30 --quiet"
@@ -55,6 +58,10 @@ cmp -s "$W/passive/metrics.jsonl" /dev/null && fail=1
 a=$(sed -E 's/, "timing\/[a-z]+": [^,}]*//g' "$W/passive/metrics.jsonl" | md5sum)
 b=$(sed -E 's/, "timing\/[a-z]+": [^,}]*//g' "$W/judge/metrics.jsonl" | md5sum)
 [ "$a" = "$b" ] || { echo "FAIL judge: the judge run differs from the built-in oracle run"; fail=1; }
+# ... and in a SEA run the same metrics as without it
+run recompute --exp-method passive --recompute
+c=$(sed -E 's/, "timing\/[a-z]+": [^,}]*//g' "$W/recompute/metrics.jsonl" | md5sum)
+[ "$a" = "$c" ] || { echo "FAIL recompute: the run differs from the one without --recompute"; fail=1; }
 
 # a judge that dies after a few answers: clear error, exit 1, checkpoint left usable
 if "$SEA" train $BASE --output-dir "$W/dies" --exp-method passive --oracle "judge:sh $J/judge_dies.sh 40" > "$W/dies.log" 2>&1; then
