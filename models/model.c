@@ -68,13 +68,34 @@ static void bind_views(sea_model *m)
     for (int i = 0; i < m->n_tensors; i++) {
         sea_model_param *p = &m->params[i];
         p->p = sea_tensor_make(m->pbuf, (size_t)p->offset * sizeof(float), SEA_F32, p->ndim, p->shape);
-        p->g = sea_tensor_make(m->gbuf, (size_t)p->offset * sizeof(float), SEA_F32, p->ndim, p->shape);
     }
     int64_t n = m->n_flat;
     m->flat_p = sea_tensor_make(m->pbuf, 0, SEA_F32, 1, &n);
-    m->flat_g = sea_tensor_make(m->gbuf, 0, SEA_F32, 1, &n);
     if (m->arch == SEA_ARCH_GPTNEOX) sea_gptneox_bind(m);
     else sea_llama_bind(m);
+}
+
+/* The gradient buffer is made (zeroed) when something first asks for gradients: a frozen
+ * reference, the sampler's copy or a feature backbone never holds one. */
+sea_status sea_model_ensure_grads(sea_model *m)
+{
+    if (m->gbuf) return SEA_OK;
+    size_t bytes = (size_t)m->n_flat * sizeof(float);
+    sea_status st = sea_buffer_alloc(m->dev, bytes, &m->gbuf);
+    if (st) return sea_error_context(st, "model gradients (%zu bytes)", bytes);
+    for (int i = 0; i < m->n_tensors; i++) {
+        sea_model_param *p = &m->params[i];
+        p->g = sea_tensor_make(m->gbuf, (size_t)p->offset * sizeof(float), SEA_F32, p->ndim, p->shape);
+    }
+    int64_t n = m->n_flat;
+    m->flat_g = sea_tensor_make(m->gbuf, 0, SEA_F32, 1, &n);
+    st = sea_fill(sea_device_stream(m->dev), &m->flat_g, 0.0);
+    if (st) {
+        sea_buffer_release(m->gbuf);
+        m->gbuf = NULL;
+        memset(&m->flat_g, 0, sizeof m->flat_g);
+    }
+    return st;
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -115,7 +136,6 @@ sea_status sea_model_alloc(sea_device *dev, const sea_hf_config *cfg, sea_dtype 
         st = sea_error(SEA_ERR_UNSUPPORTED, "model: unsupported architecture '%s' (a causal LM or "
                        "sequence classifier is needed)", arch);
     if (!st) st = sea_buffer_alloc(dev, (size_t)m->n_flat * sizeof(float), &m->pbuf);
-    if (!st) st = sea_buffer_alloc(dev, (size_t)m->n_flat * sizeof(float), &m->gbuf);
     if (!st) m->layers = calloc((size_t)m->L, sizeof *m->layers);
     if (!st && !m->layers) st = sea_error(SEA_ERR_OOM, "model: out of host memory");
     if (st) {
@@ -247,7 +267,10 @@ void sea_model_memory_reset_peaks(sea_model *m)
 sea_status sea_model_params(sea_model *m, sea_tensor *flat_params, sea_tensor *flat_grads)
 {
     if (flat_params) *flat_params = m->flat_p;
-    if (flat_grads) *flat_grads = m->flat_g;
+    if (flat_grads) {
+        SEA_TRY(sea_model_ensure_grads(m));
+        *flat_grads = m->flat_g;
+    }
     return SEA_OK;
 }
 
@@ -255,6 +278,7 @@ sea_status sea_model_tensor(sea_model *m, int i, sea_tensor *param, sea_tensor *
 {
     if (i < 0 || i >= m->n_tensors)
         return sea_error(SEA_ERR_INVALID, "model: tensor index %d out of range [0, %d)", i, m->n_tensors);
+    if (grad) SEA_TRY(sea_model_ensure_grads(m));
     if (param) *param = m->params[i].p;
     if (grad) *grad = m->params[i].g;
     return SEA_OK;
@@ -264,6 +288,7 @@ sea_status sea_model_tensor_read_hf(sea_model *m, sea_stream *s, int i, bool gra
 {
     if (i < 0 || i >= m->n_tensors)
         return sea_error(SEA_ERR_INVALID, "model: tensor index %d out of range [0, %d)", i, m->n_tensors);
+    if (grad) SEA_TRY(sea_model_ensure_grads(m));
     sea_model_param *p = &m->params[i];
     int64_t n = sea_tensor_numel(&p->p);
     if (p->layout == SEA_LAYOUT_PLAIN) return sea_tensor_read_f32(s, grad ? &p->g : &p->p, dst);
@@ -292,6 +317,7 @@ sea_status sea_model_tensor_write_hf(sea_model *m, sea_stream *s, int i, const f
 
 sea_status sea_model_zero_grad(sea_model *m, sea_stream *s)
 {
+    if (!m->gbuf) return SEA_OK;   /* made zeroed when first needed */
     return sea_fill(s, &m->flat_g, 0.0);
 }
 

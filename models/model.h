@@ -3,7 +3,7 @@
  *
  * A model lives on one device. Its weights are one contiguous f32 parameter buffer described
  * by a tensor table (HF names -> views into it); a mirror buffer of the same size holds the
- * gradients. Every computation goes through runtime/ops.h, so a model runs unchanged on every
+ * gradients (made when first needed). Every computation goes through runtime/ops.h, so a model runs unchanged on every
  * backend (cpu, cuda, opencl, vulkan).
  *
  * Internal layout note: GPT-NeoX's fused attention.query_key_value rows are stored as
@@ -76,7 +76,9 @@ bool sea_model_is_classifier(const sea_model *m);
 /* ---- parameters ---- */
 
 /* The flat parameter and gradient buffers as 1-D f32 tensors (n = total parameters).
- * Either pointer may be NULL. The views stay valid until sea_model_free. */
+ * Either pointer may be NULL. The views stay valid until sea_model_free. The gradient buffer
+ * is allocated (zeroed) when first asked for here, by sea_model_tensor / tensor_read_hf with
+ * a gradient, or by a train = true forward: models that never train hold none. */
 sea_status sea_model_params(sea_model *m, sea_tensor *flat_params, sea_tensor *flat_grads);
 int64_t sea_model_num_params(const sea_model *m);
 /* Tensor table: count, name (HF name), and the parameter / gradient views (internal layout). */

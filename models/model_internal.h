@@ -126,7 +126,7 @@ struct sea_model {
     int n_tensors;
     sea_model_param *params;
     int64_t n_flat;
-    sea_buffer *pbuf, *gbuf;
+    sea_buffer *pbuf, *gbuf;       /* gbuf NULL until gradients are first needed */
     sea_tensor flat_p, flat_g;
     sea_model_layer *layers;       /* (L) */
     sea_tensor embed, final_w, final_b, lm_head, score;  /* lm_head aliases embed when tied */
@@ -167,7 +167,9 @@ sea_status sea_model_param_add(sea_model *m, const char *name, int ndim, int64_t
 sea_tensor sea_model_param_view(sea_model *m, const char *name);
 /* Row slice [r0, r0+nr) of a 2-D (or element slice of a 1-D) parameter. */
 sea_tensor sea_model_param_rows(sea_model *m, const char *name, int64_t r0, int64_t nr);
-/* Create an empty model for cfg (dims + table + buffers), weights uninitialized. */
+/* Allocate (zeroed) and bind the flat gradient buffer unless it exists. */
+sea_status sea_model_ensure_grads(sea_model *m);
+/* Create an empty model for cfg (dims + table + parameter buffer), weights uninitialized. */
 sea_status sea_model_alloc(sea_device *dev, const sea_hf_config *cfg, sea_dtype dtype, sea_model **out);
 /* HF-layout host rows -> internal layout (and back): n floats of param p. */
 void sea_model_layout_to_internal(const sea_model *m, const sea_model_param *p, const float *src, float *dst);
