@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dist/nccl.h"
 #include "runtime/ops.h"
 
 struct sea_learner {
@@ -15,6 +16,7 @@ struct sea_learner {
     sea_tensor m, v, norm;      /* (P), (P), (1) */
     int step;                   /* optimizer steps taken */
     int bad_in_a_row;
+    sea_nccl *nccl;             /* gradient all-reduce on the device (CUDA ranks), else NULL: host MPI */
 };
 
 sea_status sea_learner_create(sea_model *policy, sea_model *ref, const sea_learner_cfg *cfg, sea_learner **out)
@@ -35,6 +37,11 @@ sea_status sea_learner_create(sea_model *policy, sea_model *ref, const sea_learn
     if (!st) st = sea_tensor_alloc(dev, SEA_F32, 1, &one, &l->norm);
     if (!st) st = sea_fill(l->s, &l->m, 0.0);
     if (!st) st = sea_fill(l->s, &l->v, 0.0);
+    if (!st && sea_dist_size(cfg->dist) > 1) {
+        char why[600];
+        st = sea_nccl_open(cfg->dist, dev, &l->nccl, why, sizeof why);
+        if (!st && why[0]) fprintf(stderr, "sea: %s: gradients all-reduced through host memory\n", why);
+    }
     if (st) {
         sea_learner_free(l);
         return sea_error_context(st, "learner: Adam state for %lld parameters", (long long)P);
@@ -49,10 +56,18 @@ void sea_learner_free(sea_learner *l)
     sea_tensor_free(&l->m);
     sea_tensor_free(&l->v);
     sea_tensor_free(&l->norm);
+    sea_nccl_close(l->nccl);
     free(l);
 }
 
 int sea_learner_steps_taken(const sea_learner *l) { return l->step; }
+struct sea_nccl *sea_learner_nccl(const sea_learner *l) { return l ? l->nccl : NULL; }
+
+int sea_learner_pair_rank(const sea_learner_cfg *cfg, int pair, int ranks)
+{
+    int micro = cfg->micro_pairs > 0 ? cfg->micro_pairs : 16;
+    return ranks > 1 ? (pair / micro) % ranks : 0;
+}
 
 double sea_learner_lr_at(const sea_learner_cfg *c, int step)
 {
@@ -168,8 +183,8 @@ static sea_status share_across_ranks(sea_learner *l, int n, double *pc, double *
     size_t nd = (size_t)6 * n + 1;
     double *pack = malloc(sizeof(double) * nd);
     size_t ng = (size_t)sea_tensor_numel(&l->grads);
-    float *g = malloc(sizeof(float) * (ng ? ng : 1));
-    sea_status s = pack && g ? SEA_OK : sea_error(SEA_ERR_OOM, "learner all-reduce: %zu gradients", ng);
+    float *g = l->nccl ? NULL : malloc(sizeof(float) * (ng ? ng : 1)); /* the host path's copy */
+    sea_status s = pack && (g || l->nccl) ? SEA_OK : sea_error(SEA_ERR_OOM, "learner all-reduce: %zu gradients", ng);
     double *const parts[6] = {pc, pr, rc, rr, sum_c, sum_r};
     if (!s) {
         for (int a = 0; a < 6; a++) memcpy(pack + (size_t)a * n, parts[a], sizeof(double) * (size_t)n);
@@ -179,10 +194,12 @@ static sea_status share_across_ranks(sea_learner *l, int n, double *pc, double *
     if (!s) {
         for (int a = 0; a < 6; a++) memcpy(parts[a], pack + (size_t)a * n, sizeof(double) * (size_t)n);
         *nonfinite = pack[6 * (size_t)n] != 0;
-        s = sea_tensor_read_f32(l->s, &l->grads, g);
+        /* gradients: on the device with NCCL (ring order), else through host memory (rank order) */
+        if (l->nccl) s = sea_nccl_allreduce_sum(l->nccl, l->grads.buf, l->grads.offset, ng);
+        else s = sea_tensor_read_f32(l->s, &l->grads, g);
     }
-    if (!s) s = sea_dist_allreduce_sum(l->cfg.dist, g, ng);
-    if (!s) s = sea_tensor_write_f32(l->s, &l->grads, g);
+    if (!s && !l->nccl) s = sea_dist_allreduce_sum(l->cfg.dist, g, ng);
+    if (!s && !l->nccl) s = sea_tensor_write_f32(l->s, &l->grads, g);
     free(pack);
     free(g);
     *seconds = wall_s() - t0;
@@ -220,7 +237,7 @@ sea_status sea_learner_step(sea_learner *l, const sea_pair *pairs, int n, sea_le
     const int rank = sea_dist_rank(c->dist), ranks = sea_dist_size(c->dist);
     for (int i0 = 0; i0 < n && !s; i0 += mchunk) {
         int k = n - i0 < mchunk ? n - i0 : mchunk;
-        if ((i0 / mchunk) % ranks != rank) continue; /* another rank's micro-batch */
+        if (sea_learner_pair_rank(c, i0, ranks) != rank) continue; /* another rank's micro-batch */
         batch b;
         s = pair_rows(pairs + i0, k, &b);
         if (s) break;
@@ -357,6 +374,24 @@ sea_status sea_learner_read(sea_learner *l, FILE *f)
         if (fread(buf, sizeof(float), (size_t)P, f) != (size_t)P) st = sea_error(SEA_ERR_FORMAT, "learner checkpoint: truncated");
         else st = sea_tensor_write_f32(l->s, t[i], buf);
     }
+    free(buf);
+    return st;
+}
+
+sea_status sea_learner_read_params(sea_model *policy, FILE *f)
+{
+    sea_tensor params;
+    SEA_TRY(sea_model_params(policy, &params, NULL));
+    int64_t P = sea_tensor_numel(&params);
+    int32_t hdr[4];
+    if (fread(hdr, sizeof hdr, 1, f) != 1) return sea_error(SEA_ERR_FORMAT, "learner checkpoint: truncated");
+    int64_t Pf = (int64_t)hdr[2] | ((int64_t)hdr[3] << 31);
+    if (Pf != P) return sea_error(SEA_ERR_FORMAT, "learner checkpoint: %lld parameters, the policy has %lld", (long long)Pf, (long long)P);
+    float *buf = malloc(sizeof(float) * (size_t)P);
+    if (!buf) return sea_error(SEA_ERR_OOM, "learner checkpoint");
+    sea_status st = fread(buf, sizeof(float), (size_t)P, f) == (size_t)P ? SEA_OK
+                                                                       : sea_error(SEA_ERR_FORMAT, "learner checkpoint: truncated");
+    if (!st) st = sea_tensor_write_f32(sea_device_stream(sea_model_device(policy)), &params, buf);
     free(buf);
     return st;
 }

@@ -26,7 +26,9 @@ typedef struct sea_learner_cfg {
     int micro_pairs;          /* pairs per forward/backward chunk (16) */
     /* Data parallel over MPI ranks (NULL or one rank = all local): rank r computes the
      * micro-batches j with j % size == r, gradients and per-pair log-probs are all-reduced
-     * (deterministically, in rank order), and every rank takes the same optimizer step. */
+     * (deterministically, in rank order), and every rank takes the same optimizer step.
+     * On CUDA ranks the gradients go through NCCL when it loads (dist/nccl.h: ring order, fixed
+     * for a given layout and topology); the reason for not using it is logged once per rank. */
     sea_dist *dist;
 } sea_learner_cfg;
 
@@ -59,6 +61,12 @@ void sea_learner_free(sea_learner *l);
 double sea_learner_lr_at(const sea_learner_cfg *cfg, int step);
 sea_status sea_learner_step(sea_learner *l, const sea_pair *pairs, int n, sea_learner_stats *st);
 int sea_learner_steps_taken(const sea_learner *l);
+/* The learner's NCCL communicator over cfg.dist (CUDA ranks), or NULL: the weight broadcast of
+ * a collocated run reuses it. */
+struct sea_nccl *sea_learner_nccl(const sea_learner *l);
+/* Which of `ranks` data-parallel ranks computes pair `pair` (its micro-batch's owner): lets
+ * the actors of a role-split run ship each learner only the pairs it computes. */
+int sea_learner_pair_rank(const sea_learner_cfg *cfg, int pair, int ranks);
 /* Sequence log-prob sums of responses under a model (no tape): the APL margin and tests. */
 sea_status sea_sequence_logps(sea_model *m, const int32_t *const *prompts, const int *prompt_lens,
                               const int32_t *const *resp, const int *resp_lens, int n, bool mean, double *out);
@@ -66,5 +74,7 @@ sea_status sea_sequence_logps(sea_model *m, const int32_t *const *prompts, const
 /* Checkpoint: Adam moments, step counters (the parameters are saved by the model writer). */
 sea_status sea_learner_write(sea_learner *l, FILE *f);
 sea_status sea_learner_read(sea_learner *l, FILE *f);
+/* Only the policy parameters of a learner checkpoint (ranks that sample but do not learn). */
+sea_status sea_learner_read_params(sea_model *policy, FILE *f);
 
 #endif

@@ -11,9 +11,11 @@
 #include "alignment/actor.h"
 #include "alignment/loop_dist.h"
 #include "alignment/loop_internal.h"
+#include "alignment/loop_roles.h"
 #include "alignment/mixed.h"
 #include "alignment/plot.h"
 #include "alignment/select.h"
+#include "dist/nccl.h"
 #include "runtime/rng.h"
 
 double sea_run_now(void)
@@ -61,6 +63,7 @@ static sea_status next_prompt(sea_run *r, sea_prompt **out)
 
 static void run_free(sea_run *r)
 {
+    sea_nccl_close(r->sync_nccl);
     sea_learner_free(r->learner);
     sea_erm_free(r->erm);
     sea_replay_free(&r->replay);
@@ -81,6 +84,7 @@ static void run_free(sea_run *r)
     free(r->eval_wr);
     if (r->metrics) fclose(r->metrics);
     if (r->dev) sea_device_close(r->dev);
+    sea_run_roles_free(r);
 }
 
 /* ---- metrics: one JSON object per line, built by appending "key": value ---- */
@@ -98,7 +102,8 @@ static void put(line *l, const char *k, double v)
     else l->n += (size_t)snprintf(l->buf + l->n, sizeof l->buf - l->n, "null");
 }
 
-static bool is_root(const sea_run *r) { return sea_dist_rank(r->cfg.dist) == 0; }
+/* The rank that asks the oracle and writes every file: world rank 0 (the first actor). */
+static bool is_root(const sea_run *r) { return r->role != SEA_ROLE_LEARNER && sea_dist_rank(r->team) == 0; }
 
 static sea_status emit(sea_run *r, line *l)
 {
@@ -149,23 +154,29 @@ static sea_status setup(sea_run *r, bool *resumed)
     sea_train_cfg *c = &r->cfg;
     *resumed = false;
     SEA_TRY(sea_train_cfg_validate(c));
+    SEA_TRY(sea_run_roles_init(r));
+    /* a learner rank (roles) needs only the policy, the reference and the learner: no data,
+     * tokenizer, ERM, oracle or files; an actor rank needs no learner (no Adam state) */
+    const bool acts = r->role != SEA_ROLE_LEARNER, learns = r->role != SEA_ROLE_ACTOR;
     if (mkdir(c->output_dir, 0755) != 0 && errno != EEXIST)
         return sea_error(SEA_ERR_IO, "--output-dir %s: %s", c->output_dir, strerror(errno));
     SEA_TRY(sea_device_open(c->device[0] ? c->device : NULL, &r->dev));
     r->builtin = !strncmp(c->prompt_data, "builtin:", 8);
-    SEA_TRY(sea_error_context(sea_codec_open(&r->codec, c->policy, r->builtin), "--policy %s", c->policy));
-    SEA_TRY(sea_prompt_set_load(&r->train, c->prompt_data, false, c->input_key, NULL, &r->codec));
-    if (c->eval_data[0])
-        SEA_TRY(sea_prompt_set_load(&r->heldout, c->eval_data, false, c->input_key, c->output_key, &r->codec));
-    else if (r->builtin)
-        SEA_TRY(sea_prompt_set_load(&r->heldout, c->prompt_data, true, c->input_key, NULL, &r->codec));
+    if (acts) {
+        SEA_TRY(sea_error_context(sea_codec_open(&r->codec, c->policy, r->builtin), "--policy %s", c->policy));
+        SEA_TRY(sea_prompt_set_load(&r->train, c->prompt_data, false, c->input_key, NULL, &r->codec));
+        if (c->eval_data[0])
+            SEA_TRY(sea_prompt_set_load(&r->heldout, c->eval_data, false, c->input_key, c->output_key, &r->codec));
+        else if (r->builtin)
+            SEA_TRY(sea_prompt_set_load(&r->heldout, c->prompt_data, true, c->input_key, NULL, &r->codec));
+    }
 
     SEA_TRY(sea_error_context(sea_model_load(r->dev, c->policy, NULL, &r->policy), "--policy"));
     sea_model_set_recompute(r->policy, c->recompute);
     if (c->ref[0]) SEA_TRY(sea_error_context(sea_model_load(r->dev, c->ref, NULL, &r->ref), "--ref"));
     else SEA_TRY(sea_model_clone(r->policy, NULL, &r->ref));
     /* the sampler is the policy itself unless it syncs less often (or never: offline) */
-    if (c->sync_params_every > 1 || c->exp_method == SEA_EXPLORE_OFFLINE) {
+    if (acts && (c->sync_params_every > 1 || c->exp_method == SEA_EXPLORE_OFFLINE)) {
         if (c->exp_method == SEA_EXPLORE_OFFLINE) r->actor = r->ref;
         else {
             SEA_TRY(sea_model_clone(r->policy, NULL, &r->actor));
@@ -175,7 +186,7 @@ static sea_status setup(sea_run *r, bool *resumed)
         r->actor = r->policy;
     }
     r->uses_erm = sea_explore_uses_erm(c->exp_method);
-    if (r->uses_erm) {
+    if (r->uses_erm && acts) {
         if (c->feature_model[0]) {
             SEA_TRY(sea_error_context(sea_model_load(r->dev, c->feature_model, NULL, &r->feat), "--feature-model"));
             r->own_feat = true;
@@ -208,15 +219,22 @@ static sea_status setup(sea_run *r, bool *resumed)
     lc.beta2 = c->adam_beta2;
     lc.eps = c->adam_eps;
     lc.max_bad_steps = c->max_bad_steps;
+    lc.micro_pairs = c->micro_pairs;
     lc.xpo_alpha = c->xpo_alpha;
-    lc.dist = c->dist;
+    lc.dist = r->team; /* roles: the learners only */
     /* the cosine runs over the rounds the budget buys (mixed rounds query only γ of the prompts) */
     double per_round = c->batch_size * ((r->uses_erm && c->gamma < 1) ? c->gamma : 1.0);
     int est = (int)ceil((double)c->max_queries / (per_round > 0 ? per_round : 1));
     if (c->max_rounds > 0 && (est > c->max_rounds || c->max_queries <= 0)) est = c->max_rounds;
     r->total_rounds_est = est > 0 ? est : 1;
     lc.total_steps = r->total_rounds_est;
-    SEA_TRY(sea_learner_create(r->policy, r->ref, &lc, &r->learner));
+    r->learner_cfg = lc;
+    if (learns) SEA_TRY(sea_learner_create(r->policy, r->ref, &lc, &r->learner));
+    if (r->sync) { /* roles: the weights go device to device when every sync member is on CUDA */
+        char why[600];
+        SEA_TRY(sea_nccl_open(r->sync, r->dev, &r->sync_nccl, why, sizeof why));
+        if (why[0]) fprintf(stderr, "sea: %s: weights broadcast through host memory\n", why);
+    }
 
     char logp[2 * SEA_PATH_MAX];
     snprintf(logp, sizeof logp, "%s/oracle.jsonl", c->output_dir);
@@ -224,12 +242,12 @@ static sea_status setup(sea_run *r, bool *resumed)
     oo.device = r->dev;
     oo.timeout_s = c->judge_timeout;
     oo.log_path = is_root(r) ? logp : NULL; /* rank 0 asks the oracle (loop_dist.c) */
-    SEA_TRY(sea_oracle_open(c->oracle, &oo, &r->oracle));
+    if (acts) SEA_TRY(sea_oracle_open(c->oracle, &oo, &r->oracle));
 
     for (int i = 0; i < RNG_COUNT; i++) r->rng[i] = sea_rng_make(c->seed, 10u + (uint32_t)i);
     r->epoch = 0;
     r->pos = 0;
-    SEA_TRY(sea_run_make_perm(r));
+    if (acts) SEA_TRY(sea_run_make_perm(r));
 
     bool found = false;
     if (c->resume[0]) SEA_TRY(sea_run_load(r, &found));
@@ -253,7 +271,7 @@ static sea_status setup(sea_run *r, bool *resumed)
         if (st) return st;
     }
     if (!r->metrics && is_root(r)) return sea_error(SEA_ERR_IO, "%s: %s", mpath, strerror(errno));
-    SEA_TRY(sea_run_eval_setup(r));
+    if (acts) SEA_TRY(sea_run_eval_setup(r));
     return SEA_OK;
 }
 
@@ -482,7 +500,7 @@ static sea_status run_round(sea_run *r, line *ml, bool *stop)
         float *fmine = b.phi + (size_t)flo * r->feat_dim;
         st = c->feature_concat ? sea_actor_features_concat(r->feat, b.prompts, &b.cand, idx + flo, fhi - flo, fmine)
                                : sea_actor_features(r->feat, b.prompts, &b.cand, idx + flo, fhi - flo, fmine);
-        if (!st && sea_dist_size(c->dist) > 1) {
+        if (!st && sea_dist_size(r->team) > 1) {
             float *copy = malloc(sizeof(float) * (size_t)(fhi - flo) * r->feat_dim + 1);
             if (!copy) st = sea_error(SEA_ERR_OOM, "features");
             if (!st) memcpy(copy, fmine, sizeof(float) * (size_t)(fhi - flo) * r->feat_dim);
@@ -672,12 +690,18 @@ static sea_status run_round(sea_run *r, line *ml, bool *stop)
         p->sample_logp_rejected = live && cr == &b.cand ? cr->logp_sum[ir] : NAN;
         p->xpo_ref_side = xpo ? (cc == &b.cand_ref ? 1 : 2) : 0;
     }
+    /* here, or (roles) on the learner ranks while the actors update the ERM below */
     sea_learner_stats ls;
-    t = sea_run_now();
-    st = sea_learner_step(r->learner, b.pairs, np, &ls);
-    t_learn = sea_run_now() - t;
-    double t_bcast = 0;
-    if (!st) st = sea_run_share_policy(r, &t_bcast);
+    memset(&ls, 0, sizeof ls);
+    double t_bcast = 0, t_send = 0, t_wait = 0;
+    if (r->role == SEA_ROLE_ACTOR) {
+        st = sea_run_ship(r, SEA_ROLES_STEP, b.pairs, np, &t_send);
+    } else {
+        t = sea_run_now();
+        st = sea_learner_step(r->learner, b.pairs, np, &ls);
+        t_learn = sea_run_now() - t;
+        if (!st) st = sea_run_share_policy(r, &t_bcast);
+    }
     if (st) goto done;
 
     /* 7. ERM update */
@@ -686,6 +710,11 @@ static sea_status run_round(sea_run *r, line *ml, bool *stop)
         t = sea_run_now();
         st = sea_erm_update(r->erm, &r->replay, r->queries, &r->rng[RNG_ERM], &es);
         t_erm += sea_run_now() - t;
+        if (st) goto done;
+    }
+    /* roles: the learners' statistics and new weights (the sampler of the next round) */
+    if (r->role == SEA_ROLE_ACTOR) {
+        st = sea_run_receive_update(r, &ls, &t_learn, &t_wait, &t_bcast);
         if (st) goto done;
     }
 
@@ -732,7 +761,10 @@ static sea_status run_round(sea_run *r, line *ml, bool *stop)
     put(ml, "timing/learn", t_learn);
     put(ml, "timing/allreduce", ls.allreduce_s);
     put(ml, "timing/broadcast", t_bcast);
+    put(ml, "timing/rollout_send", t_send);
+    put(ml, "timing/learner_wait", t_wait);
     put(ml, "misc/ranks", sea_dist_size(c->dist));
+    put(ml, "misc/actors", c->actors);
     put(ml, "timing/round", sea_run_now() - t0);
     if (ls.skipped && np > 0 && !c->quiet)
         fprintf(stderr, "\nround %d: non-finite loss/gradient, optimizer step skipped\n", r->round);
@@ -753,8 +785,19 @@ static sea_status evaluate(sea_run *r, double *wr, double *bon)
     return st;
 }
 
-/* Only rank 0 writes checkpoints; every rank holds the same state. */
-static sea_status save(sea_run *r) { return is_root(r) ? sea_run_save(r) : SEA_OK; }
+/* Only rank 0 writes checkpoints; every rank of its team holds the same state. With roles, the
+ * learner state comes from the learner leader first. */
+static sea_status save(sea_run *r)
+{
+    if (r->role == SEA_ROLE_ACTOR) {
+        SEA_TRY(sea_run_ship(r, SEA_ROLES_CHECKPOINT, NULL, 0, NULL));
+        SEA_TRY(sea_run_receive_learner_state(r));
+    }
+    sea_status st = is_root(r) ? sea_run_save(r) : SEA_OK;
+    free(r->learner_state);
+    r->learner_state = NULL;
+    return st;
+}
 
 static void progress(sea_run *r)
 {
@@ -807,6 +850,10 @@ sea_status sea_train_run(const sea_train_cfg *cfg, sea_train_result *res)
     r.t_start = sea_run_now();
     bool resumed = false;
     sea_status st = setup(&r, &resumed);
+    if (!st && r.role == SEA_ROLE_LEARNER) {
+        st = sea_run_learner_loop(&r);
+        goto finish;
+    }
     if (!st && !resumed) {
         /* round 0: the starting policy's win rate (0 when the references are its own outputs) */
         double wr, bon;
@@ -849,8 +896,11 @@ sea_status sea_train_run(const sea_train_cfg *cfg, sea_train_result *res)
         }
         if (cfg->checkpoint_every > 0 && (r.round % cfg->checkpoint_every == 0 || last)) st = save(&r);
     }
+    /* the learners wait for a command until told to stop */
+    if (!st && r.role == SEA_ROLE_ACTOR) st = sea_run_ship(&r, SEA_ROLES_STOP, NULL, 0, NULL);
     if (!cfg->quiet && is_root(&r)) fprintf(stderr, "\n");
     if (!st && !res->killed && is_root(&r)) st = write_summary(&r);
+finish:
     res->rounds = r.round;
     res->queries = r.queries;
     res->final_win_rate = r.last_win_rate;

@@ -18,7 +18,11 @@
 
 #include "alignment/loop_internal.h"
 
-static void path_join(char *out, size_t n, const char *a, const char *b) { snprintf(out, n, "%s/%s", a, b); }
+static void path_join(char *out, size_t n, const char *a, const char *b)
+{
+    /* a truncated path (never with SEA_PATH_MAX inputs) would only fail to open, with its name */
+    if (snprintf(out, n, "%s/%s", a, b) >= (int)n) out[n - 1] = '\0';
+}
 
 static void rm_dir(const char *dir)
 {
@@ -61,7 +65,15 @@ static sea_status write_file(sea_run *r, const char *dir, const char *name, writ
     return SEA_OK;
 }
 
-static sea_status w_learner(sea_run *r, FILE *f) { return sea_learner_write(r->learner, f); }
+/* Role-split runs: rank 0 has no learner; it writes the bytes the learner leader sent. */
+static sea_status w_learner(sea_run *r, FILE *f)
+{
+    if (r->learner) return sea_learner_write(r->learner, f);
+    if (!r->learner_state) return sea_error(SEA_ERR_INTERNAL, "learner checkpoint: no learner state from the learners");
+    if (fwrite(r->learner_state, 1, r->learner_state_bytes, f) != r->learner_state_bytes)
+        return sea_error(SEA_ERR_IO, "learner checkpoint: write");
+    return SEA_OK;
+}
 static sea_status w_erm(sea_run *r, FILE *f) { return sea_erm_write(r->erm, f); }
 static sea_status w_replay(sea_run *r, FILE *f) { return sea_replay_write(&r->replay, f); }
 
@@ -132,7 +144,7 @@ sea_status sea_run_save(sea_run *r)
     }
     SEA_TRY(write_file(r, tmp, "learner.bin", w_learner));
     if (r->own_actor) SEA_TRY(write_file(r, tmp, "actor.bin", w_actor));
-    if (r->uses_erm) {
+    if (r->erm) {
         SEA_TRY(write_file(r, tmp, "erm.bin", w_erm));
         SEA_TRY(write_file(r, tmp, "replay.bin", w_replay));
     }
@@ -159,7 +171,11 @@ static sea_status read_file(sea_run *r, const char *dir, const char *name, sea_s
     return SEA_OK;
 }
 
-static sea_status r_learner(sea_run *r, FILE *f) { return sea_learner_read(r->learner, f); }
+/* Actor ranks (roles) have no learner: they take the policy parameters only. */
+static sea_status r_learner(sea_run *r, FILE *f)
+{
+    return r->learner ? sea_learner_read(r->learner, f) : sea_learner_read_params(r->policy, f);
+}
 static sea_status r_erm(sea_run *r, FILE *f) { return sea_erm_read(r->erm, f); }
 static sea_status r_replay(sea_run *r, FILE *f) { return sea_replay_read(&r->replay, f); }
 
@@ -257,11 +273,11 @@ sea_status sea_run_load(sea_run *r, bool *found)
     SEA_TRY(read_file(r, cur, "state.json", r_state));
     SEA_TRY(read_file(r, cur, "learner.bin", r_learner));
     if (r->own_actor) SEA_TRY(read_file(r, cur, "actor.bin", r_actor));
-    if (r->uses_erm) {
+    if (r->erm) { /* the learner ranks of a role-split run have none */
         SEA_TRY(read_file(r, cur, "erm.bin", r_erm));
         SEA_TRY(read_file(r, cur, "replay.bin", r_replay));
     }
-    SEA_TRY(sea_run_make_perm(r));
+    if (r->role != SEA_ROLE_LEARNER) SEA_TRY(sea_run_make_perm(r));
     *found = true;
     return SEA_OK;
 }

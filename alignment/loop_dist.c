@@ -1,4 +1,5 @@
-/* The SEA loop across MPI ranks (SPMD: every rank runs the same loop on the same state).
+/* The SEA loop across MPI ranks (SPMD: every rank of r->team runs the same loop on the same
+ * state; r->team is the world, or the actors of a role-split run: loop_roles.c).
  *
  * Per round: each rank samples responses for its contiguous block of the round's prompts
  * (with the global sequence ids, so the same tokens as one process would draw) and computes
@@ -15,10 +16,11 @@
 #include <string.h>
 
 #include "alignment/loop_dist.h"
+#include "dist/nccl.h"
 
 void sea_run_split(const sea_run *r, int n, int *lo, int *hi)
 {
-    int rank = sea_dist_rank(r->cfg.dist), size = sea_dist_size(r->cfg.dist);
+    int rank = sea_dist_rank(r->team), size = sea_dist_size(r->team);
     *lo = (int)((int64_t)n * rank / size);
     *hi = (int)((int64_t)n * (rank + 1) / size);
 }
@@ -47,7 +49,7 @@ static const char *get(const char *p, void *v, size_t n)
 
 sea_status sea_run_gather_candidates(sea_run *r, sea_candidates *mine, sea_candidates *all)
 {
-    if (sea_dist_size(r->cfg.dist) == 1) {
+    if (sea_dist_size(r->team) == 1) {
         *all = *mine;
         memset(mine, 0, sizeof *mine);
         return SEA_OK;
@@ -68,9 +70,9 @@ sea_status sea_run_gather_candidates(sea_run *r, sea_candidates *mine, sea_candi
     }
     void *got = NULL;
     size_t got_bytes = 0;
-    int size = sea_dist_size(r->cfg.dist);
+    int size = sea_dist_size(r->team);
     size_t *counts = calloc((size_t)size, sizeof *counts);
-    sea_status st = counts ? sea_dist_allgather(r->cfg.dist, buf, bytes, &got, &got_bytes, counts)
+    sea_status st = counts ? sea_dist_allgather(r->team, buf, bytes, &got, &got_bytes, counts)
                            : sea_error(SEA_ERR_OOM, "gathering candidates");
     free(buf);
     /* Count first, then unpack every rank's block in rank order. */
@@ -123,13 +125,13 @@ sea_status sea_run_gather_candidates(sea_run *r, sea_candidates *mine, sea_candi
 
 sea_status sea_run_gather_floats(sea_run *r, const float *mine, size_t n_mine, float *all)
 {
-    if (sea_dist_size(r->cfg.dist) == 1) {
+    if (sea_dist_size(r->team) == 1) {
         if (all != mine) memmove(all, mine, n_mine * sizeof(float));
         return SEA_OK;
     }
     void *got;
     size_t bytes;
-    SEA_TRY(sea_dist_allgather(r->cfg.dist, mine, n_mine * sizeof(float), &got, &bytes, NULL));
+    SEA_TRY(sea_dist_allgather(r->team, mine, n_mine * sizeof(float), &got, &bytes, NULL));
     memcpy(all, got, bytes);
     free(got);
     return SEA_OK;
@@ -138,7 +140,7 @@ sea_status sea_run_gather_floats(sea_run *r, const float *mine, size_t n_mine, f
 sea_status sea_run_share_labels(sea_run *r, int n, double *p, int *win, float *mask, int *n_queried, int *extra,
                                 int n_extra)
 {
-    if (sea_dist_size(r->cfg.dist) == 1) return SEA_OK;
+    if (sea_dist_size(r->team) == 1) return SEA_OK;
     /* (p, win, mask) per pair, the query count, extra counters and the label RNG's position. */
     size_t nd = (size_t)3 * n + 2 + (size_t)n_extra;
     double *pack = malloc(sizeof(double) * nd);
@@ -151,7 +153,7 @@ sea_status sea_run_share_labels(sea_run *r, int n, double *p, int *win, float *m
     pack[3 * n] = *n_queried;
     pack[3 * n + 1] = (double)r->rng[RNG_LABEL].counter; /* < 2^53 in any real run */
     for (int j = 0; j < n_extra; j++) pack[3 * n + 2 + j] = extra[j];
-    sea_status st = sea_dist_broadcast(r->cfg.dist, pack, sizeof(double) * nd, 0, 0, NULL);
+    sea_status st = sea_dist_broadcast(r->team, pack, sizeof(double) * nd, 0, 0, NULL);
     if (!st) {
         for (int i = 0; i < n; i++) {
             p[i] = pack[3 * i];
@@ -168,26 +170,39 @@ sea_status sea_run_share_labels(sea_run *r, int n, double *p, int *win, float *m
 
 sea_status sea_run_share_double(sea_run *r, double *v)
 {
-    if (sea_dist_size(r->cfg.dist) == 1) return SEA_OK;
-    return sea_dist_broadcast(r->cfg.dist, v, sizeof *v, 0, 0, NULL);
+    if (sea_dist_size(r->team) == 1) return SEA_OK;
+    return sea_dist_broadcast(r->team, v, sizeof *v, 0, 0, NULL);
+}
+
+sea_status sea_run_broadcast_policy(sea_run *r, sea_dist *group, int root, double *seconds)
+{
+    *seconds = 0;
+    if (sea_dist_size(group) == 1) return SEA_OK;
+    sea_tensor params, grads;
+    SEA_TRY(sea_model_params(r->policy, &params, &grads));
+    size_t bytes = sea_tensor_nbytes(&params), bucket = (size_t)r->cfg.broadcast_bucket_mb << 20;
+    sea_stream *s = sea_device_stream(sea_model_device(r->policy));
+    /* CUDA ranks with NCCL: device to device, in place */
+    sea_nccl *nc = group == r->sync ? r->sync_nccl : group == r->team ? sea_learner_nccl(r->learner) : NULL;
+    if (nc) {
+        double t0 = sea_run_now();
+        SEA_TRY(sea_nccl_broadcast(nc, params.buf, params.offset, bytes, root));
+        *seconds = sea_run_now() - t0;
+        return SEA_OK;
+    }
+    if (params.buf->host) /* host memory (cpu): broadcast in place */
+        return sea_dist_broadcast(group, (char *)params.buf->host + params.offset, bytes, root, bucket, seconds);
+    void *host = malloc(bytes);
+    if (!host) return sea_error(SEA_ERR_OOM, "weight broadcast: %zu bytes of host memory", bytes);
+    bool sender = sea_dist_rank(group) == root;
+    sea_status st = sender ? sea_buffer_read(s, params.buf, params.offset, host, bytes) : SEA_OK;
+    if (!st) st = sea_dist_broadcast(group, host, bytes, root, bucket, seconds);
+    if (!st && !sender) st = sea_buffer_write(s, params.buf, params.offset, host, bytes);
+    free(host);
+    return st;
 }
 
 sea_status sea_run_share_policy(sea_run *r, double *seconds)
 {
-    *seconds = 0;
-    if (sea_dist_size(r->cfg.dist) == 1) return SEA_OK;
-    sea_tensor params, grads;
-    SEA_TRY(sea_model_params(r->policy, &params, &grads));
-    size_t bytes = sea_tensor_nbytes(&params);
-    sea_stream *s = sea_device_stream(sea_model_device(r->policy));
-    if (params.buf->host) /* host memory (cpu): broadcast in place */
-        return sea_dist_broadcast(r->cfg.dist, (char *)params.buf->host + params.offset, bytes, 0,
-                                  (size_t)r->cfg.broadcast_bucket_mb << 20, seconds);
-    void *host = malloc(bytes);
-    if (!host) return sea_error(SEA_ERR_OOM, "weight broadcast: %zu bytes of host memory", bytes);
-    sea_status st = sea_dist_rank(r->cfg.dist) == 0 ? sea_buffer_read(s, params.buf, params.offset, host, bytes) : SEA_OK;
-    if (!st) st = sea_dist_broadcast(r->cfg.dist, host, bytes, 0, (size_t)r->cfg.broadcast_bucket_mb << 20, seconds);
-    if (!st && sea_dist_rank(r->cfg.dist) != 0) st = sea_buffer_write(s, params.buf, params.offset, host, bytes);
-    free(host);
-    return st;
+    return sea_run_broadcast_policy(r, r->team, 0, seconds);
 }

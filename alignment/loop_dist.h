@@ -17,7 +17,9 @@ sea_status sea_run_gather_floats(sea_run *r, const float *mine, size_t n_mine, f
 sea_status sea_run_share_labels(sea_run *r, int n, double *p, int *win, float *mask, int *n_queried, int *extra,
                                 int n_extra);
 sea_status sea_run_share_double(sea_run *r, double *v);
-/* Broadcast rank 0's policy weights (bucketed); *seconds = its wall time. */
+/* Broadcast team rank 0's policy weights (bucketed); *seconds = its wall time. */
 sea_status sea_run_share_policy(sea_run *r, double *seconds);
+/* The same from member `root` of `group` (roles: the learner leader to the actors). */
+sea_status sea_run_broadcast_policy(sea_run *r, sea_dist *group, int root, double *seconds);
 
 #endif

@@ -15,18 +15,30 @@
 #include "alignment/replay.h"
 #include "models/model.h"
 
+/* What this process does (loop_roles.c): everything (one process, or SPMD ranks), or one side
+ * of a role-split run (--actors K). */
+typedef enum { SEA_ROLE_ALL = 0, SEA_ROLE_ACTOR, SEA_ROLE_LEARNER } sea_role;
+
 /* RNG streams of the host-side draws; each is checkpointed as (seed, stream, counter). */
 enum { RNG_DATA = 0, RNG_SELECT, RNG_MIXED, RNG_LABEL, RNG_ERM, RNG_COUNT };
 
 typedef struct sea_run {
     sea_train_cfg cfg;
+    /* multi-process layout (loop_roles.c); cfg.dist is the world */
+    sea_role role;
+    sea_dist *team;           /* the ranks running this loop together: the world, the actors or the learners */
+    sea_dist *sync;           /* roles: the actors + the learner leader (its last member); NULL elsewhere */
+    struct sea_nccl *sync_nccl; /* roles: NCCL over sync (CUDA ranks) for the weights, else NULL */
+    sea_learner_cfg learner_cfg;
+    void *learner_state;      /* roles, rank 0 while checkpointing: the learner leader's learner.bin bytes */
+    size_t learner_state_bytes;
     sea_device *dev;
     sea_codec codec;
     bool builtin;
     sea_prompt_set train, heldout;
     sea_model *policy, *ref, *actor, *feat;
     bool own_actor, own_feat;
-    sea_learner *learner;
+    sea_learner *learner;     /* NULL on actor ranks */
     bool uses_erm;
     sea_erm *erm;
     sea_replay replay;

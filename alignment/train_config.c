@@ -61,6 +61,8 @@ static const opt opts[] = {
     {"adam-eps", NULL, T_DBL, N(adam_eps), "(1e-8)"},
     {"xpo-alpha", NULL, T_DBL, N(xpo_alpha), "XPO exploration weight (5e-6)"},
     {"apl-pool", NULL, T_DBL, N(apl_pool), "APL: candidate prompts per kept prompt (2)"},
+    {"micro-pairs", NULL, T_INT, N(micro_pairs),
+     "pairs per learner forward/backward micro-batch (16): memory vs speed; MPI learners split by micro-batch"},
     {"max-bad-steps", NULL, T_INT, N(max_bad_steps), "consecutive non-finite steps before stopping (3)"},
     {"recompute", "gradient-checkpointing", T_BOOL, N(recompute),
      "policy training keeps only each block's input and reruns the block in backward (less memory,\n"
@@ -92,6 +94,9 @@ static const opt opts[] = {
     {"no-plot", NULL, T_BOOL, N(no_plot), "do not write the win-rate plot"},
     {"kill-after-rounds", NULL, T_INT, N(kill_after_rounds), "testing: stop abruptly after N rounds (exit 3)"},
     {"broadcast-bucket-mb", NULL, T_INT, N(broadcast_bucket_mb), "MPI runs: weight broadcast bucket size in MiB (256)"},
+    {"actors", NULL, T_INT, N(actors),
+     "MPI runs: the first K ranks are actors (sampling, features, ERM, oracle), the others learners\n"
+     "                         (data-parallel policy step); 0 = every rank does both (default; docs/distributed.md)"},
 };
 #define N_OPTS (sizeof opts / sizeof *opts)
 
@@ -121,6 +126,7 @@ void sea_train_cfg_default(sea_train_cfg *c)
     c->xpo_alpha = 5e-6;
     c->apl_pool = 2;
     c->max_bad_steps = 3;
+    c->micro_pairs = 16;
     c->learn_rm = true;
     c->num_ensemble = 20;
     c->rm_hidden = 128;
@@ -378,6 +384,8 @@ sea_status sea_train_cfg_validate(const sea_train_cfg *c)
     if (c->apl_pool < 1) return sea_error(SEA_ERR_INVALID, "--apl-pool %g: need >= 1", c->apl_pool);
     if (c->bon_n < 0 || (c->bon_n > 0 && !sea_explore_uses_erm(c->exp_method)))
         return sea_error(SEA_ERR_INVALID, "--bon-n %d: needs >= 0 and an enn-* method (the ensemble picks the best)", c->bon_n);
+    if (c->micro_pairs < 1) return sea_error(SEA_ERR_INVALID, "--micro-pairs %d: need >= 1", c->micro_pairs);
+    if (c->actors < 0) return sea_error(SEA_ERR_INVALID, "--actors %d: need >= 0", c->actors);
     if (c->broadcast_bucket_mb < 1 || c->broadcast_bucket_mb > 2047)
         return sea_error(SEA_ERR_INVALID, "--broadcast-bucket-mb %d: need 1..2047", c->broadcast_bucket_mb);
     return SEA_OK;

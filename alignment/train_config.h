@@ -49,6 +49,7 @@ typedef struct sea_train_cfg {
     double apl_pool;        /* APL: prompts sampled per kept prompt (2) */
     int max_bad_steps;      /* consecutive non-finite steps before stopping (3) */
     bool recompute;         /* activation recomputation in the policy's training passes */
+    int micro_pairs;        /* pairs per learner forward/backward chunk (16) */
     /* ERM */
     bool learn_rm;
     int num_ensemble, rm_hidden, rm_sgd_steps, rm_batch, rm_buffer;
@@ -76,6 +77,7 @@ typedef struct sea_train_cfg {
     int kill_after_rounds;  /* testing: stop (as if killed) after this many rounds, exit 3 */
     /* multi-process (alignment/loop_dist.c) */
     int broadcast_bucket_mb; /* weight broadcast bucket size (256) */
+    int actors;              /* dedicated actor ranks (loop_roles.c); 0 = every rank does everything */
     struct sea_dist *dist;   /* set by the command from sea_dist_init; NULL = one process */
 } sea_train_cfg;
 

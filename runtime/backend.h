@@ -69,6 +69,11 @@ struct sea_backend_ops {
     /* Ops. Asynchronous is allowed: results are visible after stream_sync / buffer_read. */
     sea_status (*op_forward)(sea_stream *s, const sea_op *op);
     sea_status (*op_backward)(sea_stream *s, const sea_op *op);  /* may be NULL */
+
+    /* Optional (NULL = none): the native stream handle of s (cudaStream_t) for a communication
+     * library that enqueues its own kernels on it (NCCL, dist/nccl.c); it also makes s's device
+     * current on the calling thread, as such libraries expect. Device memory is buf->handle. */
+    sea_status (*stream_native)(sea_stream *s, void **out);
 };
 
 struct sea_device {
@@ -100,6 +105,8 @@ sea_status sea_device_open(const char *spec, sea_device **out);
 void sea_device_close(sea_device *dev);
 sea_stream *sea_device_stream(sea_device *dev); /* default stream */
 sea_status sea_stream_sync(sea_stream *s);
+/* The backend's native stream handle (see stream_native); SEA_ERR_UNSUPPORTED when it has none. */
+sea_status sea_stream_native(sea_stream *s, void **out);
 /* "cuda:0 (NVIDIA H200)" for messages. */
 const char *sea_device_label(const sea_device *dev);
 

@@ -129,3 +129,13 @@ sea_status sea_stream_sync(sea_stream *s)
     if (!s) return sea_error(SEA_ERR_INVALID, "stream_sync: NULL stream");
     return s->dev->backend->stream_sync(s);
 }
+
+sea_status sea_stream_native(sea_stream *s, void **out)
+{
+    *out = NULL;
+    if (!s) return sea_error(SEA_ERR_INVALID, "stream_native: NULL stream");
+    if (!s->dev->backend->stream_native)
+        return sea_error(SEA_ERR_UNSUPPORTED, "%s: the %s backend exposes no native stream", sea_device_label(s->dev),
+                         s->dev->backend->name);
+    return s->dev->backend->stream_native(s, out);
+}

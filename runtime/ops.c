@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tape.h"
+#include "op_profile.h"
 
 /* Slot names for messages, per op: inputs then outputs. */
 static const char *const in_names[SEA_OP_COUNT][SEA_OP_MAX_IN] = {
@@ -798,13 +799,26 @@ static sea_status check_saved_for_tape(sea_stream *s, const sea_op *op)
     return SEA_OK;
 }
 
+/* Run one kernel, timed when SEA_PROFILE is set (see op_profile.h). */
+static sea_status run_kernel(sea_stream *s, const sea_op *op, bool backward)
+{
+    const struct sea_backend_ops *be = s->dev->backend;
+    if (!sea_op_profile_enabled()) return backward ? be->op_backward(s, op) : be->op_forward(s, op);
+    SEA_TRY(sea_stream_sync(s));
+    double t0 = sea_op_profile_now();
+    SEA_TRY(backward ? be->op_backward(s, op) : be->op_forward(s, op));
+    SEA_TRY(sea_stream_sync(s));
+    sea_op_profile_add(op->kind, backward, sea_op_profile_now() - t0);
+    return SEA_OK;
+}
+
 sea_status sea_op_run(sea_stream *s, const sea_op *op)
 {
     SEA_TRY(sea_op_validate(op, false));
     SEA_TRY(check_stream(s, op, false));
     bool record = s->tape && sea_op_has_backward(op->kind);
     if (record) SEA_TRY(check_saved_for_tape(s, op));
-    SEA_TRY(s->dev->backend->op_forward(s, op));
+    SEA_TRY(run_kernel(s, op, false));
     if (record) SEA_TRY(sea_tape_record(s->tape, op));
     return SEA_OK;
 }
@@ -817,7 +831,7 @@ sea_status sea_op_run_backward(sea_stream *s, const sea_op *op)
         vctx v = {op, true, s->dev};
         return vfail(&v, SEA_ERR_UNSUPPORTED, "the %s backend has no backward kernels", s->dev->backend->name);
     }
-    return s->dev->backend->op_backward(s, op);
+    return run_kernel(s, op, true);
 }
 
 /* Convenience wrappers: build the op, run it. */

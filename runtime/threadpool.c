@@ -1,16 +1,43 @@
 /* A persistent pool: N-1 workers plus the calling thread, pinned one per core with hwloc.
  *
- * Jobs are published under a mutex with a generation counter; workers sleep on a condition
- * variable between jobs, so an idle pool costs nothing. Chunking is static (by thread
- * index), which keeps per-chunk work assignment a pure function of (n, threads). */
+ * Hand-off is lock-free in the common case. A job is published by bumping an atomic ticket
+ * (sequence number and participant count in one word); workers that finished the previous
+ * job spin on the ticket for a short while (SEA_SPIN_US, default 200 us) before sleeping on
+ * a condition variable, and the caller spins on the count of unfinished workers the same
+ * way. Why spin: a decode step or a small training step is a chain of ~100 ops of tens of
+ * microseconds each; waking a sleeping thread costs 10-100 us on a VM, which would be the
+ * step's largest cost. Spinning is bounded, so an idle pool still costs nothing.
+ *
+ * Sleeping and waking use the Dekker pattern on seq_cst atomics: a sleeper registers
+ * (sleepers++ / caller_waiting) and re-checks the condition under the mutex; a publisher
+ * changes the condition and then checks for registered sleepers, broadcasting under the
+ * mutex. One of the two always sees the other, so no wake-up is lost.
+ *
+ * Chunking is static (by thread index), which keeps per-chunk work assignment a pure
+ * function of (n, threads). */
 #include "threadpool.h"
 
 #include <hwloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define cpu_relax() _mm_pause()
+#elif defined(__aarch64__)
+#define cpu_relax() __asm__ __volatile__("yield")
+#else
+#define cpu_relax() ((void)0)
+#endif
+
+/* The ticket packs a job sequence number with its participant count, so a worker that
+ * reads one word knows both which job it is and whether it takes part. */
+#define TICKET_ACTIVE_BITS 9          /* participants <= 256 */
+#define TICKET_ACTIVE_MASK ((1u << TICKET_ACTIVE_BITS) - 1)
 
 struct worker {
     struct sea_threadpool *pool;
@@ -24,21 +51,31 @@ struct sea_threadpool {
     hwloc_topology_t topo;
     bool have_topo;
     hwloc_cpuset_t *core_sets; /* (n_threads) cpuset to pin thread i to */
+    int64_t spin_ns;          /* how long a waiter spins before sleeping */
 
     pthread_mutex_t job_mu;   /* one job at a time when several threads share the pool */
-    pthread_mutex_t mu;
+    pthread_mutex_t mu;       /* guards sleeping only */
     pthread_cond_t work_cv, done_cv;
-    uint64_t generation;
-    bool shutdown;
-    /* the current job */
+    _Atomic uint64_t ticket;  /* (sequence << TICKET_ACTIVE_BITS) | participants */
+    atomic_bool shutdown;
+    atomic_int sleepers;      /* workers blocked (or about to block) on work_cv */
+    atomic_int remaining;     /* participating workers still running the job */
+    atomic_bool caller_waiting;
+    /* The current job: written before the ticket is bumped, read by participants after
+     * they see it, and not rewritten before every participant has finished. */
     sea_parallel_fn fn;
     void *ctx;
     int64_t n, chunk;
-    int active;               /* threads taking part in this job */
-    int remaining;            /* workers still running it */
 };
 
 static _Thread_local int in_pool_job;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static void run_share(sea_threadpool *p, int t)
 {
@@ -54,6 +91,30 @@ static void pin_current_thread(sea_threadpool *p, int t)
         hwloc_set_cpubind(p->topo, p->core_sets[t], HWLOC_CPUBIND_THREAD);
 }
 
+/* Spin, then sleep, until the ticket differs from `seen` or the pool shuts down. */
+static uint64_t wait_for_ticket(sea_threadpool *p, uint64_t seen)
+{
+    uint64_t t;
+    int64_t deadline = 0;
+    for (unsigned spins = 0;; spins++) {
+        t = atomic_load(&p->ticket);
+        if (t != seen || atomic_load(&p->shutdown)) return t;
+        if ((spins & 63) == 0) {   /* read the clock now and then, not every pause */
+            int64_t now = now_ns();
+            if (!deadline) deadline = now + p->spin_ns;
+            else if (now >= deadline) break;
+        }
+        cpu_relax();
+    }
+    pthread_mutex_lock(&p->mu);
+    atomic_fetch_add(&p->sleepers, 1);
+    while ((t = atomic_load(&p->ticket)) == seen && !atomic_load(&p->shutdown))
+        pthread_cond_wait(&p->work_cv, &p->mu);
+    atomic_fetch_sub(&p->sleepers, 1);
+    pthread_mutex_unlock(&p->mu);
+    return t;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -61,18 +122,17 @@ static void *worker_main(void *arg)
     pin_current_thread(p, w->index);
     in_pool_job = 1;
     uint64_t seen = 0;
-    pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->shutdown && p->generation == seen) pthread_cond_wait(&p->work_cv, &p->mu);
-        if (p->shutdown) break;
-        seen = p->generation;
-        bool take_part = w->index < p->active;
-        pthread_mutex_unlock(&p->mu);
-        if (take_part) run_share(p, w->index);
-        pthread_mutex_lock(&p->mu);
-        if (take_part && --p->remaining == 0) pthread_cond_signal(&p->done_cv);
+        seen = wait_for_ticket(p, seen);
+        if (atomic_load(&p->shutdown)) break;
+        if (w->index >= (int)(seen & TICKET_ACTIVE_MASK)) continue;
+        run_share(p, w->index);
+        if (atomic_fetch_sub(&p->remaining, 1) == 1 && atomic_load(&p->caller_waiting)) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->done_cv);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
-    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
@@ -100,6 +160,8 @@ sea_status sea_threadpool_create(int n_threads, sea_threadpool **out)
     if (n_threads <= 0) n_threads = default_thread_count(p->topo, p->have_topo);
     if (n_threads > 256) n_threads = 256;
     p->n_threads = n_threads;
+    const char *spin = getenv("SEA_SPIN_US");
+    p->spin_ns = (spin && atoi(spin) >= 0 ? atoi(spin) : 200) * (int64_t)1000;
     if (p->have_topo) {
         /* Thread i -> core i mod cores: one thread per physical core first. */
         int cores = hwloc_get_nbobjs_by_type(p->topo, HWLOC_OBJ_CORE);
@@ -113,6 +175,11 @@ sea_status sea_threadpool_create(int n_threads, sea_threadpool **out)
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work_cv, NULL);
     pthread_cond_init(&p->done_cv, NULL);
+    atomic_init(&p->ticket, 0);
+    atomic_init(&p->shutdown, false);
+    atomic_init(&p->sleepers, 0);
+    atomic_init(&p->remaining, 0);
+    atomic_init(&p->caller_waiting, false);
     p->workers = calloc((size_t)(n_threads > 1 ? n_threads - 1 : 1), sizeof *p->workers);
     if (!p->workers) {
         sea_threadpool_free(p);
@@ -135,7 +202,7 @@ void sea_threadpool_free(sea_threadpool *p)
 {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
-    p->shutdown = true;
+    atomic_store(&p->shutdown, true);
     pthread_cond_broadcast(&p->work_cv);
     pthread_mutex_unlock(&p->mu);
     for (int i = 1; i < p->n_threads; i++) pthread_join(p->workers[i - 1].thread, NULL);
@@ -155,6 +222,26 @@ void sea_threadpool_free(sea_threadpool *p)
 
 int sea_threadpool_size(const sea_threadpool *p) { return p ? p->n_threads : 1; }
 
+/* Spin, then sleep, until every participating worker has finished the job. */
+static void wait_for_workers(sea_threadpool *p)
+{
+    int64_t deadline = 0;
+    for (unsigned spins = 0; atomic_load(&p->remaining) > 0; spins++) {
+        if ((spins & 63) == 0) {
+            int64_t now = now_ns();
+            if (!deadline) deadline = now + p->spin_ns;
+            else if (now >= deadline) break;
+        }
+        cpu_relax();
+    }
+    if (atomic_load(&p->remaining) == 0) return;
+    pthread_mutex_lock(&p->mu);
+    atomic_store(&p->caller_waiting, true);
+    while (atomic_load(&p->remaining) > 0) pthread_cond_wait(&p->done_cv, &p->mu);
+    atomic_store(&p->caller_waiting, false);
+    pthread_mutex_unlock(&p->mu);
+}
+
 void sea_parallel_for(sea_threadpool *p, int64_t n, int64_t min_chunk, sea_parallel_fn fn, void *ctx)
 {
     if (n <= 0) return;
@@ -167,24 +254,24 @@ void sea_parallel_for(sea_threadpool *p, int64_t n, int64_t min_chunk, sea_paral
         return;
     }
     pthread_mutex_lock(&p->job_mu);
-    pthread_mutex_lock(&p->mu);
     p->fn = fn;
     p->ctx = ctx;
     p->n = n;
     p->chunk = (n + threads - 1) / threads;
-    p->active = threads;
-    p->remaining = threads - 1;
-    p->generation++;
-    pthread_cond_broadcast(&p->work_cv);
-    pthread_mutex_unlock(&p->mu);
+    atomic_store(&p->remaining, threads - 1);
+    uint64_t seq = (atomic_load(&p->ticket) >> TICKET_ACTIVE_BITS) + 1;
+    atomic_store(&p->ticket, (seq << TICKET_ACTIVE_BITS) | (uint64_t)threads);
+    if (atomic_load(&p->sleepers) > 0) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_broadcast(&p->work_cv);
+        pthread_mutex_unlock(&p->mu);
+    }
 
     in_pool_job = 1;
     run_share(p, 0);
     in_pool_job = 0;
 
-    pthread_mutex_lock(&p->mu);
-    while (p->remaining > 0) pthread_cond_wait(&p->done_cv, &p->mu);
-    pthread_mutex_unlock(&p->mu);
+    wait_for_workers(p);
     pthread_mutex_unlock(&p->job_mu);
 }
 

@@ -22,6 +22,48 @@ typedef struct attn_ctx {
     int failed;                 /* a worker could not allocate its scratch */
 } attn_ctx;
 
+/* scores[s] = scale * q . k_s for keys s < n (-inf where invalid); returns the max. The dot
+ * products sum in sea_cpu_dot's order (8 lanes, then pairs), inlined: at decode sizes
+ * (hd 64-256) a call per key cost as much as the arithmetic. */
+SEA_CPU_CLONES static float decode_scores(float *restrict scores, const float *restrict q, const float *restrict kb,
+                                          int64_t kstride, int64_t hd, int64_t n, float scale,
+                                          const int32_t *restrict valid)
+{
+    float m = -INFINITY;
+    for (int64_t s = 0; s < n; s++) {
+        if (valid && !valid[s]) {
+            scores[s] = -INFINITY;
+            continue;
+        }
+        const float *k = kb + s * kstride;
+        float a[8] = {0};
+        int64_t d = 0;
+        for (; d + 8 <= hd; d += 8)
+            for (int j = 0; j < 8; j++) a[j] += q[d + j] * k[d + j];
+        for (int j = 0; d < hd; d++, j++) a[j] += q[d] * k[d];
+        float sc = scale * (((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])));
+        scores[s] = sc;
+        if (sc > m) m = sc;
+    }
+    return m;
+}
+
+/* out (hd) = sum_s p_s v_s with p_s = exp(scores[s] - m) (scores[s] == -inf skipped); returns
+ * sum_s p_s. */
+SEA_CPU_CLONES static double decode_mix(float *restrict out, const float *restrict scores, const float *restrict vb,
+                                        int64_t kstride, int64_t hd, int64_t n, float m)
+{
+    double sum = 0;
+    for (int64_t s = 0; s < n; s++) {
+        if (scores[s] == -INFINITY) continue;
+        float p = expf(scores[s] - m);
+        sum += p;
+        const float *v = vb + s * kstride;
+        for (int64_t d = 0; d < hd; d++) out[d] += p * v[d];
+    }
+    return sum;
+}
+
 /* One query against keys [0, n_keys) of sequence b and kv head kh; writes out row, returns lse. */
 static float attend_row(const attn_ctx *c, const float *q, int64_t b, int64_t kh, int64_t n_keys, float *scores,
                         float *out)
@@ -30,25 +72,10 @@ static float attend_row(const attn_ctx *c, const float *q, int64_t b, int64_t kh
     const float *kb = c->k + (b * c->S * c->Hkv + kh) * hd;
     const float *vb = c->v + (b * c->S * c->Hkv + kh) * hd;
     const int32_t *valid = c->valid ? c->valid + b * c->S : NULL;
-    float m = -INFINITY;
-    for (int64_t s = 0; s < n_keys; s++) {
-        if (valid && !valid[s]) {
-            scores[s] = -INFINITY;
-            continue;
-        }
-        float sc = c->scale * sea_cpu_dot(q, kb + s * kstride, hd);
-        scores[s] = sc;
-        if (sc > m) m = sc;
-    }
+    float m = decode_scores(scores, q, kb, kstride, hd, n_keys, c->scale, valid);
     memset(out, 0, (size_t)hd * sizeof(float));
     if (m == -INFINITY) return -INFINITY;   /* no admissible key: zeros */
-    double sum = 0;
-    for (int64_t s = 0; s < n_keys; s++) {
-        if (scores[s] == -INFINITY) continue;
-        float p = expf(scores[s] - m);
-        sum += p;
-        sea_cpu_axpy(out, p, vb + s * kstride, hd);
-    }
+    double sum = decode_mix(out, scores, vb, kstride, hd, n_keys, m);
     float inv = (float)(1.0 / sum);
     for (int64_t d = 0; d < hd; d++) out[d] *= inv;
     return m + (float)log(sum);

@@ -117,20 +117,40 @@ static sea_status cpu_buffer_read(sea_stream *s, const sea_buffer *buf, size_t o
     return SEA_OK;
 }
 
-/* Compute is f32; fill and copy move any dtype (that is how bf16/f16 weights get in and out). */
+static bool is_float(sea_dtype t) { return t == SEA_F32 || t == SEA_BF16 || t == SEA_F16; }
+
+/* Fill and copy move any dtype. The network ops also take bf16/f16 tensors: they run on f32
+ * shadows (cpu_half.c), so the CPU accepts what the CUDA backend accepts and a bf16 model
+ * runs here too. The optimizer, the ensemble and sampling stay f32, as on CUDA. */
 static bool cpu_supports(sea_op_kind kind, sea_dtype in0, sea_dtype out0)
 {
     switch (kind) {
     case SEA_OP_FILL:
     case SEA_OP_COPY: return true;
+    case SEA_OP_MATMUL: return is_float(in0) && (out0 == in0 || out0 == SEA_F32);
+    case SEA_OP_GELU:
+    case SEA_OP_SILU:
+    case SEA_OP_RELU:
+    case SEA_OP_SWIGLU:
+    case SEA_OP_ADD:
+    case SEA_OP_MUL:
+    case SEA_OP_SCALE:
+    case SEA_OP_SOFTMAX:
+    case SEA_OP_ATTENTION:
+    case SEA_OP_DECODE_ATTENTION:
+    case SEA_OP_ROPE:
+    case SEA_OP_LAYERNORM:
+    case SEA_OP_RMSNORM:
+    case SEA_OP_EMBEDDING: return is_float(in0) && is_float(out0);
+    case SEA_OP_LOGSOFTMAX_GATHER:
+    case SEA_OP_CROSS_ENTROPY: return is_float(in0) && out0 == SEA_F32;
     case SEA_OP_SAMPLE: return in0 == SEA_F32 && out0 == SEA_I32;
     default: return in0 == SEA_F32 && out0 == SEA_F32;
     }
 }
 
-static sea_status cpu_op_forward(sea_stream *s, const sea_op *op)
+static sea_status forward_f32(const sea_op *op)
 {
-    (void)s;
     switch (op->kind) {
     case SEA_OP_FILL: return sea_cpu_fill(op);
     case SEA_OP_COPY: return sea_cpu_copy(op);
@@ -161,9 +181,8 @@ static sea_status cpu_op_forward(sea_stream *s, const sea_op *op)
     }
 }
 
-static sea_status cpu_op_backward(sea_stream *s, const sea_op *op)
+static sea_status backward_f32(const sea_op *op)
 {
-    (void)s;
     switch (op->kind) {
     case SEA_OP_COPY: return sea_cpu_copy_backward(op);
     case SEA_OP_EMBEDDING: return sea_cpu_embedding_backward(op);
@@ -186,6 +205,21 @@ static sea_status cpu_op_backward(sea_stream *s, const sea_op *op)
     case SEA_OP_ENSEMBLE_MLP: return sea_cpu_ensemble_mlp_backward(op);
     default: return sea_error(SEA_ERR_UNSUPPORTED, "cpu: %s has no backward", sea_op_name(op->kind));
     }
+}
+
+static sea_status cpu_op_forward(sea_stream *s, const sea_op *op)
+{
+    (void)s;
+    if (op->kind != SEA_OP_FILL && op->kind != SEA_OP_COPY && sea_cpu_op_has_half(op, false))
+        return sea_cpu_run_half(op, false, forward_f32);
+    return forward_f32(op);
+}
+
+static sea_status cpu_op_backward(sea_stream *s, const sea_op *op)
+{
+    (void)s;
+    if (op->kind != SEA_OP_COPY && sea_cpu_op_has_half(op, true)) return sea_cpu_run_half(op, true, backward_f32);
+    return backward_f32(op);
 }
 
 static const struct sea_backend_ops cpu_ops = {

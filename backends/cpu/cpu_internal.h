@@ -133,6 +133,10 @@ void sea_cpu_act_grad_rows(sea_act act, float *g, const float *gout, const float
 /* Per-op kernels. Forward computes outputs; backward accumulates into non-NULL gin. */
 sea_status sea_cpu_fill(const sea_op *op);
 sea_status sea_cpu_copy(const sea_op *op);
+
+/* cpu_half.c: ops with bf16/f16 tensors run the f32 kernel on f32 shadows. */
+bool sea_cpu_op_has_half(const sea_op *op, bool backward);
+sea_status sea_cpu_run_half(const sea_op *op, bool backward, sea_status (*kernel)(const sea_op *));
 sea_status sea_cpu_copy_backward(const sea_op *op);
 sea_status sea_cpu_embedding(const sea_op *op);
 sea_status sea_cpu_embedding_backward(const sea_op *op);

@@ -5,6 +5,7 @@
  * top-p over the softmax of the surviving logits / T, keeping the smallest highest-probability
  * prefix whose mass reaches top_p (the token that crosses is kept). */
 #include <stdio.h>
+#include <string.h>
 
 #include "cpu_internal.h"
 #include "rng.h"
@@ -69,6 +70,42 @@ __attribute__((target("avx2"))) static void philox_uniform_avx2(uint64_t seed, u
 {
     int j = 0;
     const __m256i m0 = _mm256_set1_epi32((int)PHILOX_M0), m1 = _mm256_set1_epi32((int)PHILOX_M1);
+    /* 16 counters per iteration as two independent chains: one chain's 10 rounds are a
+     * dependent sequence of multiplies, so a second one fills the multiplier's latency. */
+    for (; j + 16 <= n; j += 16) {
+        uint32_t lo[16], hi[16];
+        for (int k = 0; k < 16; k++) {
+            uint64_t ctr = ctr0 + (uint64_t)(j + k);
+            lo[k] = (uint32_t)ctr;
+            hi[k] = (uint32_t)(ctr >> 32);
+        }
+        __m256i a0 = _mm256_loadu_si256((const __m256i *)lo), a1 = _mm256_loadu_si256((const __m256i *)hi);
+        __m256i b0 = _mm256_loadu_si256((const __m256i *)(lo + 8)), b1 = _mm256_loadu_si256((const __m256i *)(hi + 8));
+        __m256i a2 = _mm256_set1_epi32((int)stream), a3 = _mm256_setzero_si256(), b2 = a2, b3 = a3;
+        uint32_t ka = (uint32_t)seed, kb = (uint32_t)(seed >> 32) ^ stream;
+        for (int r = 0; r < 10; r++) {
+            __m256i ha0, la0, ha1, la1, hb0, lb0, hb1, lb1;
+            __m256i xa = _mm256_set1_epi32((int)ka), xb = _mm256_set1_epi32((int)kb);
+            mulhilo8(m0, a0, &ha0, &la0);
+            mulhilo8(m0, b0, &hb0, &lb0);
+            mulhilo8(m1, a2, &ha1, &la1);
+            mulhilo8(m1, b2, &hb1, &lb1);
+            a0 = _mm256_xor_si256(_mm256_xor_si256(ha1, a1), xa);
+            b0 = _mm256_xor_si256(_mm256_xor_si256(hb1, b1), xa);
+            a1 = la1;
+            b1 = lb1;
+            a2 = _mm256_xor_si256(_mm256_xor_si256(ha0, a3), xb);
+            b2 = _mm256_xor_si256(_mm256_xor_si256(hb0, b3), xb);
+            a3 = la0;
+            b3 = lb0;
+            ka += PHILOX_W0;
+            kb += PHILOX_W1;
+        }
+        const __m256 half = _mm256_set1_ps(0.5f), scale = _mm256_set1_ps(1.0f / 8388608.0f);
+        __m256 fa = _mm256_cvtepi32_ps(_mm256_srli_epi32(a0, 9)), fb = _mm256_cvtepi32_ps(_mm256_srli_epi32(b0, 9));
+        _mm256_storeu_ps(u + j, _mm256_mul_ps(_mm256_add_ps(fa, half), scale));
+        _mm256_storeu_ps(u + j + 8, _mm256_mul_ps(_mm256_add_ps(fb, half), scale));
+    }
     for (; j + 8 <= n; j += 8) {
         uint32_t lo[8], hi[8];
         for (int k = 0; k < 8; k++) {
@@ -109,11 +146,13 @@ static void philox_uniform_block(uint64_t seed, uint32_t stream, uint64_t ctr0, 
     philox_uniform_scalar(seed, stream, ctr0, n, u);
 }
 
-/* thr[k] = exp(-exp(x[k]/T - best)), lowered by a relative 1e-3: below it a uniform cannot
- * lift token k past `best`. */
-SEA_CPU_CLONES static void gumbel_thresholds(float *restrict thr, const float *restrict x, float invT, float best, int n)
+/* cand[k] = 1 when u[k] reaches exp(-exp(x[k]/T - best)), lowered by a relative 1e-3: below
+ * it a uniform cannot lift token k past `best`. Bytes rather than a branch per token so the
+ * loop vectorizes; the caller skips 8 tokens at a time where all are 0. */
+SEA_CPU_CLONES static void gumbel_candidates(uint8_t *restrict cand, const float *restrict u, const float *restrict x,
+                                             float invT, float best, int n)
 {
-    for (int k = 0; k < n; k++) thr[k] = sea_cpu_vexpf(-sea_cpu_vexpf(x[k] * invT - best)) * 0.999f - 1e-6f;
+    for (int k = 0; k < n; k++) cand[k] = u[k] >= sea_cpu_vexpf(-sea_cpu_vexpf(x[k] * invT - best)) * 0.999f - 1e-6f;
 }
 
 static int batch_state;   /* 0 unknown, 1 matches sea_rng_uniform, -1 does not */
@@ -270,11 +309,19 @@ static void sample_rows(void *vctx, int64_t begin, int64_t end, int tid)
                     /* g = -log(-log u) beats best - x/T only if u >= exp(-exp(x/T - best)): a
                      * vectorized, slightly lowered threshold (so float error never skips a
                      * winner) leaves the two logs to the few tokens that may win */
-                    float thr[UBLOCK];
-                    gumbel_thresholds(thr, x + j0, invT, best_score, m);
+                    uint8_t cand[UBLOCK];
+                    gumbel_candidates(cand, u, x + j0, invT, best_score, m);
                     for (int k = 0; k < m; k++) {
+                        if ((k & 7) == 0 && k + 8 <= m) {
+                            uint64_t eight;
+                            memcpy(&eight, cand + k, sizeof eight);
+                            if (!eight) {
+                                k += 7;
+                                continue;
+                            }
+                        }
                         int32_t i = (int32_t)(j0 + k);
-                        if (i == first || u[k] < thr[k] || x[i] * invT + c->gumbel_max < best_score) continue;
+                        if (i == first || !cand[k] || x[i] * invT + c->gumbel_max < best_score) continue;
                         float score = x[i] * invT - logf(-logf(u[k]));
                         if (score > best_score || (score == best_score && i < best)) {
                             best_score = score;

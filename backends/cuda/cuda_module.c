@@ -315,6 +315,15 @@ static sea_status dispatch(sea_stream *s, const sea_op *op, bool backward)
 static sea_status cuda_op_forward(sea_stream *s, const sea_op *op) { return dispatch(s, op, false); }
 static sea_status cuda_op_backward(sea_stream *s, const sea_op *op) { return dispatch(s, op, true); }
 
+/* For NCCL (dist/nccl.c): the cudaStream_t, with the device made current on this thread. */
+static sea_status cuda_stream_native(sea_stream *s, void **out)
+{
+    sea_cuda_stream *cs = s->ctx;
+    SEA_TRY(sea_cuda_check(cudaSetDevice(cs->ordinal), cs, "cudaSetDevice"));
+    *out = (void *)cs->stream;
+    return SEA_OK;
+}
+
 static const struct sea_backend_ops cuda_ops = {
     .name = "cuda",
     .device_count = cuda_device_count,
@@ -332,6 +341,7 @@ static const struct sea_backend_ops cuda_ops = {
     .supports = cuda_supports,
     .op_forward = cuda_op_forward,
     .op_backward = cuda_op_backward,
+    .stream_native = cuda_stream_native,
 };
 
 __attribute__((visibility("default"))) const struct sea_backend_ops *sea_backend_module_entry(void)

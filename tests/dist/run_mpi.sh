@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run_mpi.sh NP BINARY [ARGS...]: run under mpirun as the CI machine allows (root, 2 cores).
 # With EXPECT_ABORT=CODE: pass only if the job stops with a non-zero status within
-# EXPECT_WITHIN s and its output contains EXPECT_TEXT. (The status is usually CODE, from
+# EXPECT_WITHIN s and its output contains EXPECT_TEXT (and not EXPECT_NOT_TEXT, when set). (The status is usually CODE, from
 # MPI_Abort, but Open MPI 4.1's PMIx teardown sometimes crashes while it kills the job and
 # mpirun then reports that instead; the job has stopped either way.)
 set -u
@@ -19,6 +19,9 @@ if [[ -n "${EXPECT_ABORT:-}" ]]; then
   [[ $rc -ne 0 ]] || { echo "FAIL: expected the job to stop with a failure (status $EXPECT_ABORT)"; exit 1; }
   [[ $elapsed -le ${EXPECT_WITHIN:-30} ]] || { echo "FAIL: took ${elapsed}s (> ${EXPECT_WITHIN:-30}s)"; exit 1; }
   grep -q -- "${EXPECT_TEXT:-}" <<<"$out" || { echo "FAIL: output lacks '${EXPECT_TEXT:-}'"; exit 1; }
+  if [[ -n "${EXPECT_NOT_TEXT:-}" ]] && grep -q -- "$EXPECT_NOT_TEXT" <<<"$out"; then
+    echo "FAIL: output has '$EXPECT_NOT_TEXT'"; exit 1
+  fi
   exit 0
 fi
 exit $rc

@@ -30,8 +30,10 @@ for np in 2 3; do
 done
 echo "equivalence: 1, 2 and 3 ranks agree"
 
-rank_pid() { # rank_pid RANK: the pid of the `sea` process of that MPI rank
+rank_pid() { # rank_pid RANK DIR: the pid of the `sea` process of that MPI rank in the job writing
+  # DIR (not one of another test's or another user's jobs running at the same time)
   for p in $(pgrep -x sea); do
+    tr '\0' '\n' < /proc/$p/cmdline 2>/dev/null | grep -qxF -- "$2" || continue
     tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1" && { echo $p; return; }
   done
 }
@@ -48,7 +50,7 @@ wait_round() { # wait_round DIR N: until DIR's checkpoint is at round >= N
 SEA_DIST_TIMEOUT=4 timeout 120 $MPI -np 2 "$SEA" train $COMMON --max-rounds 100000 --output-dir "$W/hang" >"$W/hang.log" 2>&1 &
 job=$!
 wait_round "$W/hang" 2 || { echo "hang run never checkpointed"; cat "$W/hang.log"; exit 1; }
-pid=$(rank_pid 1)
+pid=$(rank_pid 1 "$W/hang")
 [ -n "$pid" ] || { echo "could not find rank 1"; exit 1; }
 t0=$(date +%s)
 kill -STOP "$pid"
@@ -69,7 +71,7 @@ echo "hung rank: stopped after ${dt}s, resumed on 3 ranks from round $done_round
 timeout 120 $MPI -np 3 "$SEA" train $COMMON --max-rounds 100000 --output-dir "$W/k9" >"$W/k9.log" 2>&1 &
 job=$!
 wait_round "$W/k9" 2 || { echo "kill run never checkpointed"; cat "$W/k9.log"; exit 1; }
-pid=$(rank_pid 2)
+pid=$(rank_pid 2 "$W/k9")
 [ -n "$pid" ] || { echo "could not find rank 2"; exit 1; }
 t0=$(date +%s)
 kill -9 "$pid"
