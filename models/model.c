@@ -50,7 +50,7 @@ sea_tensor sea_model_param_view(sea_model *m, const char *name)
     int i = sea_model_tensor_find(m, name);
     sea_tensor t;
     memset(&t, 0, sizeof t);
-    if (i >= 0) t = m->params[i].p;
+    if (i >= 0) t = m->params[i].c;
     return t;
 }
 
@@ -71,8 +71,7 @@ static void bind_views(sea_model *m)
     }
     int64_t n = m->n_flat;
     m->flat_p = sea_tensor_make(m->pbuf, 0, SEA_F32, 1, &n);
-    if (m->arch == SEA_ARCH_GPTNEOX) sea_gptneox_bind(m);
-    else sea_llama_bind(m);
+    sea_model_bind_compute(m);
 }
 
 /* The gradient buffer is made (zeroed) when something first asks for gradients: a frozen
@@ -107,14 +106,14 @@ static bool ends_with(const char *s, const char *suffix)
 sea_status sea_model_alloc(sea_device *dev, const sea_hf_config *cfg, sea_dtype dtype, sea_model **out)
 {
     *out = NULL;
-    if (dtype != SEA_F32)
-        return sea_error(SEA_ERR_UNSUPPORTED, "model: weight dtype %s not supported yet (f32 only)",
-                         sea_dtype_name(dtype));
+    if (dtype != SEA_F32 && dtype != SEA_BF16)
+        return sea_error(SEA_ERR_UNSUPPORTED, "model: compute dtype %s not supported (f32, or bf16 with f32 "
+                         "master weights)", sea_dtype_name(dtype));
     sea_model *m = calloc(1, sizeof *m);
     if (!m) return sea_error(SEA_ERR_OOM, "model: out of host memory");
     m->dev = dev;
     m->cfg = *cfg;
-    m->dtype = dtype;
+    m->dtype = SEA_F32;   /* sea_model_precision_init below switches */
     sea_model_arena_init(&m->arena, dev);
     sea_model_gpool_init(&m->gpool, dev);
     sea_status st;
@@ -143,6 +142,11 @@ sea_status sea_model_alloc(sea_device *dev, const sea_hf_config *cfg, sea_dtype 
         return st;
     }
     bind_views(m);
+    st = sea_model_precision_init(m, dtype);
+    if (st) {
+        sea_model_free(m);
+        return st;
+    }
     *out = m;
     return SEA_OK;
 }
@@ -152,6 +156,7 @@ void sea_model_free(sea_model *m)
     if (!m) return;
     sea_model_arena_free(&m->arena);
     sea_model_gpool_free_all(&m->gpool);
+    sea_model_precision_free(m);
     sea_buffer_release(m->pbuf);
     sea_buffer_release(m->gbuf);
     free(m->params);

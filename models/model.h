@@ -40,13 +40,14 @@ typedef enum sea_model_arch {
 typedef void (*sea_model_progress_fn)(void *ctx, const char *what, uint64_t done, uint64_t total);
 
 typedef struct sea_model_load_opts {
-    sea_dtype dtype;                 /* weight/compute dtype on the device: SEA_F32 (only one now) */
+    sea_dtype dtype;                 /* compute dtype: SEA_F32, or SEA_BF16 (f32 master weights; see
+                                        sea_model_set_compute_dtype) */
     sea_model_progress_fn progress;  /* may be NULL */
     void *progress_ctx;
     bool recompute;                  /* sea_model_set_recompute(m, true) after loading */
 } sea_model_load_opts;
 
-/* Defaults: f32, no progress callback. */
+/* Defaults: f32 compute, no progress callback. */
 sea_model_load_opts sea_model_load_opts_default(void);
 
 /* Load an HF directory (config.json + model.safetensors or sharded index) or a .gguf file.
@@ -93,6 +94,21 @@ sea_status sea_model_tensor_write_hf(sea_model *m, sea_stream *s, int i, const f
 sea_status sea_model_zero_grad(sea_model *m, sea_stream *s);
 /* dst's weights = src's (same config; devices may differ). The actor/learner weight sync. */
 sea_status sea_model_copy_params(sea_model *dst, const sea_model *src);
+
+/* ---- mixed precision ----
+ * Compute dtype SEA_F32 (default) or SEA_BF16 (devices whose backend runs the network ops in
+ * bf16: cpu, cuda). In bf16 mode the flat f32 parameter buffer stays the master copy (what
+ * sea_model_params, the optimizer, checkpoints and broadcasts see, and the gradient buffer
+ * stays f32); the forward reads a bf16 copy of it, refreshed automatically at the start of a
+ * pass whenever the master was written since (any op writing into it, or a host write).
+ * Memory written into the parameter buffer behind the runtime's back (MPI, NCCL) must be
+ * announced with sea_buffer_touch(flat_params.buf). Activations are bf16; norm statistics,
+ * attention lse, logits, log-probs, scores and hidden states handed to the host are f32.
+ * Weight gradients are computed in bf16 and added into the f32 gradient buffer once per
+ * backward. Deterministic like f32. On CUDA this is what puts the matmuls on tensor cores.
+ * Switching drops a pending train forward. */
+sea_status sea_model_set_compute_dtype(sea_model *m, sea_dtype dtype);
+sea_dtype sea_model_compute_dtype(const sea_model *m);
 
 /* ---- forward passes ----
  * All host arrays are row-major (B, T). s is a stream of the model's device. */

@@ -22,10 +22,12 @@ typedef struct sea_model_param {
     int64_t offset;           /* elements into the flat buffers */
     sea_param_layout layout;
     bool optional;            /* absent from the file -> an error only if not optional */
-    sea_tensor p, g;          /* views into the flat parameter / gradient buffers */
+    sea_tensor p, g;          /* views into the flat parameter / gradient buffers (f32) */
+    sea_tensor c;             /* what the forward reads: p, or its bf16 copy (model_precision.c) */
 } sea_model_param;
 
-/* The weights one block reads. Views into the flat buffer; an absent bias has buf == NULL. */
+/* The weights one block reads: compute views (the flat f32 buffer, or its bf16 copy in bf16
+ * mode); an absent bias has buf == NULL. */
 typedef struct sea_model_layer {
     sea_tensor ln1_w, ln1_b, ln2_w, ln2_b;
     sea_tensor wq, wk, wv, bq, bk, bv;   /* (H*hd, C), (Hkv*hd, C), (Hkv*hd, C) */
@@ -114,7 +116,7 @@ struct sea_model {
     sea_hf_config cfg;
     sea_model_arch arch;
     bool classifier;
-    sea_dtype dtype;
+    sea_dtype dtype;               /* compute dtype: weights the forward reads and activations */
 
     /* Dimensions from the config. */
     int C, L, H, Hkv, hd, F, V, n_labels;
@@ -128,8 +130,15 @@ struct sea_model {
     int64_t n_flat;
     sea_buffer *pbuf, *gbuf;       /* gbuf NULL until gradients are first needed */
     sea_tensor flat_p, flat_g;
-    sea_model_layer *layers;       /* (L) */
+    sea_model_layer *layers;       /* (L) compute views */
     sea_tensor embed, final_w, final_b, lm_head, score;  /* lm_head aliases embed when tied */
+    /* Mixed precision (model_precision.c), NULL in f32 mode: a bf16 copy of the flat buffer
+     * (same element offsets) that the forward reads, refreshed when pbuf->writes moved on
+     * from cbuf_writes; and the bf16 weight gradients of one backward, added into gbuf. */
+    sea_buffer *cbuf, *cgbuf;
+    sea_tensor flat_c, flat_cg;    /* (n_flat / 64, 64) views: copies split into rows */
+    uint64_t cbuf_writes;
+    bool cbuf_fresh;
 
     /* Activations and recording. */
     sea_model_arena arena;
@@ -174,6 +183,19 @@ sea_status sea_model_alloc(sea_device *dev, const sea_hf_config *cfg, sea_dtype 
 /* HF-layout host rows -> internal layout (and back): n floats of param p. */
 void sea_model_layout_to_internal(const sea_model *m, const sea_model_param *p, const float *src, float *dst);
 void sea_model_layout_to_hf(const sea_model *m, const sea_model_param *p, const float *src, float *dst);
+
+/* ---- model_precision.c ---- */
+/* Point each parameter's compute view (and the layer views) at pbuf or cbuf. */
+void sea_model_bind_compute(sea_model *m);
+/* Make cbuf (bf16 mode) or drop it (f32) and rebind the views. */
+sea_status sea_model_precision_init(sea_model *m, sea_dtype dtype);
+void sea_model_precision_free(sea_model *m);
+/* Start of every pass: refresh the bf16 copy if the master changed since it was made. */
+sea_status sea_model_weights_sync(sea_model *m, sea_stream *s);
+/* Around a backward walk in bf16 mode: zero the bf16 weight gradients, then add them into
+ * the f32 gradient buffer (one copy-op backward over the flat buffers). No-ops in f32 mode. */
+sea_status sea_model_wgrad_begin(sea_model *m, sea_stream *s);
+sea_status sea_model_wgrad_end(sea_model *m, sea_stream *s);
 
 /* ---- model_load.c / model_gguf.c ---- */
 /* Write host floats in HF layout (numel of param i) into the flat buffer; tmp as large. */
