@@ -29,6 +29,7 @@ typedef struct sea_train_cfg {
     char output_dir[SEA_PATH_MAX];
     char resume[SEA_PATH_MAX];
     char device[64];
+    char compute_dtype[8];  /* "f32" (default, "" too) | "bf16": models compute in bf16 over f32 masters */
     /* the loop */
     sea_explore exp_method;
     bool explore_random_second, baits_sigmoid;

@@ -32,6 +32,7 @@ typedef struct sft_opts {
     int steps, batch, hidden, layers, heads, inter, seed, log_every;
     double lr;
     bool quiet;
+    const char *dtype;    /* --compute-dtype f32|bf16 */
     bool recompute;       /* --recompute: activation recomputation (less memory, same gradients) */
     bool exact_teacher;   /* --teacher exact: the true sums (a feature backbone for ablations) */
 } sft_opts;
@@ -51,6 +52,8 @@ static void usage(FILE *f)
                "  --teacher biased|exact  --task arith: the imperfect teacher (default) or the true sums\n"
                "  --recompute          keep only each block's input in training and rerun the block in\n"
                "                       backward: less activation memory, about a third more compute\n"
+               "  --compute-dtype f32|bf16  compute in bf16 over f32 master weights, Adam state and\n"
+               "                       gradients (cpu, cuda; f32 default)\n"
                "  --quiet\n");
 }
 
@@ -197,7 +200,7 @@ static int parse(int argc, char **argv, sft_opts *o)
             continue;
         }
         STR("--task", task) STR("--policy", policy) STR("--data", data) STR("--output-dir", out) STR("--output_dir", out)
-        STR("--device", device) STR("--input-key", input_key) STR("--output-key", output_key)
+        STR("--device", device) STR("--compute-dtype", dtype) STR("--input-key", input_key) STR("--output-key", output_key)
         INT("--steps", steps) INT("--batch-size", batch) INT("--seed", seed) INT("--hidden-size", hidden)
         INT("--layers", layers) INT("--heads", heads) INT("--intermediate-size", inter) INT("--log-every", log_every)
         if (!strcmp(a, "--learning-rate") || !strcmp(a, "--learning_rate")) { if (!v) goto missing; o->lr = atof(v); i++; continue; }
@@ -274,6 +277,11 @@ int sea_cmd_sft(int argc, char **argv)
     }
     if (st) goto fail;
     sea_model_set_recompute(m, o.recompute);
+    if (o.dtype && strcmp(o.dtype, "f32") && strcmp(o.dtype, "bf16")) {
+        st = sea_error(SEA_ERR_INVALID, "--compute-dtype %s: need f32 or bf16", o.dtype);
+        goto fail;
+    }
+    if (o.dtype && !strcmp(o.dtype, "bf16") && (st = sea_model_set_compute_dtype(m, SEA_BF16))) goto fail;
 
     sea_tensor params, grads, mom, vel, norm;
     memset(&mom, 0, sizeof mom);

@@ -63,6 +63,19 @@ run recompute --exp-method passive --recompute
 c=$(sed -E 's/, "timing\/[a-z]+": [^,}]*//g' "$W/recompute/metrics.jsonl" | md5sum)
 [ "$a" = "$c" ] || { echo "FAIL recompute: the run differs from the one without --recompute"; fail=1; }
 
+# bf16 compute over f32 master weights: sft and a SEA run finish with finite metrics and no
+# skipped (non-finite) steps, and a second run gives the same metrics bit for bit
+"$SEA" sft --task arith --output-dir "$W/policy-bf16" --steps 20 --batch-size 32 --quiet --compute-dtype bf16 \
+  >"$W/sft-bf16.log" 2>&1 || { echo "FAIL sft --compute-dtype bf16: $(cat "$W/sft-bf16.log")"; fail=1; }
+[ -f "$W/policy-bf16/model.safetensors" ] || { echo "FAIL sft --compute-dtype bf16 wrote no model"; fail=1; }
+run bf16 --exp-method enn-baits --compute-dtype bf16
+run bf16-again --exp-method enn-baits --compute-dtype bf16
+grep -qiE 'nan|inf|"skipped_step": [1-9]' "$W/bf16/metrics.jsonl" && { echo "FAIL bf16: non-finite metrics"; fail=1; }
+d=$(sed -E 's/, "timing\/[a-z_]+": [^,}]*//g' "$W/bf16/metrics.jsonl" | md5sum)
+e=$(sed -E 's/, "timing\/[a-z_]+": [^,}]*//g' "$W/bf16-again/metrics.jsonl" | md5sum)
+[ "$d" = "$e" ] || { echo "FAIL bf16: two runs with the same seed differ"; fail=1; }
+"$SEA" train $BASE --output-dir "$W/bad3" --compute-dtype f16 > "$W/bad3.log" 2>&1 && { echo "FAIL: --compute-dtype f16 accepted"; fail=1; }
+
 # a judge that dies after a few answers: clear error, exit 1, checkpoint left usable
 if "$SEA" train $BASE --output-dir "$W/dies" --exp-method passive --oracle "judge:sh $J/judge_dies.sh 40" > "$W/dies.log" 2>&1; then
   echo "FAIL dies: a dying judge did not stop the run"; fail=1
