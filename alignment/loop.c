@@ -171,8 +171,12 @@ static sea_status setup(sea_run *r, bool *resumed)
             SEA_TRY(sea_prompt_set_load(&r->heldout, c->prompt_data, true, c->input_key, NULL, &r->codec));
     }
 
-    SEA_TRY(sea_error_context(sea_model_load(r->dev, c->policy, NULL, &r->policy), "--policy"));
-    if (c->ref[0]) SEA_TRY(sea_error_context(sea_model_load(r->dev, c->ref, NULL, &r->ref), "--ref"));
+    /* --compute-dtype: every model computes in it; clones (reference, sampler) inherit it. */
+    sea_model_load_opts lo = sea_model_load_opts_default();
+    lo.dtype = !strcmp(c->compute_dtype, "bf16") ? SEA_BF16 : SEA_F32;
+    SEA_TRY(sea_error_context(sea_model_load(r->dev, c->policy, &lo, &r->policy), "--policy"));
+    sea_model_set_recompute(r->policy, c->recompute);
+    if (c->ref[0]) SEA_TRY(sea_error_context(sea_model_load(r->dev, c->ref, &lo, &r->ref), "--ref"));
     else SEA_TRY(sea_model_clone(r->policy, NULL, &r->ref));
     /* the sampler is the policy itself unless it syncs less often (or never: offline) */
     if (acts && (c->sync_params_every > 1 || c->exp_method == SEA_EXPLORE_OFFLINE)) {
@@ -187,7 +191,7 @@ static sea_status setup(sea_run *r, bool *resumed)
     r->uses_erm = sea_explore_uses_erm(c->exp_method);
     if (r->uses_erm && acts) {
         if (c->feature_model[0]) {
-            SEA_TRY(sea_error_context(sea_model_load(r->dev, c->feature_model, NULL, &r->feat), "--feature-model"));
+            SEA_TRY(sea_error_context(sea_model_load(r->dev, c->feature_model, &lo, &r->feat), "--feature-model"));
             r->own_feat = true;
         } else {
             r->feat = r->ref;

@@ -187,11 +187,14 @@ sea_status sea_run_broadcast_policy(sea_run *r, sea_dist *group, int root, doubl
     if (nc) {
         double t0 = sea_run_now();
         SEA_TRY(sea_nccl_broadcast(nc, params.buf, params.offset, bytes, root));
+        sea_buffer_touch(params.buf);   /* written behind the runtime's back: a bf16 copy refreshes */
         *seconds = sea_run_now() - t0;
         return SEA_OK;
     }
-    if (params.buf->host) /* host memory (cpu): broadcast in place */
+    if (params.buf->host) { /* host memory (cpu): broadcast in place */
+        sea_buffer_touch(params.buf);
         return sea_dist_broadcast(group, (char *)params.buf->host + params.offset, bytes, root, bucket, seconds);
+    }
     void *host = malloc(bytes);
     if (!host) return sea_error(SEA_ERR_OOM, "weight broadcast: %zu bytes of host memory", bytes);
     bool sender = sea_dist_rank(group) == root;

@@ -36,6 +36,9 @@ static const opt opts[] = {
     {"output-dir", "save-path", T_STR, S(output_dir), "where metrics, plots and checkpoints go"},
     {"resume", NULL, T_STR, S(resume), "continue the run in this output directory from its checkpoint"},
     {"device", NULL, T_STR, S(device), "cpu | cuda:0 | vulkan:0 | opencl:0 (default: best available)"},
+    {"compute-dtype", NULL, T_STR, S(compute_dtype),
+     "f32 | bf16: policy, reference and feature models compute in bf16 (f32 master weights, Adam\n"
+     "                         state and gradients; f32 logits and log-probs). cpu and cuda (f32)"},
     {"exp-method", NULL, T_EXPLORE, N(exp_method),
      "passive (alias no) | enn-passive | enn-eets | enn-baits | enn-uncertainty | offline | apl | xpo"},
     {"explore-random-second", NULL, T_BOOL, N(explore_random_second), "enn-eets: random second when all agree"},
@@ -64,6 +67,9 @@ static const opt opts[] = {
     {"micro-pairs", NULL, T_INT, N(micro_pairs),
      "pairs per learner forward/backward micro-batch (16): memory vs speed; MPI learners split by micro-batch"},
     {"max-bad-steps", NULL, T_INT, N(max_bad_steps), "consecutive non-finite steps before stopping (3)"},
+    {"recompute", "gradient-checkpointing", T_BOOL, N(recompute),
+     "policy training keeps only each block's input and reruns the block in backward (less memory,\n"
+     "                         about a third more compute; same gradients)"},
     {"learn-rm", NULL, T_BOOL, N(learn_rm), "train the ERM (default on for enn-* methods)"},
     {"num-ensemble", NULL, T_INT, N(num_ensemble), "K ensemble members (20)"},
     {"rm-hidden", "enn-hidden", T_INT, N(rm_hidden), "ERM hidden width (128)"},
@@ -363,6 +369,8 @@ sea_status sea_train_cfg_validate(const sea_train_cfg *c)
     if (!c->prompt_data[0]) return sea_error(SEA_ERR_INVALID, "--prompt-data is required (JSONL or builtin:arith)");
     if (!c->oracle[0]) return sea_error(SEA_ERR_INVALID, "--oracle is required (builtin:TASK, rm:DIR or judge:CMD)");
     if (!c->output_dir[0]) return sea_error(SEA_ERR_INVALID, "--output-dir is required");
+    if (c->compute_dtype[0] && strcmp(c->compute_dtype, "f32") && strcmp(c->compute_dtype, "bf16"))
+        return sea_error(SEA_ERR_INVALID, "--compute-dtype %s: need f32 or bf16", c->compute_dtype);
     if (c->num_samples < 2) return sea_error(SEA_ERR_INVALID, "--num-samples %d: need >= 2", c->num_samples);
     if (c->batch_size < 1) return sea_error(SEA_ERR_INVALID, "--batch-size %d: need >= 1", c->batch_size);
     if (c->max_queries < 1 && c->max_rounds < 1) return sea_error(SEA_ERR_INVALID, "--max-queries %lld: need >= 1", (long long)c->max_queries);

@@ -29,6 +29,7 @@ typedef struct sea_train_cfg {
     char output_dir[SEA_PATH_MAX];
     char resume[SEA_PATH_MAX];
     char device[64];
+    char compute_dtype[8];  /* "f32" (default, "" too) | "bf16": models compute in bf16 over f32 masters */
     /* the loop */
     sea_explore exp_method;
     bool explore_random_second, baits_sigmoid;
@@ -48,6 +49,7 @@ typedef struct sea_train_cfg {
     double xpo_alpha;
     double apl_pool;        /* APL: prompts sampled per kept prompt (2) */
     int max_bad_steps;      /* consecutive non-finite steps before stopping (3) */
+    bool recompute;         /* activation recomputation in the policy's training passes */
     int micro_pairs;        /* pairs per learner forward/backward chunk (16) */
     /* ERM */
     bool learn_rm;

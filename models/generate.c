@@ -165,7 +165,7 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
     }
     int64_t bb = B;
     if (!st) sea_model_positions(g.kv, B, P, g.pos);
-    if (!st) st = sea_kv_cache_alloc(m->dev, s, m->L, B, S, m->Hkv, m->hd, &g.cache);
+    if (!st) st = sea_kv_cache_alloc(m->dev, s, m->dtype, m->L, B, S, m->Hkv, m->hd, &g.cache);
     if (!st) st = sea_tensor_alloc(m->dev, SEA_I32, 1, &bb, &g.tok);
     if (!st) st = sea_tensor_alloc(m->dev, SEA_F32, 1, &bb, &g.logp);
     if (!st) st = sea_tensor_alloc(m->dev, SEA_I32, 1, &bb, &g.sid);

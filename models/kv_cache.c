@@ -5,9 +5,9 @@
 #include "models/kv_cache.h"
 #include "runtime/ops.h"
 
-size_t sea_kv_cache_bytes(int L, int B, int S, int Hkv, int hd)
+size_t sea_kv_cache_bytes(sea_dtype dtype, int L, int B, int S, int Hkv, int hd)
 {
-    return 2 * (size_t)L * B * S * Hkv * hd * sizeof(float) + (size_t)B * S * sizeof(int32_t);
+    return 2 * (size_t)L * B * S * Hkv * hd * sea_dtype_size(dtype) + (size_t)B * S * sizeof(int32_t);
 }
 
 void sea_kv_cache_free(sea_kv_cache *c)
@@ -21,8 +21,8 @@ void sea_kv_cache_free(sea_kv_cache *c)
     memset(c, 0, sizeof *c);
 }
 
-sea_status sea_kv_cache_alloc(sea_device *dev, sea_stream *s, int L, int B, int S, int Hkv, int hd,
-                              sea_kv_cache *out)
+sea_status sea_kv_cache_alloc(sea_device *dev, sea_stream *s, sea_dtype dtype, int L, int B, int S, int Hkv,
+                              int hd, sea_kv_cache *out)
 {
     memset(out, 0, sizeof *out);
     if (L <= 0 || B <= 0 || S <= 0 || Hkv <= 0 || hd <= 0)
@@ -33,6 +33,7 @@ sea_status sea_kv_cache_alloc(sea_device *dev, sea_stream *s, int L, int B, int 
     out->S = S;
     out->Hkv = Hkv;
     out->hd = hd;
+    out->dtype = dtype;
     out->k = calloc((size_t)L, sizeof *out->k);
     out->v = calloc((size_t)L, sizeof *out->v);
     if (!out->k || !out->v) {
@@ -43,8 +44,8 @@ sea_status sea_kv_cache_alloc(sea_device *dev, sea_stream *s, int L, int B, int 
     int64_t vshape[2] = {B, S};
     sea_status st = SEA_OK;
     for (int l = 0; l < L && !st; l++) {
-        st = sea_tensor_alloc(dev, SEA_F32, 4, shape, &out->k[l]);
-        if (!st) st = sea_tensor_alloc(dev, SEA_F32, 4, shape, &out->v[l]);
+        st = sea_tensor_alloc(dev, dtype, 4, shape, &out->k[l]);
+        if (!st) st = sea_tensor_alloc(dev, dtype, 4, shape, &out->v[l]);
         /* Unwritten slots are masked, but a kernel that multiplies masked weights (0) by
          * uninitialized memory (NaN) would still be poisoned: start from zeros. */
         if (!st) st = sea_fill(s, &out->k[l], 0.0);
@@ -55,7 +56,7 @@ sea_status sea_kv_cache_alloc(sea_device *dev, sea_stream *s, int L, int B, int 
     if (st) {
         sea_status keep = st;
         sea_error_context(keep, "kv cache (%d layers x %d seqs x %d tokens, %zu bytes)", L, B, S,
-                          sea_kv_cache_bytes(L, B, S, Hkv, hd));
+                          sea_kv_cache_bytes(dtype, L, B, S, Hkv, hd));
         sea_kv_cache_free(out);
         return keep;
     }

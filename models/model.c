@@ -50,7 +50,7 @@ sea_tensor sea_model_param_view(sea_model *m, const char *name)
     int i = sea_model_tensor_find(m, name);
     sea_tensor t;
     memset(&t, 0, sizeof t);
-    if (i >= 0) t = m->params[i].p;
+    if (i >= 0) t = m->params[i].c;
     return t;
 }
 
@@ -68,13 +68,33 @@ static void bind_views(sea_model *m)
     for (int i = 0; i < m->n_tensors; i++) {
         sea_model_param *p = &m->params[i];
         p->p = sea_tensor_make(m->pbuf, (size_t)p->offset * sizeof(float), SEA_F32, p->ndim, p->shape);
-        p->g = sea_tensor_make(m->gbuf, (size_t)p->offset * sizeof(float), SEA_F32, p->ndim, p->shape);
     }
     int64_t n = m->n_flat;
     m->flat_p = sea_tensor_make(m->pbuf, 0, SEA_F32, 1, &n);
+    sea_model_bind_compute(m);
+}
+
+/* The gradient buffer is made (zeroed) when something first asks for gradients: a frozen
+ * reference, the sampler's copy or a feature backbone never holds one. */
+sea_status sea_model_ensure_grads(sea_model *m)
+{
+    if (m->gbuf) return SEA_OK;
+    size_t bytes = (size_t)m->n_flat * sizeof(float);
+    sea_status st = sea_buffer_alloc(m->dev, bytes, &m->gbuf);
+    if (st) return sea_error_context(st, "model gradients (%zu bytes)", bytes);
+    for (int i = 0; i < m->n_tensors; i++) {
+        sea_model_param *p = &m->params[i];
+        p->g = sea_tensor_make(m->gbuf, (size_t)p->offset * sizeof(float), SEA_F32, p->ndim, p->shape);
+    }
+    int64_t n = m->n_flat;
     m->flat_g = sea_tensor_make(m->gbuf, 0, SEA_F32, 1, &n);
-    if (m->arch == SEA_ARCH_GPTNEOX) sea_gptneox_bind(m);
-    else sea_llama_bind(m);
+    st = sea_fill(sea_device_stream(m->dev), &m->flat_g, 0.0);
+    if (st) {
+        sea_buffer_release(m->gbuf);
+        m->gbuf = NULL;
+        memset(&m->flat_g, 0, sizeof m->flat_g);
+    }
+    return st;
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -86,15 +106,16 @@ static bool ends_with(const char *s, const char *suffix)
 sea_status sea_model_alloc(sea_device *dev, const sea_hf_config *cfg, sea_dtype dtype, sea_model **out)
 {
     *out = NULL;
-    if (dtype != SEA_F32)
-        return sea_error(SEA_ERR_UNSUPPORTED, "model: weight dtype %s not supported yet (f32 only)",
-                         sea_dtype_name(dtype));
+    if (dtype != SEA_F32 && dtype != SEA_BF16)
+        return sea_error(SEA_ERR_UNSUPPORTED, "model: compute dtype %s not supported (f32, or bf16 with f32 "
+                         "master weights)", sea_dtype_name(dtype));
     sea_model *m = calloc(1, sizeof *m);
     if (!m) return sea_error(SEA_ERR_OOM, "model: out of host memory");
     m->dev = dev;
     m->cfg = *cfg;
-    m->dtype = dtype;
+    m->dtype = SEA_F32;   /* sea_model_precision_init below switches */
     sea_model_arena_init(&m->arena, dev);
+    sea_model_gpool_init(&m->gpool, dev);
     sea_status st;
     const char *arch = cfg->architecture;
     m->classifier = ends_with(arch, "ForSequenceClassification");
@@ -114,7 +135,6 @@ sea_status sea_model_alloc(sea_device *dev, const sea_hf_config *cfg, sea_dtype 
         st = sea_error(SEA_ERR_UNSUPPORTED, "model: unsupported architecture '%s' (a causal LM or "
                        "sequence classifier is needed)", arch);
     if (!st) st = sea_buffer_alloc(dev, (size_t)m->n_flat * sizeof(float), &m->pbuf);
-    if (!st) st = sea_buffer_alloc(dev, (size_t)m->n_flat * sizeof(float), &m->gbuf);
     if (!st) m->layers = calloc((size_t)m->L, sizeof *m->layers);
     if (!st && !m->layers) st = sea_error(SEA_ERR_OOM, "model: out of host memory");
     if (st) {
@@ -122,6 +142,11 @@ sea_status sea_model_alloc(sea_device *dev, const sea_hf_config *cfg, sea_dtype 
         return st;
     }
     bind_views(m);
+    st = sea_model_precision_init(m, dtype);
+    if (st) {
+        sea_model_free(m);
+        return st;
+    }
     *out = m;
     return SEA_OK;
 }
@@ -130,6 +155,8 @@ void sea_model_free(sea_model *m)
 {
     if (!m) return;
     sea_model_arena_free(&m->arena);
+    sea_model_gpool_free_all(&m->gpool);
+    sea_model_precision_free(m);
     sea_buffer_release(m->pbuf);
     sea_buffer_release(m->gbuf);
     free(m->params);
@@ -224,10 +251,31 @@ const char *sea_model_tensor_name(const sea_model *m, int i)
     return i >= 0 && i < m->n_tensors ? m->params[i].name : NULL;
 }
 
+void sea_model_set_recompute(sea_model *m, bool on) { m->recompute = on; }
+bool sea_model_get_recompute(const sea_model *m) { return m->recompute; }
+
+void sea_model_memory(const sea_model *m, sea_model_memory_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->act_peak = m->arena.peak;
+    out->grad_peak = m->gpool.peak;
+    for (int i = 0; i < m->arena.n; i++) out->act_reserved += m->arena.size[i];
+    for (int i = 0; i < m->gpool.n; i++) out->grad_reserved += m->gpool.size[i];
+}
+
+void sea_model_memory_reset_peaks(sea_model *m)
+{
+    m->arena.restart_peak = true;
+    m->gpool.restart_peak = true;
+}
+
 sea_status sea_model_params(sea_model *m, sea_tensor *flat_params, sea_tensor *flat_grads)
 {
     if (flat_params) *flat_params = m->flat_p;
-    if (flat_grads) *flat_grads = m->flat_g;
+    if (flat_grads) {
+        SEA_TRY(sea_model_ensure_grads(m));
+        *flat_grads = m->flat_g;
+    }
     return SEA_OK;
 }
 
@@ -235,6 +283,7 @@ sea_status sea_model_tensor(sea_model *m, int i, sea_tensor *param, sea_tensor *
 {
     if (i < 0 || i >= m->n_tensors)
         return sea_error(SEA_ERR_INVALID, "model: tensor index %d out of range [0, %d)", i, m->n_tensors);
+    if (grad) SEA_TRY(sea_model_ensure_grads(m));
     if (param) *param = m->params[i].p;
     if (grad) *grad = m->params[i].g;
     return SEA_OK;
@@ -244,6 +293,7 @@ sea_status sea_model_tensor_read_hf(sea_model *m, sea_stream *s, int i, bool gra
 {
     if (i < 0 || i >= m->n_tensors)
         return sea_error(SEA_ERR_INVALID, "model: tensor index %d out of range [0, %d)", i, m->n_tensors);
+    if (grad) SEA_TRY(sea_model_ensure_grads(m));
     sea_model_param *p = &m->params[i];
     int64_t n = sea_tensor_numel(&p->p);
     if (p->layout == SEA_LAYOUT_PLAIN) return sea_tensor_read_f32(s, grad ? &p->g : &p->p, dst);
@@ -272,6 +322,7 @@ sea_status sea_model_tensor_write_hf(sea_model *m, sea_stream *s, int i, const f
 
 sea_status sea_model_zero_grad(sea_model *m, sea_stream *s)
 {
+    if (!m->gbuf) return SEA_OK;   /* made zeroed when first needed */
     return sea_fill(s, &m->flat_g, 0.0);
 }
 
@@ -358,6 +409,7 @@ sea_status sea_model_clone(const sea_model *m, sea_device *dev, sea_model **out)
 {
     sea_model *c;
     SEA_TRY(sea_model_alloc(dev ? dev : m->dev, &m->cfg, m->dtype, &c));
+    c->recompute = m->recompute;
     sea_status st = sea_model_copy_params(c, m);
     if (!st) st = sea_model_zero_grad(c, sea_device_stream(c->dev));
     if (st) {

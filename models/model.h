@@ -3,7 +3,7 @@
  *
  * A model lives on one device. Its weights are one contiguous f32 parameter buffer described
  * by a tensor table (HF names -> views into it); a mirror buffer of the same size holds the
- * gradients. Every computation goes through runtime/ops.h, so a model runs unchanged on every
+ * gradients (made when first needed). Every computation goes through runtime/ops.h, so a model runs unchanged on every
  * backend (cpu, cuda, opencl, vulkan).
  *
  * Internal layout note: GPT-NeoX's fused attention.query_key_value rows are stored as
@@ -40,13 +40,14 @@ typedef enum sea_model_arch {
 typedef void (*sea_model_progress_fn)(void *ctx, const char *what, uint64_t done, uint64_t total);
 
 typedef struct sea_model_load_opts {
-    sea_dtype dtype;                 /* weight/compute dtype on the device: SEA_F32 (only one now) */
+    sea_dtype dtype;                 /* compute dtype: SEA_F32, or SEA_BF16 (f32 master weights; see
+                                        sea_model_set_compute_dtype) */
     sea_model_progress_fn progress;  /* may be NULL */
     void *progress_ctx;
-    bool recompute;                  /* activation recomputation in training: reserved, ignored now */
+    bool recompute;                  /* sea_model_set_recompute(m, true) after loading */
 } sea_model_load_opts;
 
-/* Defaults: f32, no progress callback. */
+/* Defaults: f32 compute, no progress callback. */
 sea_model_load_opts sea_model_load_opts_default(void);
 
 /* Load an HF directory (config.json + model.safetensors or sharded index) or a .gguf file.
@@ -76,7 +77,9 @@ bool sea_model_is_classifier(const sea_model *m);
 /* ---- parameters ---- */
 
 /* The flat parameter and gradient buffers as 1-D f32 tensors (n = total parameters).
- * Either pointer may be NULL. The views stay valid until sea_model_free. */
+ * Either pointer may be NULL. The views stay valid until sea_model_free. The gradient buffer
+ * is allocated (zeroed) when first asked for here, by sea_model_tensor / tensor_read_hf with
+ * a gradient, or by a train = true forward: models that never train hold none. */
 sea_status sea_model_params(sea_model *m, sea_tensor *flat_params, sea_tensor *flat_grads);
 int64_t sea_model_num_params(const sea_model *m);
 /* Tensor table: count, name (HF name), and the parameter / gradient views (internal layout). */
@@ -92,6 +95,21 @@ sea_status sea_model_zero_grad(sea_model *m, sea_stream *s);
 /* dst's weights = src's (same config; devices may differ). The actor/learner weight sync. */
 sea_status sea_model_copy_params(sea_model *dst, const sea_model *src);
 
+/* ---- mixed precision ----
+ * Compute dtype SEA_F32 (default) or SEA_BF16 (devices whose backend runs the network ops in
+ * bf16: cpu, cuda). In bf16 mode the flat f32 parameter buffer stays the master copy (what
+ * sea_model_params, the optimizer, checkpoints and broadcasts see, and the gradient buffer
+ * stays f32); the forward reads a bf16 copy of it, refreshed automatically at the start of a
+ * pass whenever the master was written since (any op writing into it, or a host write).
+ * Memory written into the parameter buffer behind the runtime's back (MPI, NCCL) must be
+ * announced with sea_buffer_touch(flat_params.buf). Activations are bf16; norm statistics,
+ * attention lse, logits, log-probs, scores and hidden states handed to the host are f32.
+ * Weight gradients are computed in bf16 and added into the f32 gradient buffer once per
+ * backward. Deterministic like f32. On CUDA this is what puts the matmuls on tensor cores.
+ * Switching drops a pending train forward. */
+sea_status sea_model_set_compute_dtype(sea_model *m, sea_dtype dtype);
+sea_dtype sea_model_compute_dtype(const sea_model *m);
+
 /* ---- forward passes ----
  * All host arrays are row-major (B, T). s is a stream of the model's device. */
 
@@ -100,11 +118,13 @@ sea_status sea_model_copy_params(sea_model *dst, const sea_model *src);
  * resp_mask[b,t] * logp[b,t]; seq_logp_mean[b] = that / sum_t resp_mask[b,t] (0 if empty).
  * seq_logp_sum, seq_logp_mean and token_logp may each be NULL.
  * train = true records the computation (the model's own recording, models/model_grad.c: the
- * gradient of every activation view lives at the same offset of a mirror arena, so reshaped
- * and sliced views share it), keeping activations until sea_model_backward_logprobs; any other
- * forward pass of the same model in between discards the recording.
- * Memory: activations of all layers plus (B*T, V) logits, and as much again for their
- * gradients when train = true. */
+ * gradient of an activation is the same view into the gradient of the arena allocation it
+ * lies in, so reshaped and sliced views share it), keeping activations until
+ * sea_model_backward_logprobs; any other forward pass of the same model in between discards
+ * the recording.
+ * Memory (docs/memory.md): inference keeps one block's intermediates at a time plus the
+ * counted rows' logits; train = true keeps every block's activations (only each block's input
+ * with recompute), and backward allocates activation gradients only while they are live. */
 sea_status sea_model_forward_logprobs(sea_model *m, sea_stream *s,
                                       const int32_t *ids,        /* (B, T) */
                                       const int32_t *key_valid,  /* (B, T) or NULL = all real */
@@ -119,6 +139,26 @@ sea_status sea_model_forward_logprobs(sea_model *m, sea_stream *s,
 sea_status sea_model_backward_logprobs(sea_model *m, sea_stream *s,
                                        const float *d_sum,   /* (B) */
                                        const float *d_mean); /* (B) */
+
+/* Activation recomputation (per-block checkpointing) for train = true passes: the forward
+ * keeps only each block's input and output, and backward runs each block forward again
+ * before back-propagating it. Saves most activation memory for about one more forward pass
+ * of the blocks; gradients are the same bits as without it. Off by default. */
+void sea_model_set_recompute(sea_model *m, bool on);
+bool sea_model_get_recompute(const sea_model *m);
+
+/* Device memory of the model's passes, in bytes. Peaks are the most in use at any one time
+ * since the model was created, or since the pass after sea_model_memory_reset_peaks. (A
+ * pass's activations stay in use until the next pass starts.) */
+typedef struct sea_model_memory_stats {
+    size_t act_peak;       /* activation arena (inputs, activations, logits) */
+    size_t grad_peak;      /* activation gradients during backward */
+    size_t act_reserved;   /* device memory held now by the arena */
+    size_t grad_reserved;  /* ... and by the gradient pool */
+} sea_model_memory_stats;
+void sea_model_memory(const sea_model *m, sea_model_memory_stats *out);
+/* Start new peaks with the next pass (reserved memory is kept). */
+void sea_model_memory_reset_peaks(sea_model *m);
 
 /* Full logits (B, T, V) (tests, tools; large). */
 sea_status sea_model_forward_logits(sea_model *m, sea_stream *s, const int32_t *ids,

@@ -1,5 +1,5 @@
-/* Activation arena of a model (see model_internal.h): bump allocation in device chunks, with
- * optional mirror chunks for activation gradients. */
+/* Activation arena of a model (see model_internal.h): bump allocation in device chunks, marks
+ * to give back a block's intermediates, and (training) a span per allocation. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,14 +18,10 @@ void sea_model_arena_init(sea_model_arena *a, sea_device *dev)
 
 static void arena_drop(sea_model_arena *a)
 {
-    for (int i = 0; i < a->n; i++) {
-        sea_buffer_release(a->chunk[i]);
-        if (a->grad) sea_buffer_release(a->grad[i]);
-    }
+    for (int i = 0; i < a->n; i++) sea_buffer_release(a->chunk[i]);
     free(a->chunk);
-    free(a->grad);
     free(a->size);
-    a->chunk = a->grad = NULL;
+    a->chunk = NULL;
     a->size = NULL;
     a->n = 0;
 }
@@ -33,6 +29,9 @@ static void arena_drop(sea_model_arena *a)
 void sea_model_arena_free(sea_model_arena *a)
 {
     arena_drop(a);
+    free(a->span);
+    a->span = NULL;
+    a->n_span = a->cap_span = 0;
     a->cur = 0;
     a->used = a->total = 0;
 }
@@ -43,41 +42,28 @@ static size_t max_chunk(const sea_model_arena *a)
     return lim ? lim : (size_t)-1;
 }
 
-/* Append one chunk of `size` bytes (and its mirror when with_grad). */
 static sea_status arena_add(sea_model_arena *a, size_t size)
 {
     sea_buffer **c = realloc(a->chunk, (size_t)(a->n + 1) * sizeof *c);
     if (!c) return sea_error(SEA_ERR_OOM, "model activations: out of host memory");
     a->chunk = c;
-    sea_buffer **g = realloc(a->grad, (size_t)(a->n + 1) * sizeof *g);
-    if (!g) return sea_error(SEA_ERR_OOM, "model activations: out of host memory");
-    a->grad = g;
     size_t *sz = realloc(a->size, (size_t)(a->n + 1) * sizeof *sz);
     if (!sz) return sea_error(SEA_ERR_OOM, "model activations: out of host memory");
     a->size = sz;
-    a->chunk[a->n] = NULL;
-    a->grad[a->n] = NULL;
-    SEA_TRY(sea_buffer_alloc(a->dev, size, &a->chunk[a->n]));
-    if (a->with_grad) {
-        sea_status st = sea_buffer_alloc(a->dev, size, &a->grad[a->n]);
-        if (st) {
-            sea_buffer_release(a->chunk[a->n]);
-            return st;
-        }
-    }
+    sea_status st = sea_buffer_alloc(a->dev, size, &a->chunk[a->n]);
+    if (st) return sea_error_context(st, "model activations: a chunk of %zu bytes", size);
     a->size[a->n] = size;
     a->n++;
     return SEA_OK;
 }
 
-sea_status sea_model_arena_reset(sea_model_arena *a, bool with_grad)
+sea_status sea_model_arena_reset(sea_model_arena *a, bool train)
 {
-    if (a->total > a->high_water) a->high_water = a->total;
-    bool mirrors_ok = true;
-    for (int i = 0; with_grad && i < a->n; i++)
-        if (!a->grad[i]) mirrors_ok = false;
-    if (a->n > 1 || (a->n == 1 && a->size[0] < a->high_water) || !mirrors_ok) arena_drop(a);
-    a->with_grad = with_grad;
+    if (a->n > 1 || (a->n == 1 && a->size[0] < a->high_water)) arena_drop(a);
+    if (a->restart_peak) a->peak = 0;
+    a->restart_peak = false;
+    a->track = train;
+    a->n_span = 0;
     a->cur = 0;
     a->used = 0;
     a->total = 0;
@@ -86,6 +72,24 @@ sea_status sea_model_arena_reset(sea_model_arena *a, bool with_grad)
         if (want > max_chunk(a)) want = max_chunk(a);
         SEA_TRY(arena_add(a, want));
     }
+    return SEA_OK;
+}
+
+static sea_status add_span(sea_model_arena *a, size_t off, size_t bytes)
+{
+    if (a->n_span == a->cap_span) {
+        int cap = a->cap_span ? 2 * a->cap_span : 256;
+        sea_model_span *sp = realloc(a->span, (size_t)cap * sizeof *sp);
+        if (!sp) return sea_error(SEA_ERR_OOM, "model activations: out of host memory for %d spans", cap);
+        a->span = sp;
+        a->cap_span = cap;
+    }
+    sea_model_span *sp = &a->span[a->n_span++];
+    memset(sp, 0, sizeof *sp);
+    sp->chunk = a->cur;
+    sp->off = off;
+    sp->bytes = bytes;
+    sp->first_rec = -1;
     return SEA_OK;
 }
 
@@ -109,34 +113,49 @@ sea_status sea_model_arena_tensor(sea_model_arena *a, sea_dtype dt, int ndim, co
         a->cur = a->n - 1;
         a->used = 0;
     }
+    if (a->track) SEA_TRY(add_span(a, a->used, need));
     *out = sea_tensor_make(a->chunk[a->cur], a->used, dt, ndim, shape);
     a->used += need;
     a->total += need;
+    if (a->total > a->high_water) a->high_water = a->total;
+    if (a->total > a->peak) a->peak = a->total;
     return SEA_OK;
 }
 
-bool sea_model_arena_grad(const sea_model_arena *a, const sea_tensor *t, sea_tensor *g)
+sea_model_arena_mark sea_model_arena_get_mark(const sea_model_arena *a)
 {
-    if (!a->with_grad) return false;
-    for (int i = 0; i < a->n; i++)
-        if (a->chunk[i] == t->buf) {
-            if (!a->grad[i]) return false;
-            *g = *t;
-            g->buf = a->grad[i];
-            return true;
+    sea_model_arena_mark mk = {.cur = a->cur, .n_span = a->n_span, .used = a->used, .total = a->total};
+    return mk;
+}
+
+void sea_model_arena_release(sea_model_arena *a, const sea_model_arena_mark *mk)
+{
+    a->cur = mk->cur;
+    a->used = mk->used;
+    a->total = mk->total;
+    if (a->n_span > mk->n_span) a->n_span = mk->n_span;
+}
+
+int sea_model_arena_find(const sea_model_arena *a, const sea_tensor *t)
+{
+    if (!a->track) return -1;
+    int c = -1;
+    for (int i = 0; i < a->n && c < 0; i++)
+        if (a->chunk[i] == t->buf) c = i;
+    if (c < 0) return -1;
+    /* Last span starting at or before (c, t->offset). */
+    int lo = 0, hi = a->n_span - 1, found = -1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        const sea_model_span *sp = &a->span[mid];
+        if (sp->chunk < c || (sp->chunk == c && sp->off <= t->offset)) {
+            found = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
         }
-    return false;
-}
-
-sea_status sea_model_arena_zero_grad(sea_model_arena *a, sea_stream *s)
-{
-    if (!a->with_grad) return SEA_OK;
-    for (int i = 0; i < a->n && i <= a->cur; i++) {
-        size_t used = i < a->cur ? a->size[i] : a->used;
-        if (!used) continue;
-        int64_t n = (int64_t)(used / sizeof(float));
-        sea_tensor z = sea_tensor_make(a->grad[i], 0, SEA_F32, 1, &n);
-        SEA_TRY(sea_fill(s, &z, 0.0));
     }
-    return SEA_OK;
+    if (found < 0) return -1;
+    const sea_model_span *sp = &a->span[found];
+    return sp->chunk == c && t->offset < sp->off + sp->bytes ? found : -1;
 }

@@ -1,8 +1,16 @@
 /* The transformer forward pass, shared by GPT-NeoX and Llama, written against ops only.
+ * Activations are in the model's compute dtype (f32, or bf16 over a bf16 weight copy:
+ * model_precision.c); norm statistics, attention lse and logits are f32.
  *
  * Shapes: N = B*T tokens, C hidden, H heads (Hkv key/value heads), hd head dim, F mlp width,
  * V vocab. Every intermediate lives in the model's arena; with recording on, each op is kept
- * for sea_model_rec_backward (model_grad.c). */
+ * for sea_model_rec_backward (model_grad.c).
+ *
+ * What a block's backward reads (why training keeps what it keeps): the matmuls their inputs
+ * (h1, att, h2, gelu(u)), the norms their input and mean/rstd, attention q, k, v (after rope),
+ * its output and lse, gelu its input u. The residual adds and rope read nothing; q and k
+ * before rope, the two branch outputs and x1 are kept only because the bump arena cannot
+ * free in the middle. Recompute keeps just x per block and rebuilds the rest in backward. */
 #include <math.h>
 #include <string.h>
 
@@ -27,11 +35,12 @@ static sea_status reshape(const sea_tensor *t, int ndim, int64_t d0, int64_t d1,
     return sea_tensor_reshape(t, ndim, shape, out);
 }
 
-/* out (N, rows of w) = x (N, cols of w) @ w^T + b */
-static sea_status linear(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
-                         const sea_tensor *b, sea_tensor *out)
+/* out (N, rows of w) = x (N, cols of w) @ w^T + b, out in dtype dt (the activation dtype, or
+ * f32 for logits: bf16 operands with f32 output). */
+static sea_status linear_dt(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
+                            const sea_tensor *b, sea_dtype dt, sea_tensor *out)
 {
-    SEA_TRY(new_t(m, SEA_F32, 2, x->shape[0], w->shape[0], 1, 1, out));
+    SEA_TRY(new_t(m, dt, 2, x->shape[0], w->shape[0], 1, 1, out));
     sea_op op = {0};
     op.kind = SEA_OP_MATMUL;
     op.in[0] = x;
@@ -43,12 +52,18 @@ static sea_status linear(sea_model *m, sea_stream *s, const sea_tensor *x, const
     return sea_model_run(m, s, &op);
 }
 
+static sea_status linear(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
+                         const sea_tensor *b, sea_tensor *out)
+{
+    return linear_dt(m, s, x, w, b, m->dtype, out);
+}
+
 static sea_status norm(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
                        const sea_tensor *b, sea_tensor *out)
 {
     int64_t N = x->shape[0], C = x->shape[1];
-    sea_tensor mean, rstd;
-    SEA_TRY(new_t(m, SEA_F32, 2, N, C, 1, 1, out));
+    sea_tensor mean, rstd;   /* statistics stay f32 in every compute dtype */
+    SEA_TRY(new_t(m, x->dtype, 2, N, C, 1, 1, out));
     SEA_TRY(new_t(m, SEA_F32, 1, N, 1, 1, 1, &rstd));
     sea_op op = {0};
     op.in[0] = x;
@@ -68,16 +83,23 @@ static sea_status norm(sea_model *m, sea_stream *s, const sea_tensor *x, const s
     return sea_model_run(m, s, &op);
 }
 
-static sea_status binary(sea_model *m, sea_stream *s, sea_op_kind kind, const sea_tensor *a,
-                         const sea_tensor *b, sea_tensor *out)
+/* out = a (+ or * ...) b into caller memory. */
+static sea_status binary_into(sea_model *m, sea_stream *s, sea_op_kind kind, const sea_tensor *a,
+                              const sea_tensor *b, sea_tensor *out)
 {
-    SEA_TRY(sea_model_arena_tensor(&m->arena, SEA_F32, a->ndim, a->shape, out));
     sea_op op = {0};
     op.kind = kind;
     op.in[0] = a;
     op.in[1] = b;
     op.out[0] = out;
     return sea_model_run(m, s, &op);
+}
+
+static sea_status binary(sea_model *m, sea_stream *s, sea_op_kind kind, const sea_tensor *a,
+                         const sea_tensor *b, sea_tensor *out)
+{
+    SEA_TRY(sea_model_arena_tensor(&m->arena, a->dtype, a->ndim, a->shape, out));
+    return binary_into(m, s, kind, a, b, out);
 }
 
 static sea_status rope(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *pos,
@@ -87,7 +109,7 @@ static sea_status rope(sea_model *m, sea_stream *s, const sea_tensor *x, const s
         *out = *x;
         return SEA_OK;
     }
-    SEA_TRY(sea_model_arena_tensor(&m->arena, SEA_F32, x->ndim, x->shape, out));
+    SEA_TRY(sea_model_arena_tensor(&m->arena, x->dtype, x->ndim, x->shape, out));
     sea_op op = {0};
     op.kind = SEA_OP_ROPE;
     op.in[0] = x;
@@ -134,7 +156,7 @@ static sea_status attention_part(sea_model *m, sea_stream *s, const sea_model_pa
     }
     if (!ps->decode) {
         sea_tensor lse;
-        SEA_TRY(new_t(m, SEA_F32, 4, B, T, H, hd, &att));
+        SEA_TRY(new_t(m, q.dtype, 4, B, T, H, hd, &att));
         SEA_TRY(new_t(m, SEA_F32, 3, B, H, T, 1, &lse));
         sea_op op = {0};
         op.kind = SEA_OP_ATTENTION;
@@ -149,7 +171,7 @@ static sea_status attention_part(sea_model *m, sea_stream *s, const sea_model_pa
     } else {
         sea_tensor q3;
         SEA_TRY(reshape(&qr, 3, B, H, hd, 1, &q3));
-        SEA_TRY(new_t(m, SEA_F32, 3, B, H, hd, 1, &att));
+        SEA_TRY(new_t(m, q.dtype, 3, B, H, hd, 1, &att));
         SEA_TRY(sea_decode_attention(s, &q3, &ps->cache->k[l], &ps->cache->v[l], &ps->cache->valid,
                                      ps->cache_pos + 1, scale, &att));
     }
@@ -168,7 +190,7 @@ static sea_status mlp_part(sea_model *m, sea_stream *s, int l, const sea_tensor 
         SEA_TRY(linear(m, s, h, &y->w_gate, &y->b_gate, &g));
         SEA_TRY(binary(m, s, SEA_OP_SWIGLU, &g, &u, &a));
     } else {
-        SEA_TRY(sea_model_arena_tensor(&m->arena, SEA_F32, u.ndim, u.shape, &a));
+        SEA_TRY(sea_model_arena_tensor(&m->arena, u.dtype, u.ndim, u.shape, &a));
         sea_op op = {0};
         op.kind = SEA_OP_GELU;
         op.in[0] = &u;
@@ -179,30 +201,50 @@ static sea_status mlp_part(sea_model *m, sea_stream *s, int l, const sea_tensor 
     return linear(m, s, &a, &y->w_down, &y->b_down, out);
 }
 
-static sea_status block(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l,
-                        const sea_tensor *x, sea_tensor *x_out)
+sea_status sea_model_block(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l,
+                           const sea_tensor *x, sea_tensor *y)
 {
-    const sea_model_layer *y = &m->layers[l];
+    const sea_model_layer *w = &m->layers[l];
     sea_tensor h1, att, x1, h2, mo;
-    SEA_TRY(norm(m, s, x, &y->ln1_w, &y->ln1_b, &h1));
+    SEA_TRY(norm(m, s, x, &w->ln1_w, &w->ln1_b, &h1));
     SEA_TRY(attention_part(m, s, ps, l, &h1, &att));
     if (m->parallel_residual) {
-        SEA_TRY(norm(m, s, x, &y->ln2_w, &y->ln2_b, &h2));
+        SEA_TRY(norm(m, s, x, &w->ln2_w, &w->ln2_b, &h2));
         SEA_TRY(mlp_part(m, s, l, &h2, &mo));
         SEA_TRY(binary(m, s, SEA_OP_ADD, x, &att, &x1));
     } else {
         SEA_TRY(binary(m, s, SEA_OP_ADD, x, &att, &x1));
-        SEA_TRY(norm(m, s, &x1, &y->ln2_w, &y->ln2_b, &h2));
+        SEA_TRY(norm(m, s, &x1, &w->ln2_w, &w->ln2_b, &h2));
         SEA_TRY(mlp_part(m, s, l, &h2, &mo));
     }
-    return binary(m, s, SEA_OP_ADD, &x1, &mo, x_out);
+    return binary_into(m, s, SEA_OP_ADD, &x1, &mo, y);
+}
+
+/* One block in the trunk. Its output y is allocated before the mark, so giving back the
+ * block's intermediates (inference, or training with recompute) keeps it. */
+static sea_status trunk_block(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l,
+                              const sea_tensor *x, sea_tensor *y)
+{
+    bool drop = !ps->train || m->recompute;
+    if (!drop) return sea_model_block(m, s, ps, l, x, y);
+    sea_model_arena_mark mk = sea_model_arena_get_mark(&m->arena);
+    bool rec = m->recording;
+    m->recording = false;   /* a checkpointed block is recorded as one entry, below */
+    sea_status st = sea_model_block(m, s, ps, l, x, y);
+    m->recording = rec;
+    sea_model_arena_release(&m->arena, &mk);
+    if (!st && rec) st = sea_model_rec_block(m, l, x, ps->pos, ps->key_valid, y);
+    return st;
 }
 
 sea_status sea_model_trunk(sea_model *m, sea_stream *s, const sea_model_pass *ps, sea_tensor *hidden)
 {
     int64_t N = (int64_t)ps->B * ps->T;
-    sea_tensor x;
-    SEA_TRY(new_t(m, SEA_F32, 2, N, m->C, 1, 1, &x));
+    sea_tensor x, y;   /* (N, C) residual stream into and out of a block, compute dtype */
+    SEA_TRY(sea_model_weights_sync(m, s));
+    SEA_TRY(new_t(m, m->dtype, 2, N, m->C, 1, 1, &x));
+    /* Inference needs no block input afterwards: two residual buffers take turns. */
+    if (!ps->train) SEA_TRY(new_t(m, m->dtype, 2, N, m->C, 1, 1, &y));
     sea_op op = {0};
     op.kind = SEA_OP_EMBEDDING;
     op.in[0] = &m->embed;
@@ -210,10 +252,12 @@ sea_status sea_model_trunk(sea_model *m, sea_stream *s, const sea_model_pass *ps
     op.out[0] = &x;
     SEA_TRY(sea_model_run(m, s, &op));
     for (int l = 0; l < m->L; l++) {
-        sea_tensor nx;
-        sea_status st = block(m, s, ps, l, &x, &nx);
+        if (ps->train) SEA_TRY(new_t(m, m->dtype, 2, N, m->C, 1, 1, &y));
+        sea_status st = trunk_block(m, s, ps, l, &x, &y);
         if (st) return sea_error_context(st, "layer %d", l);
-        x = nx;
+        sea_tensor t = x;
+        x = y;
+        y = t;
     }
     return norm(m, s, &x, &m->final_w, &m->final_b, hidden);
 }
@@ -221,7 +265,7 @@ sea_status sea_model_trunk(sea_model *m, sea_stream *s, const sea_model_pass *ps
 sea_status sea_model_gather_rows(sea_model *m, sea_stream *s, const sea_tensor *x,
                                  const sea_tensor *rows, sea_tensor *out)
 {
-    SEA_TRY(new_t(m, SEA_F32, 2, rows->shape[0], x->shape[1], 1, 1, out));
+    SEA_TRY(new_t(m, x->dtype, 2, rows->shape[0], x->shape[1], 1, 1, out));
     sea_op op = {0};
     op.kind = SEA_OP_EMBEDDING;
     op.in[0] = x;
@@ -235,7 +279,8 @@ sea_status sea_model_lm_head(sea_model *m, sea_stream *s, const sea_tensor *h, s
     if (!m->lm_head.buf)
         return sea_error(SEA_ERR_INVALID, "model: %s has no language-model head",
                          m->cfg.architecture[0] ? m->cfg.architecture : "this model");
-    return linear(m, s, h, &m->lm_head, NULL, logits);
+    /* f32 logits whatever the compute dtype: log-softmax and sampling read them. */
+    return linear_dt(m, s, h, &m->lm_head, NULL, SEA_F32, logits);
 }
 
 void sea_model_positions(const int32_t *key_valid, int B, int T, int32_t *pos)

@@ -4,9 +4,27 @@
  * ((N, H*hd) from a matmul is (B, T, H, hd) for rope and attention) and a tape that keys
  * gradients on the exact view would see those as different tensors. Here the gradient of a
  * tensor is a fixed function of where it lives: parameters -> the same offsets in the flat
- * gradient buffer, activations -> the same offsets in the arena's mirror chunks. Views of the
- * same memory therefore share their gradient whatever their shape, and the walk calls each
- * op's backward kernel through sea_op_run_backward, exactly as the tape would. */
+ * gradient buffer, activations -> the same offsets in the gradient of the arena allocation
+ * (span) they lie in. Views of the same memory therefore share their gradient whatever their
+ * shape, and the walk calls each op's backward kernel through sea_op_run_backward, exactly as
+ * the tape would.
+ *
+ * Activation gradients exist only while they can be nonzero and still be read: a span gets
+ * its gradient (zeroed, from the gradient pool) when the walk first writes into it, i.e. at
+ * the last op that consumed it, and gives it back after the lowest-numbered op that touches
+ * it, which is the op that produced it. Ops whose output never received a gradient are
+ * skipped. Peak gradient memory is then the widest cut of the walk (in a transformer: the
+ * residual stream plus one branch, and the logits' gradient at the head) instead of a mirror
+ * of every activation.
+ *
+ * Recompute: a checkpointed block is one record (layer >= 0). When the walk reaches it, the
+ * block runs forward again from its kept input with recording on (its ops are appended after
+ * the main recording and its intermediates come from the arena after a mark), that segment
+ * is walked, and both are given back. The same kernels in the same order on the same inputs
+ * give the same bits, so gradients equal those without recompute exactly (tests/models).
+ *
+ * bf16 compute (model_precision.c): weights read from the bf16 copy get their gradients in
+ * the same offsets of a bf16 mirror, added into the f32 gradient buffer after the walk. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,31 +32,50 @@
 
 static bool float_dtype(sea_dtype t) { return t == SEA_F32 || t == SEA_BF16 || t == SEA_F16; }
 
-/* Gradient view of t, or false when t has none (ids, masks, positions, outside memory). */
-static bool grad_of(const sea_model *m, const sea_tensor *t, sea_tensor *g)
+/* The arena span a float tensor lies in, or -1. */
+static int span_of(const sea_model *m, const sea_tensor *t)
 {
-    if (!float_dtype(t->dtype)) return false;
-    if (t->buf == m->pbuf) {
-        *g = *t;
-        g->buf = m->gbuf;
-        return true;
+    if (!float_dtype(t->dtype)) return -1;
+    return sea_model_arena_find(&m->arena, t);
+}
+
+static sea_status rec_append(sea_model *m, const char *what, sea_model_rec **out)
+{
+    if (m->n_rec == m->cap_rec) {
+        int cap = m->cap_rec ? 2 * m->cap_rec : 256;
+        sea_model_rec *r = realloc(m->rec, (size_t)cap * sizeof *r);
+        if (!r) return sea_error(SEA_ERR_OOM, "model: out of host memory recording %s", what);
+        m->rec = r;
+        m->cap_rec = cap;
     }
-    return sea_model_arena_grad(&m->arena, t, g);
+    sea_model_rec *r = &m->rec[m->n_rec++];
+    memset(r, 0, sizeof *r);
+    r->layer = -1;
+    *out = r;
+    return SEA_OK;
+}
+
+/* Note the spans record k touches: the first toucher of each, and whether it produces one. */
+static void rec_touch(sea_model *m, sea_model_rec *r, int k)
+{
+    sea_model_span *sp = m->arena.span;
+    for (int i = 0; i < SEA_OP_MAX_IN; i++) {
+        r->span_in[i] = r->has_in[i] ? span_of(m, &r->in[i]) : -1;
+        if (r->span_in[i] >= 0 && sp[r->span_in[i]].first_rec < 0) sp[r->span_in[i]].first_rec = k;
+    }
+    r->span_out = r->has_out[0] ? span_of(m, &r->out[0]) : -1;
+    if (r->span_out >= 0) {
+        if (sp[r->span_out].first_rec < 0) sp[r->span_out].first_rec = k;
+        sp[r->span_out].produced = true;
+    }
 }
 
 sea_status sea_model_run(sea_model *m, sea_stream *s, const sea_op *op)
 {
     SEA_TRY(sea_op_run(s, op));
     if (!m->recording || !sea_op_has_backward(op->kind)) return SEA_OK;
-    if (m->n_rec == m->cap_rec) {
-        int cap = m->cap_rec ? 2 * m->cap_rec : 256;
-        sea_model_rec *r = realloc(m->rec, (size_t)cap * sizeof *r);
-        if (!r) return sea_error(SEA_ERR_OOM, "model: out of host memory recording %s", sea_op_name(op->kind));
-        m->rec = r;
-        m->cap_rec = cap;
-    }
-    sea_model_rec *r = &m->rec[m->n_rec++];
-    memset(r, 0, sizeof *r);
+    sea_model_rec *r = NULL;
+    SEA_TRY(rec_append(m, sea_op_name(op->kind), &r));
     r->kind = op->kind;
     r->p = op->p;
     for (int i = 0; i < SEA_OP_MAX_IN; i++)
@@ -51,6 +88,25 @@ sea_status sea_model_run(sea_model *m, sea_stream *s, const sea_op *op)
             r->has_out[j] = true;
             r->out[j] = *op->out[j];
         }
+    rec_touch(m, r, m->n_rec - 1);
+    return SEA_OK;
+}
+
+sea_status sea_model_rec_block(sea_model *m, int layer, const sea_tensor *x, const sea_tensor *pos,
+                               const sea_tensor *key_valid, const sea_tensor *y)
+{
+    sea_model_rec *r = NULL;
+    SEA_TRY(rec_append(m, "a checkpointed block", &r));
+    r->layer = layer;
+    r->has_in[0] = r->has_in[1] = r->has_out[0] = true;
+    r->in[0] = *x;
+    r->in[1] = *pos;
+    if (key_valid) {
+        r->has_in[2] = true;
+        r->in[2] = *key_valid;
+    }
+    r->out[0] = *y;
+    rec_touch(m, r, m->n_rec - 1);
     return SEA_OK;
 }
 
@@ -59,32 +115,158 @@ void sea_model_rec_clear(sea_model *m)
     m->n_rec = 0;
 }
 
-sea_status sea_model_rec_backward(sea_model *m, sea_stream *s)
+/* ---- gradient lifetimes ---- */
+
+/* t's gradient: the same view into its span's gradient. */
+static sea_tensor grad_view(const sea_model_span *sp, const sea_tensor *t)
 {
-    for (int k = m->n_rec - 1; k >= 0; k--) {
-        sea_model_rec *r = &m->rec[k];
-        sea_op op;
-        memset(&op, 0, sizeof op);
-        op.kind = r->kind;
-        op.p = r->p;
-        sea_tensor gin[SEA_OP_MAX_IN], gout0;
-        bool any = false;
-        for (int i = 0; i < SEA_OP_MAX_IN; i++) {
-            if (!r->has_in[i]) continue;
-            op.in[i] = &r->in[i];
-            if (grad_of(m, &r->in[i], &gin[i])) {
-                op.gin[i] = &gin[i];
-                any = true;
-            }
+    sea_tensor g = *t;
+    g.buf = sp->gbuf;
+    g.offset = sp->goff + (t->offset - sp->off);
+    return g;
+}
+
+static sea_status make_live(sea_model *m, sea_stream *s, int id)
+{
+    sea_model_span *sp = &m->arena.span[id];
+    if (sp->gbuf) return SEA_OK;
+    SEA_TRY(sea_model_gpool_alloc(&m->gpool, sp->bytes, &sp->gbuf, &sp->goff));
+    /* Backward kernels accumulate (+=), so a gradient starts at zero; all-zero bits are zero
+     * in every float dtype, so the span is filled as f32 whatever it holds. */
+    int64_t n = (int64_t)(sp->bytes / sizeof(float));
+    sea_tensor z = sea_tensor_make(sp->gbuf, sp->goff, SEA_F32, 1, &n);
+    return sea_fill(s, &z, 0.0);
+}
+
+static sea_status retire(sea_model *m, int id)
+{
+    sea_model_span *sp = &m->arena.span[id];
+    if (!sp->gbuf) return SEA_OK;
+    sea_status st = sea_model_gpool_put(&m->gpool, sp->gbuf, sp->goff, sp->bytes);
+    sp->gbuf = NULL;
+    return st;
+}
+
+/* After record k: give back the gradients nothing before k can touch. */
+static sea_status retire_after(sea_model *m, const sea_model_rec *r, int k)
+{
+    for (int i = 0; i < SEA_OP_MAX_IN; i++)
+        if (r->span_in[i] >= 0 && m->arena.span[r->span_in[i]].first_rec == k) SEA_TRY(retire(m, r->span_in[i]));
+    if (r->span_out >= 0 && m->arena.span[r->span_out].first_rec == k) SEA_TRY(retire(m, r->span_out));
+    return SEA_OK;
+}
+
+/* ---- the walk ---- */
+
+static sea_status walk(sea_model *m, sea_stream *s, int hi, int lo);
+
+static sea_status backward_op(sea_model *m, sea_stream *s, const sea_model_rec *r)
+{
+    if (r->span_out < 0 || !m->arena.span[r->span_out].gbuf) return SEA_OK;   /* no gradient reached it */
+    sea_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = r->kind;
+    op.p = r->p;
+    sea_tensor gin[SEA_OP_MAX_IN];
+    bool any = false;
+    for (int i = 0; i < SEA_OP_MAX_IN; i++) {
+        if (!r->has_in[i]) continue;
+        op.in[i] = &r->in[i];
+        int id = r->span_in[i];
+        if (r->in[i].buf == m->pbuf && float_dtype(r->in[i].dtype)) {
+            gin[i] = r->in[i];
+            gin[i].buf = m->gbuf;
+        } else if (m->cbuf && r->in[i].buf == m->cbuf) {   /* bf16 weights: their bf16 gradients */
+            gin[i] = r->in[i];
+            gin[i].buf = m->cgbuf;
+        } else if (id >= 0 && m->arena.span[id].produced) {
+            SEA_TRY(make_live(m, s, id));
+            gin[i] = grad_view(&m->arena.span[id], &r->in[i]);
+        } else {
+            continue;   /* ids, masks, positions, inputs no recorded op produced */
         }
-        for (int j = 0; j < SEA_OP_MAX_OUT; j++)
-            if (r->has_out[j]) op.out[j] = &r->out[j];
-        /* Only out[0] carries a gradient; the other outputs are saved statistics. */
-        if (!r->has_out[0] || !grad_of(m, &r->out[0], &gout0)) continue;
-        op.gout[0] = &gout0;
-        if (!any) continue;
-        sea_status st = sea_op_run_backward(s, &op);
-        if (st) return sea_error_context(st, "model backward, op %d (%s)", k, sea_op_name(r->kind));
+        op.gin[i] = &gin[i];
+        any = true;
+    }
+    if (!any) return SEA_OK;
+    /* Only out[0] carries a gradient; the other outputs are saved statistics. */
+    sea_tensor out[SEA_OP_MAX_OUT];
+    for (int j = 0; j < SEA_OP_MAX_OUT; j++)
+        if (r->has_out[j]) {
+            out[j] = r->out[j];
+            op.out[j] = &out[j];
+        }
+    sea_tensor gout0 = grad_view(&m->arena.span[r->span_out], &r->out[0]);
+    op.gout[0] = &gout0;
+    return sea_op_run_backward(s, &op);
+}
+
+/* A checkpointed block: run it forward again, recorded, walk that, give it all back. */
+static sea_status replay_block(sea_model *m, sea_stream *s, const sea_model_rec *r)
+{
+    if (r->span_out < 0 || !m->arena.span[r->span_out].gbuf) return SEA_OK;
+    sea_model_arena_mark mk = sea_model_arena_get_mark(&m->arena);
+    int n0 = m->n_rec;
+    sea_model_pass ps = {.B = (int)r->in[1].shape[0], .T = (int)r->in[1].shape[1], .pos = &r->in[1],
+                         .key_valid = r->has_in[2] ? &r->in[2] : NULL, .train = true};
+    /* The block writes its output where the first forward put it: that span holds the
+     * gradient arriving from above (and the values are the same bits again). */
+    sea_tensor y = r->out[0];
+    m->recording = true;
+    sea_status st = sea_model_block(m, s, &ps, r->layer, &r->in[0], &y);
+    m->recording = false;
+    /* The output's gradient is dead once the block's last op (the first in the segment to
+     * touch it) is back-propagated, as without recompute; nothing before the block reads it. */
+    int y_id = r->span_out;
+    for (int k = n0; !st && k < m->n_rec; k++) {
+        const sea_model_rec *q = &m->rec[k];
+        bool touches = q->span_out == y_id;
+        for (int i = 0; i < SEA_OP_MAX_IN; i++) touches = touches || q->span_in[i] == y_id;
+        if (touches) {
+            m->arena.span[y_id].first_rec = k;
+            break;
+        }
+    }
+    if (!st) st = walk(m, s, m->n_rec, n0);
+    /* Every intermediate's gradient is back already unless an error cut the walk short. */
+    for (int i = mk.n_span; i < m->arena.n_span; i++) {
+        sea_status st2 = retire(m, i);
+        if (!st) st = st2;
+    }
+    m->n_rec = n0;
+    sea_model_arena_release(&m->arena, &mk);
+    return st ? sea_error_context(st, "recomputed layer %d", r->layer) : SEA_OK;
+}
+
+static sea_status walk(sea_model *m, sea_stream *s, int hi, int lo)
+{
+    for (int k = hi - 1; k >= lo; k--) {
+        /* By value: replaying a block appends records, which may move the array. */
+        sea_model_rec r = m->rec[k];
+        sea_status st = r.layer >= 0 ? replay_block(m, s, &r) : backward_op(m, s, &r);
+        if (!st) st = retire_after(m, &r, k);
+        if (st)
+            return r.layer >= 0 ? st : sea_error_context(st, "model backward, op %d (%s)", k, sea_op_name(r.kind));
     }
     return SEA_OK;
+}
+
+sea_status sea_model_grad_seed(sea_model *m, sea_stream *s, const sea_tensor *t, const float *seed)
+{
+    /* Gradients left by a walk an error stopped point into the pool that is reset here. */
+    for (int i = 0; i < m->arena.n_span; i++) m->arena.span[i].gbuf = NULL;
+    SEA_TRY(sea_model_gpool_reset(&m->gpool));
+    SEA_TRY(sea_model_wgrad_begin(m, s));
+    int id = span_of(m, t);
+    if (id < 0 || !m->arena.span[id].produced)
+        return sea_error(SEA_ERR_INTERNAL, "model backward: the seeded tensor was not recorded");
+    SEA_TRY(make_live(m, s, id));
+    sea_tensor g = grad_view(&m->arena.span[id], t);
+    return sea_tensor_write_f32(s, &g, seed);
+}
+
+sea_status sea_model_rec_backward(sea_model *m, sea_stream *s)
+{
+    SEA_TRY(walk(m, s, m->n_rec, 0));
+    return sea_model_wgrad_end(m, s);
 }

@@ -22,10 +22,12 @@ typedef struct sea_model_param {
     int64_t offset;           /* elements into the flat buffers */
     sea_param_layout layout;
     bool optional;            /* absent from the file -> an error only if not optional */
-    sea_tensor p, g;          /* views into the flat parameter / gradient buffers */
+    sea_tensor p, g;          /* views into the flat parameter / gradient buffers (f32) */
+    sea_tensor c;             /* what the forward reads: p, or its bf16 copy (model_precision.c) */
 } sea_model_param;
 
-/* The weights one block reads. Views into the flat buffer; an absent bias has buf == NULL. */
+/* The weights one block reads: compute views (the flat f32 buffer, or its bf16 copy in bf16
+ * mode); an absent bias has buf == NULL. */
 typedef struct sea_model_layer {
     sea_tensor ln1_w, ln1_b, ln2_w, ln2_b;
     sea_tensor wq, wk, wv, bq, bk, bv;   /* (H*hd, C), (Hkv*hd, C), (Hkv*hd, C) */
@@ -35,29 +37,78 @@ typedef struct sea_model_layer {
     sea_tensor w_down, b_down;           /* (C, F) */
 } sea_model_layer;
 
-/* Activation memory: a list of device chunks handed out front to back. After a pass that
- * needed more than the first chunk, the next reset replaces them with one chunk of the
- * high-water size, so steady-state shapes use one allocation. A mirror set of chunks (same
- * sizes, same offsets) holds activation gradients: the gradient of any view, reshaped or
- * sliced, is the same view into the mirror. */
+/* Activation memory: a list of device chunks handed out front to back (a bump allocator).
+ * After a pass that needed more than the first chunk, the next reset replaces them with one
+ * chunk of the high-water size, so steady-state shapes use one allocation. A mark/release pair
+ * gives back everything handed out after the mark: inference and recomputed blocks use it to
+ * keep one block's intermediates at a time.
+ * Training passes also keep a span per allocation (in hand-out order, so sorted by chunk and
+ * offset): a gradient is found by the span its tensor lies in, so every view of an allocation,
+ * reshaped or sliced, maps to the same view of that allocation's gradient (model_grad.c). */
+typedef struct sea_model_span {
+    int chunk;
+    size_t off, bytes;      /* in the chunk, 256-aligned */
+    /* Owned by model_grad.c: */
+    int first_rec;          /* lowest recorded op that reads or writes it; -1 none */
+    bool produced;          /* out[0] of a recorded op: a gradient can flow into it */
+    sea_buffer *gbuf;       /* its live gradient (gradient pool), NULL while it has none */
+    size_t goff;
+} sea_model_span;
+
 typedef struct sea_model_arena {
     sea_device *dev;
     int n;                     /* chunks */
-    sea_buffer **chunk, **grad;
+    sea_buffer **chunk;
     size_t *size;
     int cur;                   /* chunk being filled */
     size_t used;               /* bytes used in chunk cur */
-    size_t total, high_water;  /* bytes handed out this pass / max over passes */
-    bool with_grad;            /* mirrors allocated for this pass */
+    size_t total, high_water;  /* bytes handed out now / most at once over all passes */
+    size_t peak;               /* most at once since the last peak reset (statistics) */
+    bool restart_peak;         /* the next pass starts a new peak */
+    bool track;                /* keep spans (training pass) */
+    sea_model_span *span;
+    int n_span, cap_span;
 } sea_model_arena;
 
-/* One recorded op for the model's own backward (see model_grad.c). Tensors by value. */
+/* Where the arena stood; release() returns to it. */
+typedef struct sea_model_arena_mark {
+    int cur, n_span;
+    size_t used, total;
+} sea_model_arena_mark;
+
+/* Activation gradients: allocated when a gradient first reaches a tensor during backward and
+ * given back once the op that produced the tensor has been back-propagated (model_grad.c).
+ * First fit over free spans of device chunks; like the arena, a pass that had to grow leaves
+ * one chunk of the needed size for the next. */
+typedef struct sea_model_gpool_free {
+    int chunk;
+    size_t off, len;
+} sea_model_gpool_free;
+
+typedef struct sea_model_gpool {
+    sea_device *dev;
+    int n;                          /* chunks */
+    sea_buffer **chunk;
+    size_t *size, *extent;          /* bytes; highest end offset used this pass */
+    sea_model_gpool_free *fr;       /* free spans sorted by (chunk, off) */
+    int n_fr, cap_fr;
+    size_t live, high_water;        /* bytes allocated now / most at once over all passes */
+    size_t peak;                    /* most at once since the last peak reset (statistics) */
+    bool restart_peak;              /* the next backward starts a new peak */
+    bool grew;                      /* a chunk was added during this pass */
+} sea_model_gpool;
+
+/* One recorded op for the model's own backward (see model_grad.c). Tensors by value.
+ * layer >= 0 marks a checkpointed block (recompute): in[0] its input x (N, C), in[1] the
+ * positions (B, T), in[2] key_valid (B, T) or absent, out[0] its output (N, C); its ops are
+ * recorded again when backward reaches it. */
 typedef struct sea_model_rec {
     sea_op_kind kind;
+    int layer;
     sea_op_params p;
-    int n_in, n_out;
     bool has_in[SEA_OP_MAX_IN], has_out[SEA_OP_MAX_OUT];
     sea_tensor in[SEA_OP_MAX_IN], out[SEA_OP_MAX_OUT];
+    int span_in[SEA_OP_MAX_IN], span_out;   /* arena span of float in[i] / out[0]; -1 none */
 } sea_model_rec;
 
 struct sea_model {
@@ -65,7 +116,7 @@ struct sea_model {
     sea_hf_config cfg;
     sea_model_arch arch;
     bool classifier;
-    sea_dtype dtype;
+    sea_dtype dtype;               /* compute dtype: weights the forward reads and activations */
 
     /* Dimensions from the config. */
     int C, L, H, Hkv, hd, F, V, n_labels;
@@ -77,13 +128,22 @@ struct sea_model {
     int n_tensors;
     sea_model_param *params;
     int64_t n_flat;
-    sea_buffer *pbuf, *gbuf;
+    sea_buffer *pbuf, *gbuf;       /* gbuf NULL until gradients are first needed */
     sea_tensor flat_p, flat_g;
-    sea_model_layer *layers;       /* (L) */
+    sea_model_layer *layers;       /* (L) compute views */
     sea_tensor embed, final_w, final_b, lm_head, score;  /* lm_head aliases embed when tied */
+    /* Mixed precision (model_precision.c), NULL in f32 mode: a bf16 copy of the flat buffer
+     * (same element offsets) that the forward reads, refreshed when pbuf->writes moved on
+     * from cbuf_writes; and the bf16 weight gradients of one backward, added into gbuf. */
+    sea_buffer *cbuf, *cgbuf;
+    sea_tensor flat_c, flat_cg;    /* (n_flat / 64, 64) views: copies split into rows */
+    uint64_t cbuf_writes;
+    bool cbuf_fresh;
 
     /* Activations and recording. */
     sea_model_arena arena;
+    sea_model_gpool gpool;         /* activation gradients during backward */
+    bool recompute;                /* training keeps block inputs only; blocks rerun in backward */
     bool recording;
     sea_model_rec *rec;
     int n_rec, cap_rec;
@@ -116,11 +176,26 @@ sea_status sea_model_param_add(sea_model *m, const char *name, int ndim, int64_t
 sea_tensor sea_model_param_view(sea_model *m, const char *name);
 /* Row slice [r0, r0+nr) of a 2-D (or element slice of a 1-D) parameter. */
 sea_tensor sea_model_param_rows(sea_model *m, const char *name, int64_t r0, int64_t nr);
-/* Create an empty model for cfg (dims + table + buffers), weights uninitialized. */
+/* Allocate (zeroed) and bind the flat gradient buffer unless it exists. */
+sea_status sea_model_ensure_grads(sea_model *m);
+/* Create an empty model for cfg (dims + table + parameter buffer), weights uninitialized. */
 sea_status sea_model_alloc(sea_device *dev, const sea_hf_config *cfg, sea_dtype dtype, sea_model **out);
 /* HF-layout host rows -> internal layout (and back): n floats of param p. */
 void sea_model_layout_to_internal(const sea_model *m, const sea_model_param *p, const float *src, float *dst);
 void sea_model_layout_to_hf(const sea_model *m, const sea_model_param *p, const float *src, float *dst);
+
+/* ---- model_precision.c ---- */
+/* Point each parameter's compute view (and the layer views) at pbuf or cbuf. */
+void sea_model_bind_compute(sea_model *m);
+/* Make cbuf (bf16 mode) or drop it (f32) and rebind the views. */
+sea_status sea_model_precision_init(sea_model *m, sea_dtype dtype);
+void sea_model_precision_free(sea_model *m);
+/* Start of every pass: refresh the bf16 copy if the master changed since it was made. */
+sea_status sea_model_weights_sync(sea_model *m, sea_stream *s);
+/* Around a backward walk in bf16 mode: zero the bf16 weight gradients, then add them into
+ * the f32 gradient buffer (one copy-op backward over the flat buffers). No-ops in f32 mode. */
+sea_status sea_model_wgrad_begin(sea_model *m, sea_stream *s);
+sea_status sea_model_wgrad_end(sea_model *m, sea_stream *s);
 
 /* ---- model_load.c / model_gguf.c ---- */
 /* Write host floats in HF layout (numel of param i) into the flat buffer; tmp as large. */
@@ -133,22 +208,37 @@ sea_status sea_model_load_gguf(sea_device *dev, const char *path, const sea_mode
 /* ---- model_arena.c ---- */
 void sea_model_arena_init(sea_model_arena *a, sea_device *dev);
 void sea_model_arena_free(sea_model_arena *a);
-/* Start a pass (invalidates every tensor handed out before). with_grad: also mirrors. */
-sea_status sea_model_arena_reset(sea_model_arena *a, bool with_grad);
+/* Start a pass (invalidates every tensor handed out before). train: keep spans. */
+sea_status sea_model_arena_reset(sea_model_arena *a, bool train);
 sea_status sea_model_arena_tensor(sea_model_arena *a, sea_dtype dt, int ndim, const int64_t *shape,
                                   sea_tensor *out);
-/* The gradient view mirroring `t` when t lives in the arena (with mirrors), else false. */
-bool sea_model_arena_grad(const sea_model_arena *a, const sea_tensor *t, sea_tensor *g);
-/* Zero every mirror chunk's used part. */
-sea_status sea_model_arena_zero_grad(sea_model_arena *a, sea_stream *s);
+sea_model_arena_mark sea_model_arena_get_mark(const sea_model_arena *a);
+/* Give back everything handed out after mk (tensors and spans). */
+void sea_model_arena_release(sea_model_arena *a, const sea_model_arena_mark *mk);
+/* Span holding t's first byte, or -1 (not in the arena, or spans not kept). */
+int sea_model_arena_find(const sea_model_arena *a, const sea_tensor *t);
+
+/* ---- model_gpool.c ---- */
+void sea_model_gpool_init(sea_model_gpool *g, sea_device *dev);
+void sea_model_gpool_free_all(sea_model_gpool *g);
+/* Start a backward: everything free (chunks reshaped after a pass that grew). */
+sea_status sea_model_gpool_reset(sea_model_gpool *g);
+sea_status sea_model_gpool_alloc(sea_model_gpool *g, size_t bytes, sea_buffer **buf, size_t *off);
+sea_status sea_model_gpool_put(sea_model_gpool *g, sea_buffer *buf, size_t off, size_t bytes);
 
 /* ---- model_logprobs.c ---- */
 void sea_model_train_state_free(sea_model *m);
 
 /* ---- model_grad.c: run ops, recording them when m->recording ---- */
 sea_status sea_model_run(sea_model *m, sea_stream *s, const sea_op *op);
+/* Record checkpointed block `layer`: x (N, C) -> y (N, C) over positions/key_valid (B, T). */
+sea_status sea_model_rec_block(sea_model *m, int layer, const sea_tensor *x, const sea_tensor *pos,
+                               const sea_tensor *key_valid, const sea_tensor *y);
 void sea_model_rec_clear(sea_model *m);
-/* Walk the recording backwards (seeds already written into the mirrors). */
+/* Start a backward: a fresh gradient pool, then `seed` (host, numel of t) as the gradient of
+ * the recorded tensor t (an arena tensor produced by a recorded op). */
+sea_status sea_model_grad_seed(sea_model *m, sea_stream *s, const sea_tensor *t, const float *seed);
+/* Walk the recording backwards from the seeded gradients; accumulates parameter gradients. */
 sea_status sea_model_rec_backward(sea_model *m, sea_stream *s);
 
 /* ---- model_forward.c ---- */
@@ -163,7 +253,9 @@ typedef struct sea_model_pass {
     bool decode;                  /* T == 1: attend over cache slots [0, cache_pos] */
     bool train;                   /* keep pre-activations for backward */
 } sea_model_pass;
-/* Embedding + blocks + final norm -> hidden (B*T, C) (arena tensor). */
+/* Embedding + blocks + final norm -> hidden (B*T, C) (arena tensor). Inference passes keep
+ * one block's intermediates at a time; training keeps every block's (or, with m->recompute,
+ * only each block's input and output). */
 sea_status sea_model_trunk(sea_model *m, sea_stream *s, const sea_model_pass *ps, sea_tensor *hidden);
 /* out (n, cols) = rows `rows` (n, i32 tensor of row indices) of x (N, cols), via the embedding op. */
 sea_status sea_model_gather_rows(sea_model *m, sea_stream *s, const sea_tensor *x,
@@ -171,6 +263,9 @@ sea_status sea_model_gather_rows(sea_model *m, sea_stream *s, const sea_tensor *
 /* logits (n, V) = h (n, C) @ lm_head^T. */
 sea_status sea_model_lm_head(sea_model *m, sea_stream *s, const sea_tensor *h, sea_tensor *logits);
 /* Host helper: rotary positions (number of real tokens before t) from key_valid (NULL = all). */
+/* One transformer block: x (N, C) -> y (N, C), y allocated by the caller. */
+sea_status sea_model_block(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l,
+                           const sea_tensor *x, sea_tensor *y);
 void sea_model_positions(const int32_t *key_valid, int B, int T, int32_t *pos);
 /* Upload a host array as a fresh arena tensor. */
 sea_status sea_model_upload_i32(sea_model *m, sea_stream *s, const int32_t *src, int ndim,

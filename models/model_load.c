@@ -107,7 +107,11 @@ sea_status sea_model_load(sea_device *dev, const char *path, const sea_model_loa
     struct stat sb;
     if (stat(path, &sb))
         return sea_error(SEA_ERR_IO, "model: '%s' does not exist (an HF model directory or a .gguf file)", path);
-    if (S_ISREG(sb.st_mode) && has_suffix(path, ".gguf")) return sea_model_load_gguf(dev, path, opts, out);
+    if (S_ISREG(sb.st_mode) && has_suffix(path, ".gguf")) {
+        SEA_TRY(sea_model_load_gguf(dev, path, opts, out));
+        sea_model_set_recompute(*out, opts && opts->recompute);
+        return SEA_OK;
+    }
     if (!S_ISDIR(sb.st_mode))
         return sea_error(SEA_ERR_INVALID, "model: '%s' is neither a directory with config.json nor a .gguf file",
                          path);
@@ -124,6 +128,7 @@ sea_status sea_model_load(sea_device *dev, const char *path, const sea_model_loa
         sea_model_free(m);
         return st;
     }
+    sea_model_set_recompute(m, opts && opts->recompute);
     *out = m;
     return SEA_OK;
 }

@@ -72,6 +72,7 @@ sea_status sea_model_forward_logprobs(sea_model *m, sea_stream *s, const int32_t
     if (m->classifier)
         return sea_error(SEA_ERR_INVALID, "forward_logprobs: %s is a sequence classifier (no LM head)",
                          m->cfg.architecture);
+    if (train) SEA_TRY(sea_model_ensure_grads(m));
     sea_tensor ids_t, kv_t, pos_t;
     SEA_TRY(begin_pass(m, s, ids, key_valid, B, T, train, &ids_t, &kv_t, &pos_t));
     clear_train(m);
@@ -176,11 +177,7 @@ sea_status sea_model_backward_logprobs(sea_model *m, sea_stream *s, const float 
             if (d_mean && m->train_cnt[b] != 0) d += d_mean[b] / m->train_cnt[b];
             g[j] = (float)(m->train_w[j] * d);
         }
-        sea_tensor gl;
-        if (!st) st = sea_model_arena_zero_grad(&m->arena, s);
-        if (!st && !sea_model_arena_grad(&m->arena, &m->train_lp, &gl))
-            st = sea_error(SEA_ERR_INTERNAL, "backward_logprobs: log-probs have no gradient memory");
-        if (!st) st = sea_tensor_write_f32(s, &gl, g);
+        if (!st) st = sea_model_grad_seed(m, s, &m->train_lp, g);
         if (!st) st = sea_model_rec_backward(m, s);
         free(g);
     }

@@ -45,7 +45,9 @@ typedef enum sea_op_kind {
      *   same leading batch dims as A (batched matmul), or none (shared across the batch).
      * bias = in[2] (N) or NULL. out[0] (..., M, N). out[1] = pre-activation (..., M, N):
      * required when act != NONE and the op will be differentiated, else may be NULL.
-     * Leading batch dims: up to 2. Backward: gin[0], gin[1], gin[2] (any may be NULL). */
+     * Leading batch dims: up to 2. Backward: gin[0], gin[1], gin[2] (any may be NULL).
+     * Dtypes: A, B and bias share one dtype; the outputs have it too, or are f32 when A is
+     * bf16/f16 (mixed precision: f32 logits from bf16 weights); gradients follow their tensors. */
     SEA_OP_MATMUL,
     /* in[0] x (N, D), in[1] weight (D), in[2] bias (D) or NULL -> out[0] y (N, D),
      * out[1] mean (N), out[2] rstd (N) (saved for backward). p.norm.eps.

@@ -317,7 +317,9 @@ static sea_status validate_matmul(const vctx *v)
         const sea_tensor *o = OUT(j);
         if (!o) continue;
         SEA_TRY(want_fdata(v, o, OUTN(j)));
-        SEA_TRY(want_dtype_as(v, o, OUTN(j), a, "a"));
+        /* Half-precision operands may produce f32 (mixed precision: logits, score heads). */
+        if (!(o->dtype == SEA_F32 && (a->dtype == SEA_BF16 || a->dtype == SEA_F16)))
+            SEA_TRY(want_dtype_as(v, o, OUTN(j), a, "a"));
         bool ok = o->ndim == a->ndim && o->shape[nb] == M && o->shape[nb + 1] == N;
         for (int d = 0; ok && d < nb; d++) ok = o->shape[d] == a->shape[d];
         if (!ok) return vfail(v, SEA_ERR_SHAPE, "'%s' must be (..., %lld, %lld) with a's batch dims", OUTN(j), (long long)M, (long long)N);
@@ -818,6 +820,8 @@ sea_status sea_op_run(sea_stream *s, const sea_op *op)
     SEA_TRY(check_stream(s, op, false));
     bool record = s->tape && sea_op_has_backward(op->kind);
     if (record) SEA_TRY(check_saved_for_tape(s, op));
+    for (int j = 0; j < SEA_OP_MAX_OUT; j++)
+        if (op->out[j] && op->out[j]->buf) op->out[j]->buf->writes++;
     SEA_TRY(run_kernel(s, op, false));
     if (record) SEA_TRY(sea_tape_record(s->tape, op));
     return SEA_OK;
@@ -831,6 +835,8 @@ sea_status sea_op_run_backward(sea_stream *s, const sea_op *op)
         vctx v = {op, true, s->dev};
         return vfail(&v, SEA_ERR_UNSUPPORTED, "the %s backend has no backward kernels", s->dev->backend->name);
     }
+    for (int i = 0; i < SEA_OP_MAX_IN; i++)
+        if (op->gin[i] && op->gin[i]->buf) op->gin[i]->buf->writes++;
     return run_kernel(s, op, true);
 }
 

@@ -56,6 +56,11 @@ void sea_buffer_release(sea_buffer *b)
     free(b);
 }
 
+void sea_buffer_touch(sea_buffer *b)
+{
+    if (b) b->writes++;
+}
+
 static sea_status check_range(const char *what, const sea_buffer *b, size_t offset, size_t n)
 {
     if (!b) return sea_error(SEA_ERR_INVALID, "%s: NULL buffer", what);
@@ -69,6 +74,7 @@ sea_status sea_buffer_write(sea_stream *s, sea_buffer *b, size_t offset, const v
 {
     SEA_TRY(check_range("buffer_write", b, offset, n));
     if (!n) return SEA_OK;
+    b->writes++;
     return b->dev->backend->buffer_write(s ? s : b->dev->stream, b, offset, src, n);
 }
 

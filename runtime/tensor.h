@@ -29,6 +29,10 @@ typedef struct sea_buffer {
     void *host;      /* non-NULL when the memory is directly addressable by the host */
     int refs;        /* views do not count; sea_buffer_retain/release for shared ownership */
     bool borrowed;   /* wraps memory the buffer does not own (mmap'ed weights): not freed */
+    /* Write generation: bumped by every op that writes an output or input gradient in the
+     * buffer, by sea_buffer_write and by sea_buffer_touch. Derived copies (a model's bf16
+     * weights) compare it with the value they were made from to know they are stale. */
+    uint64_t writes;
 } sea_buffer;
 
 typedef struct sea_tensor {
@@ -49,6 +53,9 @@ void sea_buffer_release(sea_buffer *b); /* frees at zero refs; NULL is fine */
 /* Host <-> device copies of raw bytes; ordered on the stream, complete when they return. */
 sea_status sea_buffer_write(sea_stream *s, sea_buffer *b, size_t offset, const void *src, size_t n);
 sea_status sea_buffer_read(sea_stream *s, const sea_buffer *b, size_t offset, void *dst, size_t n);
+/* Say that b's memory was written behind the runtime's back (MPI or NCCL into the buffer's
+ * memory): bumps b->writes. */
+void sea_buffer_touch(sea_buffer *b);
 
 /* Tensors. */
 sea_tensor sea_tensor_make(sea_buffer *buf, size_t offset, sea_dtype dtype, int ndim,

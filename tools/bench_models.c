@@ -4,12 +4,18 @@
  *  - sample: KV-cached sampling, batch 8, prompt 32, 32 new tokens, temperature 0.7, warmed up
  *    with the identical call.
  * GPT-NeoX (Pythia layout) with random weights: tiny-8m, pythia-14m, pythia-70m, pythia-160m.
+ * Each phase also reports the process's peak resident memory so far (getrusage ru_maxrss: the
+ * dpo_step line is the training peak, the sample line the peak of both) and, for dpo_step, the
+ * policy's activation and activation-gradient peaks (sea_model_memory).
  *
- * usage: bench_models [--model NAME] [--device SPEC] [--steps N] [--only dpo|sample] */
+ * usage: bench_models [--model NAME] [--device SPEC] [--steps N] [--only dpo|sample] [--recompute]
+ *                     [--dtype f32|bf16]
+ *                     [--pairs 4 --seq 128] [--batch 8 --prompt 32 --new 32] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "models/generate.h"
@@ -33,6 +39,14 @@ static const struct { const char *name; int d, L, h, V; } shapes[] = {
     {"pythia-1b", 2048, 16, 8, 50304},
 };
 
+/* Peak resident set of this process so far, MiB (Linux reports ru_maxrss in KiB). */
+static double peak_rss_mib(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru)) return -1;
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
 #define TRY(x)                                                                                 \
     do {                                                                                       \
         if (x) {                                                                               \
@@ -47,20 +61,30 @@ int main(int argc, char **argv)
     int B = 4, T = 128, SB = 8, SP = 32, SN = 32; /* DPO pairs x tokens; sampling batch, prompt, new */
     int steps = 3;
     const char *only = "";   /* "dpo" or "sample": run one part */
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--model")) name = argv[i + 1];
-        else if (!strcmp(argv[i], "--device")) device = argv[i + 1];
-        else if (!strcmp(argv[i], "--steps")) steps = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--only")) only = argv[i + 1];
-        else if (!strcmp(argv[i], "--pairs")) B = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--seq")) T = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--batch")) SB = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--prompt")) SP = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--new")) SN = atoi(argv[i + 1]);
+    bool recompute = false;
+    const char *dtype = "f32";   /* compute dtype: f32 or bf16 (f32 master weights) */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--recompute")) {
+            recompute = true;
+            continue;
+        }
+        i++;   /* every other flag takes a value */
+        if (!v) a = "";
+        if (!strcmp(a, "--model")) name = v;
+        else if (!strcmp(a, "--device")) device = v;
+        else if (!strcmp(a, "--steps")) steps = atoi(v);
+        else if (!strcmp(a, "--only")) only = v;
+        else if (!strcmp(a, "--dtype")) dtype = v;
+        else if (!strcmp(a, "--pairs")) B = atoi(v);
+        else if (!strcmp(a, "--seq")) T = atoi(v);
+        else if (!strcmp(a, "--batch")) SB = atoi(v);
+        else if (!strcmp(a, "--prompt")) SP = atoi(v);
+        else if (!strcmp(a, "--new")) SN = atoi(v);
         else {
             fprintf(stderr, "usage: bench_models [--model tiny-8m|pythia-14m|pythia-70m|pythia-160m] "
-                            "[--device SPEC] [--steps N] [--only dpo|sample] [--pairs 4 --seq 128] "
-                            "[--batch 8 --prompt 32 --new 32]\n");
+                            "[--device SPEC] [--steps N] [--only dpo|sample] [--recompute] [--dtype f32|bf16] "
+                            "[--pairs 4 --seq 128] [--batch 8 --prompt 32 --new 32]\n");
             return 2;
         }
     }
@@ -91,8 +115,17 @@ int main(int argc, char **argv)
     sea_model *pol, *ref;
     TRY(sea_model_create(dev, &cfg, 1, 0.02f, &pol));
     TRY(sea_model_create(dev, &cfg, 2, 0.02f, &ref));
+    sea_model_set_recompute(pol, recompute);
+    if (strcmp(dtype, "f32") && strcmp(dtype, "bf16")) {
+        fprintf(stderr, "bench_models: --dtype %s: need f32 or bf16\n", dtype);
+        return 2;
+    }
+    sea_dtype cdt = !strcmp(dtype, "bf16") ? SEA_BF16 : SEA_F32;
+    TRY(sea_model_set_compute_dtype(pol, cdt));
+    TRY(sea_model_set_compute_dtype(ref, cdt));
     int64_t n = sea_model_num_params(pol);
-    printf("{\"device\": \"%s\", \"model\": \"%s\", \"params\": %lld}\n", sea_device_label(dev), name, (long long)n);
+    printf("{\"device\": \"%s\", \"model\": \"%s\", \"params\": %lld, \"dtype\": \"%s\"}\n", sea_device_label(dev), name,
+           (long long)n, dtype);
     fflush(stdout);
 
     /* DPO step. */
@@ -133,10 +166,18 @@ int main(int argc, char **argv)
     }
     TRY(sea_stream_sync(s));
     double dt = (now() - t0) / steps;
-    if (strcmp(only, "sample"))
-        printf("{\"bench\": \"dpo_step\", \"model\": \"%s\", \"params\": %lld, \"pairs\": %d, \"seq\": %d, "
-           "\"step_s\": %.4f, \"tokens_per_s\": %.1f, \"gflops\": %.1f}\n",
-           name, (long long)n, B, T, dt, 2 * B * T / dt, 8.0 * (double)n * 2 * B * T / dt / 1e9);
+    if (strcmp(only, "sample")) {
+        sea_model_memory_stats pm, rm;
+        sea_model_memory(pol, &pm);
+        sea_model_memory(ref, &rm);
+        printf("{\"bench\": \"dpo_step\", \"model\": \"%s\", \"dtype\": \"%s\", \"params\": %lld, \"pairs\": %d, "
+               "\"seq\": %d, \"recompute\": %s, \"step_s\": %.4f, \"tokens_per_s\": %.1f, \"gflops\": %.1f, "
+               "\"peak_rss_mib\": %.0f, \"policy_act_peak_mib\": %.1f, \"policy_grad_peak_mib\": %.1f, "
+               "\"ref_act_peak_mib\": %.1f}\n",
+               name, dtype, (long long)n, B, T, recompute ? "true" : "false", dt, 2 * B * T / dt,
+               8.0 * (double)n * 2 * B * T / dt / 1e9, peak_rss_mib(), pm.act_peak / 1048576.0,
+               pm.grad_peak / 1048576.0, rm.act_peak / 1048576.0);
+    }
     fflush(stdout);
 
     if (!strcmp(only, "dpo")) goto done;
@@ -161,8 +202,8 @@ int main(int argc, char **argv)
     double ds = now() - t1;
     long total = 0;
     for (int b = 0; b < SB; b++) total += out.lengths[b];
-    printf("{\"bench\": \"sample\", \"model\": \"%s\", \"batch\": %d, \"prompt\": %d, \"new\": %d, \"s\": %.3f, "
-           "\"new_tokens_per_s\": %.1f}\n", name, SB, SP, SN, ds, total / ds);
+    printf("{\"bench\": \"sample\", \"model\": \"%s\", \"dtype\": \"%s\", \"batch\": %d, \"prompt\": %d, \"new\": %d, \"s\": %.3f, "
+           "\"new_tokens_per_s\": %.1f, \"peak_rss_mib\": %.0f}\n", name, dtype, SB, SP, SN, ds, total / ds, peak_rss_mib());
     sea_gen_output_free(&out);
     free(pr);
     free(prompts);

@@ -14,7 +14,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: sea generate --model DIR|FILE.gguf (--prompt TEXT | --prompt-ids 1,2,3)\n"
             "                    [--max-new-tokens N] [--greedy | --temperature T --top-p P --top-k K]\n"
-            "                    [--seed S] [--batch N] [--no-eos] [--device SPEC] [--json]\n"
+            "                    [--seed S] [--batch N] [--no-eos] [--device SPEC] [--dtype f32|bf16] [--json]\n"
             "  --batch N     N samples of the prompt in one batch (sequence ids 0..N-1)\n"
             "  --no-eos      do not stop at the end-of-sequence token\n"
             "Defaults: 32 new tokens, temperature 1, top-p 1, top-k 0 (all), seed 0.\n");
@@ -31,7 +31,7 @@ static bool need(int i, int argc, const char *opt)
 
 int sea_cmd_generate(int argc, char **argv)
 {
-    const char *model = NULL, *prompt = NULL, *prompt_ids = NULL, *device = NULL;
+    const char *model = NULL, *prompt = NULL, *prompt_ids = NULL, *device = NULL, *dtype = NULL;
     sea_gen_params p = sea_gen_params_default();
     int batch = 1;
     bool json = false, no_eos = false;
@@ -48,6 +48,7 @@ int sea_cmd_generate(int argc, char **argv)
         else if (!strcmp(a, "--prompt") && need(i, argc, a)) prompt = argv[++i];
         else if (!strcmp(a, "--prompt-ids") && need(i, argc, a)) prompt_ids = argv[++i];
         else if (!strcmp(a, "--device") && need(i, argc, a)) device = argv[++i];
+        else if (!strcmp(a, "--dtype") && need(i, argc, a)) dtype = argv[++i];
         else if (!strcmp(a, "--max-new-tokens") && need(i, argc, a)) p.max_new_tokens = atoi(argv[++i]);
         else if (!strcmp(a, "--temperature") && need(i, argc, a)) p.temperature = (float)atof(argv[++i]);
         else if (!strcmp(a, "--top-p") && need(i, argc, a)) p.top_p = (float)atof(argv[++i]);
@@ -72,6 +73,10 @@ int sea_cmd_generate(int argc, char **argv)
     }
     model_cli c;
     if (!model_cli_open(&c, "generate", model, device, json)) return 1;
+    if (!model_cli_set_dtype(&c, "generate", dtype)) {
+        model_cli_close(&c);
+        return 1;
+    }
     int32_t *ids = NULL;
     int n = 0;
     bool ok = prompt_ids ? model_cli_parse_ids("generate", prompt_ids, &ids, &n)

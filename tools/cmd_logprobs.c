@@ -11,7 +11,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: sea logprobs --model DIR|FILE.gguf (--text TEXT | --ids 1,2,3) [--prompt-len N]\n"
-            "                    [--no-special] [--device SPEC] [--json]\n"
+            "                    [--no-special] [--device SPEC] [--dtype f32|bf16] [--json]\n"
             "  Token t's logp is log p(token t | tokens before it); the first token has none.\n"
             "  --prompt-len N  sum/mean only over tokens N.. (the response), as the learner does\n"
             "  --no-special    do not add the tokenizer's special tokens (BOS) to --text\n");
@@ -19,7 +19,7 @@ static void usage(FILE *f)
 
 int sea_cmd_logprobs(int argc, char **argv)
 {
-    const char *model = NULL, *text = NULL, *ids_s = NULL, *device = NULL;
+    const char *model = NULL, *text = NULL, *ids_s = NULL, *device = NULL, *dtype = NULL;
     bool json = false, special = true;
     int prompt_len = 1;
     for (int i = 1; i < argc; i++) {
@@ -35,6 +35,7 @@ int sea_cmd_logprobs(int argc, char **argv)
         else if (!strcmp(a, "--text") && has) text = argv[++i];
         else if (!strcmp(a, "--ids") && has) ids_s = argv[++i];
         else if (!strcmp(a, "--device") && has) device = argv[++i];
+        else if (!strcmp(a, "--dtype") && has) dtype = argv[++i];
         else if (!strcmp(a, "--prompt-len") && has) prompt_len = atoi(argv[++i]);
         else {
             fprintf(stderr, "sea logprobs: unknown option or missing value '%s'\n\n", a);
@@ -49,6 +50,10 @@ int sea_cmd_logprobs(int argc, char **argv)
     }
     model_cli c;
     if (!model_cli_open(&c, "logprobs", model, device, json)) return 1;
+    if (!model_cli_set_dtype(&c, "logprobs", dtype)) {
+        model_cli_close(&c);
+        return 1;
+    }
     int32_t *ids = NULL;
     int n = 0;
     bool ok = ids_s ? model_cli_parse_ids("logprobs", ids_s, &ids, &n)

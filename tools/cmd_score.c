@@ -12,14 +12,14 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: sea score --model RM_DIR (--prompt TEXT --response TEXT | --ids 1,2,3)\n"
-            "                 [--device SPEC] [--json]\n"
+            "                 [--device SPEC] [--dtype f32|bf16] [--json]\n"
             "  The prompt is encoded with the tokenizer's special tokens, the response without,\n"
             "  and the two id lists are concatenated; the score head reads the last token.\n");
 }
 
 int sea_cmd_score(int argc, char **argv)
 {
-    const char *model = NULL, *prompt = NULL, *response = NULL, *ids_s = NULL, *device = NULL;
+    const char *model = NULL, *prompt = NULL, *response = NULL, *ids_s = NULL, *device = NULL, *dtype = NULL;
     bool json = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -34,6 +34,7 @@ int sea_cmd_score(int argc, char **argv)
         else if (!strcmp(a, "--response") && has) response = argv[++i];
         else if (!strcmp(a, "--ids") && has) ids_s = argv[++i];
         else if (!strcmp(a, "--device") && has) device = argv[++i];
+        else if (!strcmp(a, "--dtype") && has) dtype = argv[++i];
         else {
             fprintf(stderr, "sea score: unknown option or missing value '%s'\n\n", a);
             usage(stderr);
@@ -47,6 +48,10 @@ int sea_cmd_score(int argc, char **argv)
     }
     model_cli c;
     if (!model_cli_open(&c, "score", model, device, json)) return 1;
+    if (!model_cli_set_dtype(&c, "score", dtype)) {
+        model_cli_close(&c);
+        return 1;
+    }
     if (!sea_model_is_classifier(c.model)) {
         fprintf(stderr, "sea score: %s is not a reward model (architecture '%s'; a *ForSequenceClassification "
                         "model with score.weight is needed)\n", model, sea_model_config(c.model)->architecture);

@@ -75,6 +75,20 @@ bool model_cli_open(model_cli *c, const char *cmd, const char *model_path, const
     return true;
 }
 
+bool model_cli_set_dtype(model_cli *c, const char *cmd, const char *dtype)
+{
+    if (!dtype || !strcmp(dtype, "f32")) return true;
+    if (strcmp(dtype, "bf16")) {
+        fprintf(stderr, "sea %s: --dtype %s: need f32 or bf16\n", cmd, dtype);
+        return false;
+    }
+    if (sea_model_set_compute_dtype(c->model, SEA_BF16)) {
+        fprintf(stderr, "sea %s: %s\n", cmd, sea_last_error());
+        return false;
+    }
+    return true;
+}
+
 void model_cli_close(model_cli *c)
 {
     sea_tokenizer_free(c->tok);

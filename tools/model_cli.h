@@ -23,6 +23,9 @@ typedef struct model_cli {
 bool model_cli_open(model_cli *c, const char *cmd, const char *model_path, const char *device_spec,
                     bool quiet);
 void model_cli_close(model_cli *c);
+/* --dtype NAME (NULL = f32): the model's compute dtype, f32 or bf16 (f32 master weights).
+ * Prints the error and returns false when unknown or unsupported on the device. */
+bool model_cli_set_dtype(model_cli *c, const char *cmd, const char *dtype);
 
 /* "1,2,3" -> ids (malloc'ed). False with a message on bad input. */
 bool model_cli_parse_ids(const char *cmd, const char *s, int32_t **ids, int *n);

@@ -160,7 +160,8 @@ sea_status sea_cuda_matmul_backward(sea_cuda_stream *cs, const sea_op *op)
     void *tmp = NULL;
     size_t tmp_bytes = 0;
     sea_status st = SEA_OK;
-    if (gy && (act != SEA_ACT_NONE || gpre)) {
+    /* An f32 output gradient of half-precision operands (mixed precision) is converted too. */
+    if (gy && (act != SEA_ACT_NONE || gpre || gy->dtype != dt)) {
         tmp_bytes = (size_t)total * sea_dtype_size(dt);
         SEA_TRY(sea_cuda_tmp_alloc(cs, tmp_bytes, &tmp));
         const sea_tensor *pre = op->out[1];

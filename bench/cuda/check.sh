@@ -9,6 +9,7 @@
 #   vs_cpu.log    ops vs the CPU backend, per case     selftest.json sea selftest --json
 #   bench.json    sea-cuda-bench (JSON lines)          sea_bench.json `sea bench --ops --json`
 #   gpu_peer.json written by shared/peers/gpu_peer.py
+#   bench_models.json  tools/bench_models, Pythia-1B DPO step + sampling, f32 and bf16 compute
 set -u
 ROOT=$(pwd)
 P=${SEA_GPU_PACK:-build-gpu-pack}
@@ -151,6 +152,9 @@ fi
 if [ -x "$P/tests/models/test_model" ]; then
     step model_golden 120 "$LOG" "$P/tests/models/test_model" cuda:0 tests/models/fixtures/models
 fi
+if [ -x "$P/tests/models/test_model_bf16" ]; then
+    step model_bf16 60 "$LOG" "$P/tests/models/test_model_bf16" cuda:0 tests/models/fixtures/models
+fi
 
 # 6. Benchmarks: our kernels at Pythia-1B shapes, the generic op table, model steps.
 step bench 120 "$OUT/bench.json" bash -c "'$P/backends/cuda/tests/sea-cuda-bench' cuda:0 2>>'$LOG'"
@@ -187,9 +191,14 @@ print("fwd/bwd TF/s: " + "; ".join([f("attention_bf16_pythia1b_flash", "bf16 fla
     record attn_B16T512H8hd256 "$st" 0 "$(echo "$att" | cut -c1-300)"
 fi
 step sea_bench_ops 60 "$OUT/sea_bench.json" bash -c "'$P/sea' bench --device cuda:0 --only-ops --json 2>>'$LOG'"
+# Pythia-1B DPO step and sampling, f32 compute and bf16 compute (f32 masters: the tensor-core
+# path, docs/architecture.md "Mixed precision"), one JSON line per phase in bench_models.json.
 if [ -x "$P/tools/bench_models" ]; then
-    step bench_models 90 "$LOG" "$P/tools/bench_models" --model pythia-160m --device cuda:0
-    note "$(grep -E 'tokens' "$LOG" | tail -2 | tr '\n' ' ' | cut -c1-200)"
+    for dt in f32 bf16; do
+        step "bench_1b_$dt" 100 "$OUT/bench_models.json" "$P/tools/bench_models" --model pythia-1b --device cuda:0 \
+            --steps 3 --dtype "$dt"
+        note "$(grep -E "\"dtype\": \"$dt\".*tokens" "$OUT/bench_models.json" | sed -E 's/.*"bench": "([a-z_]+)".*"(tokens_per_s|new_tokens_per_s)": ([0-9.]+).*/\1 \3 tok\/s/' | tr '\n' ' ' | cut -c1-200)"
+    done
 fi
 
 # 7. A short SEA run on the GPU (override with SEA_CHECK_SEA_RUN="command").

@@ -29,7 +29,8 @@ mkdir -p "$P/lib"
 # Everything runnable that check.sh may use, at the same relative paths.
 files=(sea libsea.so backends/cuda/sea-cuda.so
        backends/cuda/tests/cuda_module_load backends/cuda/tests/cuda_vs_cpu backends/cuda/tests/cuda_philox_host
-       backends/cuda/tests/sea-cuda-bench tests/ops/test_ops tests/models/test_model tests/models/test_model_load
+       backends/cuda/tests/sea-cuda-bench tests/ops/test_ops tests/models/test_model tests/models/test_model_bf16
+       tests/models/test_model_load
        tools/bench_models)
 for f in "${files[@]}"; do
     if [ -f "$B/$f" ]; then

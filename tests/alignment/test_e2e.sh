@@ -12,6 +12,9 @@ rm -rf "$W"
 mkdir -p "$W"
 "$SEA" sft --task arith --output-dir "$W/policy" --steps 40 --batch-size 32 --quiet >"$W/sft.log" 2>&1 || { cat "$W/sft.log"; exit 1; }
 [ -f "$W/policy/config.json" ] && [ -f "$W/policy/model.safetensors" ] && [ -f "$W/policy/tokenizer.json" ] || { echo "sft wrote no model"; exit 1; }
+# activation recomputation changes memory, not results: the same weights bit for bit
+"$SEA" sft --task arith --output-dir "$W/policy-rc" --steps 40 --batch-size 32 --quiet --recompute >"$W/sft-rc.log" 2>&1 || { cat "$W/sft-rc.log"; exit 1; }
+cmp -s "$W/policy/model.safetensors" "$W/policy-rc/model.safetensors" || { echo "FAIL sft --recompute: weights differ from sft without it"; exit 1; }
 BASE="--policy $W/policy --prompt-data builtin:arith --oracle builtin:arith --num-samples 4 --num-ensemble 4 \
  --rm-hidden 8 --rm-batch 8 --batch-size 6 --max-new-tokens 5 --learning-rate 1e-3 --eval-every 2 --eval-n 12 \
  --burn-in 1 --max-queries 30 --quiet"
@@ -55,6 +58,23 @@ cmp -s "$W/passive/metrics.jsonl" /dev/null && fail=1
 a=$(sed -E 's/, "timing\/[a-z]+": [^,}]*//g' "$W/passive/metrics.jsonl" | md5sum)
 b=$(sed -E 's/, "timing\/[a-z]+": [^,}]*//g' "$W/judge/metrics.jsonl" | md5sum)
 [ "$a" = "$b" ] || { echo "FAIL judge: the judge run differs from the built-in oracle run"; fail=1; }
+# ... and in a SEA run the same metrics as without it
+run recompute --exp-method passive --recompute
+c=$(sed -E 's/, "timing\/[a-z]+": [^,}]*//g' "$W/recompute/metrics.jsonl" | md5sum)
+[ "$a" = "$c" ] || { echo "FAIL recompute: the run differs from the one without --recompute"; fail=1; }
+
+# bf16 compute over f32 master weights: sft and a SEA run finish with finite metrics and no
+# skipped (non-finite) steps, and a second run gives the same metrics bit for bit
+"$SEA" sft --task arith --output-dir "$W/policy-bf16" --steps 20 --batch-size 32 --quiet --compute-dtype bf16 \
+  >"$W/sft-bf16.log" 2>&1 || { echo "FAIL sft --compute-dtype bf16: $(cat "$W/sft-bf16.log")"; fail=1; }
+[ -f "$W/policy-bf16/model.safetensors" ] || { echo "FAIL sft --compute-dtype bf16 wrote no model"; fail=1; }
+run bf16 --exp-method enn-baits --compute-dtype bf16
+run bf16-again --exp-method enn-baits --compute-dtype bf16
+grep -qiE 'nan|inf|"skipped_step": [1-9]' "$W/bf16/metrics.jsonl" && { echo "FAIL bf16: non-finite metrics"; fail=1; }
+d=$(sed -E 's/, "timing\/[a-z_]+": [^,}]*//g' "$W/bf16/metrics.jsonl" | md5sum)
+e=$(sed -E 's/, "timing\/[a-z_]+": [^,}]*//g' "$W/bf16-again/metrics.jsonl" | md5sum)
+[ "$d" = "$e" ] || { echo "FAIL bf16: two runs with the same seed differ"; fail=1; }
+"$SEA" train $BASE --output-dir "$W/bad3" --compute-dtype f16 > "$W/bad3.log" 2>&1 && { echo "FAIL: --compute-dtype f16 accepted"; fail=1; }
 
 # a judge that dies after a few answers: clear error, exit 1, checkpoint left usable
 if "$SEA" train $BASE --output-dir "$W/dies" --exp-method passive --oracle "judge:sh $J/judge_dies.sh 40" > "$W/dies.log" 2>&1; then

@@ -1,0 +1,123 @@
+/* Mixed precision: bf16 compute over f32 master weights.
+ *
+ * In bf16 mode the flat f32 parameter buffer stays the master copy: AdamW, the gradient
+ * buffer, checkpoints, weight broadcasts and sea_model_tensor_read_hf all see f32. The
+ * forward reads a bf16 copy (cbuf, same element offsets as the master) and keeps its
+ * activations in bf16; normalisation statistics, attention lse, logits (bf16 x bf16 -> f32
+ * matmul), log-probs and scores stay f32.
+ *
+ * When the copy is refreshed: at the start of every pass (sea_model_weights_sync from
+ * sea_model_trunk), if the master buffer's write generation (sea_buffer.writes, bumped by
+ * every op writing into it and every host write) moved since the copy was made. So an
+ * optimizer step, a checkpoint load, sea_model_copy_params or a tensor_write_hf needs no
+ * call; memory written behind the runtime's back (MPI/NCCL into the buffer) is announced
+ * with sea_buffer_touch, which the weight broadcast does.
+ *
+ * Weight gradients: backward ops write the gradients of bf16 weights into a bf16 mirror
+ * (cgbuf) zeroed before each walk; after the walk one copy-op backward over the flat
+ * buffers adds them into the f32 gradient buffer (gin += cast(gout), op.h). That is the
+ * backward of "cast master f32 -> bf16 copy", as in autocast, done once for all tensors.
+ * Each weight's gradient is rounded to bf16 once per backward (twice for tied embeddings:
+ * the embedding scatter-add and the LM head both land in the same bf16 rows). */
+#include <string.h>
+
+#include "models/model_internal.h"
+
+static int64_t rows64(const sea_model *m) { return m->n_flat / 64; }   /* n_flat is a multiple of 64 */
+
+/* The flat buffer b as (n_flat / 64, 64) of dtype dt: the copy kernels split work by rows. */
+static sea_tensor flat_rows(const sea_model *m, sea_buffer *b, sea_dtype dt)
+{
+    int64_t shape[2] = {rows64(m), 64};
+    return sea_tensor_make(b, 0, dt, 2, shape);
+}
+
+void sea_model_bind_compute(sea_model *m)
+{
+    for (int i = 0; i < m->n_tensors; i++) {
+        sea_model_param *p = &m->params[i];
+        p->c = m->cbuf ? sea_tensor_make(m->cbuf, (size_t)p->offset * 2, SEA_BF16, p->ndim, p->shape) : p->p;
+    }
+    if (m->arch == SEA_ARCH_GPTNEOX) sea_gptneox_bind(m);
+    else sea_llama_bind(m);
+}
+
+void sea_model_precision_free(sea_model *m)
+{
+    sea_buffer_release(m->cbuf);
+    sea_buffer_release(m->cgbuf);
+    m->cbuf = m->cgbuf = NULL;
+    memset(&m->flat_c, 0, sizeof m->flat_c);
+    memset(&m->flat_cg, 0, sizeof m->flat_cg);
+    m->cbuf_fresh = false;
+}
+
+sea_status sea_model_precision_init(sea_model *m, sea_dtype dtype)
+{
+    if (dtype == m->dtype) return SEA_OK;
+    if (dtype != SEA_F32 && dtype != SEA_BF16)
+        return sea_error(SEA_ERR_UNSUPPORTED, "model: compute dtype %s not supported (f32 or bf16)", sea_dtype_name(dtype));
+    const struct sea_backend_ops *be = m->dev->backend;
+    if (dtype == SEA_BF16 && !(be->supports && be->supports(SEA_OP_MATMUL, SEA_BF16, SEA_F32) &&
+                               be->supports(SEA_OP_ATTENTION, SEA_BF16, SEA_BF16)))
+        return sea_error(SEA_ERR_UNSUPPORTED, "model: %s does not run the network ops in bf16 (cpu and cuda do)",
+                         sea_device_label(m->dev));
+    /* Arena tensors and a pending recording have the old dtype: drop them. */
+    if (m->have_train) {
+        m->have_train = false;
+        sea_model_rec_clear(m);
+    }
+    sea_model_precision_free(m);
+    if (dtype == SEA_BF16) {
+        size_t bytes = (size_t)m->n_flat * 2;
+        sea_status st = sea_buffer_alloc(m->dev, bytes, &m->cbuf);
+        if (st) return sea_error_context(st, "model: bf16 weight copy (%zu bytes)", bytes);
+        m->flat_c = flat_rows(m, m->cbuf, SEA_BF16);
+    }
+    m->dtype = dtype;
+    sea_model_bind_compute(m);
+    return SEA_OK;
+}
+
+sea_status sea_model_set_compute_dtype(sea_model *m, sea_dtype dtype) { return sea_model_precision_init(m, dtype); }
+sea_dtype sea_model_compute_dtype(const sea_model *m) { return m->dtype; }
+
+sea_status sea_model_weights_sync(sea_model *m, sea_stream *s)
+{
+    if (!m->cbuf || (m->cbuf_fresh && m->pbuf->writes == m->cbuf_writes)) return SEA_OK;
+    uint64_t gen = m->pbuf->writes;
+    sea_tensor master = flat_rows(m, m->pbuf, SEA_F32);
+    sea_status st = sea_copy(s, &master, &m->flat_c);   /* rounds to nearest even */
+    if (st) return sea_error_context(st, "model: refreshing the bf16 weight copy");
+    m->cbuf_writes = gen;
+    m->cbuf_fresh = true;
+    return SEA_OK;
+}
+
+sea_status sea_model_wgrad_begin(sea_model *m, sea_stream *s)
+{
+    if (!m->cbuf) return SEA_OK;
+    if (!m->cgbuf) {
+        size_t bytes = (size_t)m->n_flat * 2;
+        sea_status st = sea_buffer_alloc(m->dev, bytes, &m->cgbuf);
+        if (st) return sea_error_context(st, "model: bf16 weight gradients (%zu bytes)", bytes);
+        m->flat_cg = flat_rows(m, m->cgbuf, SEA_BF16);
+    }
+    return sea_fill(s, &m->flat_cg, 0.0);
+}
+
+sea_status sea_model_wgrad_end(sea_model *m, sea_stream *s)
+{
+    if (!m->cbuf) return SEA_OK;
+    SEA_TRY(sea_model_ensure_grads(m));
+    sea_tensor master = flat_rows(m, m->pbuf, SEA_F32), grad = flat_rows(m, m->gbuf, SEA_F32);
+    sea_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = SEA_OP_COPY;
+    op.in[0] = &master;
+    op.out[0] = &m->flat_c;
+    op.gin[0] = &grad;
+    op.gout[0] = &m->flat_cg;
+    sea_status st = sea_op_run_backward(s, &op);
+    return st ? sea_error_context(st, "model: adding bf16 weight gradients into the f32 gradients") : SEA_OK;
+}
