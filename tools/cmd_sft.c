@@ -50,7 +50,7 @@ static void usage(FILE *f)
                "  --input-key K / --output-key K   JSONL fields (prompt / response)\n"
                "  --teacher biased|exact  --task arith: the imperfect teacher (default) or the true sums\n"
                "  --recompute          keep only each block's input in training and rerun the block in\n"
-               "                       backward: less activation memory, about a third more compute\n"
+               "                       backward: less activation memory, one more forward of the blocks\n"
                "  --quiet\n");
 }
 
