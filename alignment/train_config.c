@@ -69,7 +69,7 @@ static const opt opts[] = {
     {"max-bad-steps", NULL, T_INT, N(max_bad_steps), "consecutive non-finite steps before stopping (3)"},
     {"recompute", "gradient-checkpointing", T_BOOL, N(recompute),
      "policy training keeps only each block's input and reruns the block in backward (less memory,\n"
-     "                         about a third more compute; same gradients)"},
+     "                         one more forward of the blocks per step; same gradients)"},
     {"learn-rm", NULL, T_BOOL, N(learn_rm), "train the ERM (default on for enn-* methods)"},
     {"num-ensemble", NULL, T_INT, N(num_ensemble), "K ensemble members (20)"},
     {"rm-hidden", "enn-hidden", T_INT, N(rm_hidden), "ERM hidden width (128)"},

@@ -51,7 +51,7 @@ static void usage(FILE *f)
                "  --input-key K / --output-key K   JSONL fields (prompt / response)\n"
                "  --teacher biased|exact  --task arith: the imperfect teacher (default) or the true sums\n"
                "  --recompute          keep only each block's input in training and rerun the block in\n"
-               "                       backward: less activation memory, about a third more compute\n"
+               "                       backward: less activation memory, one more forward of the blocks\n"
                "  --compute-dtype f32|bf16  compute in bf16 over f32 master weights, Adam state and\n"
                "                       gradients (cpu, cuda; f32 default)\n"
                "  --quiet\n");
