@@ -168,6 +168,11 @@ typedef struct sea_op {
 
 const char *sea_op_name(sea_op_kind k); /* "matmul", "layernorm", ... */
 bool sea_op_has_backward(sea_op_kind k);
+/* The mixed-precision dtype contract (first input / first output) that the CPU and CUDA
+ * backends implement: fill and copy any dtype; the network ops f32/bf16/f16 (matmul also
+ * half in, f32 out; log-softmax and cross-entropy half in, f32 out); sampling, the ensemble,
+ * masked sums and the optimizer f32 only. A backend's supports() may return this. */
+bool sea_op_mixed_precision_ok(sea_op_kind kind, sea_dtype in0, sea_dtype out0);
 
 #ifdef __cplusplus
 }

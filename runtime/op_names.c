@@ -50,3 +50,37 @@ bool sea_op_has_backward(sea_op_kind k)
         return (unsigned)k < SEA_OP_COUNT;
     }
 }
+
+static bool is_float(sea_dtype t) { return t == SEA_F32 || t == SEA_BF16 || t == SEA_F16; }
+
+bool sea_op_mixed_precision_ok(sea_op_kind kind, sea_dtype in0, sea_dtype out0)
+{
+    switch (kind) {
+    case SEA_OP_FILL:
+    case SEA_OP_COPY: return true;
+    case SEA_OP_MATMUL: return is_float(in0) && (out0 == in0 || out0 == SEA_F32);
+    case SEA_OP_GELU:
+    case SEA_OP_SILU:
+    case SEA_OP_RELU:
+    case SEA_OP_SWIGLU:
+    case SEA_OP_ADD:
+    case SEA_OP_MUL:
+    case SEA_OP_SCALE:
+    case SEA_OP_SOFTMAX:
+    case SEA_OP_ATTENTION:
+    case SEA_OP_DECODE_ATTENTION:
+    case SEA_OP_ROPE:
+    case SEA_OP_LAYERNORM:
+    case SEA_OP_RMSNORM:
+    case SEA_OP_EMBEDDING: return is_float(in0) && is_float(out0);
+    case SEA_OP_LOGSOFTMAX_GATHER:
+    case SEA_OP_CROSS_ENTROPY: return is_float(in0) && out0 == SEA_F32;
+    case SEA_OP_SAMPLE: return in0 == SEA_F32 && out0 == SEA_I32;
+    case SEA_OP_MASKED_SUM:
+    case SEA_OP_ENSEMBLE_MLP:
+    case SEA_OP_ADAMW:
+    case SEA_OP_GLOBAL_NORM:
+    case SEA_OP_CLIP: return in0 == SEA_F32 && out0 == SEA_F32;
+    default: return false;
+    }
+}

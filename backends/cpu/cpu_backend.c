@@ -117,36 +117,12 @@ static sea_status cpu_buffer_read(sea_stream *s, const sea_buffer *buf, size_t o
     return SEA_OK;
 }
 
-static bool is_float(sea_dtype t) { return t == SEA_F32 || t == SEA_BF16 || t == SEA_F16; }
-
 /* Fill and copy move any dtype. The network ops also take bf16/f16 tensors: they run on f32
  * shadows (cpu_half.c), so the CPU accepts what the CUDA backend accepts and a bf16 model
  * runs here too. The optimizer, the ensemble and sampling stay f32, as on CUDA. */
 static bool cpu_supports(sea_op_kind kind, sea_dtype in0, sea_dtype out0)
 {
-    switch (kind) {
-    case SEA_OP_FILL:
-    case SEA_OP_COPY: return true;
-    case SEA_OP_MATMUL: return is_float(in0) && (out0 == in0 || out0 == SEA_F32);
-    case SEA_OP_GELU:
-    case SEA_OP_SILU:
-    case SEA_OP_RELU:
-    case SEA_OP_SWIGLU:
-    case SEA_OP_ADD:
-    case SEA_OP_MUL:
-    case SEA_OP_SCALE:
-    case SEA_OP_SOFTMAX:
-    case SEA_OP_ATTENTION:
-    case SEA_OP_DECODE_ATTENTION:
-    case SEA_OP_ROPE:
-    case SEA_OP_LAYERNORM:
-    case SEA_OP_RMSNORM:
-    case SEA_OP_EMBEDDING: return is_float(in0) && is_float(out0);
-    case SEA_OP_LOGSOFTMAX_GATHER:
-    case SEA_OP_CROSS_ENTROPY: return is_float(in0) && out0 == SEA_F32;
-    case SEA_OP_SAMPLE: return in0 == SEA_F32 && out0 == SEA_I32;
-    default: return in0 == SEA_F32 && out0 == SEA_F32;
-    }
+    return sea_op_mixed_precision_ok(kind, in0, out0);
 }
 
 static sea_status forward_f32(const sea_op *op)
