@@ -129,6 +129,25 @@ static inline double fixture_grads_err(sea_model *m, sea_stream *s, const fixtur
     return worst;
 }
 
+/* Another forward + backward of the fixture batch (loss weights d_sum, d_mean): the flat
+ * gradient before it in *g1 and after it in *g2 (malloc'ed); returns their length. zero: the
+ * backward starts from zero gradients, else it accumulates. */
+static inline int64_t fixture_grads_again(sea_model *m, sea_stream *s, const fixture *fx, const float *d_sum,
+                                          const float *d_mean, bool zero, float **g1, float **g2)
+{
+    sea_tensor fg;
+    CHECK_OK(sea_model_params(m, NULL, &fg));
+    int64_t n = sea_tensor_numel(&fg);
+    *g1 = malloc((size_t)n * sizeof(float));
+    *g2 = malloc((size_t)n * sizeof(float));
+    CHECK_OK(sea_tensor_read_f32(s, &fg, *g1));
+    if (zero) CHECK_OK(sea_model_zero_grad(m, s));
+    CHECK_OK(sea_model_forward_logprobs(m, s, fx->ids, fx->kv, fx->resp, fx->B, fx->T, true, NULL, NULL, NULL));
+    CHECK_OK(sea_model_backward_logprobs(m, s, d_sum, d_mean));
+    CHECK_OK(sea_tensor_read_f32(s, &fg, *g2));
+    return n;
+}
+
 /* The fixture's three greedy prompts and transformers' continuations (n_new tokens each). */
 typedef struct greedy_ref {
     int32_t *prompts[3], *want[3];

@@ -64,14 +64,8 @@ static void test_logprobs_grads(sea_model *m, const fixture *fx, const char *nam
     CHECK(worst < TOL_GRAD, "%s: gradient of %s rel err %.3e >= %.1e", name, worst_name, worst, TOL_GRAD);
 
     /* Accumulation: a second forward+backward doubles the gradient buffer. */
-    sea_tensor fg;
-    sea_model_params(m, NULL, &fg);
-    int64_t n = sea_tensor_numel(&fg);
-    float *g1 = malloc((size_t)n * sizeof(float)), *g2 = malloc((size_t)n * sizeof(float));
-    CHECK_OK(sea_tensor_read_f32(s, &fg, g1));
-    CHECK_OK(sea_model_forward_logprobs(m, s, fx->ids, fx->kv, fx->resp, B, T, true, NULL, NULL, NULL));
-    CHECK_OK(sea_model_backward_logprobs(m, s, d_sum, d_mean));
-    CHECK_OK(sea_tensor_read_f32(s, &fg, g2));
+    float *g1, *g2;
+    int64_t n = fixture_grads_again(m, s, fx, d_sum, d_mean, false, &g1, &g2);
     for (int64_t i = 0; i < n; i++) g1[i] *= 2;
     double acc = rel_err(g2, g1, n);
     CHECK(acc < 1e-6, "%s: accumulated gradient differs from 2x by %.3e", name, acc);

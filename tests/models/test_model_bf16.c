@@ -71,15 +71,8 @@ static void test_grads(sea_model *m, const fixture *fx, const char *name)
     CHECK(worst < TOL_GRAD, "%s: bf16 gradient of %s rel err %.3e >= %.1e", name, worst_name, worst, TOL_GRAD);
 
     /* Determinism: the same forward + backward again gives the same gradient bits. */
-    sea_tensor fg;
-    CHECK_OK(sea_model_params(m, NULL, &fg));
-    int64_t n = sea_tensor_numel(&fg);
-    float *g1 = malloc((size_t)n * sizeof(float)), *g2 = malloc((size_t)n * sizeof(float));
-    CHECK_OK(sea_tensor_read_f32(s, &fg, g1));
-    CHECK_OK(sea_model_zero_grad(m, s));
-    CHECK_OK(sea_model_forward_logprobs(m, s, fx->ids, fx->kv, fx->resp, B, T, true, NULL, NULL, NULL));
-    CHECK_OK(sea_model_backward_logprobs(m, s, d_sum, d_mean));
-    CHECK_OK(sea_tensor_read_f32(s, &fg, g2));
+    float *g1, *g2;
+    int64_t n = fixture_grads_again(m, s, fx, d_sum, d_mean, true, &g1, &g2);
     CHECK(same_bits(g1, g2, (size_t)n), "%s: two bf16 backwards give different gradients", name);
     free(g1);
     free(g2);
