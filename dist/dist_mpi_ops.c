@@ -9,14 +9,34 @@
 #define REDUCE_BUCKET_BYTES (16u << 20) /* per rank per reduction step */
 #define XFER_CHUNK ((size_t)1 << 30)    /* MPI counts are ints */
 
+/* A non-blocking call just started with return code rc: wait for it under the deadline
+ * (peer as in sea_dist_wait). */
+static sea_status await_started(sea_dist *d, int rc, MPI_Request *req, const char *what, int peer)
+{
+    if (rc != MPI_SUCCESS) return sea_dist_mpi_fail(d, what, rc);
+    return sea_dist_wait(d, req, what, peer);
+}
+
+/* The end of a collective that returns a buffer: the caller gets out (bytes) on success; on
+ * failure out is freed. */
+static sea_status hand_out(sea_status st, void *out, size_t bytes, void **recv, size_t *recv_bytes)
+{
+    if (st) {
+        free(out);
+        return st;
+    }
+    *recv = out;
+    *recv_bytes = bytes;
+    return SEA_OK;
+}
+
 sea_status sea_dist_barrier(sea_dist *d)
 {
     SEA_TRY(sea_dist_check_in(d, "barrier"));
     if (d->size == 1) return SEA_OK;
     MPI_Request req;
     int rc = MPI_Ibarrier(d->comm, &req);
-    if (rc != MPI_SUCCESS) return sea_dist_mpi_fail(d, "barrier", rc);
-    return sea_dist_wait(d, &req, "barrier", -1);
+    return await_started(d, rc, &req, "barrier", -1);
 }
 
 sea_status sea_dist_broadcast(sea_dist *d, void *buf, size_t bytes, int root, size_t bucket_bytes, double *seconds)
@@ -30,8 +50,7 @@ sea_status sea_dist_broadcast(sea_dist *d, void *buf, size_t bytes, int root, si
         size_t len = bytes - off < bucket_bytes ? bytes - off : bucket_bytes;
         MPI_Request req;
         int rc = MPI_Ibcast((char *)buf + off, (int)len, MPI_BYTE, root, d->comm, &req);
-        if (rc != MPI_SUCCESS) return sea_dist_mpi_fail(d, "broadcast", rc);
-        SEA_TRY(sea_dist_wait(d, &req, "broadcast", -1));
+        SEA_TRY(await_started(d, rc, &req, "broadcast", -1));
     }
     if (seconds) *seconds = sea_dist_now() - t0;
     return SEA_OK;
@@ -77,13 +96,11 @@ static sea_status allreduce(sea_dist *d, void *buf, size_t n, MPI_Datatype type,
         char *part = (char *)buf + off * esz;
         MPI_Request req;
         int rc = MPI_Igather(part, (int)len, type, gathered, (int)len, type, 0, d->comm, &req);
-        if (rc != MPI_SUCCESS) st = sea_dist_mpi_fail(d, "allreduce (gather)", rc);
-        if (!st) st = sea_dist_wait(d, &req, "allreduce (gather)", -1);
+        st = await_started(d, rc, &req, "allreduce (gather)", -1);
         if (!st && d->rank == 0) sum(part, gathered, d->size, len);
         if (!st) {
             rc = MPI_Ibcast(part, (int)len, type, 0, d->comm, &req);
-            if (rc != MPI_SUCCESS) st = sea_dist_mpi_fail(d, "allreduce (broadcast)", rc);
-            if (!st) st = sea_dist_wait(d, &req, "allreduce (broadcast)", -1);
+            st = await_started(d, rc, &req, "allreduce (broadcast)", -1);
         }
     }
     free(gathered);
@@ -121,8 +138,7 @@ sea_status sea_dist_allgather(sea_dist *d, const void *send, size_t send_bytes, 
     } else {
         MPI_Request req;
         int rc = MPI_Iallgather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, d->comm, &req);
-        if (rc != MPI_SUCCESS) st = sea_dist_mpi_fail(d, "allgather (sizes)", rc);
-        if (!st) st = sea_dist_wait(d, &req, "allgather (sizes)", -1);
+        st = await_started(d, rc, &req, "allgather (sizes)", -1);
     }
     size_t total = 0;
     for (int r = 0; r < n && !st; r++) {
@@ -140,20 +156,13 @@ sea_status sea_dist_allgather(sea_dist *d, const void *send, size_t send_bytes, 
         } else {
             MPI_Request req;
             int rc = MPI_Iallgatherv(send, (int)send_bytes, MPI_BYTE, out, cnt, displ, MPI_BYTE, d->comm, &req);
-            if (rc != MPI_SUCCESS) st = sea_dist_mpi_fail(d, "allgather", rc);
-            if (!st) st = sea_dist_wait(d, &req, "allgather", -1);
+            st = await_started(d, rc, &req, "allgather", -1);
         }
     }
     free(all);
     free(cnt);
     free(displ);
-    if (st) {
-        free(out);
-        return st;
-    }
-    *recv = out;
-    *recv_bytes = total;
-    return SEA_OK;
+    return hand_out(st, out, total, recv, recv_bytes);
 }
 
 sea_status sea_dist_scatter(sea_dist *d, int root, const void *send, const size_t *counts, void **recv,
@@ -182,8 +191,7 @@ sea_status sea_dist_scatter(sea_dist *d, int root, const void *send, const size_
     if (!st && n > 1) {
         MPI_Request req;
         int rc = MPI_Iscatter(sizes, 1, MPI_UINT64_T, &mine, 1, MPI_UINT64_T, root, d->comm, &req);
-        if (rc != MPI_SUCCESS) st = sea_dist_mpi_fail(d, "scatter (sizes)", rc);
-        if (!st) st = sea_dist_wait(d, &req, "scatter (sizes)", -1);
+        st = await_started(d, rc, &req, "scatter (sizes)", -1);
     }
     char *out = st ? NULL : malloc(mine ? mine : 1);
     if (!st && !out) st = sea_error(SEA_ERR_OOM, "scatter: %llu bytes", (unsigned long long)mine);
@@ -193,20 +201,13 @@ sea_status sea_dist_scatter(sea_dist *d, int root, const void *send, const size_
         } else {
             MPI_Request req;
             int rc = MPI_Iscatterv(send, cnt, displ, MPI_BYTE, out, (int)mine, MPI_BYTE, root, d->comm, &req);
-            if (rc != MPI_SUCCESS) st = sea_dist_mpi_fail(d, "scatter", rc);
-            if (!st) st = sea_dist_wait(d, &req, "scatter", -1);
+            st = await_started(d, rc, &req, "scatter", -1);
         }
     }
     free(sizes);
     free(cnt);
     free(displ);
-    if (st) {
-        free(out);
-        return st;
-    }
-    *recv = out;
-    *recv_bytes = mine;
-    return SEA_OK;
+    return hand_out(st, out, mine, recv, recv_bytes);
 }
 
 sea_status sea_dist_transfer(sea_dist *d, int src, int dst, const void *send, size_t send_bytes, void **recv,
@@ -231,8 +232,7 @@ sea_status sea_dist_transfer(sea_dist *d, int src, int dst, const void *send, si
     MPI_Request req;
     int rc = sender ? MPI_Isend(&size, 1, MPI_UINT64_T, peer, SEA_DIST_TAG_XFER, d->comm, &req)
                     : MPI_Irecv(&size, 1, MPI_UINT64_T, peer, SEA_DIST_TAG_XFER, d->comm, &req);
-    if (rc != MPI_SUCCESS) return sea_dist_mpi_fail(d, "transfer", rc);
-    SEA_TRY(sea_dist_wait(d, &req, "transfer", peer));
+    SEA_TRY(await_started(d, rc, &req, "transfer", peer));
     char *buf = sender ? (char *)send : malloc(size ? size : 1);
     if (!buf) return sea_error(SEA_ERR_OOM, "transfer: %llu bytes from rank %d", (unsigned long long)size, d->world[src]);
     sea_status st = SEA_OK;
@@ -240,14 +240,8 @@ sea_status sea_dist_transfer(sea_dist *d, int src, int dst, const void *send, si
         size_t len = size - off < XFER_CHUNK ? size - off : XFER_CHUNK;
         rc = sender ? MPI_Isend(buf + off, (int)len, MPI_BYTE, peer, SEA_DIST_TAG_XFER, d->comm, &req)
                     : MPI_Irecv(buf + off, (int)len, MPI_BYTE, peer, SEA_DIST_TAG_XFER, d->comm, &req);
-        st = rc != MPI_SUCCESS ? sea_dist_mpi_fail(d, "transfer", rc) : sea_dist_wait(d, &req, "transfer", peer);
+        st = await_started(d, rc, &req, "transfer", peer);
     }
     if (sender) return st;
-    if (st) {
-        free(buf);
-        return st;
-    }
-    *recv = buf;
-    *recv_bytes = size;
-    return SEA_OK;
+    return hand_out(st, buf, size, recv, recv_bytes);
 }

@@ -7,18 +7,7 @@
 #  3. a rank killed with kill -9 stops the job (Open MPI names it) and the run resumes.
 # usage: test_train_ranks.sh SEA_BINARY WORKDIR
 set -u
-SEA=$1
-W=$2
-HERE=$(cd "$(dirname "$0")" && pwd)
-command -v mpirun >/dev/null 2>&1 || { echo "mpirun not found: skip"; exit 77; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-MPI="mpirun --oversubscribe"
-rm -rf "$W"
-mkdir -p "$W"
-"$SEA" sft --task arith --output-dir "$W/policy" --steps 40 --batch-size 32 --quiet >"$W/sft.log" 2>&1 || { cat "$W/sft.log"; exit 1; }
-COMMON="--policy $W/policy --prompt-data builtin:arith --oracle builtin:arith --exp-method enn-baits \
- --num-samples 6 --num-ensemble 6 --rm-hidden 16 --rm-batch 16 --batch-size 12 --max-new-tokens 5 \
- --learning-rate 1e-3 --eval-every 2 --eval-n 24 --burn-in 2 --quiet --seed 5"
+. "$(dirname "$0")/train_common.sh"
 
 # 1. equivalence
 "$SEA" train $COMMON --max-rounds 6 --output-dir "$W/r1" || { echo "1-process run failed"; exit 1; }
@@ -29,22 +18,6 @@ for np in 2 3; do
   grep -q '"timing/broadcast"' "$W/r$np/metrics.jsonl" || { echo "no timing/broadcast"; exit 1; }
 done
 echo "equivalence: 1, 2 and 3 ranks agree"
-
-rank_pid() { # rank_pid RANK DIR: the pid of the `sea` process of that MPI rank in the job writing
-  # DIR (not one of another test's or another user's jobs running at the same time)
-  for p in $(pgrep -x sea); do
-    tr '\0' '\n' < /proc/$p/cmdline 2>/dev/null | grep -qxF -- "$2" || continue
-    tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1" && { echo $p; return; }
-  done
-}
-wait_round() { # wait_round DIR N: until DIR's checkpoint is at round >= N
-  for _ in $(seq 1 1200); do
-    r=$(sed -n 's/.*"round":[^0-9]*\([0-9]*\).*/\1/p' "$1/checkpoint/state.json" 2>/dev/null | head -1)
-    [ -n "$r" ] && [ "$r" -ge "$2" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
 
 # 2. a hung rank
 SEA_DIST_TIMEOUT=4 timeout 120 $MPI -np 2 "$SEA" train $COMMON --max-rounds 100000 --output-dir "$W/hang" >"$W/hang.log" 2>&1 &
@@ -62,7 +35,7 @@ cat "$W/hang.log"
 [ $rc -ne 0 ] || { echo "job with a hung rank exited 0"; exit 1; }
 [ $dt -le 30 ] || { echo "job took ${dt}s to stop after rank 1 hung"; exit 1; }
 grep -q "rank 1 did not reach" "$W/hang.log" || { echo "the message does not name rank 1"; exit 1; }
-done_round=$(sed -n 's/.*"round":[^0-9]*\([0-9]*\).*/\1/p' "$W/hang/checkpoint/state.json" | head -1)
+done_round=$(state_round "$W/hang")
 timeout 300 $MPI -np 3 "$SEA" train --resume "$W/hang" --max-rounds $((done_round + 2)) --quiet ||
   { echo "resume on 3 ranks after a hang failed"; exit 1; }
 echo "hung rank: stopped after ${dt}s, resumed on 3 ranks from round $done_round"
@@ -82,7 +55,7 @@ tail -5 "$W/k9.log"
 [ $rc -ne 0 ] || { echo "job with a killed rank exited 0"; exit 1; }
 [ $dt -le 30 ] || { echo "job took ${dt}s to stop after rank 2 died"; exit 1; }
 grep -qi "rank 2" "$W/k9.log" || { echo "nothing names rank 2"; exit 1; }
-done_round=$(sed -n 's/.*"round":[^0-9]*\([0-9]*\).*/\1/p' "$W/k9/checkpoint/state.json" | head -1)
+done_round=$(state_round "$W/k9")
 "$SEA" train --resume "$W/k9" --max-rounds $((done_round + 2)) --quiet || { echo "resume on 1 process after kill -9 failed"; exit 1; }
 echo "killed rank: stopped after ${dt}s, resumed on 1 process from round $done_round"
 rm -rf "$W"

@@ -10,19 +10,8 @@
 #  4. a hung actor is named, and not the ranks waiting on it; the run resumes on one process.
 # usage: test_train_roles.sh SEA_BINARY WORKDIR
 set -u
-SEA=$1
-W=$2
-HERE=$(cd "$(dirname "$0")" && pwd)
-command -v mpirun >/dev/null 2>&1 || { echo "mpirun not found: skip"; exit 77; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-MPI="mpirun --oversubscribe"
-rm -rf "$W"
-mkdir -p "$W"
-"$SEA" sft --task arith --output-dir "$W/policy" --steps 40 --batch-size 32 --quiet >"$W/sft.log" 2>&1 || { cat "$W/sft.log"; exit 1; }
-COMMON="--policy $W/policy --prompt-data builtin:arith --oracle builtin:arith --exp-method enn-baits \
- --num-samples 6 --num-ensemble 6 --rm-hidden 16 --rm-batch 16 --batch-size 12 --max-new-tokens 5 \
- --learning-rate 1e-3 --eval-every 2 --eval-n 24 --burn-in 2 --quiet --seed 5 --micro-pairs 4"
-state_round() { sed -n 's/.*"round":[^0-9]*\([0-9]*\).*/\1/p' "$1/checkpoint/state.json" 2>/dev/null | head -1; }
+. "$(dirname "$0")/train_common.sh"
+COMMON="$COMMON --micro-pairs 4"
 
 # 1. equivalence
 "$SEA" train $COMMON --max-rounds 6 --output-dir "$W/r1" || { echo "1-process run failed"; exit 1; }
@@ -54,21 +43,6 @@ timeout 300 $MPI -np 3 "$SEA" train --resume "$W/stop" --actors 2 ||
 "$HERE/compare_metrics.sh" "$W/r1/metrics.jsonl" "$W/stop/metrics.jsonl" || { echo "resumed role run differs from 1 process"; exit 1; }
 echo "checkpoint: -np 3 --actors 1 stopped after round 3, resumed as -np 3 --actors 2: same metrics"
 
-rank_pid() { # rank_pid RANK DIR: the pid of the `sea` process of that MPI rank in the job writing
-  # DIR (not one of another test's or another user's jobs running at the same time)
-  for p in $(pgrep -x sea); do
-    tr '\0' '\n' < /proc/$p/cmdline 2>/dev/null | grep -qxF -- "$2" || continue
-    tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1" && { echo $p; return; }
-  done
-}
-wait_round() { # wait_round DIR N: until DIR's checkpoint is at round >= N
-  for _ in $(seq 1 1200); do
-    r=$(state_round "$1")
-    [ -n "$r" ] && [ "$r" -ge "$2" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
 # hang NP ACTORS RANK NAME: SIGSTOP world rank RANK of a role run; the job must stop within
 # 30 s naming it and no other rank
 hang() {

@@ -7,9 +7,8 @@
  * usage: test_model [DEVICE] [FIXTURE_DIR]   (DEVICE absent -> exit 77) */
 #include <unistd.h>
 
-#include "models/generate.h"
+#include "fixture_util.h"
 #include "runtime/ops.h"
-#include "test_model_util.h"
 
 /* Tolerances, f32 compute vs float64 reference on identical weights. */
 #define TOL_LOGITS 2e-5    /* relative L2 over the valid positions */
@@ -20,73 +19,15 @@
 static const char *g_dir;
 static sea_device *g_dev;
 
-typedef struct fixture {
-    sea_safetensors *ref;
-    int B, T;
-    int32_t *ids, *kv;
-    float *resp;
-} fixture;
-
-static void fixture_open(const char *name, fixture *fx)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s/ref.safetensors", g_dir, name);
-    if (sea_safetensors_open(path, &fx->ref)) {
-        fprintf(stderr, "%s\n", sea_last_error());
-        exit(1);
-    }
-    const sea_st_tensor *t = sea_safetensors_find(fx->ref, "ids");
-    fx->B = (int)t->shape[0];
-    fx->T = (int)t->shape[1];
-    fx->ids = ref_i32(fx->ref, "ids", NULL);
-    fx->kv = ref_i32(fx->ref, "key_valid", NULL);
-    fx->resp = ref_f32(fx->ref, "resp_mask", NULL);
-}
-
-static void fixture_close(fixture *fx)
-{
-    sea_safetensors_close(fx->ref);
-    free(fx->ids);
-    free(fx->kv);
-    free(fx->resp);
-}
-
-static sea_model *load(const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    sea_model *m = NULL;
-    sea_status st = sea_model_load(g_dev, path, NULL, &m);
-    if (st) {
-        fprintf(stderr, "FAIL loading %s: %s\n", path, sea_last_error());
-        g_fail++;
-        return NULL;
-    }
-    return m;
-}
+static sea_model *load(const char *name) { return fixture_model(g_dev, g_dir, name, SEA_F32); }
 
 static void test_logits(sea_model *m, const fixture *fx, const char *name)
 {
-    sea_stream *s = sea_device_stream(g_dev);
-    int B = fx->B, T = fx->T, V = sea_model_vocab_size(m);
-    float *lg = malloc((size_t)B * T * V * sizeof(float));
-    float *ref = ref_f32(fx->ref, "logits", NULL);
-    CHECK_OK(sea_model_forward_logits(m, s, fx->ids, fx->kv, B, T, lg));
-    /* Only real positions: what a padded query computes is unspecified. */
-    double num = 0, den = 0;
-    for (int i = 0; i < B * T; i++) {
-        if (!fx->kv[i]) continue;
-        for (int v = 0; v < V; v++) {
-            double d = (double)lg[(size_t)i * V + v] - ref[(size_t)i * V + v];
-            num += d * d;
-            den += (double)ref[(size_t)i * V + v] * ref[(size_t)i * V + v];
-        }
-    }
-    double err = sqrt(num / den);
+    float *lg = fixture_logits(m, sea_device_stream(g_dev), fx);
+    double err = fixture_logits_err(fx, lg, sea_model_vocab_size(m));
     printf("  %-16s logits rel err %.2e\n", name, err);
     CHECK(err < TOL_LOGITS, "%s: logits rel err %.3e >= %.1e", name, err, TOL_LOGITS);
     free(lg);
-    free(ref);
 }
 
 /* Log-probs + gradients of L = sum_b d_sum[b] S[b] + d_mean[b] M[b]. */
@@ -99,63 +40,32 @@ static void test_logprobs_grads(sea_model *m, const fixture *fx, const char *nam
     float *d_sum = ref_f32(fx->ref, "d_sum", NULL), *d_mean = ref_f32(fx->ref, "d_mean", NULL);
     CHECK_OK(sea_model_zero_grad(m, s));
     CHECK_OK(sea_model_forward_logprobs(m, s, fx->ids, fx->kv, fx->resp, B, T, true, sum, mean, tl));
-    double md = 0;
     for (int b = 0; b < B; b++) {
         double rs = 0, rn = 0;
         for (int t = 1; t < T; t++) {
             size_t i = (size_t)b * T + t;
             rs += (double)fx->resp[i] * ref[i];
             rn += fx->resp[i];
-            if (fx->kv[i] && fx->kv[i - 1]) {
-                double d = fabs((double)tl[i] - ref[i]);
-                if (!(d <= md)) md = d;
-            }
         }
         double rm = rn > 0 ? rs / rn : 0;
         CHECK(fabs(sum[b] - rs) < TOL_LOGP * (1 + rn), "%s: seq %d logp sum %.6f vs %.6f", name, b, sum[b], rs);
         CHECK(fabs(mean[b] - rm) < TOL_LOGP, "%s: seq %d logp mean %.6f vs %.6f", name, b, mean[b], rm);
     }
+    double md = token_logp_err(fx, tl, ref);
     printf("  %-16s token logp max abs err %.2e\n", name, md);
     CHECK(md < TOL_LOGP, "%s: token logp max abs err %.3e", name, md);
 
     CHECK_OK(sea_model_backward_logprobs(m, s, d_sum, d_mean));
-    int nt = sea_model_tensor_count(m), checked = 0;
-    double worst = 0;
-    const char *worst_name = "";
-    for (int i = 0; i < nt; i++) {
-        const char *tn = sea_model_tensor_name(m, i);
-        char key[256];
-        snprintf(key, sizeof key, "grad.%s", tn);
-        if (!sea_safetensors_find(fx->ref, key)) {
-            CHECK(0, "%s: no reference gradient for %s", name, tn);
-            continue;
-        }
-        int64_t n;
-        float *rg = ref_f32(fx->ref, key, &n);
-        float *g = malloc((size_t)n * sizeof(float));
-        CHECK_OK(sea_model_tensor_read_hf(m, s, i, true, g));
-        double e = rel_err(g, rg, n);
-        if (!(e <= worst)) {
-            worst = e;
-            worst_name = tn;
-        }
-        checked++;
-        free(g);
-        free(rg);
-    }
+    int nt = sea_model_tensor_count(m), checked;
+    const char *worst_name;
+    double worst = fixture_grads_err(m, s, fx, name, &checked, &worst_name);
     printf("  %-16s grads: %d tensors, worst rel err %.2e (%s)\n", name, checked, worst, worst_name);
     CHECK(checked == nt, "%s: %d of %d gradients checked", name, checked, nt);
     CHECK(worst < TOL_GRAD, "%s: gradient of %s rel err %.3e >= %.1e", name, worst_name, worst, TOL_GRAD);
 
     /* Accumulation: a second forward+backward doubles the gradient buffer. */
-    sea_tensor fg;
-    sea_model_params(m, NULL, &fg);
-    int64_t n = sea_tensor_numel(&fg);
-    float *g1 = malloc((size_t)n * sizeof(float)), *g2 = malloc((size_t)n * sizeof(float));
-    CHECK_OK(sea_tensor_read_f32(s, &fg, g1));
-    CHECK_OK(sea_model_forward_logprobs(m, s, fx->ids, fx->kv, fx->resp, B, T, true, NULL, NULL, NULL));
-    CHECK_OK(sea_model_backward_logprobs(m, s, d_sum, d_mean));
-    CHECK_OK(sea_tensor_read_f32(s, &fg, g2));
+    float *g1, *g2;
+    int64_t n = fixture_grads_again(m, s, fx, d_sum, d_mean, false, &g1, &g2);
     for (int64_t i = 0; i < n; i++) g1[i] *= 2;
     double acc = rel_err(g2, g1, n);
     CHECK(acc < 1e-6, "%s: accumulated gradient differs from 2x by %.3e", name, acc);
@@ -187,18 +97,10 @@ static void test_hidden(sea_model *m, const fixture *fx, const char *name)
 static void test_greedy(sea_model *m, const fixture *fx, const char *name)
 {
     sea_stream *s = sea_device_stream(g_dev);
-    int32_t *prompts[3], *want[3];
-    int lens[3];
-    int64_t n;
-    for (int i = 0; i < 3; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "greedy.prompt%d", i);
-        prompts[i] = ref_i32(fx->ref, key, &n);
-        lens[i] = (int)n;
-        snprintf(key, sizeof key, "greedy.out%d", i);
-        want[i] = ref_i32(fx->ref, key, &n);
-    }
-    int n_new = (int)n;
+    greedy_ref gr;
+    greedy_ref_open(fx, &gr);
+    int32_t **prompts = gr.prompts, **want = gr.want;
+    int *lens = gr.lens, n_new = gr.n_new;
     sea_gen_params p = sea_gen_params_default();
     p.greedy = true;
     p.max_new_tokens = n_new;
@@ -245,21 +147,7 @@ static void test_greedy(sea_model *m, const fixture *fx, const char *name)
     for (int k = 0; k < o1.lengths[0] && k < ob.lengths[2]; k++)
         CHECK(o1.tokens[k] == ob.tokens[2 * n_new + k], "%s: sampled token %d alone %d vs in batch %d", name, k,
               o1.tokens[k], ob.tokens[2 * n_new + k]);
-    double lpe = 0;
-    for (int i = 0; i < 3; i++) {
-        int L = lens[i] + ob.lengths[i];
-        int32_t *seq = malloc((size_t)L * sizeof *seq);
-        float *tl = malloc((size_t)L * sizeof *tl);
-        memcpy(seq, prompts[i], (size_t)lens[i] * sizeof *seq);
-        memcpy(seq + lens[i], &ob.tokens[i * n_new], (size_t)ob.lengths[i] * sizeof *seq);
-        CHECK_OK(sea_model_forward_logprobs(m, s, seq, NULL, NULL, 1, L, false, NULL, NULL, tl));
-        for (int k = 0; k < ob.lengths[i]; k++) {
-            double d = fabs((double)tl[lens[i] + k] - ob.logp[i * n_new + k]);
-            if (!(d <= lpe)) lpe = d;
-        }
-        free(seq);
-        free(tl);
-    }
+    double lpe = sampled_logp_err(m, s, &gr, &ob);
     printf("  %-16s sampling: lengths %d %d %d (eos %d %d %d), batch-independent, sampling-time logp vs "
            "forward max err %.2e\n", name, ob.lengths[0], ob.lengths[1], ob.lengths[2], ob.finished[0],
            ob.finished[1], ob.finished[2], lpe);
@@ -267,10 +155,7 @@ static void test_greedy(sea_model *m, const fixture *fx, const char *name)
     CHECK(lpe < TOL_LOGP, "%s: sampling-time logp differs from forward by %.3e", name, lpe);
     sea_gen_output_free(&ob);
     sea_gen_output_free(&o1);
-    for (int i = 0; i < 3; i++) {
-        free(prompts[i]);
-        free(want[i]);
-    }
+    greedy_ref_close(&gr);
 }
 
 static void test_save_roundtrip(sea_model *m, const fixture *fx, const char *name)
@@ -287,11 +172,8 @@ static void test_save_roundtrip(sea_model *m, const fixture *fx, const char *nam
     sea_model *r = NULL;
     CHECK_OK(sea_model_load(g_dev, dir, NULL, &r));
     if (r) {
-        int B = fx->B, T = fx->T, V = sea_model_vocab_size(m);
-        float *a = malloc((size_t)B * T * V * sizeof(float)), *b = malloc((size_t)B * T * V * sizeof(float));
-        CHECK_OK(sea_model_forward_logits(m, s, fx->ids, fx->kv, B, T, a));
-        CHECK_OK(sea_model_forward_logits(r, s, fx->ids, fx->kv, B, T, b));
-        double d = max_abs_diff(a, b, (int64_t)B * T * V);
+        float *a = fixture_logits(m, s, fx), *b = fixture_logits(r, s, fx);
+        double d = max_abs_diff(a, b, (int64_t)fx->B * fx->T * sea_model_vocab_size(m));
         CHECK(d == 0, "%s: reloaded model's logits differ by %.3e", name, d);
         printf("  %-16s save (sharded) -> reload: logits max diff %.1e\n", name, d);
         free(a);
@@ -328,7 +210,7 @@ static void test_causal(const char *name)
     sea_model *m = load(name);
     if (!m) return;
     fixture fx;
-    fixture_open(name, &fx);
+    fixture_open(g_dir, name, &fx);
     test_logits(m, &fx, name);
     test_logprobs_grads(m, &fx, name);
     test_hidden(m, &fx, name);
@@ -346,7 +228,7 @@ static void test_reward_model(void)
     sea_model *m = load(name);
     if (!m) return;
     fixture fx;
-    fixture_open(name, &fx);
+    fixture_open(g_dir, name, &fx);
     sea_stream *s = sea_device_stream(g_dev);
     CHECK(sea_model_is_classifier(m), "%s: not a classifier", name);
     int L = sea_model_num_labels(m);

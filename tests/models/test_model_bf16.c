@@ -17,9 +17,8 @@
  * usage: test_model_bf16 [DEVICE] [FIXTURE_DIR]   (DEVICE absent -> exit 77) */
 #include <unistd.h>
 
-#include "models/generate.h"
+#include "fixture_util.h"
 #include "runtime/ops.h"
-#include "test_model_util.h"
 
 #define TOL_LOGITS 3e-2   /* relative L2 over real positions */
 #define TOL_HIDDEN 3e-2
@@ -30,59 +29,9 @@
 static const char *g_dir;
 static sea_device *g_dev;
 
-typedef struct fixture {
-    sea_safetensors *ref;
-    int B, T;
-    int32_t *ids, *kv;
-    float *resp;
-} fixture;
+static sea_model *load(const char *name) { return fixture_model(g_dev, g_dir, name, SEA_BF16); }
 
-static bool fixture_open(const char *name, fixture *fx)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s/ref.safetensors", g_dir, name);
-    if (sea_safetensors_open(path, &fx->ref)) {
-        CHECK(0, "%s", sea_last_error());
-        return false;
-    }
-    const sea_st_tensor *t = sea_safetensors_find(fx->ref, "ids");
-    fx->B = (int)t->shape[0];
-    fx->T = (int)t->shape[1];
-    fx->ids = ref_i32(fx->ref, "ids", NULL);
-    fx->kv = ref_i32(fx->ref, "key_valid", NULL);
-    fx->resp = ref_f32(fx->ref, "resp_mask", NULL);
-    return true;
-}
-
-static void fixture_close(fixture *fx)
-{
-    sea_safetensors_close(fx->ref);
-    free(fx->ids);
-    free(fx->kv);
-    free(fx->resp);
-}
-
-static sea_model *load(const char *name, sea_dtype dt)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    sea_model_load_opts o = sea_model_load_opts_default();
-    o.dtype = dt;
-    sea_model *m = NULL;
-    if (sea_model_load(g_dev, path, &o, &m)) {
-        CHECK(0, "loading %s (%s): %s", path, sea_dtype_name(dt), sea_last_error());
-        return NULL;
-    }
-    return m;
-}
-
-static float *logits(sea_model *m, const fixture *fx)
-{
-    size_t n = (size_t)fx->B * fx->T * sea_model_vocab_size(m);
-    float *lg = malloc(n * sizeof(float));
-    CHECK_OK(sea_model_forward_logits(m, sea_device_stream(g_dev), fx->ids, fx->kv, fx->B, fx->T, lg));
-    return lg;
-}
+static float *logits(sea_model *m, const fixture *fx) { return fixture_logits(m, sea_device_stream(g_dev), fx); }
 
 static bool same_bits(const float *a, const float *b, size_t n) { return !memcmp(a, b, n * sizeof(float)); }
 
@@ -90,23 +39,13 @@ static bool same_bits(const float *a, const float *b, size_t n) { return !memcmp
 static void test_logits(sea_model *m, const fixture *fx, const char *name)
 {
     int V = sea_model_vocab_size(m);
-    float *ref = ref_f32(fx->ref, "logits", NULL), *a = logits(m, fx), *b = logits(m, fx);
-    double num = 0, den = 0;
-    for (int i = 0; i < fx->B * fx->T; i++) {
-        if (!fx->kv[i]) continue;   /* padded queries are unspecified */
-        for (int v = 0; v < V; v++) {
-            double d = (double)a[(size_t)i * V + v] - ref[(size_t)i * V + v];
-            num += d * d;
-            den += (double)ref[(size_t)i * V + v] * ref[(size_t)i * V + v];
-        }
-    }
-    double err = sqrt(num / den);
+    float *a = logits(m, fx), *b = logits(m, fx);
+    double err = fixture_logits_err(fx, a, V);
     printf("  %-16s bf16 logits rel err %.2e (tol %.0e)\n", name, err, TOL_LOGITS);
     CHECK(err < TOL_LOGITS, "%s: bf16 logits rel err %.3e >= %.1e", name, err, TOL_LOGITS);
     CHECK(same_bits(a, b, (size_t)fx->B * fx->T * V), "%s: two bf16 forwards differ", name);
     free(a);
     free(b);
-    free(ref);
 }
 
 /* Log-probs and parameter gradients vs HF; a second backward gives the same bits. */
@@ -119,45 +58,21 @@ static void test_grads(sea_model *m, const fixture *fx, const char *name)
     float *d_sum = ref_f32(fx->ref, "d_sum", NULL), *d_mean = ref_f32(fx->ref, "d_mean", NULL);
     CHECK_OK(sea_model_zero_grad(m, s));
     CHECK_OK(sea_model_forward_logprobs(m, s, fx->ids, fx->kv, fx->resp, B, T, true, sum, mean, tl));
-    double md = 0;
-    for (int i = 1; i < B * T; i++)
-        if (i % T && fx->kv[i] && fx->kv[i - 1] && !(fabs((double)tl[i] - ref[i]) <= md)) md = fabs((double)tl[i] - ref[i]);
+    double md = token_logp_err(fx, tl, ref);
     printf("  %-16s bf16 token logp max abs err %.2e (tol %.0e)\n", name, md, TOL_LOGP);
     CHECK(md < TOL_LOGP, "%s: bf16 token logp max abs err %.3e", name, md);
     CHECK_OK(sea_model_backward_logprobs(m, s, d_sum, d_mean));
 
-    int nt = sea_model_tensor_count(m);
-    double worst = 0;
-    const char *worst_name = "";
-    for (int i = 0; i < nt; i++) {
-        const char *tn = sea_model_tensor_name(m, i);
-        char key[256];
-        snprintf(key, sizeof key, "grad.%s", tn);
-        int64_t n;
-        float *rg = ref_f32(fx->ref, key, &n), *g = malloc((size_t)n * sizeof(float));
-        CHECK_OK(sea_model_tensor_read_hf(m, s, i, true, g));
-        double e = rel_err(g, rg, n);
-        if (!(e <= worst)) {
-            worst = e;
-            worst_name = tn;
-        }
-        free(g);
-        free(rg);
-    }
+    int nt;
+    const char *worst_name;
+    double worst = fixture_grads_err(m, s, fx, name, &nt, &worst_name);
     printf("  %-16s bf16 grads: %d tensors, worst rel err %.2e (%s; tol %.0e)\n", name, nt, worst, worst_name,
            TOL_GRAD);
     CHECK(worst < TOL_GRAD, "%s: bf16 gradient of %s rel err %.3e >= %.1e", name, worst_name, worst, TOL_GRAD);
 
     /* Determinism: the same forward + backward again gives the same gradient bits. */
-    sea_tensor fg;
-    CHECK_OK(sea_model_params(m, NULL, &fg));
-    int64_t n = sea_tensor_numel(&fg);
-    float *g1 = malloc((size_t)n * sizeof(float)), *g2 = malloc((size_t)n * sizeof(float));
-    CHECK_OK(sea_tensor_read_f32(s, &fg, g1));
-    CHECK_OK(sea_model_zero_grad(m, s));
-    CHECK_OK(sea_model_forward_logprobs(m, s, fx->ids, fx->kv, fx->resp, B, T, true, NULL, NULL, NULL));
-    CHECK_OK(sea_model_backward_logprobs(m, s, d_sum, d_mean));
-    CHECK_OK(sea_tensor_read_f32(s, &fg, g2));
+    float *g1, *g2;
+    int64_t n = fixture_grads_again(m, s, fx, d_sum, d_mean, true, &g1, &g2);
     CHECK(same_bits(g1, g2, (size_t)n), "%s: two bf16 backwards give different gradients", name);
     free(g1);
     free(g2);
@@ -215,18 +130,10 @@ static void test_refresh(sea_model *m, const fixture *fx, const char *name)
 static void test_generate(sea_model *m, const fixture *fx, const char *name)
 {
     sea_stream *s = sea_device_stream(g_dev);
-    int32_t *prompts[3], *want[3];
-    int lens[3];
-    int64_t n = 0;
-    for (int i = 0; i < 3; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "greedy.prompt%d", i);
-        prompts[i] = ref_i32(fx->ref, key, &n);
-        lens[i] = (int)n;
-        snprintf(key, sizeof key, "greedy.out%d", i);
-        want[i] = ref_i32(fx->ref, key, &n);
-    }
-    int n_new = (int)n, match = 0;
+    greedy_ref gr;
+    greedy_ref_open(fx, &gr);
+    int32_t **prompts = gr.prompts, **want = gr.want;
+    int *lens = gr.lens, n_new = gr.n_new, match = 0;
     sea_gen_params p = sea_gen_params_default();
     p.greedy = true;
     p.max_new_tokens = n_new;
@@ -244,20 +151,7 @@ static void test_generate(sea_model *m, const fixture *fx, const char *name)
     CHECK_OK(sea_generate(m, s, &p, (const int32_t *const *)prompts, lens, 3, NULL, &b));
     CHECK(!memcmp(a.tokens, b.tokens, (size_t)3 * n_new * sizeof *a.tokens) &&
           same_bits(a.logp, b.logp, (size_t)3 * n_new), "%s: two bf16 samplings differ", name);
-    double lpe = 0;
-    for (int i = 0; i < 3; i++) {
-        int L = lens[i] + a.lengths[i];
-        int32_t *seq = malloc((size_t)L * sizeof *seq);
-        float *tl = malloc((size_t)L * sizeof *tl);
-        memcpy(seq, prompts[i], (size_t)lens[i] * sizeof *seq);
-        memcpy(seq + lens[i], &a.tokens[i * n_new], (size_t)a.lengths[i] * sizeof *seq);
-        CHECK_OK(sea_model_forward_logprobs(m, s, seq, NULL, NULL, 1, L, false, NULL, NULL, tl));
-        for (int k = 0; k < a.lengths[i]; k++)
-            if (!(fabs((double)tl[lens[i] + k] - a.logp[i * n_new + k]) <= lpe))
-                lpe = fabs((double)tl[lens[i] + k] - a.logp[i * n_new + k]);
-        free(seq);
-        free(tl);
-    }
+    double lpe = sampled_logp_err(m, s, &gr, &a);
     printf("  %-16s bf16 greedy: %d/%d tokens agree with transformers before a first flip; sampling "
            "deterministic, logp vs forward max err %.2e\n", name, match, 3 * n_new, lpe);
     CHECK(match >= 3 * n_new / 2, "%s: bf16 greedy agrees with transformers on only %d of %d tokens", name,
@@ -266,18 +160,15 @@ static void test_generate(sea_model *m, const fixture *fx, const char *name)
     sea_gen_output_free(&g);
     sea_gen_output_free(&a);
     sea_gen_output_free(&b);
-    for (int i = 0; i < 3; i++) {
-        free(prompts[i]);
-        free(want[i]);
-    }
+    greedy_ref_close(&gr);
 }
 
 static void test_causal(const char *name)
 {
     printf("%s\n", name);
     fixture fx;
-    if (!fixture_open(name, &fx)) return;
-    sea_model *m = load(name, SEA_BF16);
+    fixture_open(g_dir, name, &fx);
+    sea_model *m = load(name);
     if (m) {
         test_logits(m, &fx, name);
         test_grads(m, &fx, name);
@@ -293,8 +184,8 @@ static void test_reward_model(void)
     const char *name = "neox_rm";
     printf("%s\n", name);
     fixture fx;
-    if (!fixture_open(name, &fx)) return;
-    sea_model *m = load(name, SEA_BF16);
+    fixture_open(g_dir, name, &fx);
+    sea_model *m = load(name);
     if (m) {
         sea_stream *s = sea_device_stream(g_dev);
         int64_t n, nh;
@@ -319,7 +210,7 @@ int main(int argc, char **argv)
 {
     g_dev = test_device(argc, argv);
     g_dir = argc > 2 ? argv[2] : "tests/models/fixtures/models";
-    sea_model *probe = load("neox_par", SEA_BF16);
+    sea_model *probe = load("neox_par");
     if (!probe) {
         fprintf(stderr, "bf16 compute unavailable on %s: %s\n", sea_device_label(g_dev), sea_last_error());
         sea_device_close(g_dev);

@@ -5,54 +5,35 @@
  * usage: test_model_load [DEVICE] [FIXTURE_DIR] */
 #include <unistd.h>
 
-#include "models/generate.h"
+#include "fixture_util.h"
 #include "models/hf_config.h"
 #include "runtime/ops.h"
-#include "test_model_util.h"
 
 static const char *g_dir;
 static sea_device *g_dev;
 
-/* logits rel err of `model` on the batch of `ref_dir`/ref.safetensors (valid positions). */
-static double logits_err(sea_model *m, const char *ref_path)
+/* Logits rel err of m on the batch of the fixture g_dir/name (real positions). */
+static double logits_err(sea_model *m, const char *name)
 {
-    sea_safetensors *ref;
-    if (sea_safetensors_open(ref_path, &ref)) {
-        fprintf(stderr, "%s\n", sea_last_error());
-        exit(1);
-    }
-    const sea_st_tensor *t = sea_safetensors_find(ref, "ids");
-    int B = (int)t->shape[0], T = (int)t->shape[1], V = sea_model_vocab_size(m);
-    int32_t *ids = ref_i32(ref, "ids", NULL), *kv = ref_i32(ref, "key_valid", NULL);
-    float *want = ref_f32(ref, "logits", NULL);
-    float *lg = malloc((size_t)B * T * V * sizeof(float));
-    CHECK_OK(sea_model_forward_logits(m, sea_device_stream(g_dev), ids, kv, B, T, lg));
-    double num = 0, den = 0;
-    for (int i = 0; i < B * T; i++)
-        for (int v = 0; kv[i] && v < V; v++) {
-            double d = (double)lg[(size_t)i * V + v] - want[(size_t)i * V + v];
-            num += d * d;
-            den += (double)want[(size_t)i * V + v] * want[(size_t)i * V + v];
-        }
-    free(ids);
-    free(kv);
-    free(want);
+    fixture fx;
+    fixture_open(g_dir, name, &fx);
+    float *lg = fixture_logits(m, sea_device_stream(g_dev), &fx);
+    double err = fixture_logits_err(&fx, lg, sea_model_vocab_size(m));
     free(lg);
-    sea_safetensors_close(ref);
-    return sqrt(num / den);
+    fixture_close(&fx);
+    return err;
 }
 
 /* GPT-NeoX GGUF as llama.cpp's converter writes it (qkv rows regrouped): same weights as
  * neox_par, so its transformers reference applies unchanged. */
 static void test_gguf_neox(void)
 {
-    char path[1024], ref[1024];
+    char path[1024];
     snprintf(path, sizeof path, "%s/neox_par/model_neox.gguf", g_dir);
-    snprintf(ref, sizeof ref, "%s/neox_par/ref.safetensors", g_dir);
     sea_model *m = NULL;
     CHECK_OK(sea_model_load(g_dev, path, NULL, &m));
     if (!m) return;
-    double err = logits_err(m, ref);
+    double err = logits_err(m, "neox_par");
     printf("gguf gptneox (F32): logits rel err %.2e\n", err);
     CHECK(err < 2e-5, "gguf gptneox logits rel err %.3e", err);
     sea_model_free(m);
@@ -65,27 +46,12 @@ static void test_gguf(void)
     sea_model *m = NULL;
     CHECK_OK(sea_model_load(g_dev, path, NULL, &m));
     if (!m) return;
-    snprintf(path, sizeof path, "%s/llama_gguf/ref.safetensors", g_dir);
-    sea_safetensors *ref;
-    if (sea_safetensors_open(path, &ref)) {
-        fprintf(stderr, "%s\n", sea_last_error());
-        exit(1);
-    }
-    const sea_st_tensor *t = sea_safetensors_find(ref, "ids");
-    int B = (int)t->shape[0], T = (int)t->shape[1], V = sea_model_vocab_size(m);
-    int32_t *ids = ref_i32(ref, "ids", NULL), *kv = ref_i32(ref, "key_valid", NULL);
-    float *want = ref_f32(ref, "logits", NULL);
-    float *lg = malloc((size_t)B * T * V * sizeof(float));
+    fixture fx;
+    fixture_open(g_dir, "llama_gguf", &fx);
+    const sea_safetensors *ref = fx.ref;
     sea_stream *s = sea_device_stream(g_dev);
-    CHECK_OK(sea_model_forward_logits(m, s, ids, kv, B, T, lg));
-    double num = 0, den = 0;
-    for (int i = 0; i < B * T; i++)
-        for (int v = 0; kv[i] && v < V; v++) {
-            double d = (double)lg[(size_t)i * V + v] - want[(size_t)i * V + v];
-            num += d * d;
-            den += (double)want[(size_t)i * V + v] * want[(size_t)i * V + v];
-        }
-    double err = sqrt(num / den);
+    float *lg = fixture_logits(m, s, &fx);
+    double err = fixture_logits_err(&fx, lg, sea_model_vocab_size(m));
     printf("gguf llama (F32/F16/Q8_0): logits rel err %.2e\n", err);
     CHECK(err < 2e-5, "gguf logits rel err %.3e", err);
     int64_t np, nn;
@@ -104,11 +70,8 @@ static void test_gguf(void)
     sea_gen_output_free(&out);
     free(prompt);
     free(gw);
-    free(ids);
-    free(kv);
-    free(want);
     free(lg);
-    sea_safetensors_close(ref);
+    fixture_close(&fx);
     sea_model_free(m);
 }
 

@@ -8,7 +8,7 @@
  *
  * usage: test_model_memory [DEVICE] [FIXTURE_DIR]   (a named device absent -> exit 77) */
 #include "models/hf_config.h"
-#include "test_model_util.h"
+#include "fixture_util.h"
 
 static sea_device *g_dev;
 
@@ -27,23 +27,14 @@ static void step(sea_model *m, const int32_t *ids, const int32_t *kv, const floa
 
 static void test_recompute_same_bits(const char *dir, const char *name)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    sea_model *m = NULL;
-    CHECK_OK(sea_model_load(g_dev, path, NULL, &m));
-    snprintf(path, sizeof path, "%s/%s/ref.safetensors", dir, name);
-    sea_safetensors *f = NULL;
-    CHECK_OK(sea_safetensors_open(path, &f));
-    if (!m || !f) {
-        sea_model_free(m);
-        sea_safetensors_close(f);
-        return;
-    }
-    const sea_st_tensor *t = sea_safetensors_find(f, "ids");
-    int B = (int)t->shape[0], T = (int)t->shape[1];
-    int32_t *ids = ref_i32(f, "ids", NULL), *kv = ref_i32(f, "key_valid", NULL);
-    float *resp = ref_f32(f, "resp_mask", NULL);
-    float *d_sum = ref_f32(f, "d_sum", NULL), *d_mean = ref_f32(f, "d_mean", NULL);
+    sea_model *m = fixture_model(g_dev, dir, name, SEA_F32);
+    if (!m) return;
+    fixture fx;
+    fixture_open(dir, name, &fx);
+    int B = fx.B, T = fx.T;
+    const int32_t *ids = fx.ids, *kv = fx.kv;
+    const float *resp = fx.resp;
+    float *d_sum = ref_f32(fx.ref, "d_sum", NULL), *d_mean = ref_f32(fx.ref, "d_mean", NULL);
     int64_t n = sea_model_num_params(m);
     float *g0 = malloc((size_t)n * sizeof(float)), *g1 = malloc((size_t)n * sizeof(float));
     float *s0 = malloc((size_t)B * sizeof(float)), *s1 = malloc((size_t)B * sizeof(float));
@@ -70,8 +61,8 @@ static void test_recompute_same_bits(const char *dir, const char *name)
     CHECK(rc.act_peak <= keep.act_peak, "%s: recompute activation peak %zu > %zu without", name, rc.act_peak,
           keep.act_peak);
     free(g0), free(g1), free(s0), free(s1);
-    free(ids), free(kv), free(resp), free(d_sum), free(d_mean);
-    sea_safetensors_close(f);
+    free(d_sum), free(d_mean);
+    fixture_close(&fx);
     sea_model_free(m);
 }
 
