@@ -34,8 +34,16 @@ sea_status sea_error_context(sea_status code, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(error_message, sizeof error_message, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof error_message && old[0])
-        snprintf(error_message + n, sizeof error_message - (size_t)n, ": %s", old);
+    /* The context goes in front; the old message is cut at the buffer's end if need be. */
+    if (n >= 0 && (size_t)n < sizeof error_message && old[0]) {
+        size_t room = sizeof error_message - (size_t)n;
+        if (room > 2) {
+            memcpy(error_message + n, ": ", 2);
+            size_t len = strnlen(old, room - 3);
+            memcpy(error_message + n + 2, old, len);
+            error_message[(size_t)n + 2 + len] = '\0';
+        }
+    }
     return code;
 }
 

@@ -107,7 +107,7 @@ typedef struct op_bench {
 static sea_status setup_matmul(op_case *c, const model_size *m)
 {
     int64_t N = m->B * m->T;
-    sea_tensor *x, *w, *bias, *y, *gx, *gw, *gb, *gy;
+    sea_tensor *x = NULL, *w = NULL, *bias = NULL, *y = NULL, *gx = NULL, *gw = NULL, *gb = NULL, *gy = NULL;
     NEW(c, SEA_F32, FILL_RANDOM, 0, &x, N, m->D);
     NEW(c, SEA_F32, FILL_RANDOM, 0, &w, m->F, m->D);
     NEW(c, SEA_F32, FILL_RANDOM, 0, &bias, m->F);
@@ -130,7 +130,7 @@ static sea_status setup_matmul(op_case *c, const model_size *m)
 static sea_status setup_layernorm(op_case *c, const model_size *m)
 {
     int64_t N = m->B * m->T;
-    sea_tensor *x, *w, *b, *y, *mean, *rstd, *gx, *gw, *gb, *gy;
+    sea_tensor *x = NULL, *w = NULL, *b = NULL, *y = NULL, *mean = NULL, *rstd = NULL, *gx = NULL, *gw = NULL, *gb = NULL, *gy = NULL;
     NEW(c, SEA_F32, FILL_RANDOM, 0, &x, N, m->D);
     NEW(c, SEA_F32, FILL_POSITIVE, 0, &w, m->D);
     NEW(c, SEA_F32, FILL_RANDOM, 0, &b, m->D);
@@ -155,7 +155,7 @@ static sea_status setup_softmax(op_case *c, const model_size *m)
 {
     /* attention-probability shaped rows: (B*H*T, T) */
     int64_t R = m->B * m->H * m->T;
-    sea_tensor *x, *y, *gx, *gy;
+    sea_tensor *x = NULL, *y = NULL, *gx = NULL, *gy = NULL;
     NEW(c, SEA_F32, FILL_RANDOM, 0, &x, R, m->T);
     NEW(c, SEA_F32, FILL_ZERO, 0, &y, R, m->T);
     NEW(c, SEA_F32, FILL_ZERO, 0, &gx, R, m->T);
@@ -171,7 +171,7 @@ static sea_status setup_softmax(op_case *c, const model_size *m)
 static sea_status setup_attention(op_case *c, const model_size *m)
 {
     int64_t hd = m->D / m->H;
-    sea_tensor *q, *k, *v, *o, *lse, *gq, *gk, *gv, *go;
+    sea_tensor *q = NULL, *k = NULL, *v = NULL, *o = NULL, *lse = NULL, *gq = NULL, *gk = NULL, *gv = NULL, *go = NULL;
     NEW(c, SEA_F32, FILL_RANDOM, 0, &q, m->B, m->T, m->H, hd);
     NEW(c, SEA_F32, FILL_RANDOM, 0, &k, m->B, m->T, m->H, hd);
     NEW(c, SEA_F32, FILL_RANDOM, 0, &v, m->B, m->T, m->H, hd);
@@ -196,7 +196,7 @@ static sea_status setup_attention(op_case *c, const model_size *m)
 static sea_status setup_logsoftmax_gather(op_case *c, const model_size *m)
 {
     int64_t N = m->B * m->T;
-    sea_tensor *logits, *tg, *logp, *lse, *glogits, *glogp;
+    sea_tensor *logits = NULL, *tg = NULL, *logp = NULL, *lse = NULL, *glogits = NULL, *glogp = NULL;
     NEW(c, SEA_F32, FILL_RANDOM, 0, &logits, N, m->V);
     NEW(c, SEA_I32, FILL_INDEX, m->V, &tg, N);
     NEW(c, SEA_F32, FILL_ZERO, 0, &logp, N);
@@ -215,7 +215,7 @@ static sea_status setup_logsoftmax_gather(op_case *c, const model_size *m)
 static sea_status setup_gelu(op_case *c, const model_size *m)
 {
     int64_t N = m->B * m->T;
-    sea_tensor *x, *y, *gx, *gy;
+    sea_tensor *x = NULL, *y = NULL, *gx = NULL, *gy = NULL;
     NEW(c, SEA_F32, FILL_RANDOM, 0, &x, N, m->F);
     NEW(c, SEA_F32, FILL_ZERO, 0, &y, N, m->F);
     NEW(c, SEA_F32, FILL_ZERO, 0, &gx, N, m->F);
@@ -231,7 +231,7 @@ static sea_status setup_gelu(op_case *c, const model_size *m)
 static sea_status setup_rope(op_case *c, const model_size *m)
 {
     int64_t hd = m->D / m->H;
-    sea_tensor *x, *pos, *y, *gx, *gy;
+    sea_tensor *x = NULL, *pos = NULL, *y = NULL, *gx = NULL, *gy = NULL;
     NEW(c, SEA_F32, FILL_RANDOM, 0, &x, m->B, m->T, m->H, hd);
     NEW(c, SEA_I32, FILL_POSITIONS, 0, &pos, m->B, m->T);
     NEW(c, SEA_F32, FILL_ZERO, 0, &y, m->B, m->T, m->H, hd);
@@ -252,7 +252,7 @@ static sea_status setup_rope(op_case *c, const model_size *m)
 static sea_status setup_decode_attention(op_case *c, const model_size *m)
 {
     int64_t hd = m->D / m->H, S = 2 * m->T;
-    sea_tensor *q, *kc, *vc, *valid, *o;
+    sea_tensor *q = NULL, *kc = NULL, *vc = NULL, *valid = NULL, *o = NULL;
     NEW(c, SEA_F32, FILL_RANDOM, 0, &q, m->B, m->H, hd);
     NEW(c, SEA_F32, FILL_RANDOM, 0, &kc, m->B, S, m->H, hd);
     NEW(c, SEA_F32, FILL_RANDOM, 0, &vc, m->B, S, m->H, hd);
@@ -269,7 +269,7 @@ static sea_status setup_decode_attention(op_case *c, const model_size *m)
 
 static sea_status setup_sample(op_case *c, const model_size *m)
 {
-    sea_tensor *logits, *ids, *tok, *logp;
+    sea_tensor *logits = NULL, *ids = NULL, *tok = NULL, *logp = NULL;
     NEW(c, SEA_F32, FILL_RANDOM, 0, &logits, m->B, m->V);
     NEW(c, SEA_I32, FILL_POSITIONS, 0, &ids, m->B);
     NEW(c, SEA_I32, FILL_ZERO, 0, &tok, m->B);
@@ -287,7 +287,7 @@ static sea_status setup_adamw(op_case *c, const model_size *m)
 {
     /* pythia-70m has ~70M parameters; 16M (4M quick) keeps the run short */
     int64_t n = m->V > 10000 ? 16 << 20 : 4 << 20;
-    sea_tensor *p, *g, *mm, *v;
+    sea_tensor *p = NULL, *g = NULL, *mm = NULL, *v = NULL;
     NEW(c, SEA_F32, FILL_RANDOM, 0, &p, n);
     NEW(c, SEA_F32, FILL_RANDOM, 0, &g, n);
     NEW(c, SEA_F32, FILL_ZERO, 0, &mm, n);

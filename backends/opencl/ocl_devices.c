@@ -96,7 +96,9 @@ static void fill_props(cl_platform_id plat, cl_device_id dev, sea_device_props *
     char drv[48] = "", ver[64] = "";
     clGetDeviceInfo(dev, CL_DRIVER_VERSION, sizeof drv - 1, drv, NULL);
     clGetPlatformInfo(plat, CL_PLATFORM_VERSION, sizeof ver - 1, ver, NULL);
-    snprintf(p->driver, sizeof p->driver, "%s (%.40s)", drv, ver);
+    if (snprintf(p->driver, sizeof p->driver, "%s (%.40s)", drv, ver) >= (int)sizeof p->driver) {
+        /* cut: the label is for people, the start says enough */
+    }
 
     size_t ext_n = 0;
     clGetDeviceInfo(dev, CL_DEVICE_EXTENSIONS, 0, NULL, &ext_n);

@@ -154,7 +154,7 @@ sea_status vk_mem_alloc(vk_dev *d, VkDeviceSize size, bool host, vk_alloc *out)
     if (st) goto done;
     b->next = *list;
     *list = b;
-    VkDeviceSize off;
+    VkDeviceSize off = 0;   /* a fresh block always has room; 0 keeps -Wmaybe-uninitialized quiet */
     block_take(b, want, &off);
     *out = (vk_alloc){b, off, want};
 done:
