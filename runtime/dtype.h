@@ -2,6 +2,7 @@
 #ifndef SEA_DTYPE_H
 #define SEA_DTYPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,7 @@ typedef enum sea_dtype {
 } sea_dtype;
 
 size_t sea_dtype_size(sea_dtype t);
+static inline bool sea_dtype_is_float(sea_dtype t) { return t == SEA_F32 || t == SEA_BF16 || t == SEA_F16; }
 const char *sea_dtype_name(sea_dtype t);   /* "f32", "bf16", "f16", "i32" */
 int sea_dtype_from_name(const char *name, sea_dtype *out); /* 0 on success */
 

@@ -173,6 +173,9 @@ bool sea_op_has_backward(sea_op_kind k);
  * half in, f32 out; log-softmax and cross-entropy half in, f32 out); sampling, the ensemble,
  * masked sums and the optimizer f32 only. A backend's supports() may return this. */
 bool sea_op_mixed_precision_ok(sea_op_kind kind, sea_dtype in0, sea_dtype out0);
+/* Whether any tensor of the op (with backward: also gin/gout) is bf16 or f16: backends that
+ * compute in f32 route such ops through f32 copies (cpu_half.c, ocl_op_f32_twin.c). */
+bool sea_op_has_half(const sea_op *op, bool backward);
 
 #ifdef __cplusplus
 }

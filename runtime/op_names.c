@@ -51,14 +51,13 @@ bool sea_op_has_backward(sea_op_kind k)
     }
 }
 
-static bool is_float(sea_dtype t) { return t == SEA_F32 || t == SEA_BF16 || t == SEA_F16; }
 
 bool sea_op_mixed_precision_ok(sea_op_kind kind, sea_dtype in0, sea_dtype out0)
 {
     switch (kind) {
     case SEA_OP_FILL:
     case SEA_OP_COPY: return true;
-    case SEA_OP_MATMUL: return is_float(in0) && (out0 == in0 || out0 == SEA_F32);
+    case SEA_OP_MATMUL: return sea_dtype_is_float(in0) && (out0 == in0 || out0 == SEA_F32);
     case SEA_OP_GELU:
     case SEA_OP_SILU:
     case SEA_OP_RELU:
@@ -72,9 +71,9 @@ bool sea_op_mixed_precision_ok(sea_op_kind kind, sea_dtype in0, sea_dtype out0)
     case SEA_OP_ROPE:
     case SEA_OP_LAYERNORM:
     case SEA_OP_RMSNORM:
-    case SEA_OP_EMBEDDING: return is_float(in0) && is_float(out0);
+    case SEA_OP_EMBEDDING: return sea_dtype_is_float(in0) && sea_dtype_is_float(out0);
     case SEA_OP_LOGSOFTMAX_GATHER:
-    case SEA_OP_CROSS_ENTROPY: return is_float(in0) && out0 == SEA_F32;
+    case SEA_OP_CROSS_ENTROPY: return sea_dtype_is_float(in0) && out0 == SEA_F32;
     case SEA_OP_SAMPLE: return in0 == SEA_F32 && out0 == SEA_I32;
     case SEA_OP_MASKED_SUM:
     case SEA_OP_ENSEMBLE_MLP:
@@ -83,4 +82,15 @@ bool sea_op_mixed_precision_ok(sea_op_kind kind, sea_dtype in0, sea_dtype out0)
     case SEA_OP_CLIP: return in0 == SEA_F32 && out0 == SEA_F32;
     default: return false;
     }
+}
+
+static bool half(const sea_tensor *t) { return t && (t->dtype == SEA_BF16 || t->dtype == SEA_F16); }
+
+bool sea_op_has_half(const sea_op *op, bool backward)
+{
+    for (int i = 0; i < SEA_OP_MAX_IN; i++)
+        if (half(op->in[i]) || (backward && half(op->gin[i]))) return true;
+    for (int j = 0; j < SEA_OP_MAX_OUT; j++)
+        if (half(op->out[j]) || (backward && half(op->gout[j]))) return true;
+    return false;
 }

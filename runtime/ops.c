@@ -141,7 +141,6 @@ __attribute__((format(printf, 3, 4))) static sea_status vfail(const vctx *v, sea
                      v->dev ? sea_device_label(v->dev) : "unknown device");
 }
 
-static bool is_float(sea_dtype t) { return t == SEA_F32 || t == SEA_BF16 || t == SEA_F16; }
 
 static int64_t numel(const sea_tensor *t)
 {
@@ -223,7 +222,7 @@ static sea_status want_dtype(const vctx *v, const sea_tensor *t, const char *nam
 
 static sea_status want_float(const vctx *v, const sea_tensor *t, const char *name)
 {
-    if (t && !is_float(t->dtype))
+    if (t && !sea_dtype_is_float(t->dtype))
         return vfail(v, SEA_ERR_DTYPE, "'%s' is %s, expected a float dtype", name, sea_dtype_name(t->dtype));
     return SEA_OK;
 }
@@ -720,7 +719,7 @@ static sea_status validate_backward(const vctx *v)
         if (!same_shape(g, OUT(j))) return vfail(v, SEA_ERR_SHAPE, "'%s' differs in shape from '%s'", name, OUTN(j));
         if (op->kind == SEA_OP_ROPE && g->ndim != 4) return vfail(v, SEA_ERR_SHAPE, "'%s' must have 4 dims", name);
     }
-    if (op->kind == SEA_OP_COPY && (!is_float(IN(0)->dtype) || !is_float(OUT(0)->dtype)))
+    if (op->kind == SEA_OP_COPY && (!sea_dtype_is_float(IN(0)->dtype) || !sea_dtype_is_float(OUT(0)->dtype)))
         return vfail(v, SEA_ERR_DTYPE, "backward of copy needs float tensors");
     return SEA_OK;
 }

@@ -91,21 +91,33 @@ static void pin_current_thread(sea_threadpool *p, int t)
         hwloc_set_cpubind(p->topo, p->core_sets[t], HWLOC_CPUBIND_THREAD);
 }
 
+/* The spinning half of a wait: call after each failed check; false once the pool's spin
+ * time has passed (then sleep). */
+typedef struct spin {
+    unsigned n;
+    int64_t deadline;
+} spin;
+
+static bool keep_spinning(const sea_threadpool *p, spin *s)
+{
+    if ((s->n++ & 63) == 0) {   /* read the clock now and then, not every pause */
+        int64_t now = now_ns();
+        if (!s->deadline) s->deadline = now + p->spin_ns;
+        else if (now >= s->deadline) return false;
+    }
+    cpu_relax();
+    return true;
+}
+
 /* Spin, then sleep, until the ticket differs from `seen` or the pool shuts down. */
 static uint64_t wait_for_ticket(sea_threadpool *p, uint64_t seen)
 {
     uint64_t t;
-    int64_t deadline = 0;
-    for (unsigned spins = 0;; spins++) {
+    spin sp = {0, 0};
+    do {
         t = atomic_load(&p->ticket);
         if (t != seen || atomic_load(&p->shutdown)) return t;
-        if ((spins & 63) == 0) {   /* read the clock now and then, not every pause */
-            int64_t now = now_ns();
-            if (!deadline) deadline = now + p->spin_ns;
-            else if (now >= deadline) break;
-        }
-        cpu_relax();
-    }
+    } while (keep_spinning(p, &sp));
     pthread_mutex_lock(&p->mu);
     atomic_fetch_add(&p->sleepers, 1);
     while ((t = atomic_load(&p->ticket)) == seen && !atomic_load(&p->shutdown))
@@ -225,16 +237,10 @@ int sea_threadpool_size(const sea_threadpool *p) { return p ? p->n_threads : 1; 
 /* Spin, then sleep, until every participating worker has finished the job. */
 static void wait_for_workers(sea_threadpool *p)
 {
-    int64_t deadline = 0;
-    for (unsigned spins = 0; atomic_load(&p->remaining) > 0; spins++) {
-        if ((spins & 63) == 0) {
-            int64_t now = now_ns();
-            if (!deadline) deadline = now + p->spin_ns;
-            else if (now >= deadline) break;
-        }
-        cpu_relax();
-    }
-    if (atomic_load(&p->remaining) == 0) return;
+    spin sp = {0, 0};
+    do {
+        if (atomic_load(&p->remaining) == 0) return;
+    } while (keep_spinning(p, &sp));
     pthread_mutex_lock(&p->mu);
     atomic_store(&p->caller_waiting, true);
     while (atomic_load(&p->remaining) > 0) pthread_cond_wait(&p->done_cv, &p->mu);

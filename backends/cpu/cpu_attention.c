@@ -23,8 +23,8 @@ typedef struct attn_ctx {
 } attn_ctx;
 
 /* scores[s] = scale * q . k_s for keys s < n (-inf where invalid); returns the max. The dot
- * products sum in sea_cpu_dot's order (8 lanes, then pairs), inlined: at decode sizes
- * (hd 64-256) a call per key cost as much as the arithmetic. */
+ * product is inlined (sea_cpu_dot's order): at decode sizes (hd 64-256) a call per key cost
+ * as much as the arithmetic. */
 SEA_CPU_CLONES static float decode_scores(float *restrict scores, const float *restrict q, const float *restrict kb,
                                           int64_t kstride, int64_t hd, int64_t n, float scale,
                                           const int32_t *restrict valid)
@@ -35,13 +35,7 @@ SEA_CPU_CLONES static float decode_scores(float *restrict scores, const float *r
             scores[s] = -INFINITY;
             continue;
         }
-        const float *k = kb + s * kstride;
-        float a[8] = {0};
-        int64_t d = 0;
-        for (; d + 8 <= hd; d += 8)
-            for (int j = 0; j < 8; j++) a[j] += q[d + j] * k[d + j];
-        for (int j = 0; d < hd; d++, j++) a[j] += q[d] * k[d];
-        float sc = scale * (((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])));
+        float sc = scale * sea_cpu_dot_inline(q, kb + s * kstride, hd);
         scores[s] = sc;
         if (sc > m) m = sc;
     }

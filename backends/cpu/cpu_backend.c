@@ -186,7 +186,7 @@ static sea_status backward_f32(const sea_op *op)
 static sea_status cpu_op_forward(sea_stream *s, const sea_op *op)
 {
     (void)s;
-    if (op->kind != SEA_OP_FILL && op->kind != SEA_OP_COPY && sea_cpu_op_has_half(op, false))
+    if (op->kind != SEA_OP_FILL && op->kind != SEA_OP_COPY && sea_op_has_half(op, false))
         return sea_cpu_run_half(op, false, forward_f32);
     return forward_f32(op);
 }
@@ -194,7 +194,7 @@ static sea_status cpu_op_forward(sea_stream *s, const sea_op *op)
 static sea_status cpu_op_backward(sea_stream *s, const sea_op *op)
 {
     (void)s;
-    if (op->kind != SEA_OP_COPY && sea_cpu_op_has_half(op, true)) return sea_cpu_run_half(op, true, backward_f32);
+    if (op->kind != SEA_OP_COPY && sea_op_has_half(op, true)) return sea_cpu_run_half(op, true, backward_f32);
     return backward_f32(op);
 }
 

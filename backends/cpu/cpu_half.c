@@ -16,28 +16,12 @@
 
 static bool is_half(const sea_tensor *t) { return t && (t->dtype == SEA_BF16 || t->dtype == SEA_F16); }
 
-bool sea_cpu_op_has_half(const sea_op *op, bool backward)
-{
-    for (int i = 0; i < SEA_OP_MAX_IN; i++)
-        if (is_half(op->in[i]) || (backward && is_half(op->gin[i]))) return true;
-    for (int j = 0; j < SEA_OP_MAX_OUT; j++)
-        if (is_half(op->out[j]) || (backward && is_half(op->gout[j]))) return true;
-    return false;
-}
-
 /* One shadowed tensor: an f32 contiguous copy living in a host buffer of its own. */
 typedef struct shadow {
     const sea_tensor *orig;
     sea_buffer buf;
     sea_tensor t;
 } shadow;
-
-static int64_t numel(const sea_tensor *t)
-{
-    int64_t n = 1;
-    for (int d = 0; d < t->ndim; d++) n *= t->shape[d];
-    return n;
-}
 
 static void copy_between(const sea_tensor *src, sea_tensor *dst)
 {
@@ -54,7 +38,7 @@ static sea_status make_shadow(const sea_tensor *t, bool load, shadow *s, const s
 {
     *use = t;
     if (!is_half(t)) return SEA_OK;
-    int64_t n = numel(t);
+    int64_t n = cpu_numel(t);
     memset(s, 0, sizeof *s);
     s->orig = t;
     s->buf.dev = t->buf->dev;
@@ -91,13 +75,19 @@ sea_status sea_cpu_run_half(const sea_op *op, bool backward, sea_status (*kernel
         st = make_shadow(op->in[i], true, &in[i], &use);
         f.in[i] = use;
         /* Gradients accumulate (+=): their current values go in too. */
-        if (!st && backward) st = make_shadow(op->gin[i], true, &gin[i], &use), f.gin[i] = (sea_tensor *)use;
+        if (!st && backward) {
+            st = make_shadow(op->gin[i], true, &gin[i], &use);
+            f.gin[i] = (sea_tensor *)use;
+        }
     }
     for (int j = 0; !st && j < SEA_OP_MAX_OUT; j++) {
         /* Forward outputs are written; backward reads the saved ones. */
         st = make_shadow(op->out[j], backward, &out[j], &use);
         f.out[j] = (sea_tensor *)use;
-        if (!st && backward) st = make_shadow(op->gout[j], true, &gout[j], &use), f.gout[j] = use;
+        if (!st && backward) {
+            st = make_shadow(op->gout[j], true, &gout[j], &use);
+            f.gout[j] = use;
+        }
     }
     if (!st) st = kernel(&f);
     for (int i = 0; !st && i < SEA_OP_MAX_IN; i++)

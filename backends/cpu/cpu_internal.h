@@ -118,6 +118,18 @@ static inline float sea_cpu_silu_grad(float x)
 }
 
 /* Vector helpers (cpu_vec.c). Fixed 8-lane summation order: the same bits on every CPU. */
+/* The dot product's summation order (8 lanes, then pairs): inline so kernels that need it
+ * per row of a tiny loop (decode attention) get it without a call, with the same bits as
+ * sea_cpu_dot, which is this in a function compiled per instruction set. */
+static inline float sea_cpu_dot_inline(const float *a, const float *b, int64_t n)
+{
+    float s[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) s[j] += a[i + j] * b[i + j];
+    for (int j = 0; i < n; i++, j++) s[j] += a[i] * b[i];
+    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
 float sea_cpu_dot(const float *a, const float *b, int64_t n);
 void sea_cpu_axpy(float *y, float alpha, const float *x, int64_t n); /* y += alpha x */
 float sea_cpu_max(const float *x, int64_t n);
@@ -134,8 +146,7 @@ void sea_cpu_act_grad_rows(sea_act act, float *g, const float *gout, const float
 sea_status sea_cpu_fill(const sea_op *op);
 sea_status sea_cpu_copy(const sea_op *op);
 
-/* cpu_half.c: ops with bf16/f16 tensors run the f32 kernel on f32 shadows. */
-bool sea_cpu_op_has_half(const sea_op *op, bool backward);
+/* cpu_half.c: ops with bf16/f16 tensors (sea_op_has_half) run the f32 kernel on f32 shadows. */
 sea_status sea_cpu_run_half(const sea_op *op, bool backward, sea_status (*kernel)(const sea_op *));
 sea_status sea_cpu_copy_backward(const sea_op *op);
 sea_status sea_cpu_embedding(const sea_op *op);

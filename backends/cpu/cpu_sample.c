@@ -70,42 +70,6 @@ __attribute__((target("avx2"))) static void philox_uniform_avx2(uint64_t seed, u
 {
     int j = 0;
     const __m256i m0 = _mm256_set1_epi32((int)PHILOX_M0), m1 = _mm256_set1_epi32((int)PHILOX_M1);
-    /* 16 counters per iteration as two independent chains: one chain's 10 rounds are a
-     * dependent sequence of multiplies, so a second one fills the multiplier's latency. */
-    for (; j + 16 <= n; j += 16) {
-        uint32_t lo[16], hi[16];
-        for (int k = 0; k < 16; k++) {
-            uint64_t ctr = ctr0 + (uint64_t)(j + k);
-            lo[k] = (uint32_t)ctr;
-            hi[k] = (uint32_t)(ctr >> 32);
-        }
-        __m256i a0 = _mm256_loadu_si256((const __m256i *)lo), a1 = _mm256_loadu_si256((const __m256i *)hi);
-        __m256i b0 = _mm256_loadu_si256((const __m256i *)(lo + 8)), b1 = _mm256_loadu_si256((const __m256i *)(hi + 8));
-        __m256i a2 = _mm256_set1_epi32((int)stream), a3 = _mm256_setzero_si256(), b2 = a2, b3 = a3;
-        uint32_t ka = (uint32_t)seed, kb = (uint32_t)(seed >> 32) ^ stream;
-        for (int r = 0; r < 10; r++) {
-            __m256i ha0, la0, ha1, la1, hb0, lb0, hb1, lb1;
-            __m256i xa = _mm256_set1_epi32((int)ka), xb = _mm256_set1_epi32((int)kb);
-            mulhilo8(m0, a0, &ha0, &la0);
-            mulhilo8(m0, b0, &hb0, &lb0);
-            mulhilo8(m1, a2, &ha1, &la1);
-            mulhilo8(m1, b2, &hb1, &lb1);
-            a0 = _mm256_xor_si256(_mm256_xor_si256(ha1, a1), xa);
-            b0 = _mm256_xor_si256(_mm256_xor_si256(hb1, b1), xa);
-            a1 = la1;
-            b1 = lb1;
-            a2 = _mm256_xor_si256(_mm256_xor_si256(ha0, a3), xb);
-            b2 = _mm256_xor_si256(_mm256_xor_si256(hb0, b3), xb);
-            a3 = la0;
-            b3 = lb0;
-            ka += PHILOX_W0;
-            kb += PHILOX_W1;
-        }
-        const __m256 half = _mm256_set1_ps(0.5f), scale = _mm256_set1_ps(1.0f / 8388608.0f);
-        __m256 fa = _mm256_cvtepi32_ps(_mm256_srli_epi32(a0, 9)), fb = _mm256_cvtepi32_ps(_mm256_srli_epi32(b0, 9));
-        _mm256_storeu_ps(u + j, _mm256_mul_ps(_mm256_add_ps(fa, half), scale));
-        _mm256_storeu_ps(u + j + 8, _mm256_mul_ps(_mm256_add_ps(fb, half), scale));
-    }
     for (; j + 8 <= n; j += 8) {
         uint32_t lo[8], hi[8];
         for (int k = 0; k < 8; k++) {

@@ -3,15 +3,7 @@
  * hence the result bits, is the same for every instruction set. */
 #include "cpu_internal.h"
 
-SEA_CPU_CLONES float sea_cpu_dot(const float *a, const float *b, int64_t n)
-{
-    float s[8] = {0};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++) s[j] += a[i + j] * b[i + j];
-    for (int j = 0; i < n; i++, j++) s[j] += a[i] * b[i];
-    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
-}
+SEA_CPU_CLONES float sea_cpu_dot(const float *a, const float *b, int64_t n) { return sea_cpu_dot_inline(a, b, n); }
 
 SEA_CPU_CLONES void sea_cpu_axpy(float *y, float alpha, const float *x, int64_t n)
 {

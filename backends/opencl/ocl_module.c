@@ -3,8 +3,6 @@
  * kernels/ (embedded at build time). */
 #include "ocl.h"
 
-static bool is_float(sea_dtype t) { return t == SEA_F32 || t == SEA_BF16 || t == SEA_F16; }
-
 /* fill/copy handle every dtype natively; every other op computes in f32, and bf16/f16
  * tensors go through f32 twins (ocl_op_f32_twin.c). */
 static bool ocl_supports(sea_op_kind kind, sea_dtype in0, sea_dtype out0)
@@ -12,29 +10,16 @@ static bool ocl_supports(sea_op_kind kind, sea_dtype in0, sea_dtype out0)
     switch (kind) {
     case SEA_OP_FILL: return true;
     case SEA_OP_COPY: return true; /* f16 via vload_half/vstore_half, bf16 via integer ops */
-    case SEA_OP_SAMPLE: return is_float(in0) && out0 == SEA_I32;
-    default: return is_float(in0) && is_float(out0);
+    case SEA_OP_SAMPLE: return sea_dtype_is_float(in0) && out0 == SEA_I32;
+    default: return sea_dtype_is_float(in0) && sea_dtype_is_float(out0);
     }
-}
-
-static bool has_half(const sea_op *op, bool backward)
-{
-    for (int i = 0; i < SEA_OP_MAX_IN; i++) {
-        if (op->in[i] && (op->in[i]->dtype == SEA_BF16 || op->in[i]->dtype == SEA_F16)) return true;
-        if (backward && op->gin[i] && (op->gin[i]->dtype == SEA_BF16 || op->gin[i]->dtype == SEA_F16)) return true;
-    }
-    for (int j = 0; j < SEA_OP_MAX_OUT; j++) {
-        if (op->out[j] && (op->out[j]->dtype == SEA_BF16 || op->out[j]->dtype == SEA_F16)) return true;
-        if (backward && op->gout[j] && (op->gout[j]->dtype == SEA_BF16 || op->gout[j]->dtype == SEA_F16)) return true;
-    }
-    return false;
 }
 
 static sea_status dispatch_f32(sea_stream *s, const sea_op *op, bool backward);
 
 static sea_status dispatch(sea_stream *s, const sea_op *op, bool backward)
 {
-    if (op->kind != SEA_OP_FILL && op->kind != SEA_OP_COPY && has_half(op, backward))
+    if (op->kind != SEA_OP_FILL && op->kind != SEA_OP_COPY && sea_op_has_half(op, backward))
         return ocl_op_via_f32(s, op, backward, dispatch_f32);
     return dispatch_f32(s, op, backward);
 }
