@@ -128,6 +128,13 @@ typedef enum sea_op_kind {
     /* in[0] norm (1); out[0] grad (n) scaled in place by min(1, max_norm / (norm + 1e-6)).
      * No backward. */
     SEA_OP_CLIP,
+    /* Row scatter into an existing tensor: in[0] x (N, R), in[1] rows i32 (N) -> out[0] dst
+     * (M, R), written in place: dst[rows[n], :] = x[n, :]; the other rows keep their values.
+     * x and dst share one dtype (any: the bytes are copied) and are contiguous. rows must be
+     * distinct. A row outside [0, M) is an error on backends that can report it (the CPU)
+     * and is not written elsewhere. How KV caches are written when the slot lives on the
+     * device: a captured decode step (runtime/graph.h) replays with new slots. No backward. */
+    SEA_OP_SET_ROWS,
     SEA_OP_COUNT
 } sea_op_kind;
 

@@ -27,6 +27,7 @@ static const char *const op_names[SEA_OP_COUNT] = {
     [SEA_OP_ADAMW] = "adamw",
     [SEA_OP_GLOBAL_NORM] = "global_norm",
     [SEA_OP_CLIP] = "clip",
+    [SEA_OP_SET_ROWS] = "set_rows",
 };
 
 const char *sea_op_name(sea_op_kind k)
@@ -44,6 +45,7 @@ bool sea_op_has_backward(sea_op_kind k)
     case SEA_OP_ADAMW:
     case SEA_OP_GLOBAL_NORM:
     case SEA_OP_CLIP:
+    case SEA_OP_SET_ROWS:
     case SEA_OP_COUNT:
         return false;
     default:
@@ -56,7 +58,8 @@ bool sea_op_mixed_precision_ok(sea_op_kind kind, sea_dtype in0, sea_dtype out0)
 {
     switch (kind) {
     case SEA_OP_FILL:
-    case SEA_OP_COPY: return true;
+    case SEA_OP_COPY:
+    case SEA_OP_SET_ROWS: return true;
     case SEA_OP_MATMUL: return sea_dtype_is_float(in0) && (out0 == in0 || out0 == SEA_F32);
     case SEA_OP_GELU:
     case SEA_OP_SILU:

@@ -40,6 +40,7 @@ static const char *const in_names[SEA_OP_COUNT][SEA_OP_MAX_IN] = {
     [SEA_OP_ADAMW] = {"grad"},
     [SEA_OP_GLOBAL_NORM] = {"x"},
     [SEA_OP_CLIP] = {"norm"},
+    [SEA_OP_SET_ROWS] = {"x", "rows"},
 };
 static const char *const out_names[SEA_OP_COUNT][SEA_OP_MAX_OUT] = {
     [SEA_OP_FILL] = {"out"},
@@ -67,6 +68,7 @@ static const char *const out_names[SEA_OP_COUNT][SEA_OP_MAX_OUT] = {
     [SEA_OP_ADAMW] = {"param", "m", "v"},
     [SEA_OP_GLOBAL_NORM] = {"out"},
     [SEA_OP_CLIP] = {"grad"},
+    [SEA_OP_SET_ROWS] = {"dst"},
 };
 
 typedef struct vctx {
@@ -553,6 +555,25 @@ static sea_status validate_ensemble(const vctx *v)
     return SEA_OK;
 }
 
+static sea_status validate_set_rows(const vctx *v)
+{
+    const sea_op *op = v->op;
+    SEA_TRY(need_in(v, 0));
+    SEA_TRY(need_in(v, 1));
+    SEA_TRY(need_out(v, 0));
+    SEA_TRY(want_ndim(v, IN(0), "x", 2));
+    SEA_TRY(want_ndim(v, OUT(0), "dst", 2));
+    SEA_TRY(want_i32(v, IN(1), "rows"));
+    SEA_TRY(want_contig(v, IN(0), "x"));
+    SEA_TRY(want_contig(v, OUT(0), "dst"));
+    SEA_TRY(want_dtype_as(v, OUT(0), "dst", IN(0), "x"));
+    SEA_TRY(want_numel(v, IN(1), "rows", IN(0)->shape[0], "one row index per row of x"));
+    if (OUT(0)->shape[1] != IN(0)->shape[1])
+        return vfail(v, SEA_ERR_SHAPE, "'dst' rows have %lld elements, 'x' rows %lld", (long long)OUT(0)->shape[1],
+                     (long long)IN(0)->shape[1]);
+    return SEA_OK;
+}
+
 static sea_status validate_forward(const vctx *v)
 {
     const sea_op *op = v->op;
@@ -584,6 +605,7 @@ static sea_status validate_forward(const vctx *v)
         return SEA_OK;
     }
     case SEA_OP_MATMUL: return validate_matmul(v);
+    case SEA_OP_SET_ROWS: return validate_set_rows(v);
     case SEA_OP_LAYERNORM: return validate_norm(v, true);
     case SEA_OP_RMSNORM: return validate_norm(v, false);
     case SEA_OP_ROPE: return validate_rope(v);
@@ -754,6 +776,7 @@ static bool default_supports(sea_op_kind kind, sea_dtype in0, sea_dtype out0)
     case SEA_OP_COPY: return (in0 == SEA_F32 || in0 == SEA_I32) && (out0 == SEA_F32 || out0 == SEA_I32);
     case SEA_OP_SAMPLE: return in0 == SEA_F32 && out0 == SEA_I32;
     case SEA_OP_CLIP: return out0 == SEA_F32;
+    case SEA_OP_SET_ROWS: return in0 == out0 && (in0 == SEA_F32 || in0 == SEA_I32);
     default: return in0 == SEA_F32 && out0 == SEA_F32;
     }
 }
@@ -950,6 +973,15 @@ sea_status sea_decode_attention(sea_stream *s, const sea_tensor *q, const sea_te
     op.out[0] = out;
     op.p.attn.scale = scale;
     op.p.attn.n_keys = n_keys;
+    return sea_op_run(s, &op);
+}
+
+sea_status sea_set_rows(sea_stream *s, const sea_tensor *x, const sea_tensor *rows, sea_tensor *dst)
+{
+    sea_op op = op_make(SEA_OP_SET_ROWS);
+    op.in[0] = x;
+    op.in[1] = rows;
+    op.out[0] = dst;
     return sea_op_run(s, &op);
 }
 

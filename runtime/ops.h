@@ -26,6 +26,8 @@ sea_status sea_op_validate(const sea_op *op, bool backward);
 sea_status sea_fill(sea_stream *s, sea_tensor *out, double value);
 sea_status sea_copy(sea_stream *s, const sea_tensor *in, sea_tensor *out); /* also casts */
 sea_status sea_embedding(sea_stream *s, const sea_tensor *table, const sea_tensor *ids, sea_tensor *out);
+/* dst (M, R)[rows[n]] = x (N, R)[n], in place (op.h SEA_OP_SET_ROWS). */
+sea_status sea_set_rows(sea_stream *s, const sea_tensor *x, const sea_tensor *rows, sea_tensor *dst);
 sea_status sea_matmul(sea_stream *s, const sea_tensor *a, const sea_tensor *b, const sea_tensor *bias,
                       bool trans_a, bool trans_b, sea_act act, sea_tensor *out, sea_tensor *preact);
 sea_status sea_layernorm(sea_stream *s, const sea_tensor *x, const sea_tensor *w, const sea_tensor *b,

@@ -153,6 +153,7 @@ static sea_status forward_f32(const sea_op *op)
     case SEA_OP_ADAMW: return sea_cpu_adamw(op);
     case SEA_OP_GLOBAL_NORM: return sea_cpu_global_norm(op);
     case SEA_OP_CLIP: return sea_cpu_clip(op);
+    case SEA_OP_SET_ROWS: return sea_cpu_set_rows(op);
     default: return sea_error(SEA_ERR_UNSUPPORTED, "cpu: unknown op kind %d", (int)op->kind);
     }
 }
@@ -186,7 +187,7 @@ static sea_status backward_f32(const sea_op *op)
 static sea_status cpu_op_forward(sea_stream *s, const sea_op *op)
 {
     (void)s;
-    if (op->kind != SEA_OP_FILL && op->kind != SEA_OP_COPY && sea_op_has_half(op, false))
+    if (op->kind != SEA_OP_FILL && op->kind != SEA_OP_COPY && op->kind != SEA_OP_SET_ROWS && sea_op_has_half(op, false))
         return sea_cpu_run_half(op, false, forward_f32);
     return forward_f32(op);
 }

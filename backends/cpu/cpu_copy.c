@@ -204,3 +204,24 @@ sea_status sea_cpu_copy_backward(const sea_op *op)
     if (op->gin[0] && op->gout[0]) run_copy(op->gout[0], op->gin[0], true);
     return SEA_OK;
 }
+
+/* dst[rows[n]] = x[n] as bytes (any dtype). Rows are checked before anything is written, so
+ * a bad index leaves dst untouched. Rows are short (one KV slot: Hkv * hd elements): one
+ * thread, no pool hand-off. */
+sea_status sea_cpu_set_rows(const sea_op *op)
+{
+    const sea_tensor *x = op->in[0];
+    const int32_t *rows = cpu_i32(op->in[1]);
+    sea_tensor *dst = op->out[0];
+    int64_t N = x->shape[0], M = dst->shape[0];
+    size_t row_bytes = (size_t)x->shape[1] * sea_dtype_size(x->dtype);
+    for (int64_t n = 0; n < N; n++)
+        if (rows[n] < 0 || rows[n] >= M)
+            return sea_error(SEA_ERR_INVALID, "set_rows: rows[%lld] = %d is outside [0, %lld) (dst (%lld, %lld) %s) on cpu",
+                             (long long)n, rows[n], (long long)M, (long long)M, (long long)dst->shape[1],
+                             sea_dtype_name(dst->dtype));
+    const char *src = cpu_ptr(x);
+    char *d = cpu_ptr(dst);
+    for (int64_t n = 0; n < N; n++) memcpy(d + (size_t)rows[n] * row_bytes, src + (size_t)n * row_bytes, row_bytes);
+    return SEA_OK;
+}

@@ -145,6 +145,7 @@ void sea_cpu_act_grad_rows(sea_act act, float *g, const float *gout, const float
 /* Per-op kernels. Forward computes outputs; backward accumulates into non-NULL gin. */
 sea_status sea_cpu_fill(const sea_op *op);
 sea_status sea_cpu_copy(const sea_op *op);
+sea_status sea_cpu_set_rows(const sea_op *op);   /* any dtype: bytes */
 
 /* cpu_half.c: ops with bf16/f16 tensors (sea_op_has_half) run the f32 kernel on f32 shadows. */
 sea_status sea_cpu_run_half(const sea_op *op, bool backward, sea_status (*kernel)(const sea_op *));

@@ -71,6 +71,17 @@ const check_case sea_check_cases[] = {
     {"table (50, 33), ids (2, 20)", SEA_OP_EMBEDDING, {.fill = {0}}, .in = {XN(1, S2(50, 33)), IDS(0, 50, S2(2, 20))},
      .out = {OUT(S3(2, 20, 33))}, .ref = ct_ref_embedding, .grad_in = 1, .grad_out = 1, .bf16_variant = true},
 
+    /* ---- set_rows (KV-cache slots addressed from the device) ---- */
+    {"(6, 10) into rows of (20, 10)", SEA_OP_SET_ROWS, {.fill = {0}},
+     .in = {XN(1, S2(6, 10)), XD(SEA_I32, CT_ROWS, 20, 0, S1(6))}, .out = {OUT(S2(20, 10), .gen = CT_NORMAL, .a = 1)},
+     .ref = ct_ref_set_rows, .inout = 1, .exact = true, .bf16_variant = true},
+    {"(3, 64) f16 into rows of (5, 64)", SEA_OP_SET_ROWS, {.fill = {0}},
+     .in = {XD(SEA_F16, CT_NORMAL, 1, 0, S2(3, 64)), XD(SEA_I32, CT_ROWS, 5, 0, S1(3))},
+     .out = {ODT(SEA_F16, S2(5, 64), .gen = CT_NORMAL, .a = 2)}, .ref = ct_ref_set_rows, .inout = 1, .exact = true},
+    {"(4, 3) i32 into rows of (9, 3)", SEA_OP_SET_ROWS, {.fill = {0}},
+     .in = {IDS(-50, 50, S2(4, 3)), XD(SEA_I32, CT_ROWS, 9, 0, S1(4))},
+     .out = {ODT(SEA_I32, S2(9, 3), .gen = CT_INT, .a = -9, .b = 9)}, .ref = ct_ref_set_rows, .inout = 1, .exact = true},
+
     /* ---- matmul ---- */
     {"(7, 13) x (13, 5)", SEA_OP_MATMUL, {.matmul = {false, false, SEA_ACT_NONE}},
      .in = {XN(1, S2(7, 13)), XN(1, S2(13, 5))}, .out = {OUT(S2(7, 5))}, .ref = ct_ref_matmul, .grad_in = 3, .grad_out = 1},

@@ -16,6 +16,7 @@ typedef enum ct_gen {
                          index (left padding), then a fraction b of random holes; row 0 is all 1 */
     CT_POSITIONS,     /* i32 (B, T): t + a random offset in [0, a) per row */
     CT_SEQ_IDS,       /* distinct small ids */
+    CT_ROWS,          /* distinct row indices in [0, a): (7 i + 3) mod a (a not a multiple of 7) */
     CT_TIES,          /* +-(m + 1/2) 2^(e - a), m in [2^(a-1), 2^a): exact ties when rounding to a bits */
 } ct_gen;
 
@@ -77,6 +78,7 @@ void ct_ref_fill(const check_case *c, const ct_host *in, ct_host *out);
 void ct_ref_copy(const check_case *c, const ct_host *in, ct_host *out);
 void ct_ref_identity(const check_case *c, const ct_host *in, ct_host *out);
 void ct_ref_embedding(const check_case *c, const ct_host *in, ct_host *out);
+void ct_ref_set_rows(const check_case *c, const ct_host *in, ct_host *out);
 void ct_ref_matmul(const check_case *c, const ct_host *in, ct_host *out);
 void ct_ref_layernorm(const check_case *c, const ct_host *in, ct_host *out);
 void ct_ref_rmsnorm(const check_case *c, const ct_host *in, ct_host *out);

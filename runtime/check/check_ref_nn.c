@@ -16,6 +16,17 @@ void ct_ref_embedding(const check_case *c, const ct_host *in, ct_host *out)
     }
 }
 
+/* out[0] holds dst's initial values (an in-place op). */
+void ct_ref_set_rows(const check_case *c, const ct_host *in, ct_host *out)
+{
+    (void)c;
+    int64_t R = in[0].shape[1];
+    for (int64_t n = 0; n < in[1].n; n++) {
+        int64_t row = (int64_t)in[1].v[n];
+        for (int64_t r = 0; r < R; r++) out[0].v[row * R + r] = in[0].v[n * R + r];
+    }
+}
+
 void ct_ref_matmul(const check_case *c, const ct_host *in, ct_host *out)
 {
     const ct_host *a = &in[0], *b = &in[1];

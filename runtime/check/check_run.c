@@ -162,6 +162,7 @@ static double draw(const ct_spec *sp, sea_rng *rng, int64_t i, const int64_t *ps
         return (double)col + floor(ct_uniform(&r2, 0, sp->a > 0 ? sp->a : 1));
     }
     case CT_SEQ_IDS: return (double)(i * 7 + 3);
+    case CT_ROWS: return (double)((i * 7 + 3) % (int64_t)sp->a);
     case CT_TIES: {
         int bits = (int)sp->a;
         double m = floor(ct_uniform(rng, ldexp(1, bits - 1), ldexp(1, bits)));
