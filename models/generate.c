@@ -12,6 +12,7 @@
 #include "models/generate.h"
 #include "models/kv_cache.h"
 #include "models/model_internal.h"
+#include "runtime/graph.h"
 
 sea_gen_params sea_gen_params_default(void)
 {
@@ -66,6 +67,13 @@ static sea_status sample(sea_model *m, sea_stream *s, const sea_gen_params *p, c
     return sea_sample(s, logits, seq_ids, temp, p->top_k, top_p, p->seed, step, tok, logp);
 }
 
+/* A captured decode step (runtime/graph.h), valid for slots < n_keys. */
+typedef struct decode_graph {
+    sea_graph *graph;
+    int n_keys;          /* cache slots its attention reads; later slots need a new capture */
+    sea_tensor logits;   /* (B, V) arena view the graph writes */
+} decode_graph;
+
 /* Everything one call owns, freed in one place. */
 typedef struct gen_state {
     int32_t *ids, *kv, *pos, *rows, *sids, *tok_h;
@@ -73,6 +81,10 @@ typedef struct gen_state {
     int *plen;
     sea_kv_cache cache;
     sea_tensor tok, logp, sid;   /* (B) outside the arena: they live across passes */
+    /* Decode-step inputs at fixed addresses (a captured step reads them at every replay). */
+    sea_tensor pos1;             /* (B, 1) rotary positions */
+    sea_tensor slot_rows;        /* (B) b * S + slot: the cache rows the new k/v go to */
+    decode_graph dg;
 } gen_state;
 
 static void gen_state_free(gen_state *g)
@@ -89,6 +101,63 @@ static void gen_state_free(gen_state *g)
     sea_tensor_free(&g->tok);
     sea_tensor_free(&g->logp);
     sea_tensor_free(&g->sid);
+    sea_tensor_free(&g->pos1);
+    sea_tensor_free(&g->slot_rows);
+    sea_graph_free(g->dg.graph);
+}
+
+/* Graphs where the backend captures natively, or when asked (SEA_GRAPHS=1 or the param). */
+static bool want_graphs(const sea_gen_params *p, const sea_stream *s)
+{
+    if (p->graphs == SEA_GEN_GRAPHS_ON) return true;
+    if (p->graphs == SEA_GEN_GRAPHS_OFF) return false;
+    const char *env = getenv("SEA_GRAPHS");
+    if (env && env[0]) return strcmp(env, "0") != 0;
+    return s->dev->backend->graph_begin != NULL;
+}
+
+/* One decode step's trunk and LM head: the token in g->tok at rotary position g->pos1 and
+ * cache rows g->slot_rows, attending cache slots [0, n_keys) -> logits (B, V). */
+static sea_status decode_step(sea_model *m, sea_stream *s, gen_state *g, int B, int slot, int n_keys,
+                              sea_tensor *logits)
+{
+    sea_tensor hidden;
+    SEA_TRY(sea_model_arena_reset(&m->arena, false));
+    sea_model_pass ps = {.B = B, .T = 1, .ids = &g->tok, .pos = &g->pos1, .cache = &g->cache, .cache_pos = slot,
+                         .decode = true, .cache_rows = &g->slot_rows, .n_keys = n_keys};
+    SEA_TRY(sea_model_trunk(m, s, &ps, &hidden));
+    return sea_model_lm_head(m, s, &hidden, logits);
+}
+
+/* Key buckets of this many slots share a captured step: the attention of a replay reads up
+ * to the bucket's end, the slots not written yet are masked (and zero), and the masked keys
+ * change no bit of the result, so the tokens equal the uncaptured run's. */
+#define GRAPH_KEY_BUCKET 128
+
+/* The decode step through a graph: capture it when the slot leaves the current bucket, then
+ * replay. */
+static sea_status decode_step_graph(sea_model *m, sea_stream *s, gen_state *g, int B, int slot, sea_tensor *logits,
+                                    sea_gen_output *out)
+{
+    decode_graph *dg = &g->dg;
+    if (!dg->graph || slot + 1 > dg->n_keys) {
+        sea_graph_free(dg->graph);
+        dg->graph = NULL;
+        int S = g->cache.S;
+        int n = (slot + 1 + GRAPH_KEY_BUCKET - 1) / GRAPH_KEY_BUCKET * GRAPH_KEY_BUCKET;
+        dg->n_keys = n < S ? n : S;
+        SEA_TRY(sea_graph_capture_begin(s));
+        sea_status st = decode_step(m, s, g, B, slot, dg->n_keys, &dg->logits);
+        if (st) {
+            sea_graph_capture_abort(s);
+            return sea_error_context(st, "capturing a decode step");
+        }
+        SEA_TRY(sea_graph_capture_end(s, &dg->graph));
+        out->graph_captures++;
+    }
+    *logits = dg->logits;
+    out->graph_launches++;
+    return sea_graph_launch(s, dg->graph);
 }
 
 /* Record the tokens of a step; returns true when every sequence has stopped. */
@@ -123,6 +192,7 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
         return sea_error(SEA_ERR_INVALID, "generate: output holds %d x %d, needs %d x %d", out->n, out->max_new,
                          n_prompts, p->max_new_tokens);
     int B = n_prompts, P = 0;
+    out->graph_captures = out->graph_launches = 0;
     for (int b = 0; b < B; b++) {
         if (prompt_lens[b] < 1)
             return sea_error(SEA_ERR_INVALID, "generate: prompt %d is empty (needs at least one token, e.g. BOS)", b);
@@ -201,21 +271,24 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
     bool all = st ? true : take_step(p, &g, B, 0, out, done);
 
     /* Decode. */
+    bool graphs = want_graphs(p, s);
+    int64_t b1[2] = {B, 1};
+    if (!st && !all) st = sea_tensor_alloc(m->dev, SEA_I32, 2, b1, &g.pos1);
+    if (!st && !all) st = sea_tensor_alloc(m->dev, SEA_I32, 1, &bb, &g.slot_rows);
     for (int k = 1; !st && !all && k < p->max_new_tokens; k++) {
         int slot = P + k - 1;
-        for (int b = 0; b < B; b++) g.pos[b] = g.plen[b] + k - 1;
-        int64_t b1[2] = {B, 1};
-        sea_tensor pos1, col;
-        st = sea_model_arena_reset(&m->arena, false);
-        if (!st) st = sea_model_upload_i32(m, s, g.pos, 2, b1, &pos1);
+        for (int b = 0; b < B; b++) {
+            g.pos[b] = g.plen[b] + k - 1;
+            g.rows[b] = b * S + slot;
+        }
+        sea_tensor col;
+        st = sea_tensor_write_i32(s, &g.pos1, g.pos);
+        if (!st) st = sea_tensor_write_i32(s, &g.slot_rows, g.rows);
         if (!st) st = sea_tensor_slice(&g.cache.valid, 1, slot, 1, &col);
         if (!st) st = sea_fill(s, &col, 1.0);
-        if (!st) {
-            sea_model_pass ps = {.B = B, .T = 1, .ids = &g.tok, .pos = &pos1, .cache = &g.cache,
-                                 .cache_pos = slot, .decode = true};
-            st = sea_model_trunk(m, s, &ps, &hidden);
-        }
-        if (!st) st = sea_model_lm_head(m, s, &hidden, &logits);
+        if (!st)
+            st = graphs ? decode_step_graph(m, s, &g, B, slot, &logits, out)
+                        : decode_step(m, s, &g, B, slot, 0, &logits);
         /* sea_sample writes the next tokens over the ones just consumed: the trunk has read
          * them already (ops on one stream run in order). */
         if (!st) st = sample(m, s, p, &logits, &g.sid, (uint32_t)k, &g.tok, &g.logp);

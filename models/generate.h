@@ -19,6 +19,11 @@ extern "C" {
 
 #define SEA_GEN_MAX_EOS 8
 
+/* Decode steps captured once per key bucket and replayed (runtime/graph.h). AUTO: where the
+ * backend has native graphs (CUDA), unless SEA_GRAPHS=0; SEA_GRAPHS=1 also turns on the
+ * runtime's replay elsewhere. The tokens and log-probs are the same bits either way. */
+typedef enum sea_gen_graphs { SEA_GEN_GRAPHS_AUTO = 0, SEA_GEN_GRAPHS_ON, SEA_GEN_GRAPHS_OFF } sea_gen_graphs;
+
 typedef struct sea_gen_params {
     int max_new_tokens;
     float temperature;    /* 0 or greedy = argmax */
@@ -28,9 +33,10 @@ typedef struct sea_gen_params {
     bool greedy;
     int n_eos;            /* stop a sequence after it emits one of eos_ids */
     int32_t eos_ids[SEA_GEN_MAX_EOS];
+    sea_gen_graphs graphs;  /* capture decode steps (runtime/graph.h); same tokens either way */
 } sea_gen_params;
 
-/* max_new_tokens 32, temperature 1, top_k 0, top_p 1, seed 0, not greedy, no eos. */
+/* max_new_tokens 32, temperature 1, top_k 0, top_p 1, seed 0, not greedy, no eos, graphs auto. */
 sea_gen_params sea_gen_params_default(void);
 
 /* Results, caller-allocated through sea_gen_output_alloc; row i belongs to prompt i. */
@@ -41,6 +47,8 @@ typedef struct sea_gen_output {
                              (untruncated), computed at sampling time */
     int *lengths;         /* (n) tokens generated (eos included when it was emitted) */
     bool *finished;       /* (n) stopped by an eos token */
+    int graph_captures;   /* decode steps captured / replayed from a graph by the last call */
+    int graph_launches;
 } sea_gen_output;
 
 sea_status sea_gen_output_alloc(int n, int max_new, sea_gen_output *out);

@@ -129,6 +129,18 @@ static sea_status copy_into(sea_model *m, sea_stream *s, const sea_tensor *src, 
     return sea_op_run(s, &op);
 }
 
+/* Decode: x (B, 1, Hkv, hd) into rows (B) of cache (B, S, Hkv, hd) seen as (B*S, Hkv*hd). */
+static sea_status cache_rows_write(sea_stream *s, const sea_tensor *x, const sea_tensor *cache, const sea_tensor *rows)
+{
+    if (!rows) return sea_error(SEA_ERR_INVALID, "decode pass without cache rows");
+    int64_t R = x->shape[2] * x->shape[3];
+    int64_t xs[2] = {x->shape[0], R}, cs[2] = {cache->shape[0] * cache->shape[1], R};
+    sea_tensor x2, c2;
+    SEA_TRY(sea_tensor_reshape(x, 2, xs, &x2));
+    SEA_TRY(sea_tensor_reshape(cache, 2, cs, &c2));
+    return sea_set_rows(s, &x2, rows, &c2);
+}
+
 /* ---- blocks ---- */
 
 /* Attention sublayer: h (N, C) -> out (N, C). */
@@ -147,7 +159,10 @@ static sea_status attention_part(sea_model *m, sea_stream *s, const sea_model_pa
     SEA_TRY(reshape(&v, 4, B, T, Hkv, hd, &v4));
     SEA_TRY(rope(m, s, &q4, ps->pos, &qr));
     SEA_TRY(rope(m, s, &k4, ps->pos, &kr));
-    if (ps->cache) {
+    if (ps->cache && ps->decode) {
+        SEA_TRY(cache_rows_write(s, &kr, &ps->cache->k[l], ps->cache_rows));
+        SEA_TRY(cache_rows_write(s, &v4, &ps->cache->v[l], ps->cache_rows));
+    } else if (ps->cache) {
         sea_tensor kc, vc;
         SEA_TRY(sea_tensor_slice(&ps->cache->k[l], 1, ps->cache_pos, T, &kc));
         SEA_TRY(sea_tensor_slice(&ps->cache->v[l], 1, ps->cache_pos, T, &vc));
@@ -173,7 +188,7 @@ static sea_status attention_part(sea_model *m, sea_stream *s, const sea_model_pa
         SEA_TRY(reshape(&qr, 3, B, H, hd, 1, &q3));
         SEA_TRY(new_t(m, q.dtype, 3, B, H, hd, 1, &att));
         SEA_TRY(sea_decode_attention(s, &q3, &ps->cache->k[l], &ps->cache->v[l], &ps->cache->valid,
-                                     ps->cache_pos + 1, scale, &att));
+                                     ps->n_keys ? ps->n_keys : ps->cache_pos + 1, scale, &att));
     }
     SEA_TRY(reshape(&att, 2, B * T, H * hd, 1, 1, &att2));
     return linear(m, s, &att2, &y->wo, &y->bo, out);

@@ -251,6 +251,12 @@ typedef struct sea_model_pass {
     struct sea_kv_cache *cache;   /* non-NULL: write k/v at cache_pos.. (and decode reads it) */
     int cache_pos;
     bool decode;                  /* T == 1: attend over cache slots [0, cache_pos] */
+    /* Decode: k/v go to these rows (B) i32 of each cache viewed as (B*S, Hkv*hd), b*S + slot,
+     * not to a view at cache_pos: the slot lives on the device, so a captured step replays
+     * with new slots (runtime/graph.h). */
+    const sea_tensor *cache_rows;
+    int n_keys;                   /* decode: cache slots attended, >= cache_pos + 1 (unwritten
+                                     slots are masked by the cache's valid); 0 = cache_pos + 1 */
     bool train;                   /* keep pre-activations for backward */
 } sea_model_pass;
 /* Embedding + blocks + final norm -> hidden (B*T, C) (arena tensor). Inference passes keep

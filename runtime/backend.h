@@ -74,6 +74,16 @@ struct sea_backend_ops {
      * library that enqueues its own kernels on it (NCCL, dist/nccl.c); it also makes s's device
      * current on the calling thread, as such libraries expect. Device memory is buf->handle. */
     sea_status (*stream_native)(sea_stream *s, void **out);
+
+    /* Optional native graphs (runtime/graph.h; NULL = the runtime records ops and replays
+     * them through op_forward). After graph_begin, op_forward on s captures instead of
+     * running; graph_end stops that and returns the executable graph (on error it discards
+     * the capture); graph_launch runs it on s; graph_free releases it and whatever the
+     * backend kept alive for it (op temporaries). */
+    sea_status (*graph_begin)(sea_stream *s);
+    sea_status (*graph_end)(sea_stream *s, void **out);
+    sea_status (*graph_launch)(sea_stream *s, void *graph);
+    void (*graph_free)(sea_device *dev, void *graph);
 };
 
 struct sea_device {
@@ -85,10 +95,12 @@ struct sea_device {
 };
 
 struct sea_tape;
+struct sea_graph;
 struct sea_stream {
     sea_device *dev;
     void *ctx;                 /* backend-private (cudaStream_t, cl_command_queue, ...) */
     struct sea_tape *tape;     /* ops run on this stream are recorded here when non-NULL */
+    struct sea_graph *capture; /* ops issued on this stream are captured, not run (graph.h) */
 };
 
 /* The registry: the CPU backend plus every module found and loaded. */

@@ -127,6 +127,8 @@ sea_stream *sea_device_stream(sea_device *dev) { return dev ? dev->stream : NULL
 sea_status sea_stream_sync(sea_stream *s)
 {
     if (!s) return sea_error(SEA_ERR_INVALID, "stream_sync: NULL stream");
+    if (s->capture)
+        return sea_error(SEA_ERR_INVALID, "%s: stream sync while the stream captures a graph", sea_device_label(s->dev));
     return s->dev->backend->stream_sync(s);
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "graph.h"
 #include "tape.h"
 #include "op_profile.h"
 
@@ -836,10 +837,25 @@ static sea_status run_kernel(sea_stream *s, const sea_op *op, bool backward)
     return SEA_OK;
 }
 
+/* An op on a capturing stream (graph.h): recorded; run only by a backend that captures
+ * natively (it then enqueues into its graph instead of executing). Never timed: timing
+ * syncs, which a capture cannot do. */
+static sea_status capture_op(sea_stream *s, const sea_op *op)
+{
+    if (s->tape) {
+        vctx v = {op, false, s->dev};
+        return vfail(&v, SEA_ERR_INVALID, "a stream cannot capture a graph and record a tape at once");
+    }
+    SEA_TRY(sea_graph_record_op(s, op));
+    if (s->dev->backend->graph_begin) return s->dev->backend->op_forward(s, op);
+    return SEA_OK;
+}
+
 sea_status sea_op_run(sea_stream *s, const sea_op *op)
 {
     SEA_TRY(sea_op_validate(op, false));
     SEA_TRY(check_stream(s, op, false));
+    if (s->capture) return capture_op(s, op);
     bool record = s->tape && sea_op_has_backward(op->kind);
     if (record) SEA_TRY(check_saved_for_tape(s, op));
     for (int j = 0; j < SEA_OP_MAX_OUT; j++)
@@ -856,6 +872,10 @@ sea_status sea_op_run_backward(sea_stream *s, const sea_op *op)
     if (!s->dev->backend->op_backward) {
         vctx v = {op, true, s->dev};
         return vfail(&v, SEA_ERR_UNSUPPORTED, "the %s backend has no backward kernels", s->dev->backend->name);
+    }
+    if (s->capture) {
+        vctx v = {op, true, s->dev};
+        return vfail(&v, SEA_ERR_INVALID, "backward ops cannot be captured in a graph");
     }
     for (int i = 0; i < SEA_OP_MAX_IN; i++)
         if (op->gin[i] && op->gin[i]->buf) op->gin[i]->buf->writes++;

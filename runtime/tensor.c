@@ -74,15 +74,21 @@ sea_status sea_buffer_write(sea_stream *s, sea_buffer *b, size_t offset, const v
 {
     SEA_TRY(check_range("buffer_write", b, offset, n));
     if (!n) return SEA_OK;
+    if (!s) s = b->dev->stream;
+    if (s->capture)
+        return sea_error(SEA_ERR_INVALID, "%s: buffer_write while the stream captures a graph", sea_device_label(b->dev));
     b->writes++;
-    return b->dev->backend->buffer_write(s ? s : b->dev->stream, b, offset, src, n);
+    return b->dev->backend->buffer_write(s, b, offset, src, n);
 }
 
 sea_status sea_buffer_read(sea_stream *s, const sea_buffer *b, size_t offset, void *dst, size_t n)
 {
     SEA_TRY(check_range("buffer_read", b, offset, n));
     if (!n) return SEA_OK;
-    return b->dev->backend->buffer_read(s ? s : b->dev->stream, b, offset, dst, n);
+    if (!s) s = b->dev->stream;
+    if (s->capture)
+        return sea_error(SEA_ERR_INVALID, "%s: buffer_read while the stream captures a graph", sea_device_label(b->dev));
+    return b->dev->backend->buffer_read(s, b, offset, dst, n);
 }
 
 static void set_contiguous_strides(sea_tensor *t)

@@ -163,7 +163,13 @@ sea_status sea_cuda_tmp_alloc(sea_cuda_stream *cs, size_t size, void **out)
     return SEA_OK;
 }
 
+/* During a graph capture the kernels that used ptr have not run yet and will run at every
+ * replay: the block goes to the capture (cuda_graph.c), not back to the cache. */
 void sea_cuda_tmp_free(sea_cuda_stream *cs, void *ptr, size_t size)
 {
+    if (cs->capturing && ptr) {
+        sea_cuda_graph_keep(cs, ptr, size);
+        return;
+    }
     sea_cuda_mem_free(cs->cdev, ptr, size);
 }

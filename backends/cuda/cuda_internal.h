@@ -41,7 +41,20 @@ typedef struct sea_cuda_stream {
     sea_cuda_device *cdev;
     int ordinal;
     bool sync_each_op;             /* SEA_CUDA_SYNC=1: report async faults at the op that caused them */
+    /* Graph capture (cuda_graph.c): while capturing, op temporaries freed by the ops are kept
+     * here instead of going back to the cache, because the graph's kernels will use those
+     * addresses at every replay; the graph owns them from graph_end on. */
+    bool capturing;
+    bool capture_failed;           /* a temporary could not be kept (host OOM): graph_end fails */
+    struct sea_cuda_kept *kept;
 } sea_cuda_stream;
+
+/* Temporaries owned by a capture in progress or by a graph. */
+typedef struct sea_cuda_kept {
+    void **ptr;
+    size_t *size;
+    int n, cap;
+} sea_cuda_kept;
 
 /* ---- errors (cuda_util.c) ---- */
 /* Map a CUDA runtime error to a status whose message names the device and what failed. */
@@ -118,6 +131,14 @@ sea_status sea_cuda_flash_attention_fwd(sea_cuda_stream *cs, const sea_cuda_attn
 /* dQ and dK/dV (delta must be computed first; see cuda_attention.cu). */
 sea_status sea_cuda_flash_attention_bwd(sea_cuda_stream *cs, const sea_cuda_attn_plan *p, const sea_cuda_fa_args *a);
 
+/* ---- graphs (cuda_graph.c): the backend's graph_* slots ---- */
+sea_status sea_cuda_graph_begin(sea_stream *s);
+sea_status sea_cuda_graph_end(sea_stream *s, void **out);
+sea_status sea_cuda_graph_launch(sea_stream *s, void *graph);
+void sea_cuda_graph_free(sea_device *dev, void *graph);
+/* Hand a temporary freed during capture to the capture (the allocator's tmp_free). */
+void sea_cuda_graph_keep(sea_cuda_stream *cs, void *ptr, size_t size);
+
 /* ---- ops: one function per op kind and direction ---- */
 #define SEA_CUDA_OP(name)                                                 \
     sea_status sea_cuda_##name##_forward(sea_cuda_stream *cs, const sea_op *op); \
@@ -144,6 +165,7 @@ SEA_CUDA_OP(adamw)
 SEA_CUDA_OP(global_norm)
 SEA_CUDA_OP(clip)
 #undef SEA_CUDA_OP
+sea_status sea_cuda_set_rows_forward(sea_cuda_stream *cs, const sea_op *op);   /* no backward */
 
 #ifdef __cplusplus
 }

@@ -270,6 +270,7 @@ static sea_status dispatch(sea_stream *s, const sea_op *op, bool backward)
         CASE(SEA_OP_ADAMW, adamw)
         CASE(SEA_OP_GLOBAL_NORM, global_norm)
         CASE(SEA_OP_CLIP, clip)
+    case SEA_OP_SET_ROWS: f = backward ? NULL : sea_cuda_set_rows_forward; break;
     default: break;
     }
 #undef CASE
@@ -279,7 +280,7 @@ static sea_status dispatch(sea_stream *s, const sea_op *op, bool backward)
     cudaSetDevice(cs->ordinal);
     sea_status st = f(cs, op);
     if (st) return st;
-    if (cs->sync_each_op) {
+    if (cs->sync_each_op && !cs->capturing) {
         cudaError_t e = cudaStreamSynchronize(cs->stream);
         if (e != cudaSuccess)
             return sea_error(SEA_ERR_DEVICE, "%s: %s %s failed on the device: %s (%s)", cs->cdev->label,
@@ -319,6 +320,10 @@ static const struct sea_backend_ops cuda_ops = {
     .op_forward = cuda_op_forward,
     .op_backward = cuda_op_backward,
     .stream_native = cuda_stream_native,
+    .graph_begin = sea_cuda_graph_begin,
+    .graph_end = sea_cuda_graph_end,
+    .graph_launch = sea_cuda_graph_launch,
+    .graph_free = sea_cuda_graph_free,
 };
 
 __attribute__((visibility("default"))) const struct sea_backend_ops *sea_backend_module_entry(void)

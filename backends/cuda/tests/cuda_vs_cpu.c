@@ -15,7 +15,7 @@
 #include "backend.h"
 #include "ops.h"
 
-enum { R_FLOAT = 0, R_IDS, R_MASK, R_POS, R_IDS_NEG, R_PAD };
+enum { R_FLOAT = 0, R_IDS, R_MASK, R_POS, R_IDS_NEG, R_PAD, R_ROWS };
 
 typedef struct tspec {
     sea_dtype dt;
@@ -44,6 +44,8 @@ typedef struct tcase {
 #define F16(...) {SEA_F16, NDIMS(__VA_ARGS__), {__VA_ARGS__}, R_FLOAT, 0}
 #define NDIMS(...) (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
 #define IDS(range, ...) {SEA_I32, NDIMS(__VA_ARGS__), {__VA_ARGS__}, R_IDS, range}
+/* distinct row indices in [0, range): (7 i + 3) mod range (range not a multiple of 7) */
+#define ROWS(range, ...) {SEA_I32, NDIMS(__VA_ARGS__), {__VA_ARGS__}, R_ROWS, range}
 #define IDSNEG(range, ...) {SEA_I32, NDIMS(__VA_ARGS__), {__VA_ARGS__}, R_IDS_NEG, range}
 #define MASKI(...) {SEA_I32, NDIMS(__VA_ARGS__), {__VA_ARGS__}, R_MASK, 0}
 /* key_valid (B, T) with sequence padding: b % 3 == 0 left-padded by T/4 (its first queries
@@ -73,6 +75,7 @@ static void gen(const tspec *s, float *f, int32_t *ids, int64_t n)
         switch (s->fill) {
         case R_IDS: ids[i] = (int32_t)(urand() * s->range); break;
         case R_IDS_NEG: ids[i] = urand() < 0.2 ? -1 : (int32_t)(urand() * s->range); break;
+        case R_ROWS: ids[i] = (int32_t)((i * 7 + 3) % s->range); break;
         case R_MASK:
             if (s->dt == SEA_I32) ids[i] = (i % 7 == 0) ? 1 : urand() < 0.8;
             else f[i] = urand() < 0.75 ? 1.0f : 0.0f;
@@ -413,6 +416,12 @@ static const tcase *cases(int *count)
     ADD("copy_transposed", SEA_OP_COPY, {F32(9, 5), NONE, NONE, NONE, NONE, NONE, NONE}, {F32(5, 9), NONE, NONE}, p, true,
         1e-7);
     c[n - 1].permute_in0 = true;
+    ADD("set_rows_f32", SEA_OP_SET_ROWS, {F32(64, 256), ROWS(300, 64), NONE, NONE, NONE, NONE, NONE},
+        {F32(300, 256), NONE, NONE}, p, false, 0);
+    ADD("set_rows_bf16_kv", SEA_OP_SET_ROWS, {BF16(16, 2048), ROWS(640, 16), NONE, NONE, NONE, NONE, NONE},
+        {BF16(640, 2048), NONE, NONE}, p, false, 0);
+    ADD("set_rows_f16_odd", SEA_OP_SET_ROWS, {F16(5, 3), ROWS(11, 5), NONE, NONE, NONE, NONE, NONE},
+        {F16(11, 3), NONE, NONE}, p, false, 0);
     ADD("embedding", SEA_OP_EMBEDDING, {F32(50, 40), IDS(50, 300), NONE, NONE, NONE, NONE, NONE}, {F32(300, 40), NONE, NONE},
         p, true, 1e-6);
     p.matmul.act = SEA_ACT_GELU;
