@@ -14,7 +14,7 @@
 /* Every kernel of the kernels/ folder, by function name. The enum and the name table come from this
  * one list so they cannot drift apart. */
 #define OCL_KERNELS(X)                                                                         \
-    X(fill_nd) X(copy_nd)                                                                      \
+    X(fill_nd) X(copy_nd) X(set_rows)                                                          \
     X(gelu_fwd) X(gelu_bwd) X(silu_fwd) X(silu_bwd) X(relu_fwd) X(relu_bwd)                     \
     X(swiglu_fwd) X(swiglu_bwd) X(binary_fwd) X(binary_bwd_a) X(binary_bwd_b_same)              \
     X(binary_bwd_b_bcast) X(scale_fwd) X(axpy)                                                   \
@@ -110,6 +110,7 @@ static inline cl_uint ocl_off(const sea_tensor *t) { return (cl_uint)(t->offset 
 /* Ops (ocl_op_*.c), each returning SEA_ERR_UNSUPPORTED for what it cannot do. */
 sea_status ocl_op_fill(sea_stream *s, const sea_op *op);
 sea_status ocl_op_copy(sea_stream *s, const sea_op *op, bool backward);
+sea_status ocl_op_set_rows(sea_stream *s, const sea_op *op);
 sea_status ocl_op_elementwise(sea_stream *s, const sea_op *op, bool backward);
 sea_status ocl_op_optim(sea_stream *s, const sea_op *op);
 sea_status ocl_op_norm(sea_stream *s, const sea_op *op, bool backward);

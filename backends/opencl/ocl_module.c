@@ -3,13 +3,19 @@
  * kernels/ (embedded at build time). */
 #include "ocl.h"
 
-/* fill/copy handle every dtype natively; every other op computes in f32, and bf16/f16
- * tensors go through f32 twins (ocl_op_f32_twin.c). */
+/* fill/copy/set_rows handle every dtype natively; every other op computes in f32, and
+ * bf16/f16 tensors go through f32 twins (ocl_op_f32_twin.c). */
+static bool native_dtypes(sea_op_kind kind)
+{
+    return kind == SEA_OP_FILL || kind == SEA_OP_COPY || kind == SEA_OP_SET_ROWS;
+}
+
 static bool ocl_supports(sea_op_kind kind, sea_dtype in0, sea_dtype out0)
 {
     switch (kind) {
     case SEA_OP_FILL: return true;
     case SEA_OP_COPY: return true; /* f16 via vload_half/vstore_half, bf16 via integer ops */
+    case SEA_OP_SET_ROWS: return in0 == out0; /* raw 2- or 4-byte words: any dtype, exact */
     case SEA_OP_SAMPLE: return sea_dtype_is_float(in0) && out0 == SEA_I32;
     default: return sea_dtype_is_float(in0) && sea_dtype_is_float(out0);
     }
@@ -19,7 +25,7 @@ static sea_status dispatch_f32(sea_stream *s, const sea_op *op, bool backward);
 
 static sea_status dispatch(sea_stream *s, const sea_op *op, bool backward)
 {
-    if (op->kind != SEA_OP_FILL && op->kind != SEA_OP_COPY && sea_op_has_half(op, backward))
+    if (!native_dtypes(op->kind) && sea_op_has_half(op, backward))
         return ocl_op_via_f32(s, op, backward, dispatch_f32);
     return dispatch_f32(s, op, backward);
 }
@@ -29,6 +35,7 @@ static sea_status dispatch_f32(sea_stream *s, const sea_op *op, bool backward)
     switch (op->kind) {
     case SEA_OP_FILL: return ocl_op_fill(s, op);
     case SEA_OP_COPY: return ocl_op_copy(s, op, backward);
+    case SEA_OP_SET_ROWS: return ocl_op_set_rows(s, op);
     case SEA_OP_EMBEDDING: return ocl_op_embedding(s, op, backward);
     case SEA_OP_MATMUL: return ocl_op_matmul(s, op, backward);
     case SEA_OP_LAYERNORM:

@@ -169,6 +169,7 @@ sea_status vk_op_backward(sea_stream *s, const sea_op *op);
 bool vk_supports(sea_op_kind kind, sea_dtype in0, sea_dtype out0);
 
 sea_status vk_fill(sea_stream *s, const sea_op *op);
+sea_status vk_set_rows(sea_stream *s, const sea_op *op);
 sea_status vk_copy(sea_stream *s, const sea_tensor *in, const sea_tensor *out, bool accumulate, const char *opname);
 sea_status vk_unary(sea_stream *s, const sea_op *op, bool backward);
 sea_status vk_binary(sea_stream *s, const sea_op *op, bool backward);

@@ -6,6 +6,7 @@ bool vk_supports(sea_op_kind kind, sea_dtype in0, sea_dtype out0)
     switch (kind) {
     case SEA_OP_FILL: return true;   /* f32, bf16, f16, i32 storage */
     case SEA_OP_COPY: return true;   /* any pair, strided */
+    case SEA_OP_SET_ROWS: return in0 == out0;   /* raw bits: any dtype, exact */
     case SEA_OP_SAMPLE: return in0 == SEA_F32 && out0 == SEA_I32;
     case SEA_OP_CLIP: return out0 == SEA_F32;
     default: return in0 == SEA_F32 && out0 == SEA_F32;
@@ -42,6 +43,7 @@ sea_status vk_op_forward(sea_stream *s, const sea_op *op)
     switch (op->kind) {
     case SEA_OP_FILL: return run_flat(s, op, vk_fill);
     case SEA_OP_COPY: return run_flat(s, op, copy_fwd);
+    case SEA_OP_SET_ROWS: return vk_set_rows(s, op);   /* splits big tensors itself */
     case SEA_OP_EMBEDDING: return vk_embedding(s, op, false);
     case SEA_OP_MATMUL: return run_rows(s, op, false, matmul_any);
     case SEA_OP_LAYERNORM:

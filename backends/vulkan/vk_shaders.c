@@ -57,6 +57,9 @@ END
 SPV(matmul_flat)
 #include "matmul_flat.spv.inc"
 END
+SPV(set_rows)
+#include "set_rows.spv.inc"
+END
 
 #define ENTRY(id, name) [id] = {#name, spv_##name, sizeof spv_##name}
 const vk_shader_code vk_shader_table[VK_SHADER_COUNT] = {
@@ -77,4 +80,5 @@ const vk_shader_code vk_shader_table[VK_SHADER_COUNT] = {
     ENTRY(VK_SH_SAMPLE, sample),
     ENTRY(VK_SH_OPTIM, optim),
     ENTRY(VK_SH_MATMUL_FLAT, matmul_flat),
+    ENTRY(VK_SH_SET_ROWS, set_rows),
 };

@@ -23,6 +23,7 @@ enum vk_shader {
     VK_SH_SAMPLE,
     VK_SH_OPTIM,
     VK_SH_MATMUL_FLAT,
+    VK_SH_SET_ROWS,
     VK_SHADER_COUNT
 };
 

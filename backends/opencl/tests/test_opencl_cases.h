@@ -15,6 +15,15 @@ static const ocase cases[] = {
     {"f32->bf16 (9, 13)", SEA_OP_COPY, {{0}}, 1, 1, {F32(9, 13)}, {TS(SEA_BF16, G_NORMAL, 0, 9, 13)}, false, 0},
     {"f32->f32 (9, 13)", SEA_OP_COPY, {{0}}, 1, 1, {F32(9, 13)}, {F32(9, 13)}, true, 0},
     {"f16->f32 (9, 13)", SEA_OP_COPY, {{0}}, 1, 1, {TS(SEA_F16, G_NORMAL, 0, 9, 13)}, {F32(9, 13)}, false, 0},
+    /* set_rows (in place: the rows not written keep their random values); exact in every dtype */
+    {"f32 (6, 10) into (20, 10)", SEA_OP_SET_ROWS, {{0}}, 2, 1, {F32(6, 10), I32(G_ROWS, 20, 6)}, {F32(20, 10)}, false, 0,
+     true},
+    {"bf16 (5, 33) into (40, 33)", SEA_OP_SET_ROWS, {{0}}, 2, 1, {TS(SEA_BF16, G_NORMAL, 0, 5, 33), I32(G_ROWS, 40, 5)},
+     {TS(SEA_BF16, G_NORMAL, 0, 40, 33)}, false, 0, true},
+    {"f16 (3, 7) into (11, 7)", SEA_OP_SET_ROWS, {{0}}, 2, 1, {TS(SEA_F16, G_NORMAL, 0, 3, 7), I32(G_ROWS, 11, 3)},
+     {TS(SEA_F16, G_NORMAL, 0, 11, 7)}, false, 0, true},
+    {"i32 (4, 3) into (9, 3)", SEA_OP_SET_ROWS, {{0}}, 2, 1, {I32(G_INDEX, 1000, 4, 3), I32(G_ROWS, 9, 4)},
+     {I32(G_INDEX, 1, 9, 3)}, false, 0, true},
     /* elementwise */
     {"erf (4, 33)", SEA_OP_GELU, {.act = {false}}, 1, 1, {F32(4, 33)}, {F32(4, 33)}, true, 2e-6},
     {"tanh (4, 33)", SEA_OP_GELU, {.act = {true}}, 1, 1, {F32(4, 33)}, {F32(4, 33)}, true, 2e-6},

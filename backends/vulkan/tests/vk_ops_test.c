@@ -15,14 +15,14 @@
 #include "ops.h"
 #include "rng.h"
 
-enum gen { G_RAND = 0, G_IDS, G_MASK, G_VALID, G_POS, G_POSITIVE, G_TARGETS, G_POSBIG };
+enum gen { G_RAND = 0, G_IDS, G_MASK, G_VALID, G_POS, G_POSITIVE, G_TARGETS, G_POSBIG, G_ROWS };
 
 typedef struct tdesc {
     int ndim;
     int64_t shape[4];
     sea_dtype dt;
     enum gen gen;
-    int range;   /* ids: [0, range); targets: [-1, range) */
+    int range;   /* ids: [0, range); targets: [-1, range); rows: distinct (7 i + 3) mod range */
 } tdesc;
 
 typedef struct tcase {
@@ -60,11 +60,12 @@ static void gen_data(const tdesc *t, float *f, int32_t *iv)
         case G_VALID: iv[i] = (i % t->shape[t->ndim - 1]) == 0 || sea_rng_next_below(&rng, 5) != 0; break;
         case G_POS: iv[i] = (int32_t)((i % t->shape[t->ndim - 1]) * 37 + 3); break;
         case G_POSBIG: iv[i] = (int32_t)((i % t->shape[t->ndim - 1]) * 1021 + 7001); break;   /* 7001..40000 */
+        case G_ROWS: iv[i] = (int32_t)((7 * i + 3) % t->range); break;   /* range not a multiple of 7 */
         }
     }
 }
 
-static bool is_int(const tdesc *t) { return t->gen == G_IDS || t->gen == G_VALID || t->gen == G_POS || t->gen == G_POSBIG || t->gen == G_TARGETS || t->dt == SEA_I32; }
+static bool is_int(const tdesc *t) { return t->gen == G_IDS || t->gen == G_VALID || t->gen == G_POS || t->gen == G_POSBIG || t->gen == G_TARGETS || t->gen == G_ROWS || t->dt == SEA_I32; }
 
 typedef struct side {
     sea_device *dev;
@@ -213,6 +214,55 @@ static sea_status run_case(sea_device *cpu, sea_device *vk, const tcase *c)
 #define T(g, r, ...) {.ndim = sizeof((int64_t[]){__VA_ARGS__}) / 8, .shape = {__VA_ARGS__}, .dt = SEA_I32, .gen = g, .range = r}
 #define MASK(...) {.ndim = sizeof((int64_t[]){__VA_ARGS__}) / 8, .shape = {__VA_ARGS__}, .dt = SEA_F32, .gen = G_MASK}
 #define POSF(...) {.ndim = sizeof((int64_t[]){__VA_ARGS__}) / 8, .shape = {__VA_ARGS__}, .dt = SEA_F32, .gen = G_POSITIVE}
+#define DT(dt_, ...) {.ndim = sizeof((int64_t[]){__VA_ARGS__}) / 8, .shape = {__VA_ARGS__}, .dt = dt_}
+
+/* set_rows through views at odd element offsets (16-bit elements then start mid-word), with
+ * row indices outside [0, M) that must be skipped without an error. Checked against a host
+ * scatter on small integers (exact in every dtype); the CPU backend would reject the bad rows.
+ * With SEA_VK_MAX_RANGE=65536 and a large M, dst is also written in several chunks. */
+static void test_set_rows_views(sea_device *vk, sea_dtype dt, int M, int R)
+{
+    enum { N = 5 };
+    const int32_t rows[N] = {M - 1, -1, 0, M, M / 2};
+    int nd = (M + 1) * R;
+    float xf[(N + 1) * 64], *df = malloc((size_t)nd * 4), *want = malloc((size_t)nd * 4), *got = malloc((size_t)nd * 4);
+    int32_t xi[(N + 1) * 64], *di = malloc((size_t)nd * 4), *goti = malloc((size_t)nd * 4);
+    for (int i = 0; i < (N + 1) * R; i++) xi[i] = (int32_t)(i % 97) - 50, xf[i] = (float)xi[i];
+    for (int i = 0; i < nd; i++) di[i] = 100 - (int32_t)(i % 89), df[i] = (float)di[i];
+    memcpy(want, df, (size_t)nd * 4);
+    /* x is rows 1.. of xfull, dst rows 1.. of dfull: both R (odd) elements into their buffers. */
+    for (int n = 0; n < N; n++)
+        if (rows[n] >= 0 && rows[n] < M) memcpy(&want[(1 + rows[n]) * R], &xf[(1 + n) * R], (size_t)R * 4);
+    sea_stream *s = sea_device_stream(vk);
+    int64_t sx[2] = {N + 1, R}, sd[2] = {M + 1, R}, sr[1] = {N};
+    sea_tensor xfull = {0}, dfull = {0}, rt = {0}, x, d;
+    sea_status st = R <= 64 ? SEA_OK : SEA_ERR_INVALID;
+    if (!st) st = sea_tensor_alloc(vk, dt, 2, sx, &xfull);
+    if (!st) st = sea_tensor_alloc(vk, dt, 2, sd, &dfull);
+    if (!st) st = sea_tensor_alloc(vk, SEA_I32, 1, sr, &rt);
+    if (!st) st = dt == SEA_I32 ? sea_tensor_write_i32(s, &xfull, xi) : sea_tensor_write_f32(s, &xfull, xf);
+    if (!st) st = dt == SEA_I32 ? sea_tensor_write_i32(s, &dfull, di) : sea_tensor_write_f32(s, &dfull, df);
+    if (!st) st = sea_tensor_write_i32(s, &rt, rows);
+    if (!st) st = sea_tensor_slice(&xfull, 0, 1, N, &x);
+    if (!st) st = sea_tensor_slice(&dfull, 0, 1, M, &d);
+    if (!st) st = sea_set_rows(s, &x, &rt, &d);
+    if (!st && dt == SEA_I32) {
+        st = sea_tensor_read_i32(s, &dfull, goti);
+        for (int i = 0; i < nd; i++) got[i] = (float)goti[i];
+    } else if (!st) {
+        st = sea_tensor_read_f32(s, &dfull, got);
+    }
+    int bad = 0;
+    for (int i = 0; i < nd && !st; i++) bad += got[i] != want[i];
+    bool ok = !st && !bad;
+    printf("%-4s set_rows %s views at odd offsets, bad rows, dst (%d, %d): %d of %d elements differ%s%s\n",
+           ok ? "ok" : "FAIL", sea_dtype_name(dt), M, R, bad, nd, st ? ": " : "", st ? sea_last_error() : "");
+    if (!ok) failures++;
+    if (xfull.buf) sea_tensor_free(&xfull);
+    if (dfull.buf) sea_tensor_free(&dfull);
+    if (rt.buf) sea_tensor_free(&rt);
+    free(df), free(want), free(got), free(di), free(goti);
+}
 
 /* Strided copies and casts: a transposed view into a bf16/f16 destination and back. */
 static void test_copy_casts(sea_device *cpu, sea_device *vk)
@@ -411,6 +461,17 @@ int main(int argc, char **argv)
         {"split clip", SEA_OP_CLIP, {POSF(1)}, {F(30000)}, clip, false, 1e-6},
         {"split copy", SEA_OP_COPY, {F(2, 20000)}, {F(2, 20000)}, p_none, false, 0},
         {"split fill", SEA_OP_FILL, {{0}}, {F(20000, 2)}, fill, false, 0},
+        /* set_rows: in place, the rows not written keep their random values; 64 KiB chunks of
+         * dst (and of x; with R = 1 of the row indices) under vulkan-ops-split. */
+        {"split set_rows f32", SEA_OP_SET_ROWS, {F(3000, 10), T(G_ROWS, 5000, 3000)}, {F(5000, 10)}, p_none, false, 0},
+        {"split set_rows bf16", SEA_OP_SET_ROWS, {DT(SEA_BF16, 3000, 11), T(G_ROWS, 7001, 3000)}, {DT(SEA_BF16, 7001, 11)},
+         p_none, false, 0},
+        {"split set_rows f16 R=1", SEA_OP_SET_ROWS, {DT(SEA_F16, 20000, 1), T(G_ROWS, 30001, 20000)}, {DT(SEA_F16, 30001, 1)},
+         p_none, false, 0},
+        {"set_rows f32", SEA_OP_SET_ROWS, {F(6, 10), T(G_ROWS, 20, 6)}, {F(20, 10)}, p_none, false, 0},
+        {"set_rows bf16 odd rows", SEA_OP_SET_ROWS, {DT(SEA_BF16, 5, 33), T(G_ROWS, 40, 5)}, {DT(SEA_BF16, 40, 33)}, p_none, false, 0},
+        {"set_rows f16 odd rows", SEA_OP_SET_ROWS, {DT(SEA_F16, 3, 7), T(G_ROWS, 11, 3)}, {DT(SEA_F16, 11, 7)}, p_none, false, 0},
+        {"set_rows i32", SEA_OP_SET_ROWS, {T(G_IDS, 1000, 4, 3), T(G_ROWS, 9, 4)}, {T(G_IDS, 1000, 9, 3)}, p_none, false, 0},
         {"layernorm", SEA_OP_LAYERNORM, {F(13, 300), F(300), F(300)}, {F(13, 300), F(13), F(13)}, norm, true, 1e-5},
         {"rmsnorm", SEA_OP_RMSNORM, {F(6, 64), F(64)}, {F(6, 64), F(6)}, norm, true, 1e-5},
         {"softmax", SEA_OP_SOFTMAX, {F(9, 515)}, {F(9, 515)}, p_none, true, 1e-5},
@@ -452,6 +513,13 @@ int main(int argc, char **argv)
         if (!only || strstr(cases[i].name, only)) run_case(cpu, vk, &cases[i]);
     if (!only || strstr("copy", only)) test_copy_casts(cpu, vk);
     if (only && strstr(only, "split")) test_too_big(vk);
+    if (!only || strstr("set_rows", only) || strstr(only, "split")) {
+        const sea_dtype dts[4] = {SEA_F32, SEA_BF16, SEA_F16, SEA_I32};
+        for (int a = 0; a < 4; a++) {
+            test_set_rows_views(vk, dts[a], 9, 7);
+            test_set_rows_views(vk, dts[a], 3001, 13);   /* several dst chunks under vulkan-ops-split */
+        }
+    }
     if (!only || strstr("batch", only)) test_long_batch(vk);
     if (!only) {
         /* An allocation beyond the device's limits is SEA_ERR_OOM naming device and size. */
