@@ -10,7 +10,7 @@
  *
  * usage: bench_models [--model NAME] [--device SPEC] [--steps N] [--only dpo|sample] [--recompute]
  *                     [--dtype f32|bf16]
- *                     [--pairs 4 --seq 128] [--batch 8 --prompt 32 --new 32] */
+ *                     [--pairs 4 --seq 128] [--batch 8 --prompt 32 --new 32] [--graphs auto|on|off] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +39,16 @@ static const struct { const char *name; int d, L, h, V; } shapes[] = {
     {"pythia-1b", 2048, 16, 8, 50304},
 };
 
+/* Device memory in use now (total - free, as the driver reports it), MiB; -1 for host
+ * devices. On CUDA this includes the context and the caching allocator's cached blocks, so
+ * after the DPO steps it bounds the step's peak from above. */
+static double device_used_mib(sea_device *dev)
+{
+    sea_device_props p;
+    if (dev->props.kind == SEA_DEVICE_CPU || dev->backend->device_props(dev->index, &p) || !p.mem_total) return -1;
+    return (double)(p.mem_total - p.mem_free) / 1048576.0;
+}
+
 /* Peak resident set of this process so far, MiB (Linux reports ru_maxrss in KiB). */
 static double peak_rss_mib(void)
 {
@@ -63,6 +73,7 @@ int main(int argc, char **argv)
     const char *only = "";   /* "dpo" or "sample": run one part */
     bool recompute = false;
     const char *dtype = "f32";   /* compute dtype: f32 or bf16 (f32 master weights) */
+    const char *graphs = "auto"; /* captured decode steps: auto (native graphs only), on, off */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--recompute")) {
@@ -81,10 +92,11 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--batch")) SB = atoi(v);
         else if (!strcmp(a, "--prompt")) SP = atoi(v);
         else if (!strcmp(a, "--new")) SN = atoi(v);
+        else if (!strcmp(a, "--graphs")) graphs = v;
         else {
             fprintf(stderr, "usage: bench_models [--model tiny-8m|pythia-14m|pythia-70m|pythia-160m] "
                             "[--device SPEC] [--steps N] [--only dpo|sample] [--recompute] [--dtype f32|bf16] "
-                            "[--pairs 4 --seq 128] [--batch 8 --prompt 32 --new 32]\n");
+                            "[--pairs 4 --seq 128] [--batch 8 --prompt 32 --new 32] [--graphs auto|on|off]\n");
             return 2;
         }
     }
@@ -173,10 +185,10 @@ int main(int argc, char **argv)
         printf("{\"bench\": \"dpo_step\", \"model\": \"%s\", \"dtype\": \"%s\", \"params\": %lld, \"pairs\": %d, "
                "\"seq\": %d, \"recompute\": %s, \"step_s\": %.4f, \"tokens_per_s\": %.1f, \"gflops\": %.1f, "
                "\"peak_rss_mib\": %.0f, \"policy_act_peak_mib\": %.1f, \"policy_grad_peak_mib\": %.1f, "
-               "\"ref_act_peak_mib\": %.1f}\n",
+               "\"ref_act_peak_mib\": %.1f, \"device_used_mib\": %.0f}\n",
                name, dtype, (long long)n, B, T, recompute ? "true" : "false", dt, 2 * B * T / dt,
                8.0 * (double)n * 2 * B * T / dt / 1e9, peak_rss_mib(), pm.act_peak / 1048576.0,
-               pm.grad_peak / 1048576.0, rm.act_peak / 1048576.0);
+               pm.grad_peak / 1048576.0, rm.act_peak / 1048576.0, device_used_mib(dev));
     }
     fflush(stdout);
 
@@ -194,6 +206,7 @@ int main(int argc, char **argv)
     gp.max_new_tokens = SN;
     gp.temperature = 0.7f;
     gp.seed = 7;
+    gp.graphs = !strcmp(graphs, "on") ? SEA_GEN_GRAPHS_ON : !strcmp(graphs, "off") ? SEA_GEN_GRAPHS_OFF : SEA_GEN_GRAPHS_AUTO;
     sea_gen_output out;
     TRY(sea_gen_output_alloc(SB, SN, &out));
     TRY(sea_generate(pol, s, &gp, prompts, lens, SB, NULL, &out));
@@ -203,7 +216,8 @@ int main(int argc, char **argv)
     long total = 0;
     for (int b = 0; b < SB; b++) total += out.lengths[b];
     printf("{\"bench\": \"sample\", \"model\": \"%s\", \"dtype\": \"%s\", \"batch\": %d, \"prompt\": %d, \"new\": %d, \"s\": %.3f, "
-           "\"new_tokens_per_s\": %.1f, \"peak_rss_mib\": %.0f}\n", name, dtype, SB, SP, SN, ds, total / ds, peak_rss_mib());
+           "\"new_tokens_per_s\": %.1f, \"graph_captures\": %d, \"graph_launches\": %d, \"peak_rss_mib\": %.0f}\n", name,
+           dtype, SB, SP, SN, ds, total / ds, out.graph_captures, out.graph_launches, peak_rss_mib());
     sea_gen_output_free(&out);
     free(pr);
     free(prompts);

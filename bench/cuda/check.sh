@@ -9,7 +9,8 @@
 #   vs_cpu.log    ops vs the CPU backend, per case     selftest.json sea selftest --json
 #   bench.json    sea-cuda-bench (JSON lines)          sea_bench.json `sea bench --ops --json`
 #   gpu_peer.json written by shared/peers/gpu_peer.py
-#   bench_models.json  tools/bench_models, Pythia-1B DPO step + sampling, f32 and bf16 compute
+#   bench_models.json  tools/bench_models, Pythia-1B DPO step + sampling, bf16 and f32 compute,
+#                 sampling with and without CUDA graphs, batch 64 and 256
 set -u
 ROOT=$(pwd)
 P=${SEA_GPU_PACK:-build-gpu-pack}
@@ -156,6 +157,14 @@ if [ -x "$P/tests/models/test_model_bf16" ]; then
     step model_bf16 60 "$LOG" "$P/tests/models/test_model_bf16" cuda:0 tests/models/fixtures/models
 fi
 
+# CUDA graphs: capture/replay on the device, and captured decoding == eager decoding (bits).
+if [ -x "$P/tests/runtime/test_graph" ]; then
+    step graph_capture 30 "$LOG" "$P/tests/runtime/test_graph" cuda:0
+fi
+if [ -x "$P/tests/models/test_generate_graphs" ]; then
+    step generate_graphs 60 "$LOG" "$P/tests/models/test_generate_graphs" cuda:0 tests/models/fixtures/models
+fi
+
 # 6. Benchmarks: our kernels at Pythia-1B shapes, the generic op table, model steps.
 step bench 120 "$OUT/bench.json" bash -c "'$P/backends/cuda/tests/sea-cuda-bench' cuda:0 2>>'$LOG'"
 note "$(python3 -c '
@@ -191,14 +200,17 @@ print("fwd/bwd TF/s: " + "; ".join([f("attention_bf16_pythia1b_flash", "bf16 fla
     record attn_B16T512H8hd256 "$st" 0 "$(echo "$att" | cut -c1-300)"
 fi
 step sea_bench_ops 60 "$OUT/sea_bench.json" bash -c "'$P/sea' bench --device cuda:0 --only-ops --json 2>>'$LOG'"
-# Pythia-1B DPO step and sampling, f32 compute and bf16 compute (f32 masters: the tensor-core
-# path, docs/architecture.md "Mixed precision"), one JSON line per phase in bench_models.json.
+# Pythia-1B at the issue's shapes (the peer's): DPO step 8 pairs x 512 tokens, sampling batch
+# 64, prompt 256, 64 new tokens at T 0.7; bf16 compute (f32 masters: the tensor-core path,
+# docs/architecture.md "Mixed precision") first, then f32; sampling also without CUDA graphs
+# and at batch 256. One JSON line per phase in bench_models.json.
+BM="$P/tools/bench_models --model pythia-1b --device cuda:0 --pairs 8 --seq 512 --prompt 256 --new 64"
+bm_note() { note "$(tail -n "$1" "$OUT/bench_models.json" | grep -E 'tokens' | sed -E 's/.*"bench": "([a-z_]+)".*"(tokens_per_s|new_tokens_per_s)": ([0-9.]+).*"peak_rss_mib": ([0-9]+).*/\1 \3 tok\/s (rss \4 MiB)/' | tr '\n' ' ' | cut -c1-200)"; }
 if [ -x "$P/tools/bench_models" ]; then
-    for dt in f32 bf16; do
-        step "bench_1b_$dt" 100 "$OUT/bench_models.json" "$P/tools/bench_models" --model pythia-1b --device cuda:0 \
-            --steps 3 --dtype "$dt"
-        note "$(grep -E "\"dtype\": \"$dt\".*tokens" "$OUT/bench_models.json" | sed -E 's/.*"bench": "([a-z_]+)".*"(tokens_per_s|new_tokens_per_s)": ([0-9.]+).*/\1 \3 tok\/s/' | tr '\n' ' ' | cut -c1-200)"
-    done
+    step bench_1b_bf16 120 "$OUT/bench_models.json" $BM --steps 3 --dtype bf16 --batch 64 && bm_note 2
+    step bench_1b_bf16_nograph 60 "$OUT/bench_models.json" $BM --only sample --dtype bf16 --batch 64 --graphs off && bm_note 1
+    step bench_1b_bf16_b256 60 "$OUT/bench_models.json" $BM --only sample --dtype bf16 --batch 256 && bm_note 1
+    step bench_1b_f32 120 "$OUT/bench_models.json" $BM --steps 2 --dtype f32 --batch 64 && bm_note 2
 fi
 
 # 7. A short SEA run on the GPU (override with SEA_CHECK_SEA_RUN="command").
