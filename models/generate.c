@@ -286,9 +286,11 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
         if (!st) st = sea_tensor_write_i32(s, &g.slot_rows, g.rows);
         if (!st) st = sea_tensor_slice(&g.cache.valid, 1, slot, 1, &col);
         if (!st) st = sea_fill(s, &col, 1.0);
+        /* The first decode step runs op by op: every kernel of the step has then run once
+         * (lazily loaded modules, first-use allocations) before anything is captured. */
         if (!st)
-            st = graphs ? decode_step_graph(m, s, &g, B, slot, &logits, out)
-                        : decode_step(m, s, &g, B, slot, 0, &logits);
+            st = graphs && k >= 2 ? decode_step_graph(m, s, &g, B, slot, &logits, out)
+                                  : decode_step(m, s, &g, B, slot, 0, &logits);
         /* sea_sample writes the next tokens over the ones just consumed: the trunk has read
          * them already (ops on one stream run in order). */
         if (!st) st = sample(m, s, p, &logits, &g.sid, (uint32_t)k, &g.tok, &g.logp);

@@ -230,6 +230,54 @@ print("; ".join("%s %s %s" % (r.get("bench"), r.get("model", ""), round(r.get("t
 ' "$OUT/gpu_peer.json" 2>&1 | tail -1)"
 fi
 
+# The issue's targets from bench_models.json and gpu_peer.json (same card, same call).
+# Sampling bound: per decode step the bf16 weights (all but the input embedding) and the KV
+# cache (2 x L x B x S x C bf16, S averaged over the steps) are read once, at the copy
+# bandwidth the peer measured (d2d_tb_s).
+if [ -s "$OUT/bench_models.json" ]; then
+    tgt=$(python3 -c '
+import json, sys
+sea = []
+for l in open(sys.argv[1]):
+    try: sea.append(json.loads(l))
+    except Exception: pass
+try: peer = json.load(open(sys.argv[2]))
+except Exception: peer = []
+def pick(rows, **kw):
+    for r in rows:
+        if all(r.get(k) == v for k, v in kw.items()): return r
+    return None
+out = []
+pl = pick(peer, bench="limits") or {}
+bw = pl.get("d2d_tb_s", 0) * 1e12
+pd = pick(peer, bench="dpo_step", model="pythia-1b")
+sd = pick(sea, bench="dpo_step", dtype="bf16")
+if sd:
+    t = "DPO bf16 %.0f tok/s" % sd["tokens_per_s"]
+    if pl.get("bf16_matmul_tflops"): t += " (MFU %.0f%% of %.0f TF measured)" % (100 * sd["gflops"] / 1e3 / pl["bf16_matmul_tflops"], pl["bf16_matmul_tflops"])
+    if pd and "tokens_per_s" in pd: t += " = %.2fx peer (target 1.3x)" % (sd["tokens_per_s"] / pd["tokens_per_s"])
+    if sd.get("device_used_mib", -1) > 0: t += ", device %.1f GiB used vs peer peak alloc %.1f GiB" % (sd["device_used_mib"] / 1024, (pd or {}).get("peak_mem_gib", float("nan")))
+    out.append(t)
+L, C, V = 16, 2048, 50304
+ps = pick(peer, bench="sample", model="pythia-1b")
+for B, graphs in ((64, None), (64, 0), (256, None)):
+    r = None
+    for x in sea:
+        if x.get("bench") == "sample" and x.get("dtype") == "bf16" and x.get("batch") == B and (graphs is None) == (x.get("graph_launches", 0) > 0):
+            r = x
+    if not r: continue
+    n = sd["params"] if sd else 1011781632
+    P, N = r["prompt"], r["new"]
+    step_bytes = 2 * (n - V * C) + 2 * L * B * (P + (N + 1) / 2) * C * 2
+    t = "sample b%d%s %.0f tok/s" % (B, "" if graphs is None else " no graphs", r["new_tokens_per_s"])
+    if bw: t += " = %.0f%% of bound %.0f" % (100 * r["new_tokens_per_s"] / (B * bw / step_bytes), B * bw / step_bytes)
+    if ps and B == 64 and "new_tokens_per_s" in ps: t += " = %.1fx peer" % (r["new_tokens_per_s"] / ps["new_tokens_per_s"])
+    out.append(t)
+print("; ".join(out))
+' "$OUT/bench_models.json" "$OUT/gpu_peer.json" 2>&1 | tail -1)
+    record targets info 0 "$(echo "$tgt" | cut -c1-600)"
+fi
+
 {
     printf "%-18s %-8s %6s  %s\n" step status secs note
     for i in "${!names[@]}"; do printf "%-18s %-8s %6s  %s\n" "${names[$i]}" "${states[$i]}" "${secs[$i]}" "${notes[$i]}"; done
