@@ -16,4 +16,15 @@
         }                                                        \
     } while (0)
 
+/* A setup step that must succeed (allocations, uploads): on failure print the call and
+ * sea_last_error() and exit, since nothing after it would mean anything. Needs status.h. */
+#define REQUIRE_OK(x)                                                                         \
+    do {                                                                                      \
+        sea_status st_ = (x);                                                                 \
+        if (st_) {                                                                            \
+            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, sea_last_error());     \
+            exit(1);                                                                          \
+        }                                                                                     \
+    } while (0)
+
 #endif

@@ -17,45 +17,37 @@
 
 static int failures;
 
-#define OK(x)                                                                                      \
-    do {                                                                                           \
-        sea_status st_ = (x);                                                                      \
-        if (st_) {                                                                                 \
-            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, sea_last_error());         \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
 
 static void test_replay(sea_device *dev)
 {
     sea_stream *s = sea_device_stream(dev);
     int64_t n = 6;
     sea_tensor a, b, c, d;
-    OK(sea_tensor_alloc(dev, SEA_F32, 1, &n, &a));
-    OK(sea_tensor_alloc(dev, SEA_F32, 1, &n, &b));
-    OK(sea_tensor_alloc(dev, SEA_F32, 1, &n, &c));
-    OK(sea_tensor_alloc(dev, SEA_F32, 1, &n, &d));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 1, &n, &a));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 1, &n, &b));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 1, &n, &c));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 1, &n, &d));
     float av[6] = {1, 2, 3, 4, 5, 6}, bv[6] = {10, 20, 30, 40, 50, 60}, zero[6] = {0}, got[6];
-    OK(sea_tensor_write_f32(s, &a, av));
-    OK(sea_tensor_write_f32(s, &b, bv));
-    OK(sea_tensor_write_f32(s, &d, zero));
+    REQUIRE_OK(sea_tensor_write_f32(s, &a, av));
+    REQUIRE_OK(sea_tensor_write_f32(s, &b, bv));
+    REQUIRE_OK(sea_tensor_write_f32(s, &d, zero));
 
     /* c = a + b; d = 2 c */
-    OK(sea_graph_capture_begin(s));
+    REQUIRE_OK(sea_graph_capture_begin(s));
     CHECK(sea_graph_capturing(s), "not capturing after begin");
-    OK(sea_add(s, &a, &b, &c));
-    OK(sea_scale(s, &c, 2.0f, &d));
+    REQUIRE_OK(sea_add(s, &a, &b, &c));
+    REQUIRE_OK(sea_scale(s, &c, 2.0f, &d));
     CHECK(sea_tensor_read_f32(s, &d, got) != SEA_OK, "buffer_read accepted while capturing");
     CHECK(strstr(sea_last_error(), "captures a graph") != NULL, "read refusal says why: %s", sea_last_error());
     CHECK(sea_tensor_write_f32(s, &a, av) != SEA_OK, "buffer_write accepted while capturing");
     CHECK(sea_stream_sync(s) != SEA_OK, "stream sync accepted while capturing");
     CHECK(sea_graph_capture_begin(s) != SEA_OK, "nested capture accepted");
     sea_graph *g = NULL;
-    OK(sea_graph_capture_end(s, &g));
+    REQUIRE_OK(sea_graph_capture_end(s, &g));
     CHECK(sea_graph_op_count(g) == 2, "graph has %d ops, expected 2", sea_graph_op_count(g));
 
     /* Nothing ran during the capture. */
-    OK(sea_tensor_read_f32(s, &d, got));
+    REQUIRE_OK(sea_tensor_read_f32(s, &d, got));
     CHECK(!memcmp(got, zero, sizeof got), "captured ops ran before the launch (d[0] = %g)", got[0]);
 
     /* The graph owns its buffers: the caller's references can go. */
@@ -66,15 +58,15 @@ static void test_replay(sea_device *dev)
     sea_tensor_free(&b);
     sea_tensor_free(&c);
     sea_tensor_free(&d);
-    OK(sea_graph_launch(s, g));
-    OK(sea_tensor_read_f32(s, &d2, got));
+    REQUIRE_OK(sea_graph_launch(s, g));
+    REQUIRE_OK(sea_tensor_read_f32(s, &d2, got));
     for (int i = 0; i < 6; i++) CHECK(got[i] == 2 * (av[i] + bv[i]), "d[%d] = %g after launch", i, got[i]);
 
     /* New inputs, same graph: new results. */
     float a_new[6] = {-1, -2, -3, -4, -5, -6};
-    OK(sea_tensor_write_f32(s, &a2, a_new));
-    OK(sea_graph_launch(s, g));
-    OK(sea_tensor_read_f32(s, &d2, got));
+    REQUIRE_OK(sea_tensor_write_f32(s, &a2, a_new));
+    REQUIRE_OK(sea_graph_launch(s, g));
+    REQUIRE_OK(sea_tensor_read_f32(s, &d2, got));
     for (int i = 0; i < 6; i++) CHECK(got[i] == 2 * (a_new[i] + bv[i]), "d[%d] = %g after the second launch", i, got[i]);
     sea_graph_free(g);
     sea_buffer_release(a2.buf);
@@ -89,24 +81,24 @@ static void test_set_rows_replay(sea_device *dev)
     sea_stream *s = sea_device_stream(dev);
     int64_t xs[2] = {2, 3}, cs[2] = {8, 3}, rs = 2;
     sea_tensor x, cache, rows;
-    OK(sea_tensor_alloc(dev, SEA_F32, 2, xs, &x));
-    OK(sea_tensor_alloc(dev, SEA_F32, 2, cs, &cache));
-    OK(sea_tensor_alloc(dev, SEA_I32, 1, &rs, &rows));
-    OK(sea_fill(s, &cache, 0.0));
-    OK(sea_graph_capture_begin(s));
-    OK(sea_set_rows(s, &x, &rows, &cache));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 2, xs, &x));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 2, cs, &cache));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_I32, 1, &rs, &rows));
+    REQUIRE_OK(sea_fill(s, &cache, 0.0));
+    REQUIRE_OK(sea_graph_capture_begin(s));
+    REQUIRE_OK(sea_set_rows(s, &x, &rows, &cache));
     sea_graph *g = NULL;
-    OK(sea_graph_capture_end(s, &g));
+    REQUIRE_OK(sea_graph_capture_end(s, &g));
     for (int step = 0; step < 4; step++) {
         float xv[6];
         for (int i = 0; i < 6; i++) xv[i] = (float)(100 * step + i + 1);
         int32_t rv[2] = {step, 4 + step};   /* sequence b's slot `step` of a (2, 4) cache */
-        OK(sea_tensor_write_f32(s, &x, xv));
-        OK(sea_tensor_write_i32(s, &rows, rv));
-        OK(sea_graph_launch(s, g));
+        REQUIRE_OK(sea_tensor_write_f32(s, &x, xv));
+        REQUIRE_OK(sea_tensor_write_i32(s, &rows, rv));
+        REQUIRE_OK(sea_graph_launch(s, g));
     }
     float got[24];
-    OK(sea_tensor_read_f32(s, &cache, got));
+    REQUIRE_OK(sea_tensor_read_f32(s, &cache, got));
     for (int b = 0; b < 2; b++)
         for (int step = 0; step < 4; step++)
             for (int j = 0; j < 3; j++) {
@@ -126,19 +118,19 @@ static void test_refusals(sea_device *dev)
     sea_stream *s = sea_device_stream(dev);
     int64_t n = 4;
     sea_tensor a, b;
-    OK(sea_tensor_alloc(dev, SEA_F32, 1, &n, &a));
-    OK(sea_tensor_alloc(dev, SEA_F32, 1, &n, &b));
-    OK(sea_fill(s, &a, 1.0));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 1, &n, &a));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 1, &n, &b));
+    REQUIRE_OK(sea_fill(s, &a, 1.0));
 
     sea_tape *tape = NULL;
-    OK(sea_tape_create(dev, &tape));
+    REQUIRE_OK(sea_tape_create(dev, &tape));
     s->tape = tape;
     CHECK(sea_graph_capture_begin(s) != SEA_OK, "capture accepted while a tape records");
     CHECK(strstr(sea_last_error(), "tape") != NULL, "tape refusal says why: %s", sea_last_error());
     s->tape = NULL;
     sea_tape_free(tape);
 
-    OK(sea_graph_capture_begin(s));
+    REQUIRE_OK(sea_graph_capture_begin(s));
     sea_op op = {0};
     op.kind = SEA_OP_SCALE;
     op.in[0] = &a;
@@ -146,12 +138,12 @@ static void test_refusals(sea_device *dev)
     op.gout[0] = &a;
     op.p.scale.alpha = 2;
     CHECK(sea_op_run_backward(s, &op) != SEA_OK, "backward op accepted while capturing");
-    OK(sea_fill(s, &b, 7.0));
+    REQUIRE_OK(sea_fill(s, &b, 7.0));
     sea_graph_capture_abort(s);
     CHECK(!sea_graph_capturing(s), "still capturing after abort");
     float got[4];
-    OK(sea_fill(s, &b, 3.0));
-    OK(sea_tensor_read_f32(s, &b, got));
+    REQUIRE_OK(sea_fill(s, &b, 3.0));
+    REQUIRE_OK(sea_tensor_read_f32(s, &b, got));
     CHECK(got[0] == 3.0f, "the stream after abort: b[0] = %g", got[0]);
     sea_graph *g = NULL;
     CHECK(sea_graph_capture_end(s, &g) != SEA_OK && !g, "end without begin accepted");

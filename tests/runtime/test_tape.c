@@ -9,15 +9,8 @@
 #include "runtime/ops.h"
 #include "runtime/rng.h"
 #include "runtime/tape.h"
+#include "tests/test_check.h"
 
-#define TRY(x)                                                                        \
-    do {                                                                              \
-        sea_status st_ = (x);                                                         \
-        if (st_) {                                                                    \
-            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, sea_last_error()); \
-            exit(1);                                                                  \
-        }                                                                             \
-    } while (0)
 
 enum { N = 4, D = 6, H = 8, NP = 5 };
 static const char *const names[NP] = {"x", "W", "b", "ln weight", "ln bias"};
@@ -33,7 +26,7 @@ typedef struct graph {
 
 static void alloc(graph *G, sea_tensor *t, sea_dtype dt, int nd, const int64_t *sh)
 {
-    TRY(sea_tensor_alloc(G->dev, dt, nd, sh, t));
+    REQUIRE_OK(sea_tensor_alloc(G->dev, dt, nd, sh, t));
 }
 
 /* loss = sum_rows logsoftmax(layernorm(reshape(gelu(xW+b)[:, :4] * gelu(xW+b)[:, 4:])))[target] */
@@ -44,21 +37,21 @@ static float forward(graph *G, sea_tape *tape)
         sea_tape_reset(tape);
         sea_tape_begin(tape, s);
     }
-    TRY(sea_matmul(s, &G->p[0], &G->p[1], &G->p[2], false, false, SEA_ACT_GELU, &G->h, &G->pre));
+    REQUIRE_OK(sea_matmul(s, &G->p[0], &G->p[1], &G->p[2], false, false, SEA_ACT_GELU, &G->h, &G->pre));
     sea_tensor h1, h2, r, lp2;
-    TRY(sea_tensor_slice(&G->h, 1, 0, H / 2, &h1)); /* strided: (N, 4) with row stride 8 */
-    TRY(sea_tensor_slice(&G->h, 1, H / 2, H / 2, &h2));
-    TRY(sea_copy(s, &h1, &G->c1));
-    TRY(sea_copy(s, &h2, &G->c2));
-    TRY(sea_mul(s, &G->c1, &G->c2, &G->m));
-    TRY(sea_tensor_reshape(&G->m, 2, (int64_t[]){2, H}, &r)); /* (4, 4) -> (2, 8) */
-    TRY(sea_layernorm(s, &r, &G->p[3], &G->p[4], 1e-5f, &G->ln, &G->mean, &G->rstd));
-    TRY(sea_logsoftmax_gather(s, &G->ln, &G->targets, &G->logp, &G->lse));
-    TRY(sea_tensor_reshape(&G->logp, 2, (int64_t[]){1, 2}, &lp2));
-    TRY(sea_masked_sum(s, &lp2, &G->mask, false, &G->out));
+    REQUIRE_OK(sea_tensor_slice(&G->h, 1, 0, H / 2, &h1)); /* strided: (N, 4) with row stride 8 */
+    REQUIRE_OK(sea_tensor_slice(&G->h, 1, H / 2, H / 2, &h2));
+    REQUIRE_OK(sea_copy(s, &h1, &G->c1));
+    REQUIRE_OK(sea_copy(s, &h2, &G->c2));
+    REQUIRE_OK(sea_mul(s, &G->c1, &G->c2, &G->m));
+    REQUIRE_OK(sea_tensor_reshape(&G->m, 2, (int64_t[]){2, H}, &r)); /* (4, 4) -> (2, 8) */
+    REQUIRE_OK(sea_layernorm(s, &r, &G->p[3], &G->p[4], 1e-5f, &G->ln, &G->mean, &G->rstd));
+    REQUIRE_OK(sea_logsoftmax_gather(s, &G->ln, &G->targets, &G->logp, &G->lse));
+    REQUIRE_OK(sea_tensor_reshape(&G->logp, 2, (int64_t[]){1, 2}, &lp2));
+    REQUIRE_OK(sea_masked_sum(s, &lp2, &G->mask, false, &G->out));
     if (tape) sea_tape_end(s);
     float v;
-    TRY(sea_tensor_read_f32(s, &G->out, &v));
+    REQUIRE_OK(sea_tensor_read_f32(s, &G->out, &v));
     return v;
 }
 
@@ -66,7 +59,7 @@ int main(void)
 {
     graph G;
     memset(&G, 0, sizeof G);
-    TRY(sea_device_open("cpu", &G.dev));
+    REQUIRE_OK(sea_device_open("cpu", &G.dev));
     G.s = sea_device_stream(G.dev);
     sea_rng rng = sea_rng_make(3, 0);
     for (int i = 0; i < NP; i++) {
@@ -75,8 +68,8 @@ int main(void)
         int64_t n = sea_tensor_numel(&G.p[i]);
         float *v = malloc(sizeof(float) * (size_t)n);
         for (int64_t k = 0; k < n; k++) v[k] = sea_rng_next_normal(&rng) * (i >= 3 ? 0.3f : 0.7f) + (i == 3 ? 1.0f : 0.0f);
-        TRY(sea_tensor_write_f32(G.s, &G.p[i], v));
-        TRY(sea_fill(G.s, &G.g[i], 0.0));
+        REQUIRE_OK(sea_tensor_write_f32(G.s, &G.p[i], v));
+        REQUIRE_OK(sea_fill(G.s, &G.g[i], 0.0));
         free(v);
     }
     alloc(&G, &G.h, SEA_F32, 2, (int64_t[]){N, H});
@@ -92,36 +85,36 @@ int main(void)
     alloc(&G, &G.targets, SEA_I32, 1, (int64_t[]){2});
     alloc(&G, &G.mask, SEA_F32, 2, (int64_t[]){1, 2});
     alloc(&G, &G.out, SEA_F32, 1, (int64_t[]){1});
-    TRY(sea_tensor_write_i32(G.s, &G.targets, (int32_t[]){3, 6}));
-    TRY(sea_tensor_write_f32(G.s, &G.mask, (float[]){1.0f, 1.0f}));
+    REQUIRE_OK(sea_tensor_write_i32(G.s, &G.targets, (int32_t[]){3, 6}));
+    REQUIRE_OK(sea_tensor_write_f32(G.s, &G.mask, (float[]){1.0f, 1.0f}));
 
     sea_tape *tape;
-    TRY(sea_tape_create(G.dev, &tape));
-    for (int i = 0; i < NP; i++) TRY(sea_tape_watch(tape, &G.p[i], &G.g[i]));
+    REQUIRE_OK(sea_tape_create(G.dev, &tape));
+    for (int i = 0; i < NP; i++) REQUIRE_OK(sea_tape_watch(tape, &G.p[i], &G.g[i]));
     forward(&G, tape);
     sea_tensor one;
     alloc(&G, &one, SEA_F32, 1, (int64_t[]){1});
-    TRY(sea_fill(G.s, &one, 1.0));
-    TRY(sea_tape_backward(tape, G.s, &G.out, &one));
+    REQUIRE_OK(sea_fill(G.s, &one, 1.0));
+    REQUIRE_OK(sea_tape_backward(tape, G.s, &G.out, &one));
 
     int failures = 0;
     for (int i = 0; i < NP; i++) {
         int64_t n = sea_tensor_numel(&G.p[i]);
         float *v = malloc(sizeof(float) * (size_t)n), *g = malloc(sizeof(float) * (size_t)n);
-        TRY(sea_tensor_read_f32(G.s, &G.p[i], v));
-        TRY(sea_tensor_read_f32(G.s, &G.g[i], g));
+        REQUIRE_OK(sea_tensor_read_f32(G.s, &G.p[i], v));
+        REQUIRE_OK(sea_tensor_read_f32(G.s, &G.g[i], g));
         double num = 0, den = 0;
         for (int64_t k = 0; k < n; k++) {
             const float eps = 4e-3f;
             float keep = v[k];
             v[k] = keep + eps;
-            TRY(sea_tensor_write_f32(G.s, &G.p[i], v));
+            REQUIRE_OK(sea_tensor_write_f32(G.s, &G.p[i], v));
             double up = forward(&G, NULL);
             v[k] = keep - eps;
-            TRY(sea_tensor_write_f32(G.s, &G.p[i], v));
+            REQUIRE_OK(sea_tensor_write_f32(G.s, &G.p[i], v));
             double down = forward(&G, NULL);
             v[k] = keep;
-            TRY(sea_tensor_write_f32(G.s, &G.p[i], v));
+            REQUIRE_OK(sea_tensor_write_f32(G.s, &G.p[i], v));
             double fd = (up - down) / (2.0 * eps);
             num += (g[k] - fd) * (g[k] - fd);
             den += fd * fd;
