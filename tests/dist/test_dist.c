@@ -163,7 +163,7 @@ static int hang_chain(sea_dist *d)
     }
     if (rank == 1) {
         /* rank 1 waits from 1 s and pings rank 2 only at 7 s (team deadline 6 s), so rank 0's
-         * pings at 3 and 6 s reach it while it waits in the check-in, not while it pings itself */
+         * ping at 6 s reaches it while it waits in the check-in, not while it pings itself */
         sea_dist_set_timeout(team, 6);
         usleep(1000000);
         sea_status st = sea_dist_barrier(team);
@@ -173,6 +173,11 @@ static int hang_chain(sea_dist *d)
         sea_dist_abort(d, 3);
         return 0;
     }
+    /* Rank 0 pings every 6 s: at 6 s rank 1 still waits on rank 2 and answers; rank 1 stops
+     * the job at ~7 s, and rank 0 would only give up at 18 s. The margin is for MPI_Abort's
+     * propagation, which took over 5 s on a loaded 2-core machine (with 3 s pings rank 0
+     * then blamed rank 1 at 12 s). */
+    sea_dist_set_timeout(sync, 6);
     sea_status st = sea_dist_barrier(sync);
     /* rank 1 answers pings while it waits on rank 2: rank 0 must not blame it, and keeps
      * waiting until rank 1 stops the job */
