@@ -178,6 +178,10 @@ static sea_status setup(sea_run *r, bool *resumed)
     sea_model_set_recompute(r->policy, c->recompute);
     if (c->ref[0]) SEA_TRY(sea_error_context(sea_model_load(r->dev, c->ref, &lo, &r->ref), "--ref"));
     else SEA_TRY(sea_model_clone(r->policy, NULL, &r->ref));
+    /* The reference is only ever read (log-probs, offline sampling, ERM features; nothing
+     * writes or checkpoints it): in bf16 it needs only its bf16 weights. */
+    if (lo.dtype == SEA_BF16)
+        SEA_TRY(sea_error_context(sea_model_freeze_bf16(r->ref, sea_device_stream(r->dev)), "reference model"));
     /* the sampler is the policy itself unless it syncs less often (or never: offline) */
     if (acts && (c->sync_params_every > 1 || c->exp_method == SEA_EXPLORE_OFFLINE)) {
         if (c->exp_method == SEA_EXPLORE_OFFLINE) r->actor = r->ref;

@@ -79,6 +79,8 @@ static void bind_views(sea_model *m)
 sea_status sea_model_ensure_grads(sea_model *m)
 {
     if (m->gbuf) return SEA_OK;
+    /* Every path to gradients (train forward, params/tensor/read_hf with a gradient) comes here. */
+    if (m->frozen) return sea_model_frozen_error(m, "gradients");
     size_t bytes = (size_t)m->n_flat * sizeof(float);
     sea_status st = sea_buffer_alloc(m->dev, bytes, &m->gbuf);
     if (st) return sea_error_context(st, "model gradients (%zu bytes)", bytes);
@@ -261,6 +263,9 @@ void sea_model_memory(const sea_model *m, sea_model_memory_stats *out)
     out->grad_peak = m->gpool.peak;
     for (int i = 0; i < m->arena.n; i++) out->act_reserved += m->arena.size[i];
     for (int i = 0; i < m->gpool.n; i++) out->grad_reserved += m->gpool.size[i];
+    const sea_buffer *w[4] = {m->pbuf, m->gbuf, m->cbuf, m->cgbuf};
+    for (int i = 0; i < 4; i++)
+        if (w[i]) out->weights_reserved += w[i]->size;
 }
 
 void sea_model_memory_reset_peaks(sea_model *m)
@@ -271,6 +276,7 @@ void sea_model_memory_reset_peaks(sea_model *m)
 
 sea_status sea_model_params(sea_model *m, sea_tensor *flat_params, sea_tensor *flat_grads)
 {
+    if (m->frozen) return sea_model_frozen_error(m, "sea_model_params (optimizer, checkpoint or broadcast access)");
     if (flat_params) *flat_params = m->flat_p;
     if (flat_grads) {
         SEA_TRY(sea_model_ensure_grads(m));
@@ -283,23 +289,30 @@ sea_status sea_model_tensor(sea_model *m, int i, sea_tensor *param, sea_tensor *
 {
     if (i < 0 || i >= m->n_tensors)
         return sea_error(SEA_ERR_INVALID, "model: tensor index %d out of range [0, %d)", i, m->n_tensors);
+    if (m->frozen) return sea_model_frozen_error(m, "sea_model_tensor");
     if (grad) SEA_TRY(sea_model_ensure_grads(m));
     if (param) *param = m->params[i].p;
     if (grad) *grad = m->params[i].g;
     return SEA_OK;
 }
 
+/* The weights param p holds: its f32 master, or (frozen model) its bf16 copy, which the
+ * transfers widen to f32 on reading and round to nearest even on writing, as the refresh does. */
+static sea_tensor *held_weights(sea_model *m, sea_model_param *p) { return m->frozen ? &p->c : &p->p; }
+
 sea_status sea_model_tensor_read_hf(sea_model *m, sea_stream *s, int i, bool grad, float *dst)
 {
     if (i < 0 || i >= m->n_tensors)
         return sea_error(SEA_ERR_INVALID, "model: tensor index %d out of range [0, %d)", i, m->n_tensors);
+    if (grad && m->frozen) return sea_model_frozen_error(m, "tensor_read_hf of a gradient");
     if (grad) SEA_TRY(sea_model_ensure_grads(m));
     sea_model_param *p = &m->params[i];
-    int64_t n = sea_tensor_numel(&p->p);
-    if (p->layout == SEA_LAYOUT_PLAIN) return sea_tensor_read_f32(s, grad ? &p->g : &p->p, dst);
+    const sea_tensor *t = grad ? &p->g : held_weights(m, p);
+    int64_t n = sea_tensor_numel(t);
+    if (p->layout == SEA_LAYOUT_PLAIN) return sea_tensor_read_f32(s, t, dst);
     float *tmp = malloc((size_t)n * sizeof(float));
     if (!tmp) return sea_error(SEA_ERR_OOM, "model: out of host memory reading '%s'", p->name);
-    sea_status st = sea_tensor_read_f32(s, grad ? &p->g : &p->p, tmp);
+    sea_status st = sea_tensor_read_f32(s, t, tmp);
     if (!st) sea_model_layout_to_hf(m, p, tmp, dst);
     free(tmp);
     return st;
@@ -310,18 +323,20 @@ sea_status sea_model_tensor_write_hf(sea_model *m, sea_stream *s, int i, const f
     if (i < 0 || i >= m->n_tensors)
         return sea_error(SEA_ERR_INVALID, "model: tensor index %d out of range [0, %d)", i, m->n_tensors);
     sea_model_param *p = &m->params[i];
-    int64_t n = sea_tensor_numel(&p->p);
-    if (p->layout == SEA_LAYOUT_PLAIN) return sea_tensor_write_f32(s, &p->p, src);
+    sea_tensor *t = held_weights(m, p);
+    int64_t n = sea_tensor_numel(t);
+    if (p->layout == SEA_LAYOUT_PLAIN) return sea_tensor_write_f32(s, t, src);
     float *tmp = malloc((size_t)n * sizeof(float));
     if (!tmp) return sea_error(SEA_ERR_OOM, "model: out of host memory writing '%s'", p->name);
     sea_model_layout_to_internal(m, p, src, tmp);
-    sea_status st = sea_tensor_write_f32(s, &p->p, tmp);
+    sea_status st = sea_tensor_write_f32(s, t, tmp);
     free(tmp);
     return st;
 }
 
 sea_status sea_model_zero_grad(sea_model *m, sea_stream *s)
 {
+    if (m->frozen) return sea_model_frozen_error(m, "zero_grad");
     if (!m->gbuf) return SEA_OK;   /* made zeroed when first needed */
     return sea_fill(s, &m->flat_g, 0.0);
 }
@@ -390,17 +405,21 @@ sea_status sea_model_copy_params(sea_model *dst, const sea_model *src)
     if (dst->n_flat != src->n_flat || dst->n_tensors != src->n_tensors)
         return sea_error(SEA_ERR_SHAPE, "model copy: %lld parameters in %d tensors vs %lld in %d",
                          (long long)dst->n_flat, dst->n_tensors, (long long)src->n_flat, src->n_tensors);
+    /* Each side's held weights: f32 masters, or a frozen model's bf16 copy. Into a frozen dst
+     * the cast rounds exactly as dst's own refresh would (the same copy op, or the same
+     * round-to-nearest-even on the host); out of a frozen src it widens exactly. */
+    sea_tensor from = sea_model_weights_rows(src), to = sea_model_weights_rows(dst);
     if (dst->dev == src->dev) {
         sea_stream *s = sea_device_stream(dst->dev);
-        SEA_TRY(sea_copy(s, &src->flat_p, &dst->flat_p));
+        SEA_TRY(sea_copy(s, &from, &to));
         return sea_stream_sync(s);
     }
-    /* Across devices: through host memory. */
+    /* Across devices: through host memory (f32: the transfers convert a bf16 side). */
     size_t bytes = (size_t)src->n_flat * sizeof(float);
-    void *tmp = malloc(bytes);
+    float *tmp = malloc(bytes);
     if (!tmp) return sea_error(SEA_ERR_OOM, "model copy: out of host memory (%zu bytes)", bytes);
-    sea_status st = sea_buffer_read(sea_device_stream(src->dev), src->pbuf, 0, tmp, bytes);
-    if (!st) st = sea_buffer_write(sea_device_stream(dst->dev), dst->pbuf, 0, tmp, bytes);
+    sea_status st = sea_tensor_read_f32(sea_device_stream(src->dev), &from, tmp);
+    if (!st) st = sea_tensor_write_f32(sea_device_stream(dst->dev), &to, tmp);
     free(tmp);
     return st;
 }

@@ -110,6 +110,24 @@ sea_status sea_model_copy_params(sea_model *dst, const sea_model *src);
 sea_status sea_model_set_compute_dtype(sea_model *m, sea_dtype dtype);
 sea_dtype sea_model_compute_dtype(const sea_model *m);
 
+/* Freeze a bf16 model that will never be trained (a DPO reference, a feature backbone): the
+ * bf16 weight copy is refreshed from the master one last time, then the f32 master, the
+ * gradient buffer and the bf16 gradient mirror are released, leaving an inference-only model
+ * whose weights are the bf16 copy (half the weight memory of a bf16 model, a third of one that
+ * trained). Forward passes (logits, log-probs, hidden states, scores, generation) give the
+ * same bits as before. Afterwards:
+ *  - training and master access fail with SEA_ERR_INVALID naming the model: train = true
+ *    forwards, backward_logprobs, zero_grad, sea_model_params, sea_model_tensor, gradients
+ *    through tensor_read_hf, save_hf, set_compute_dtype to anything but bf16;
+ *  - sea_model_copy_params into it rounds the source's weights to bf16 exactly as the refresh
+ *    would (so its logits equal those of a bf16 source's); tensor_write_hf rounds likewise;
+ *  - tensor_read_hf returns the bf16 weights widened to f32; copy_params / clone from it
+ *    give an ordinary model whose f32 master is those widened values.
+ * SEA_ERR_INVALID unless the compute dtype is bf16. Freezing a frozen model does nothing.
+ * s: a stream of the model's device (synchronized before the master is released). */
+sea_status sea_model_freeze_bf16(sea_model *m, sea_stream *s);
+bool sea_model_is_frozen(const sea_model *m);
+
 /* ---- forward passes ----
  * All host arrays are row-major (B, T). s is a stream of the model's device. */
 
@@ -155,6 +173,8 @@ typedef struct sea_model_memory_stats {
     size_t grad_peak;      /* activation gradients during backward */
     size_t act_reserved;   /* device memory held now by the arena */
     size_t grad_reserved;  /* ... and by the gradient pool */
+    size_t weights_reserved;  /* ... and by the weights: f32 master and gradients, bf16 copy and
+                                 gradient mirror (only the bf16 copy once frozen) */
 } sea_model_memory_stats;
 void sea_model_memory(const sea_model *m, sea_model_memory_stats *out);
 /* Start new peaks with the next pass (reserved memory is kept). */

@@ -139,6 +139,9 @@ struct sea_model {
     sea_tensor flat_c, flat_cg;    /* (n_flat / 64, 64) views: copies split into rows */
     uint64_t cbuf_writes;
     bool cbuf_fresh;
+    /* sea_model_freeze_bf16 ran: pbuf, gbuf and cgbuf are released (NULL, params[i].p/.g and
+     * flat_p/flat_g zeroed) and cbuf holds the weights for good. */
+    bool frozen;
 
     /* Activations and recording. */
     sea_model_arena arena;
@@ -196,6 +199,12 @@ sea_status sea_model_weights_sync(sea_model *m, sea_stream *s);
  * the f32 gradient buffer (one copy-op backward over the flat buffers). No-ops in f32 mode. */
 sea_status sea_model_wgrad_begin(sea_model *m, sea_stream *s);
 sea_status sea_model_wgrad_end(sea_model *m, sea_stream *s);
+/* "GPTNeoXForCausalLM (70426624 parameters, cpu)" for error messages; returns buf. */
+const char *sea_model_label(const sea_model *m, char *buf, size_t n);
+/* SEA_ERR_INVALID: `what` needs the f32 master or gradients, which the frozen m lacks. */
+sea_status sea_model_frozen_error(const sea_model *m, const char *what);
+/* The weights m holds, as (n_flat / 64, 64): the f32 master, or a frozen model's bf16 copy. */
+sea_tensor sea_model_weights_rows(const sea_model *m);
 
 /* ---- model_load.c / model_gguf.c ---- */
 /* Write host floats in HF layout (numel of param i) into the flat buffer; tmp as large. */

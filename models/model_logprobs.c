@@ -72,6 +72,7 @@ sea_status sea_model_forward_logprobs(sea_model *m, sea_stream *s, const int32_t
     if (m->classifier)
         return sea_error(SEA_ERR_INVALID, "forward_logprobs: %s is a sequence classifier (no LM head)",
                          m->cfg.architecture);
+    if (train && m->frozen) return sea_model_frozen_error(m, "forward_logprobs with train = true");
     if (train) SEA_TRY(sea_model_ensure_grads(m));
     sea_tensor ids_t, kv_t, pos_t;
     SEA_TRY(begin_pass(m, s, ids, key_valid, B, T, train, &ids_t, &kv_t, &pos_t));
@@ -161,6 +162,7 @@ sea_status sea_model_forward_logprobs(sea_model *m, sea_stream *s, const int32_t
 
 sea_status sea_model_backward_logprobs(sea_model *m, sea_stream *s, const float *d_sum, const float *d_mean)
 {
+    if (m->frozen) return sea_model_frozen_error(m, "backward_logprobs");
     if (!m->have_train)
         return sea_error(SEA_ERR_INVALID, "backward_logprobs: no forward_logprobs with train=true to "
                          "differentiate (or another forward ran since)");

@@ -18,7 +18,16 @@
  * buffers adds them into the f32 gradient buffer (gin += cast(gout), op.h). That is the
  * backward of "cast master f32 -> bf16 copy", as in autocast, done once for all tensors.
  * Each weight's gradient is rounded to bf16 once per backward (twice for tied embeddings:
- * the embedding scatter-add and the LM head both land in the same bf16 rows). */
+ * the embedding scatter-add and the LM head both land in the same bf16 rows).
+ *
+ * Frozen models (sea_model_freeze_bf16): a model that is never trained (the DPO reference)
+ * needs only the bf16 copy, so freezing makes the copy final and releases the master, the
+ * gradients and their bf16 mirror: half the weight memory of a bf16 model without gradients.
+ * The forward already reads only the copy, so it gives the same bits after freezing. What
+ * needs the master (training, the flat buffers, saving, switching back to f32) fails with a
+ * SEA_ERR_INVALID naming the model; copy_params and tensor_write_hf write the copy directly,
+ * rounding as the refresh does, and tensor_read_hf reads it widened to f32. */
+#include <stdio.h>
 #include <string.h>
 
 #include "models/model_internal.h"
@@ -79,12 +88,23 @@ sea_status sea_model_precision_init(sea_model *m, sea_dtype dtype)
     return SEA_OK;
 }
 
-sea_status sea_model_set_compute_dtype(sea_model *m, sea_dtype dtype) { return sea_model_precision_init(m, dtype); }
+sea_status sea_model_set_compute_dtype(sea_model *m, sea_dtype dtype)
+{
+    /* The f32 master is gone: f32 compute would need it back, and bf16 is what it has. */
+    if (m->frozen && dtype != SEA_BF16) {
+        char label[160];
+        return sea_error(SEA_ERR_INVALID, "set_compute_dtype %s: model %s is frozen to its bf16 weights "
+                         "(sea_model_freeze_bf16 released the f32 master); only bf16 compute is possible",
+                         sea_dtype_name(dtype), sea_model_label(m, label, sizeof label));
+    }
+    return sea_model_precision_init(m, dtype);
+}
 sea_dtype sea_model_compute_dtype(const sea_model *m) { return m->dtype; }
 
 sea_status sea_model_weights_sync(sea_model *m, sea_stream *s)
 {
-    if (!m->cbuf || (m->cbuf_fresh && m->pbuf->writes == m->cbuf_writes)) return SEA_OK;
+    /* Frozen: the copy is the weights (there is no master to refresh from). */
+    if (!m->cbuf || m->frozen || (m->cbuf_fresh && m->pbuf->writes == m->cbuf_writes)) return SEA_OK;
     uint64_t gen = m->pbuf->writes;
     sea_tensor master = flat_rows(m, m->pbuf, SEA_F32);
     sea_status st = sea_copy(s, &master, &m->flat_c);   /* rounds to nearest even */
@@ -121,3 +141,64 @@ sea_status sea_model_wgrad_end(sea_model *m, sea_stream *s)
     sea_status st = sea_op_run_backward(s, &op);
     return st ? sea_error_context(st, "model: adding bf16 weight gradients into the f32 gradients") : SEA_OK;
 }
+
+/* ---- frozen models ---- */
+
+const char *sea_model_label(const sea_model *m, char *buf, size_t n)
+{
+    const char *arch = m->cfg.architecture[0] ? m->cfg.architecture : m->cfg.model_type;
+    snprintf(buf, n, "%s (%lld parameters, %s)", arch, (long long)m->n_flat, sea_device_label(m->dev));
+    return buf;
+}
+
+sea_status sea_model_frozen_error(const sea_model *m, const char *what)
+{
+    char label[160];
+    return sea_error(SEA_ERR_INVALID, "%s: model %s is frozen (inference-only bf16 weights after "
+                     "sea_model_freeze_bf16): it has no f32 master weights or gradients",
+                     what, sea_model_label(m, label, sizeof label));
+}
+
+sea_tensor sea_model_weights_rows(const sea_model *m)
+{
+    return m->frozen ? m->flat_c : flat_rows(m, m->pbuf, SEA_F32);
+}
+
+/* Forget everything that points into the master or gradient buffers, then release them. */
+static void release_master(sea_model *m)
+{
+    m->have_train = false;   /* a pending train forward can no longer be differentiated */
+    sea_model_rec_clear(m);
+    sea_model_train_state_free(m);
+    sea_model_gpool_free_all(&m->gpool);   /* activation gradients: backward only */
+    for (int i = 0; i < m->n_tensors; i++) {
+        memset(&m->params[i].p, 0, sizeof m->params[i].p);
+        memset(&m->params[i].g, 0, sizeof m->params[i].g);
+    }
+    sea_buffer_release(m->pbuf);
+    sea_buffer_release(m->gbuf);
+    sea_buffer_release(m->cgbuf);
+    m->pbuf = m->gbuf = m->cgbuf = NULL;
+    memset(&m->flat_p, 0, sizeof m->flat_p);
+    memset(&m->flat_g, 0, sizeof m->flat_g);
+    memset(&m->flat_cg, 0, sizeof m->flat_cg);
+}
+
+sea_status sea_model_freeze_bf16(sea_model *m, sea_stream *s)
+{
+    if (m->frozen) return SEA_OK;
+    char label[160];
+    if (m->dtype != SEA_BF16 || !m->cbuf)
+        return sea_error(SEA_ERR_INVALID, "freeze_bf16: model %s computes in %s; freezing keeps only the "
+                         "bf16 weight copy, so it needs bf16 compute mode (sea_model_set_compute_dtype)",
+                         sea_model_label(m, label, sizeof label), sea_dtype_name(m->dtype));
+    sea_status st = sea_model_weights_sync(m, s);
+    /* The refresh reads the master: it must have finished before the master is freed. */
+    if (!st) st = sea_stream_sync(s);
+    if (st) return sea_error_context(st, "freeze_bf16: model %s", sea_model_label(m, label, sizeof label));
+    release_master(m);
+    m->frozen = true;
+    return SEA_OK;
+}
+
+bool sea_model_is_frozen(const sea_model *m) { return m->frozen; }

@@ -12,6 +12,8 @@
 
 sea_status sea_model_save_hf(sea_model *m, const char *dir, uint64_t shard_bytes)
 {
+    /* The bf16 copy would save, but as f32 it would pass for master weights: refuse instead. */
+    if (m->frozen) return sea_error_context(sea_model_frozen_error(m, "save_hf"), "saving model to %s", dir);
     if (mkdir(dir, 0755) && errno != EEXIST)
         return sea_error(SEA_ERR_IO, "save: cannot create directory '%s': %s", dir, strerror(errno));
     sea_stream *s = sea_device_stream(m->dev);

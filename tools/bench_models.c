@@ -135,6 +135,9 @@ int main(int argc, char **argv)
     sea_dtype cdt = !strcmp(dtype, "bf16") ? SEA_BF16 : SEA_F32;
     TRY(sea_model_set_compute_dtype(pol, cdt));
     TRY(sea_model_set_compute_dtype(ref, cdt));
+    /* The reference is never trained: in bf16 it keeps only its bf16 weights, as PyTorch's
+     * bf16 reference does (its f32 master would be dead weight, 4 bytes a parameter). */
+    if (cdt == SEA_BF16) TRY(sea_model_freeze_bf16(ref, s));
     int64_t n = sea_model_num_params(pol);
     printf("{\"device\": \"%s\", \"model\": \"%s\", \"params\": %lld, \"dtype\": \"%s\"}\n", sea_device_label(dev), name,
            (long long)n, dtype);
@@ -185,10 +188,11 @@ int main(int argc, char **argv)
         printf("{\"bench\": \"dpo_step\", \"model\": \"%s\", \"dtype\": \"%s\", \"params\": %lld, \"pairs\": %d, "
                "\"seq\": %d, \"recompute\": %s, \"step_s\": %.4f, \"tokens_per_s\": %.1f, \"gflops\": %.1f, "
                "\"peak_rss_mib\": %.0f, \"policy_act_peak_mib\": %.1f, \"policy_grad_peak_mib\": %.1f, "
-               "\"ref_act_peak_mib\": %.1f, \"device_used_mib\": %.0f}\n",
+               "\"ref_act_peak_mib\": %.1f, \"ref_weights_mib\": %.1f, \"device_used_mib\": %.0f}\n",
                name, dtype, (long long)n, B, T, recompute ? "true" : "false", dt, 2 * B * T / dt,
                8.0 * (double)n * 2 * B * T / dt / 1e9, peak_rss_mib(), pm.act_peak / 1048576.0,
-               pm.grad_peak / 1048576.0, rm.act_peak / 1048576.0, device_used_mib(dev));
+               pm.grad_peak / 1048576.0, rm.act_peak / 1048576.0, rm.weights_reserved / 1048576.0,
+               device_used_mib(dev));
     }
     fflush(stdout);
 
