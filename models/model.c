@@ -263,8 +263,8 @@ void sea_model_memory(const sea_model *m, sea_model_memory_stats *out)
     out->grad_peak = m->gpool.peak;
     for (int i = 0; i < m->arena.n; i++) out->act_reserved += m->arena.size[i];
     for (int i = 0; i < m->gpool.n; i++) out->grad_reserved += m->gpool.size[i];
-    const sea_buffer *w[4] = {m->pbuf, m->gbuf, m->cbuf, m->cgbuf};
-    for (int i = 0; i < 4; i++)
+    const sea_buffer *w[3] = {m->pbuf, m->gbuf, m->cbuf};
+    for (int i = 0; i < 3; i++)
         if (w[i]) out->weights_reserved += w[i]->size;
 }
 

@@ -111,10 +111,9 @@ sea_status sea_model_set_compute_dtype(sea_model *m, sea_dtype dtype);
 sea_dtype sea_model_compute_dtype(const sea_model *m);
 
 /* Freeze a bf16 model that will never be trained (a DPO reference, a feature backbone): the
- * bf16 weight copy is refreshed from the master one last time, then the f32 master, the
- * gradient buffer and the bf16 gradient mirror are released, leaving an inference-only model
- * whose weights are the bf16 copy (half the weight memory of a bf16 model, a third of one that
- * trained). Forward passes (logits, log-probs, hidden states, scores, generation) give the
+ * bf16 weight copy is refreshed from the master one last time, then the f32 master and the
+ * gradient buffer are released, leaving an inference-only model whose weights are the bf16
+ * copy (a third of the weight memory of a bf16 model, a fifth of one that trained). Forward passes (logits, log-probs, hidden states, scores, generation) give the
  * same bits as before. Afterwards:
  *  - training and master access fail with SEA_ERR_INVALID naming the model: train = true
  *    forwards, backward_logprobs, zero_grad, sea_model_params, sea_model_tensor, gradients
@@ -173,8 +172,8 @@ typedef struct sea_model_memory_stats {
     size_t grad_peak;      /* activation gradients during backward */
     size_t act_reserved;   /* device memory held now by the arena */
     size_t grad_reserved;  /* ... and by the gradient pool */
-    size_t weights_reserved;  /* ... and by the weights: f32 master and gradients, bf16 copy and
-                                 gradient mirror (only the bf16 copy once frozen) */
+    size_t weights_reserved;  /* ... and by the weights: f32 master and gradients, bf16 copy
+                                 (only the bf16 copy once frozen) */
 } sea_model_memory_stats;
 void sea_model_memory(const sea_model *m, sea_model_memory_stats *out);
 /* Start new peaks with the next pass (reserved memory is kept). */

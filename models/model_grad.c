@@ -23,8 +23,9 @@
  * is walked, and both are given back. The same kernels in the same order on the same inputs
  * give the same bits, so gradients equal those without recompute exactly (tests/models).
  *
- * bf16 compute (model_precision.c): weights read from the bf16 copy get their gradients in
- * the same offsets of a bf16 mirror, added into the f32 gradient buffer after the walk. */
+ * bf16 compute (model_precision.c): weights read from the bf16 copy accumulate their
+ * gradients in f32, at the same element offsets of the f32 gradient buffer: the backward
+ * kernels take an f32 gradient for a bf16 weight, so no bf16 mirror and no rounding. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,9 +177,13 @@ static sea_status backward_op(sea_model *m, sea_stream *s, const sea_model_rec *
         if (r->in[i].buf == m->pbuf && float_dtype(r->in[i].dtype)) {
             gin[i] = r->in[i];
             gin[i].buf = m->gbuf;
-        } else if (m->cbuf && r->in[i].buf == m->cbuf) {   /* bf16 weights: their bf16 gradients */
+        } else if (m->cbuf && r->in[i].buf == m->cbuf) {
+            /* bf16 weights: straight into the f32 gradient of their master, same element
+             * offsets (op.h lets a weight's gradient be f32 when the weight is bf16). */
             gin[i] = r->in[i];
-            gin[i].buf = m->cgbuf;
+            gin[i].buf = m->gbuf;
+            gin[i].dtype = SEA_F32;
+            gin[i].offset = r->in[i].offset / sea_dtype_size(r->in[i].dtype) * sizeof(float);
         } else if (id >= 0 && m->arena.span[id].produced) {
             SEA_TRY(make_live(m, s, id));
             gin[i] = grad_view(&m->arena.span[id], &r->in[i]);
@@ -256,7 +261,6 @@ sea_status sea_model_grad_seed(sea_model *m, sea_stream *s, const sea_tensor *t,
     /* Gradients left by a walk an error stopped point into the pool that is reset here. */
     for (int i = 0; i < m->arena.n_span; i++) m->arena.span[i].gbuf = NULL;
     SEA_TRY(sea_model_gpool_reset(&m->gpool));
-    SEA_TRY(sea_model_wgrad_begin(m, s));
     int id = span_of(m, t);
     if (id < 0 || !m->arena.span[id].produced)
         return sea_error(SEA_ERR_INTERNAL, "model backward: the seeded tensor was not recorded");
@@ -267,6 +271,5 @@ sea_status sea_model_grad_seed(sea_model *m, sea_stream *s, const sea_tensor *t,
 
 sea_status sea_model_rec_backward(sea_model *m, sea_stream *s)
 {
-    SEA_TRY(walk(m, s, m->n_rec, 0));
-    return sea_model_wgrad_end(m, s);
+    return walk(m, s, m->n_rec, 0);
 }

@@ -134,12 +134,12 @@ struct sea_model {
     sea_tensor embed, final_w, final_b, lm_head, score;  /* lm_head aliases embed when tied */
     /* Mixed precision (model_precision.c), NULL in f32 mode: a bf16 copy of the flat buffer
      * (same element offsets) that the forward reads, refreshed when pbuf->writes moved on
-     * from cbuf_writes; and the bf16 weight gradients of one backward, added into gbuf. */
-    sea_buffer *cbuf, *cgbuf;
-    sea_tensor flat_c, flat_cg;    /* (n_flat / 64, 64) views: copies split into rows */
+     * from cbuf_writes. Weight gradients go straight into gbuf (f32). */
+    sea_buffer *cbuf;
+    sea_tensor flat_c;             /* (n_flat / 64, 64) view: copies split into rows */
     uint64_t cbuf_writes;
     bool cbuf_fresh;
-    /* sea_model_freeze_bf16 ran: pbuf, gbuf and cgbuf are released (NULL, params[i].p/.g and
+    /* sea_model_freeze_bf16 ran: pbuf and gbuf are released (NULL, params[i].p/.g and
      * flat_p/flat_g zeroed) and cbuf holds the weights for good. */
     bool frozen;
 
@@ -195,10 +195,6 @@ sea_status sea_model_precision_init(sea_model *m, sea_dtype dtype);
 void sea_model_precision_free(sea_model *m);
 /* Start of every pass: refresh the bf16 copy if the master changed since it was made. */
 sea_status sea_model_weights_sync(sea_model *m, sea_stream *s);
-/* Around a backward walk in bf16 mode: zero the bf16 weight gradients, then add them into
- * the f32 gradient buffer (one copy-op backward over the flat buffers). No-ops in f32 mode. */
-sea_status sea_model_wgrad_begin(sea_model *m, sea_stream *s);
-sea_status sea_model_wgrad_end(sea_model *m, sea_stream *s);
 /* "GPTNeoXForCausalLM (70426624 parameters, cpu)" for error messages; returns buf. */
 const char *sea_model_label(const sea_model *m, char *buf, size_t n);
 /* SEA_ERR_INVALID: `what` needs the f32 master or gradients, which the frozen m lacks. */

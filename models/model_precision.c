@@ -13,16 +13,15 @@
  * call; memory written behind the runtime's back (MPI/NCCL into the buffer) is announced
  * with sea_buffer_touch, which the weight broadcast does.
  *
- * Weight gradients: backward ops write the gradients of bf16 weights into a bf16 mirror
- * (cgbuf) zeroed before each walk; after the walk one copy-op backward over the flat
- * buffers adds them into the f32 gradient buffer (gin += cast(gout), op.h). That is the
- * backward of "cast master f32 -> bf16 copy", as in autocast, done once for all tensors.
- * Each weight's gradient is rounded to bf16 once per backward (twice for tied embeddings:
- * the embedding scatter-add and the LM head both land in the same bf16 rows).
+ * Weight gradients: the backward kernels accumulate the gradients of bf16 weights straight
+ * into the f32 gradient buffer (op.h: a weight's gradient may be f32 when the weight is
+ * bf16), at the weight's element offset: the backward of "cast master f32 -> bf16 copy" is
+ * the identity into f32. No bf16 mirror (2 bytes a parameter) and no rounding of weight
+ * gradients to bf16 (their GEMMs and column sums accumulate in f32 anyway).
  *
  * Frozen models (sea_model_freeze_bf16): a model that is never trained (the DPO reference)
- * needs only the bf16 copy, so freezing makes the copy final and releases the master, the
- * gradients and their bf16 mirror: half the weight memory of a bf16 model without gradients.
+ * needs only the bf16 copy, so freezing makes the copy final and releases the master and the
+ * gradients: a third of the weight memory of a bf16 model without gradients.
  * The forward already reads only the copy, so it gives the same bits after freezing. What
  * needs the master (training, the flat buffers, saving, switching back to f32) fails with a
  * SEA_ERR_INVALID naming the model; copy_params and tensor_write_hf write the copy directly,
@@ -54,10 +53,8 @@ void sea_model_bind_compute(sea_model *m)
 void sea_model_precision_free(sea_model *m)
 {
     sea_buffer_release(m->cbuf);
-    sea_buffer_release(m->cgbuf);
-    m->cbuf = m->cgbuf = NULL;
+    m->cbuf = NULL;
     memset(&m->flat_c, 0, sizeof m->flat_c);
-    memset(&m->flat_cg, 0, sizeof m->flat_cg);
     m->cbuf_fresh = false;
 }
 
@@ -114,34 +111,6 @@ sea_status sea_model_weights_sync(sea_model *m, sea_stream *s)
     return SEA_OK;
 }
 
-sea_status sea_model_wgrad_begin(sea_model *m, sea_stream *s)
-{
-    if (!m->cbuf) return SEA_OK;
-    if (!m->cgbuf) {
-        size_t bytes = (size_t)m->n_flat * 2;
-        sea_status st = sea_buffer_alloc(m->dev, bytes, &m->cgbuf);
-        if (st) return sea_error_context(st, "model: bf16 weight gradients (%zu bytes)", bytes);
-        m->flat_cg = flat_rows(m, m->cgbuf, SEA_BF16);
-    }
-    return sea_fill(s, &m->flat_cg, 0.0);
-}
-
-sea_status sea_model_wgrad_end(sea_model *m, sea_stream *s)
-{
-    if (!m->cbuf) return SEA_OK;
-    SEA_TRY(sea_model_ensure_grads(m));
-    sea_tensor master = flat_rows(m, m->pbuf, SEA_F32), grad = flat_rows(m, m->gbuf, SEA_F32);
-    sea_op op;
-    memset(&op, 0, sizeof op);
-    op.kind = SEA_OP_COPY;
-    op.in[0] = &master;
-    op.out[0] = &m->flat_c;
-    op.gin[0] = &grad;
-    op.gout[0] = &m->flat_cg;
-    sea_status st = sea_op_run_backward(s, &op);
-    return st ? sea_error_context(st, "model: adding bf16 weight gradients into the f32 gradients") : SEA_OK;
-}
-
 /* ---- frozen models ---- */
 
 const char *sea_model_label(const sea_model *m, char *buf, size_t n)
@@ -177,11 +146,9 @@ static void release_master(sea_model *m)
     }
     sea_buffer_release(m->pbuf);
     sea_buffer_release(m->gbuf);
-    sea_buffer_release(m->cgbuf);
-    m->pbuf = m->gbuf = m->cgbuf = NULL;
+    m->pbuf = m->gbuf = NULL;
     memset(&m->flat_p, 0, sizeof m->flat_p);
     memset(&m->flat_g, 0, sizeof m->flat_g);
-    memset(&m->flat_cg, 0, sizeof m->flat_cg);
 }
 
 sea_status sea_model_freeze_bf16(sea_model *m, sea_stream *s)

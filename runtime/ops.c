@@ -703,6 +703,19 @@ static bool differentiable_input(sea_op_kind k, int i)
     }
 }
 
+/* The inputs that are model weights (matmul's B and bias, the norms' weight and bias, the
+ * embedding table): the ones whose gradient may be f32 when they are bf16/f16. */
+static bool weight_input(sea_op_kind k, int i)
+{
+    switch (k) {
+    case SEA_OP_MATMUL: return i == 1 || i == 2;
+    case SEA_OP_LAYERNORM: return i == 1 || i == 2;
+    case SEA_OP_RMSNORM: return i == 1;
+    case SEA_OP_EMBEDDING: return i == 0;
+    default: return false;
+    }
+}
+
 static sea_status validate_backward(const vctx *v)
 {
     const sea_op *op = v->op;
@@ -723,7 +736,11 @@ static sea_status validate_backward(const vctx *v)
                 return vfail(v, SEA_ERR_SHAPE, "'%s' must have 4 dims and last stride 1", name);
         } else if (op->kind != SEA_OP_COPY) {
             SEA_TRY(want_contig(v, g, name));
-            SEA_TRY(want_dtype_as(v, g, name, IN(i), INN(i)));
+            /* A half-precision weight may accumulate its gradient in f32 (mixed precision:
+             * the f32 gradient of the master weights, models/model_precision.c). */
+            bool f32_weight_grad = weight_input(op->kind, i) && g->dtype == SEA_F32 &&
+                                   (IN(i)->dtype == SEA_BF16 || IN(i)->dtype == SEA_F16);
+            if (!f32_weight_grad) SEA_TRY(want_dtype_as(v, g, name, IN(i), INN(i)));
         }
         if (!same_shape(g, IN(i))) return vfail(v, SEA_ERR_SHAPE, "'%s' differs in shape from '%s'", name, INN(i));
     }

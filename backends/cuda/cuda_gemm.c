@@ -177,7 +177,8 @@ sea_status sea_cuda_matmul_backward(sea_cuda_stream *cs, const sea_op *op)
         sea_cuda_gemm g = {0};
         g.alpha = 1.0f;
         g.beta = 1.0f;
-        g.xt = g.yt = g.ct = dt;
+        g.xt = g.yt = dt;
+        g.ct = ga->dtype;
         g.c = sea_cuda_ptr(ga);
         g.batch = s.batch;
         if (!s.ta) { /* dA (M, K) = dC (M, N) @ op_b(B)^T */
@@ -214,7 +215,8 @@ sea_status sea_cuda_matmul_backward(sea_cuda_stream *cs, const sea_op *op)
         sea_cuda_gemm g = {0};
         g.alpha = 1.0f;
         g.beta = 1.0f;
-        g.xt = g.yt = g.ct = dt;
+        g.xt = g.yt = dt;
+        g.ct = gb->dtype;   /* f32 for a bf16 weight's master gradient (op.h) */
         g.c = sea_cuda_ptr(gb);
         if (!s.tb) { /* dB (K, N) = op_a(A)^T (K, M) @ dC (M, N) */
             g.tx = !s.ta;

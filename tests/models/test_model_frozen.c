@@ -1,8 +1,8 @@
 /* Frozen bf16 models (sea_model_freeze_bf16): what a DPO reference model relies on.
  *  - Every forward (logits, log-probs, hidden states, scores, greedy and sampled generation)
  *    gives the same bits after freezing as before: it already read only the bf16 copy.
- *  - The weight memory drops to the bf16 copy alone (2 bytes a parameter), from 12 for a
- *    model that had trained (f32 master + f32 gradients + bf16 copy + bf16 gradient mirror).
+ *  - The weight memory drops to the bf16 copy alone (2 bytes a parameter), from 10 for a
+ *    model that had trained (f32 master + f32 gradients + bf16 copy).
  *  - What needs the master or gradients fails with SEA_ERR_INVALID naming the problem
  *    ("frozen"), and nothing crashes.
  *  - copy_params into a frozen model (same device and across devices) rounds like the
@@ -208,14 +208,14 @@ static void run_causal(sea_model *m, const fixture *fxp, const greedy_ref *grp, 
     greedy_ref gr = *grp;
     sea_stream *s = sea_device_stream(g_dev);
     int64_t np = sea_model_num_params(m);
-    /* Train once first so the model holds gradients and the bf16 mirror (no step: same weights). */
+    /* Train once first so the model holds its gradients (no step: same weights). */
     float sum[16], d[16];
     for (int b = 0; b < fx.B; b++) d[b] = 1.0f;
     CHECK_OK(sea_model_forward_logprobs(m, s, fx.ids, fx.kv, fx.resp, fx.B, fx.T, true, sum, NULL, NULL));
     CHECK_OK(sea_model_backward_logprobs(m, s, d, NULL));
     size_t held = weights_bytes(m);
-    CHECK(held == (size_t)np * 12, "%s: a trained bf16 model holds %zu weight bytes, want 12 per parameter (%lld)",
-          name, held, (long long)np * 12);
+    CHECK(held == (size_t)np * 10, "%s: a trained bf16 model holds %zu weight bytes, want 10 per parameter (%lld)",
+          name, held, (long long)np * 10);
     outputs before, after;
     outputs_take(m, &fx, &gr, &before);
     int64_t nw;

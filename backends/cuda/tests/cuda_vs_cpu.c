@@ -37,6 +37,8 @@ typedef struct tcase {
     const char *attn_env; /* SEA_CUDA_ATTN for the GPU runs of this case, or NULL */
     double maxtol;        /* > 0: also max |out - ref| / rms(ref) <= maxtol (a few wrong rows
                              cannot hide in the norm of a large output) */
+    unsigned gin_f32;     /* bit i: gin[i] is f32 whatever in[i] is (a bf16 weight's master
+                             gradient, op.h) */
 } tcase;
 
 #define F32(...) {SEA_F32, NDIMS(__VA_ARGS__), {__VA_ARGS__}, R_FLOAT, 0}
@@ -129,7 +131,9 @@ static int setup(side *sd, const tcase *c, hostdata *h, bool backward)
     }
     for (int k = 0; k < SEA_OP_MAX_IN; k++, slot++) {
         if (c->in[k].ndim < 0 || c->in[k].dt == SEA_I32 || c->in[k].fill == R_MASK) continue;
-        if (make(sd->dev, &c->in[k], h->f[slot], h->i[slot], &sd->gin[k])) return 1;
+        tspec g = c->in[k];
+        if (c->gin_f32 & (1u << k)) g.dt = SEA_F32;
+        if (make(sd->dev, &g, h->f[slot], h->i[slot], &sd->gin[k])) return 1;
     }
     return 0;
 }
@@ -406,7 +410,7 @@ static const tcase *cases(int *count)
     static tcase c[64];
     int n = 0;
     sea_op_params p;
-#define ADD(...) c[n++] = (tcase){__VA_ARGS__, false, NULL, 0}
+#define ADD(...) c[n++] = (tcase){__VA_ARGS__, false, NULL, 0, 0}
     memset(&p, 0, sizeof p);
     p.fill.value = 1.5;
     ADD("fill_f32", SEA_OP_FILL, {NO7}, {F32(3, 5), NONE, NONE}, p, false, 0);
@@ -442,6 +446,22 @@ static const tcase *cases(int *count)
     p.matmul.act = SEA_ACT_SILU;
     ADD("matmul_bf16", SEA_OP_MATMUL, {BF16(16, 64), BF16(48, 64), BF16(48), NONE, NONE, NONE, NONE},
         {BF16(16, 48), BF16(16, 48), NONE}, p, false, 2e-2);
+    /* Mixed precision backward: bf16 operands, the weights' gradients accumulated in f32
+     * (models/model_precision.c); the CPU runs the same bf16 case through f32 shadows. */
+    memset(&p, 0, sizeof p);
+    p.matmul.trans_b = true;
+    ADD("matmul_bf16_f32_wgrad", SEA_OP_MATMUL, {BF16(16, 64), BF16(48, 64), BF16(48), NONE, NONE, NONE, NONE},
+        {BF16(16, 48), NONE, NONE}, p, true, 2e-2);
+    c[n - 1].gin_f32 = 6;
+    memset(&p, 0, sizeof p);
+    p.norm.eps = 1e-5f;
+    ADD("layernorm_bf16_f32_wgrad", SEA_OP_LAYERNORM, {BF16(7, 300), BF16(300), BF16(300), NONE, NONE, NONE, NONE},
+        {BF16(7, 300), F32(7), F32(7)}, p, true, 2e-2);
+    c[n - 1].gin_f32 = 6;
+    memset(&p, 0, sizeof p);
+    ADD("embedding_bf16_f32_wgrad", SEA_OP_EMBEDDING, {BF16(50, 40), IDS(50, 300), NONE, NONE, NONE, NONE, NONE},
+        {BF16(300, 40), NONE, NONE}, p, true, 1e-2);
+    c[n - 1].gin_f32 = 1;
     memset(&p, 0, sizeof p);
     p.norm.eps = 1e-5f;
     ADD("layernorm", SEA_OP_LAYERNORM, {F32(7, 300), F32(300), F32(300), NONE, NONE, NONE, NONE},
