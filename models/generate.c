@@ -80,10 +80,17 @@ typedef struct gen_state {
     float *logp_h;
     int *plen;
     sea_kv_cache cache;
-    sea_tensor tok, logp, sid;   /* (B) outside the arena: they live across passes */
-    /* Decode-step inputs at fixed addresses (a captured step reads them at every replay). */
-    sea_tensor pos1;             /* (B, 1) rotary positions */
-    sea_tensor slot_rows;        /* (B) b * S + slot: the cache rows the new k/v go to */
+    sea_tensor sid;              /* (B) outside the arena: it lives across passes */
+    /* Per step, one host read brings back what sampling wrote and one host write sends the
+     * next step's inputs: each is one buffer (two views 256 bytes apart, the widest sub-buffer
+     * alignment a backend asks for), so a step costs two host round trips, not four. The
+     * inputs sit at fixed addresses, which a captured step reads at every replay. */
+    sea_buffer *out_buf, *in_buf;
+    size_t half;                 /* byte offset of the second view in each */
+    unsigned char *io_h;         /* host staging, 2 * half bytes */
+    sea_tensor tok, logp;        /* (B) i32, (B) f32 in out_buf */
+    sea_tensor pos1;             /* (B, 1) rotary positions, in in_buf */
+    sea_tensor slot_rows;        /* (B) b * S + slot: the cache rows the new k/v go to, in in_buf */
     decode_graph dg;
 } gen_state;
 
@@ -98,12 +105,44 @@ static void gen_state_free(gen_state *g)
     free(g->logp_h);
     free(g->plen);
     sea_kv_cache_free(&g->cache);
-    sea_tensor_free(&g->tok);
-    sea_tensor_free(&g->logp);
     sea_tensor_free(&g->sid);
-    sea_tensor_free(&g->pos1);
-    sea_tensor_free(&g->slot_rows);
-    sea_graph_free(g->dg.graph);
+    sea_graph_free(g->dg.graph);   /* before the buffers its ops read */
+    sea_buffer_release(g->out_buf);
+    sea_buffer_release(g->in_buf);
+    free(g->io_h);
+}
+
+/* The two step buffers and their views (see gen_state). */
+static sea_status io_alloc(sea_device *dev, int B, gen_state *g)
+{
+    int64_t bb = B, b1[2] = {B, 1};
+    g->half = ((size_t)B * 4 + 255) / 256 * 256;
+    g->io_h = malloc(2 * g->half);
+    if (!g->io_h) return sea_error(SEA_ERR_OOM, "generate: out of host memory");
+    SEA_TRY(sea_buffer_alloc(dev, 2 * g->half, &g->out_buf));
+    SEA_TRY(sea_buffer_alloc(dev, 2 * g->half, &g->in_buf));
+    g->tok = sea_tensor_make(g->out_buf, 0, SEA_I32, 1, &bb);
+    g->logp = sea_tensor_make(g->out_buf, g->half, SEA_F32, 1, &bb);
+    g->pos1 = sea_tensor_make(g->in_buf, 0, SEA_I32, 2, b1);
+    g->slot_rows = sea_tensor_make(g->in_buf, g->half, SEA_I32, 1, &bb);
+    return SEA_OK;
+}
+
+/* Sampled tokens and log-probs to the host, in one read. */
+static sea_status io_read_sampled(sea_stream *s, int B, gen_state *g)
+{
+    SEA_TRY(sea_buffer_read(s, g->out_buf, 0, g->io_h, g->half + (size_t)B * 4));
+    memcpy(g->tok_h, g->io_h, (size_t)B * 4);
+    memcpy(g->logp_h, g->io_h + g->half, (size_t)B * 4);
+    return SEA_OK;
+}
+
+/* The next decode step's positions and cache rows to the device, in one write. */
+static sea_status io_write_step(sea_stream *s, int B, gen_state *g)
+{
+    memcpy(g->io_h, g->pos, (size_t)B * 4);
+    memcpy(g->io_h + g->half, g->rows, (size_t)B * 4);
+    return sea_buffer_write(s, g->in_buf, 0, g->io_h, g->half + (size_t)B * 4);
 }
 
 /* Graphs where the backend captures natively, or when asked (SEA_GRAPHS=1 or the param). */
@@ -236,8 +275,7 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
     int64_t bb = B;
     if (!st) sea_model_positions(g.kv, B, P, g.pos);
     if (!st) st = sea_kv_cache_alloc(m->dev, s, m->dtype, m->L, B, S, m->Hkv, m->hd, &g.cache);
-    if (!st) st = sea_tensor_alloc(m->dev, SEA_I32, 1, &bb, &g.tok);
-    if (!st) st = sea_tensor_alloc(m->dev, SEA_F32, 1, &bb, &g.logp);
+    if (!st) st = io_alloc(m->dev, B, &g);
     if (!st) st = sea_tensor_alloc(m->dev, SEA_I32, 1, &bb, &g.sid);
     if (!st) st = sea_tensor_write_i32(s, &g.sid, g.sids);
 
@@ -266,15 +304,11 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
     if (!st) st = sea_model_gather_rows(m, s, &hidden, &rows_t, &last);
     if (!st) st = sea_model_lm_head(m, s, &last, &logits);
     if (!st) st = sample(m, s, p, &logits, &g.sid, 0, &g.tok, &g.logp);
-    if (!st) st = sea_tensor_read_i32(s, &g.tok, g.tok_h);
-    if (!st) st = sea_tensor_read_f32(s, &g.logp, g.logp_h);
+    if (!st) st = io_read_sampled(s, B, &g);
     bool all = st ? true : take_step(p, &g, B, 0, out, done);
 
     /* Decode. */
     bool graphs = want_graphs(p, s);
-    int64_t b1[2] = {B, 1};
-    if (!st && !all) st = sea_tensor_alloc(m->dev, SEA_I32, 2, b1, &g.pos1);
-    if (!st && !all) st = sea_tensor_alloc(m->dev, SEA_I32, 1, &bb, &g.slot_rows);
     for (int k = 1; !st && !all && k < p->max_new_tokens; k++) {
         int slot = P + k - 1;
         for (int b = 0; b < B; b++) {
@@ -282,8 +316,7 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
             g.rows[b] = b * S + slot;
         }
         sea_tensor col;
-        st = sea_tensor_write_i32(s, &g.pos1, g.pos);
-        if (!st) st = sea_tensor_write_i32(s, &g.slot_rows, g.rows);
+        st = io_write_step(s, B, &g);
         if (!st) st = sea_tensor_slice(&g.cache.valid, 1, slot, 1, &col);
         if (!st) st = sea_fill(s, &col, 1.0);
         /* The first decode step runs op by op: every kernel of the step has then run once
@@ -294,8 +327,7 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
         /* sea_sample writes the next tokens over the ones just consumed: the trunk has read
          * them already (ops on one stream run in order). */
         if (!st) st = sample(m, s, p, &logits, &g.sid, (uint32_t)k, &g.tok, &g.logp);
-        if (!st) st = sea_tensor_read_i32(s, &g.tok, g.tok_h);
-        if (!st) st = sea_tensor_read_f32(s, &g.logp, g.logp_h);
+        if (!st) st = io_read_sampled(s, B, &g);
         if (!st) all = take_step(p, &g, B, k, out, done);
     }
     free(done);
