@@ -37,7 +37,7 @@ void sea_graph_capture_abort(sea_stream *s);
 bool sea_graph_capturing(const sea_stream *s);
 /* Run the captured ops on s (the stream it was captured on, or another of the same device). */
 sea_status sea_graph_launch(sea_stream *s, sea_graph *g);
-void sea_graph_free(sea_graph *g);   /* NULL is fine */
+void sea_graph_free(sea_graph *g);   /* NULL is fine; before closing the graph's device */
 int sea_graph_op_count(const sea_graph *g);
 bool sea_graph_is_native(const sea_graph *g);   /* replayed by the backend (a CUDA graph) */
 

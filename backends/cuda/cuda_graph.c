@@ -53,9 +53,9 @@ sea_status sea_cuda_graph_begin(sea_stream *s)
 {
     sea_cuda_stream *cs = s->ctx;
     if (cs->capturing) return sea_error(SEA_ERR_INVALID, "%s: the stream is already capturing", cs->cdev->label);
+    SEA_TRY(sea_cuda_check(cudaSetDevice(cs->ordinal), cs, "cudaSetDevice"));
     cs->kept = calloc(1, sizeof *cs->kept);
     if (!cs->kept) return sea_error(SEA_ERR_OOM, "%s: graph capture: host out of memory", cs->cdev->label);
-    SEA_TRY(sea_cuda_check(cudaSetDevice(cs->ordinal), cs, "cudaSetDevice"));
     sea_status st = sea_cuda_check(cudaStreamBeginCapture(cs->stream, cudaStreamCaptureModeRelaxed), cs,
                                    "cudaStreamBeginCapture");
     if (st) {
@@ -119,6 +119,8 @@ sea_status sea_cuda_graph_launch(sea_stream *s, void *graph)
     return SEA_OK;
 }
 
+/* Graphs are freed before the stream they were captured on (runtime/graph.h users free
+ * theirs before closing the device): the sync below needs it. */
 void sea_cuda_graph_free(sea_device *dev, void *graph)
 {
     cuda_graph *g = graph;
