@@ -207,7 +207,19 @@ print("fwd/bwd TF/s: " + "; ".join([f("attention_bf16_pythia1b_flash", "bf16 fla
     grep -q '"attention_bf16_pythia1b_flash".*"fwd_tflops"' "$OUT/bench.json" && st=ok || st=FAIL
     record attn_B16T512H8hd256 "$st" 0 "$(echo "$att" | cut -c1-300)"
 fi
-step sea_bench_ops 60 "$OUT/sea_bench.json" bash -c "'$P/sea' bench --device cuda:0 --only-ops --json 2>>'$LOG'"
+# 7. The PyTorch + transformers peer on the same card (writes $OUT/gpu_peer.json).
+PEER=$P/peers/gpu_peer.py
+[ -f "$PEER" ] || PEER=../shared/peers/gpu_peer.py
+if [ -f "$PEER" ]; then
+    OUT=$OUT step gpu_peer 200 "$LOG" python3 "$PEER"
+    note "$(python3 -c '
+import json, sys
+try: d = json.load(open(sys.argv[1]))
+except Exception as e: print("no json"); sys.exit()
+print("; ".join("%s %s %s" % (r.get("bench"), r.get("model", ""), round(r.get("tokens_per_s", r.get("new_tokens_per_s", r.get("bf16_matmul_tflops", 0))), 1)) for r in d)[:300])
+' "$OUT/gpu_peer.json" 2>&1 | tail -1)"
+fi
+
 # Pythia-1B at the issue's shapes (the peer's): DPO step 8 pairs x 512 tokens, sampling batch
 # 64, prompt 256, 64 new tokens at T 0.7; bf16 compute (f32 masters: the tensor-core path,
 # docs/architecture.md "Mixed precision") first, then f32; sampling also without CUDA graphs
@@ -221,22 +233,12 @@ if [ -x "$P/tools/bench_models" ]; then
     step bench_1b_f32 120 "$OUT/bench_models.json" $BM --steps 2 --dtype f32 --batch 64 && bm_note 2
 fi
 
-# 7. A short SEA run on the GPU (override with SEA_CHECK_SEA_RUN="command").
+# 8. A short SEA run on the GPU (override with SEA_CHECK_SEA_RUN="command").
 SEA_RUN=${SEA_CHECK_SEA_RUN:-"$P/sea demo --device cuda:0 --seeds 1 --max-queries 64 --output-dir /tmp/sea-demo-gpu --quiet"}
 step sea_run 75 "$LOG" bash -c "$SEA_RUN"
 
-# 8. The PyTorch + transformers peer on the same card (writes $OUT/gpu_peer.json).
-PEER=$P/peers/gpu_peer.py
-[ -f "$PEER" ] || PEER=../shared/peers/gpu_peer.py
-if [ -f "$PEER" ]; then
-    OUT=$OUT step gpu_peer 200 "$LOG" python3 "$PEER"
-    note "$(python3 -c '
-import json, sys
-try: d = json.load(open(sys.argv[1]))
-except Exception as e: print("no json"); sys.exit()
-print("; ".join("%s %s %s" % (r.get("bench"), r.get("model", ""), round(r.get("tokens_per_s", r.get("new_tokens_per_s", r.get("bf16_matmul_tflops", 0))), 1)) for r in d)[:300])
-' "$OUT/gpu_peer.json" 2>&1 | tail -1)"
-fi
+# 9. The generic op table (least important: last).
+step sea_bench_ops 60 "$OUT/sea_bench.json" bash -c "'$P/sea' bench --device cuda:0 --only-ops --json 2>>'$LOG'"
 
 # The issue's targets from bench_models.json and gpu_peer.json (same card, same call).
 # Sampling bound: per decode step the bf16 weights (all but the input embedding) and the KV
