@@ -55,6 +55,20 @@ static inline sea_model *fixture_model(sea_device *dev, const char *dir, const c
     return m;
 }
 
+/* Whether dev runs the network ops in bf16 (loading dir/neox_par that way works); when it
+ * does not, why is in sea_last_error(). Not a check: a device without it skips bf16 tests. */
+static inline bool fixture_bf16_supported(sea_device *dev, const char *dir)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/neox_par", dir);
+    sea_model_load_opts o = sea_model_load_opts_default();
+    o.dtype = SEA_BF16;
+    sea_model *m = NULL;
+    if (sea_model_load(dev, path, &o, &m)) return false;
+    sea_model_free(m);
+    return true;
+}
+
 /* The model's logits (B, T, V) on the fixture batch (malloc'ed). */
 static inline float *fixture_logits(sea_model *m, sea_stream *s, const fixture *fx)
 {

@@ -300,17 +300,11 @@ int main(int argc, char **argv)
     g_dev = test_device(argc, argv);
     g_dir = argc > 2 ? argv[2] : "tests/models/fixtures/models";
     g_spec = argc > 1 ? argv[1] : "cpu";
-    sea_model *probe = NULL;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/neox_par", g_dir);
-    sea_model_load_opts o = sea_model_load_opts_default();
-    o.dtype = SEA_BF16;
-    if (sea_model_load(g_dev, path, &o, &probe)) {
+    if (!fixture_bf16_supported(g_dev, g_dir)) {
         fprintf(stderr, "bf16 compute unavailable on %s: %s\n", sea_device_label(g_dev), sea_last_error());
         sea_device_close(g_dev);
         return 77;
     }
-    sea_model_free(probe);
     const char *causal[] = {"neox_par", "llama_gqa_bf16"};
     for (size_t i = 0; i < sizeof causal / sizeof causal[0]; i++) test_causal(causal[i]);
     test_reward_model();
