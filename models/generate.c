@@ -13,6 +13,7 @@
 #include "models/kv_cache.h"
 #include "models/model_internal.h"
 #include "runtime/graph.h"
+#include "runtime/op_profile.h"
 
 sea_gen_params sea_gen_params_default(void)
 {
@@ -232,6 +233,8 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
                          n_prompts, p->max_new_tokens);
     int B = n_prompts, P = 0;
     out->graph_captures = out->graph_launches = 0;
+    out->prefill_s = 0;
+    double t_start = sea_op_profile_now();
     for (int b = 0; b < B; b++) {
         if (prompt_lens[b] < 1)
             return sea_error(SEA_ERR_INVALID, "generate: prompt %d is empty (needs at least one token, e.g. BOS)", b);
@@ -305,6 +308,7 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
     if (!st) st = sea_model_lm_head(m, s, &last, &logits);
     if (!st) st = sample(m, s, p, &logits, &g.sid, 0, &g.tok, &g.logp);
     if (!st) st = io_read_sampled(s, B, &g);
+    out->prefill_s = sea_op_profile_now() - t_start;
     bool all = st ? true : take_step(p, &g, B, 0, out, done);
 
     /* Decode. */

@@ -49,6 +49,8 @@ typedef struct sea_gen_output {
     bool *finished;       /* (n) stopped by an eos token */
     int graph_captures;   /* decode steps captured / replayed from a graph by the last call */
     int graph_launches;
+    double prefill_s;     /* wall seconds of the last call up to the first tokens on the host
+                             (prompt pass, first sampling); the rest of the call is decoding */
 } sea_gen_output;
 
 sea_status sea_gen_output_alloc(int n, int max_new, sea_gen_output *out);

@@ -220,8 +220,10 @@ int main(int argc, char **argv)
     long total = 0;
     for (int b = 0; b < SB; b++) total += out.lengths[b];
     printf("{\"bench\": \"sample\", \"model\": \"%s\", \"dtype\": \"%s\", \"batch\": %d, \"prompt\": %d, \"new\": %d, \"s\": %.3f, "
-           "\"new_tokens_per_s\": %.1f, \"graph_captures\": %d, \"graph_launches\": %d, \"peak_rss_mib\": %.0f}\n", name,
-           dtype, SB, SP, SN, ds, total / ds, out.graph_captures, out.graph_launches, peak_rss_mib());
+           "\"new_tokens_per_s\": %.1f, \"prefill_s\": %.4f, \"decode_new_tokens_per_s\": %.1f, \"graph_captures\": %d, "
+           "\"graph_launches\": %d, \"peak_rss_mib\": %.0f}\n", name,
+           dtype, SB, SP, SN, ds, total / ds, out.prefill_s, (total - SB) / (ds - out.prefill_s), out.graph_captures,
+           out.graph_launches, peak_rss_mib());
     sea_gen_output_free(&out);
     free(pr);
     free(prompts);

@@ -243,7 +243,9 @@ step sea_bench_ops 60 "$OUT/sea_bench.json" bash -c "'$P/sea' bench --device cud
 # The issue's targets from bench_models.json and gpu_peer.json (same card, same call).
 # Sampling bound: per decode step the bf16 weights (all but the input embedding) and the KV
 # cache (2 x L x B x S x C bf16, S averaged over the steps) are read once, at the copy
-# bandwidth the peer measured (d2d_tb_s).
+# bandwidth the peer measured (d2d_tb_s). The bound leaves out the prompt pass (at batch 64
+# x 256 tokens ~30 TFLOP, ~40 ms on an H200, about as long as the 63 decode steps at the
+# bound), so the fraction is also given for the decode steps alone.
 if [ -s "$OUT/bench_models.json" ]; then
     tgt=$(python3 -c '
 import json, sys
@@ -281,6 +283,8 @@ for B, graphs in ((64, None), (64, 0), (256, None)):
     step_bytes = 2 * (n - V * C) + 2 * L * B * (P + (N + 1) / 2) * C * 2
     t = "sample b%d%s %.0f tok/s" % (B, "" if graphs is None else " no graphs", r["new_tokens_per_s"])
     if bw: t += " = %.0f%% of bound %.0f" % (100 * r["new_tokens_per_s"] / (B * bw / step_bytes), B * bw / step_bytes)
+    if bw and "decode_new_tokens_per_s" in r:
+        t += " (decode alone %.0f = %.0f%%, prefill %.0f ms)" % (r["decode_new_tokens_per_s"], 100 * r["decode_new_tokens_per_s"] / (B * bw / step_bytes), 1e3 * r["prefill_s"])
     if ps and B == 64 and "new_tokens_per_s" in ps: t += " = %.1fx peer" % (r["new_tokens_per_s"] / ps["new_tokens_per_s"])
     out.append(t)
 print("; ".join(out))
