@@ -146,14 +146,15 @@ static sea_status io_write_step(sea_stream *s, int B, gen_state *g)
     return sea_buffer_write(s, g->in_buf, 0, g->io_h, g->half + (size_t)B * 4);
 }
 
-/* Graphs where the backend captures natively, or when asked (SEA_GRAPHS=1 or the param). */
+/* Graphs where the backend captures natively, or when asked (SEA_GRAPHS=1 or the param).
+ * Not under SEA_PROFILE unless asked: replayed ops bypass the per-op timing. */
 static bool want_graphs(const sea_gen_params *p, const sea_stream *s)
 {
     if (p->graphs == SEA_GEN_GRAPHS_ON) return true;
     if (p->graphs == SEA_GEN_GRAPHS_OFF) return false;
     const char *env = getenv("SEA_GRAPHS");
     if (env && env[0]) return strcmp(env, "0") != 0;
-    return s->dev->backend->graph_begin != NULL;
+    return s->dev->backend->graph_begin != NULL && !sea_op_profile_enabled();
 }
 
 /* One decode step's trunk and LM head: the token in g->tok at rotary position g->pos1 and

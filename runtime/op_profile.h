@@ -5,7 +5,8 @@
  * op's own time; that synchronisation slows those devices down, so read the shares, not the
  * totals. On the CPU ops run synchronously and the numbers are the real ones. The table
  * (calls, total ms, share, by op and direction) goes to stderr at exit. Off by default:
- * then the cost is one branch per op. */
+ * then the cost is one branch per op. Ops replayed from a captured graph (graph.h) are not
+ * timed: generation does not capture decode steps while SEA_PROFILE is set. */
 #ifndef SEA_OP_PROFILE_H
 #define SEA_OP_PROFILE_H
 
