@@ -146,6 +146,36 @@ void ct_bad_inputs(sea_device *dev, sea_check_report *r)
             sea_tape_free(tape);
         }
     }
+    {
+        sea_op op = {.kind = SEA_OP_SET_ROWS, .in = {&t[5], &t[12]}, .out = {&t[0]}};
+        bad_case b = {"set_rows (5, 6) into rows of (4, 8)", SEA_ERR_SHAPE, {"set_rows", "(5, 6)", "(4, 8)"}};
+        expect(r, s, &op, false, &b);
+    }
+    {
+        sea_op op = {.kind = SEA_OP_SET_ROWS, .in = {&t[11], &t[12]}, .out = {&t[5]}};
+        bad_case b = {"set_rows bf16 rows into an f32 tensor", SEA_ERR_DTYPE, {"set_rows", "bf16", "f32"}};
+        expect(r, s, &op, false, &b);
+    }
+    {
+        sea_op op = {.kind = SEA_OP_SET_ROWS, .in = {&t[5], &t[9]}, .out = {&t[5]}};
+        bad_case b = {"set_rows with 3 row indices for 5 rows", SEA_ERR_SHAPE, {"set_rows", "rows", "(3)"}};
+        expect(r, s, &op, false, &b);
+    }
+    {
+        /* op.h: only a weight's gradient may be f32 for bf16 data; an activation's may not */
+        sea_tensor b16, o16;
+        int64_t bsh[2] = {6, 3}, osh[2] = {5, 3};
+        if (!sea_tensor_alloc(dev, SEA_BF16, 2, bsh, &b16)) {
+            if (!sea_tensor_alloc(dev, SEA_BF16, 2, osh, &o16)) {
+                sea_op op = {.kind = SEA_OP_MATMUL, .in = {&t[11], &b16}, .out = {&o16}, .gout = {&o16}, .gin = {&t[5]}};
+                bad_case b = {"matmul backward: an f32 gradient for a bf16 activation", SEA_ERR_DTYPE,
+                              {"matmul backward", "gradient of a", "bf16"}};
+                expect(r, s, &op, true, &b);
+                sea_tensor_free(&o16);
+            }
+            sea_tensor_free(&b16);
+        }
+    }
     if (!dev->backend->supports || !dev->backend->supports(SEA_OP_LAYERNORM, SEA_BF16, SEA_BF16)) {
         sea_tensor w16;
         int64_t d = 6;
@@ -172,6 +202,22 @@ void ct_bad_inputs(sea_device *dev, sea_check_report *r)
                 sea_tensor_free(&outt);
             }
             sea_tensor_free(&idt);
+        }
+        /* set_rows row outside dst: reported, and dst keeps every value (checked before any write) */
+        int32_t rows[5] = {0, 1, 9, 3, 4};
+        float before[30], after[30];
+        for (int i = 0; i < 30; i++) before[i] = (float)i;
+        sea_tensor rt;
+        if (!sea_tensor_alloc(dev, SEA_I32, 1, (int64_t[]){5}, &rt)) {
+            sea_tensor_write_i32(s, &rt, rows);
+            sea_tensor_write_f32(s, &t[5], before);
+            sea_op op = {.kind = SEA_OP_SET_ROWS, .in = {&t[5], &rt}, .out = {&t[5]}};
+            bad_case b = {"set_rows row 9 outside a (5, 6) tensor", SEA_ERR_INVALID, {"set_rows", "rows[2] = 9", "(5, 6)"}};
+            expect(r, s, &op, false, &b);
+            sea_tensor_read_f32(s, &t[5], after);
+            bad_case kept = {"set_rows with a bad row leaves dst untouched", SEA_OK, {0}};
+            record(r, &kept, memcmp(before, after, sizeof before) ? SEA_ERR_INTERNAL : SEA_OK, "dst changed");
+            sea_tensor_free(&rt);
         }
     }
 out:
