@@ -364,30 +364,58 @@ static sea_status validate_rope(const vctx *v)
     return SEA_OK;
 }
 
+/* Shared by attention and decode attention. q, k, v: float data of q's dtype. */
+static sea_status want_qkv(const vctx *v)
+{
+    const sea_op *op = v->op;
+    for (int i = 0; i < 3; i++) {
+        SEA_TRY(want_fdata(v, IN(i), INN(i)));
+        SEA_TRY(want_dtype_as(v, IN(i), INN(i), IN(0), "q"));
+    }
+    return SEA_OK;
+}
+
+static sea_status want_head_groups(const vctx *v, int64_t H, int64_t Hkv)
+{
+    if (Hkv <= 0 || H % Hkv) return vfail(v, SEA_ERR_SHAPE, "query heads %lld not a multiple of kv heads %lld", (long long)H, (long long)Hkv);
+    return SEA_OK;
+}
+
+/* key_valid i32 (B, len); len_name says which length ("T", "S"). */
+static sea_status want_key_valid(const vctx *v, const sea_tensor *kv, int64_t B, int64_t len, const char *len_name)
+{
+    SEA_TRY(want_i32(v, kv, "key_valid"));
+    if (kv->ndim != 2 || kv->shape[0] != B || kv->shape[1] != len)
+        return vfail(v, SEA_ERR_SHAPE, "'key_valid' must be (B, %s) = (%lld, %lld)", len_name, (long long)B, (long long)len);
+    return SEA_OK;
+}
+
+/* out[0] like q; a finite scale. */
+static sea_status want_attn_out(const vctx *v)
+{
+    const sea_op *op = v->op;
+    SEA_TRY(want_fdata(v, OUT(0), "out"));
+    SEA_TRY(want_dtype_as(v, OUT(0), "out", IN(0), "q"));
+    SEA_TRY(want_same(v, OUT(0), "out", IN(0), "q"));
+    if (!isfinite(op->p.attn.scale)) return vfail(v, SEA_ERR_INVALID, "scale %g is not finite", op->p.attn.scale);
+    return SEA_OK;
+}
+
 static sea_status validate_attention(const vctx *v)
 {
     const sea_op *op = v->op;
     for (int i = 0; i < 3; i++) SEA_TRY(need_in(v, i));
     SEA_TRY(need_out(v, 0));
     const sea_tensor *q = IN(0), *k = IN(1), *val = IN(2), *kv = IN(3);
-    for (int i = 0; i < 3; i++) {
-        SEA_TRY(want_fdata(v, IN(i), INN(i)));
-        SEA_TRY(want_ndim(v, IN(i), INN(i), 4));
-        SEA_TRY(want_dtype_as(v, IN(i), INN(i), q, "q"));
-    }
+    SEA_TRY(want_qkv(v));
+    for (int i = 0; i < 3; i++) SEA_TRY(want_ndim(v, IN(i), INN(i), 4));
     int64_t B = q->shape[0], T = q->shape[1], H = q->shape[2], hd = q->shape[3], Hkv = k->shape[2];
     if (k->shape[0] != B || k->shape[1] != T || k->shape[3] != hd)
         return vfail(v, SEA_ERR_SHAPE, "'k' must be (B, T, Hkv, hd) = (%lld, %lld, Hkv, %lld)", (long long)B, (long long)T, (long long)hd);
     if (!same_shape(k, val)) return vfail(v, SEA_ERR_SHAPE, "'k' and 'v' differ in shape");
-    if (Hkv <= 0 || H % Hkv) return vfail(v, SEA_ERR_SHAPE, "query heads %lld not a multiple of kv heads %lld", (long long)H, (long long)Hkv);
-    if (kv) {
-        SEA_TRY(want_i32(v, kv, "key_valid"));
-        if (kv->ndim != 2 || kv->shape[0] != B || kv->shape[1] != T)
-            return vfail(v, SEA_ERR_SHAPE, "'key_valid' must be (B, T) = (%lld, %lld)", (long long)B, (long long)T);
-    }
-    SEA_TRY(want_fdata(v, OUT(0), "out"));
-    SEA_TRY(want_dtype_as(v, OUT(0), "out", q, "q"));
-    SEA_TRY(want_same(v, OUT(0), "out", q, "q"));
+    SEA_TRY(want_head_groups(v, H, Hkv));
+    if (kv) SEA_TRY(want_key_valid(v, kv, B, T, "T"));
+    SEA_TRY(want_attn_out(v));
     if (OUT(1)) {
         SEA_TRY(want_f32(v, OUT(1), "lse"));
         if (OUT(1)->ndim != 3 || OUT(1)->shape[0] != B || OUT(1)->shape[1] != H || OUT(1)->shape[2] != T)
@@ -395,7 +423,6 @@ static sea_status validate_attention(const vctx *v)
     } else if (v->backward) {
         return vfail(v, SEA_ERR_INVALID, "backward needs the saved lse out[1]");
     }
-    if (!isfinite(op->p.attn.scale)) return vfail(v, SEA_ERR_INVALID, "scale %g is not finite", op->p.attn.scale);
     return SEA_OK;
 }
 
@@ -404,28 +431,19 @@ static sea_status validate_decode_attention(const vctx *v)
     const sea_op *op = v->op;
     for (int i = 0; i < 4; i++) SEA_TRY(need_in(v, i));
     SEA_TRY(need_out(v, 0));
-    const sea_tensor *q = IN(0), *k = IN(1), *val = IN(2), *kv = IN(3);
-    for (int i = 0; i < 3; i++) {
-        SEA_TRY(want_fdata(v, IN(i), INN(i)));
-        SEA_TRY(want_dtype_as(v, IN(i), INN(i), q, "q"));
-    }
+    const sea_tensor *q = IN(0), *k = IN(1), *val = IN(2);
+    SEA_TRY(want_qkv(v));
     SEA_TRY(want_ndim(v, q, "q", 3));
     SEA_TRY(want_ndim(v, k, "k_cache", 4));
     int64_t B = q->shape[0], H = q->shape[1], hd = q->shape[2], S = k->shape[1], Hkv = k->shape[2];
     if (k->shape[0] != B || k->shape[3] != hd)
         return vfail(v, SEA_ERR_SHAPE, "'k_cache' must be (B, S, Hkv, hd) = (%lld, S, Hkv, %lld)", (long long)B, (long long)hd);
     if (!same_shape(k, val)) return vfail(v, SEA_ERR_SHAPE, "'k_cache' and 'v_cache' differ in shape");
-    if (Hkv <= 0 || H % Hkv) return vfail(v, SEA_ERR_SHAPE, "query heads %lld not a multiple of kv heads %lld", (long long)H, (long long)Hkv);
-    SEA_TRY(want_i32(v, kv, "key_valid"));
-    if (kv->ndim != 2 || kv->shape[0] != B || kv->shape[1] != S)
-        return vfail(v, SEA_ERR_SHAPE, "'key_valid' must be (B, S) = (%lld, %lld)", (long long)B, (long long)S);
+    SEA_TRY(want_head_groups(v, H, Hkv));
+    SEA_TRY(want_key_valid(v, IN(3), B, S, "S"));
     if (op->p.attn.n_keys < 0 || op->p.attn.n_keys > S)
         return vfail(v, SEA_ERR_INVALID, "n_keys %d outside [0, S = %lld]", op->p.attn.n_keys, (long long)S);
-    SEA_TRY(want_fdata(v, OUT(0), "out"));
-    SEA_TRY(want_dtype_as(v, OUT(0), "out", q, "q"));
-    SEA_TRY(want_same(v, OUT(0), "out", q, "q"));
-    if (!isfinite(op->p.attn.scale)) return vfail(v, SEA_ERR_INVALID, "scale %g is not finite", op->p.attn.scale);
-    return SEA_OK;
+    return want_attn_out(v);
 }
 
 /* (rows, D) ops with per-row statistics: layernorm, rmsnorm. */
