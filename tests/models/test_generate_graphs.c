@@ -103,11 +103,5 @@ int main(int argc, char **argv)
         test_model(models[i], SEA_F32);
         test_model(models[i], SEA_BF16);
     }
-    sea_device_close(g_dev);
-    if (g_fail) {
-        fprintf(stderr, "%d check(s) failed\n", g_fail);
-        return 1;
-    }
-    printf("captured decoding equals uncaptured decoding\n");
-    return 0;
+    return test_finish(g_dev, "captured decoding equals uncaptured decoding");
 }

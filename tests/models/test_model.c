@@ -276,11 +276,5 @@ int main(int argc, char **argv)
     const char *causal[] = {"neox_par", "neox_ser", "llama_gqa_bf16", "llama_sharded"};
     for (size_t i = 0; i < sizeof causal / sizeof causal[0]; i++) test_causal(causal[i]);
     test_reward_model();
-    sea_device_close(g_dev);
-    if (g_fail) {
-        fprintf(stderr, "%d check(s) failed\n", g_fail);
-        return 1;
-    }
-    printf("all model golden checks passed\n");
-    return 0;
+    return test_finish(g_dev, "all model golden checks passed");
 }

@@ -259,11 +259,5 @@ int main(int argc, char **argv)
     test_errors();
     test_bad_inputs();
     test_create_and_train();
-    sea_device_close(g_dev);
-    if (g_fail) {
-        fprintf(stderr, "%d check(s) failed\n", g_fail);
-        return 1;
-    }
-    printf("all model loading checks passed\n");
-    return 0;
+    return test_finish(g_dev, "all model loading checks passed");
 }

@@ -161,11 +161,5 @@ int main(int argc, char **argv)
     const char *names[] = {"neox_par", "neox_ser", "llama_gqa_bf16"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) test_recompute_same_bits(dir, names[i]);
     test_peak_bounds();
-    sea_device_close(g_dev);
-    if (g_fail) {
-        fprintf(stderr, "%d check(s) failed\n", g_fail);
-        return 1;
-    }
-    printf("all model memory checks passed\n");
-    return 0;
+    return test_finish(g_dev, "all model memory checks passed");
 }

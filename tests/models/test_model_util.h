@@ -33,6 +33,18 @@ static int g_fail = 0;
         }                                                                                 \
     } while (0)
 
+/* The end of a model test's main: close the device, report, and the exit status. */
+static inline int test_finish(sea_device *dev, const char *passed)
+{
+    sea_device_close(dev);
+    if (g_fail) {
+        fprintf(stderr, "%d check(s) failed\n", g_fail);
+        return 1;
+    }
+    printf("%s\n", passed);
+    return 0;
+}
+
 /* Open argv[1] (default "cpu"); exit 77 when a named non-CPU device is absent. */
 static inline sea_device *test_device(int argc, char **argv)
 {
