@@ -142,6 +142,31 @@ sea_status ocl_op_softmax(sea_stream *s, const sea_op *op, bool backward)
                    OA_LOCAL(wg * sizeof(float)));
 }
 
+/* Backward of logsoftmax_gather and cross-entropy: gx from the logits, the targets, the saved
+ * lse and gout (cross-entropy also averages over the N rows' non-ignored targets). */
+static sea_status loss_backward(sea_stream *s, const sea_op *op, cl_uint N, cl_uint V)
+{
+    const sea_tensor *x = op->in[0], *t = op->in[1], *lse = op->out[1], *go = op->gout[0];
+    sea_tensor *gx = op->gin[0];
+    if (!lse)
+        return sea_error(SEA_ERR_INVALID, "%s: %s backward needs the saved lse (out[1])", ocl_dev(s)->label,
+                         sea_op_name(op->kind));
+    if (!go || !gx) return SEA_OK;
+    T_ARGS(x);
+    T_ARGS(t);
+    T_ARGS(lse);
+    T_ARGS(go);
+    T_ARGS(gx);
+    if (op->kind == SEA_OP_LOGSOFTMAX_GATHER) {
+        size_t wg = ocl_reduce_wg(s, OCL_K_lsm_gather_bwd, ROW_WG_CAP);
+        return OCL_RUN(s, OCL_K_lsm_gather_bwd, N * wg, wg, OA(x_m), OA(x_o), OA(t_m), OA(t_o), OA(lse_m), OA(lse_o),
+                       OA(go_m), OA(go_o), OA(gx_m), OA(gx_o), OA(V));
+    }
+    size_t wg = ocl_reduce_wg(s, OCL_K_ce_bwd, ROW_WG_CAP);
+    return OCL_RUN(s, OCL_K_ce_bwd, N * wg, wg, OA(x_m), OA(x_o), OA(t_m), OA(t_o), OA(lse_m), OA(lse_o), OA(go_m),
+                   OA(go_o), OA(gx_m), OA(gx_o), OA(N), OA(V), OA_LOCAL(wg * sizeof(float)));
+}
+
 sea_status ocl_op_loss(sea_stream *s, const sea_op *op, bool backward)
 {
     const sea_tensor *x = op->in[0], *t = op->in[1];
@@ -181,17 +206,7 @@ sea_status ocl_op_loss(sea_stream *s, const sea_op *op, bool backward)
                                     OA(lp_o), OA(lse_m), OA(lse_o), OA(V), OA_LOCAL(wg * sizeof(float)));
             return release_scratch(st, sc, NULL);
         }
-        sea_tensor *lse = op->out[1];
-        if (!lse) return sea_error(SEA_ERR_INVALID, "%s: logsoftmax_gather backward needs the saved lse (out[1])", ocl_dev(s)->label);
-        T_ARGS(lse);
-        const sea_tensor *go = op->gout[0];
-        sea_tensor *gx = op->gin[0];
-        if (!go || !gx) return SEA_OK;
-        T_ARGS(go);
-        T_ARGS(gx);
-        size_t wg = ocl_reduce_wg(s, OCL_K_lsm_gather_bwd, ROW_WG_CAP);
-        return OCL_RUN(s, OCL_K_lsm_gather_bwd, N * wg, wg, OA(x_m), OA(x_o), OA(t_m), OA(t_o), OA(lse_m), OA(lse_o),
-                       OA(go_m), OA(go_o), OA(gx_m), OA(gx_o), OA(V));
+        return loss_backward(s, op, N, V);
     }
     /* cross-entropy */
     if (!backward) {
@@ -211,15 +226,5 @@ sea_status ocl_op_loss(sea_stream *s, const sea_op *op, bool backward)
                          OA_LOCAL(wg2 * sizeof(float)));
         return release_scratch(st, nll, sc);
     }
-    sea_tensor *lse = op->out[1];
-    if (!lse) return sea_error(SEA_ERR_INVALID, "%s: cross_entropy backward needs the saved lse (out[1])", ocl_dev(s)->label);
-    T_ARGS(lse);
-    const sea_tensor *go = op->gout[0];
-    sea_tensor *gx = op->gin[0];
-    if (!go || !gx) return SEA_OK;
-    T_ARGS(go);
-    T_ARGS(gx);
-    size_t wg = ocl_reduce_wg(s, OCL_K_ce_bwd, ROW_WG_CAP);
-    return OCL_RUN(s, OCL_K_ce_bwd, N * wg, wg, OA(x_m), OA(x_o), OA(t_m), OA(t_o), OA(lse_m), OA(lse_o), OA(go_m),
-                   OA(go_o), OA(gx_m), OA(gx_o), OA(N), OA(V), OA_LOCAL(wg * sizeof(float)));
+    return loss_backward(s, op, N, V);
 }
