@@ -6,6 +6,7 @@
  * (B, S) starts as the prompt's key_valid and gains one column per step. Sequences that
  * finished keep running (their tokens are dropped): the batch shape stays fixed, which keeps
  * every sequence's numbers independent of when the others stop. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,25 +176,40 @@ static sea_status decode_step(sea_model *m, sea_stream *s, gen_state *g, int B, 
  * change no bit of the result, so the tokens equal the uncaptured run's. */
 #define GRAPH_KEY_BUCKET 128
 
+/* Capture the decode step for the bucket holding `slot`. Nothing runs during a capture, so
+ * a failure here loses no work. */
+static sea_status capture_step(sea_model *m, sea_stream *s, gen_state *g, int B, int slot)
+{
+    decode_graph *dg = &g->dg;
+    sea_graph_free(dg->graph);
+    dg->graph = NULL;
+    int S = g->cache.S;
+    int n = (slot + 1 + GRAPH_KEY_BUCKET - 1) / GRAPH_KEY_BUCKET * GRAPH_KEY_BUCKET;
+    dg->n_keys = n < S ? n : S;
+    SEA_TRY(sea_graph_capture_begin(s));
+    sea_status st = decode_step(m, s, g, B, slot, dg->n_keys, &dg->logits);
+    if (st) {
+        sea_graph_capture_abort(s);
+        return sea_error_context(st, "capturing a decode step");
+    }
+    return sea_graph_capture_end(s, &dg->graph);
+}
+
 /* The decode step through a graph: capture it when the slot leaves the current bucket, then
- * replay. */
+ * replay. A capture that fails costs speed, not the call: *fallback is set (decoding goes on
+ * op by op, the same bits) and the reason is said once per process on stderr. */
 static sea_status decode_step_graph(sea_model *m, sea_stream *s, gen_state *g, int B, int slot, sea_tensor *logits,
-                                    sea_gen_output *out)
+                                    sea_gen_output *out, bool *fallback)
 {
     decode_graph *dg = &g->dg;
     if (!dg->graph || slot + 1 > dg->n_keys) {
-        sea_graph_free(dg->graph);
-        dg->graph = NULL;
-        int S = g->cache.S;
-        int n = (slot + 1 + GRAPH_KEY_BUCKET - 1) / GRAPH_KEY_BUCKET * GRAPH_KEY_BUCKET;
-        dg->n_keys = n < S ? n : S;
-        SEA_TRY(sea_graph_capture_begin(s));
-        sea_status st = decode_step(m, s, g, B, slot, dg->n_keys, &dg->logits);
-        if (st) {
-            sea_graph_capture_abort(s);
-            return sea_error_context(st, "capturing a decode step");
+        if (capture_step(m, s, g, B, slot)) {
+            static bool said;
+            if (!said) fprintf(stderr, "sea: generate: decode steps run op by op: %s\n", sea_last_error());
+            said = true;
+            *fallback = true;
+            return decode_step(m, s, g, B, slot, 0, logits);
         }
-        SEA_TRY(sea_graph_capture_end(s, &dg->graph));
         out->graph_captures++;
     }
     *logits = dg->logits;
@@ -326,9 +342,13 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
         if (!st) st = sea_fill(s, &col, 1.0);
         /* The first decode step runs op by op: every kernel of the step has then run once
          * (lazily loaded modules, first-use allocations) before anything is captured. */
-        if (!st)
-            st = graphs && k >= 2 ? decode_step_graph(m, s, &g, B, slot, &logits, out)
-                                  : decode_step(m, s, &g, B, slot, 0, &logits);
+        if (!st && graphs && k >= 2) {
+            bool fallback = false;
+            st = decode_step_graph(m, s, &g, B, slot, &logits, out, &fallback);
+            if (fallback) graphs = false;
+        } else if (!st) {
+            st = decode_step(m, s, &g, B, slot, 0, &logits);
+        }
         /* sea_sample writes the next tokens over the ones just consumed: the trunk has read
          * them already (ops on one stream run in order). */
         if (!st) st = sample(m, s, p, &logits, &g.sid, (uint32_t)k, &g.tok, &g.logp);

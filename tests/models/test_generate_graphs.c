@@ -9,6 +9,7 @@
  * usage: test_generate_graphs [DEVICE] [FIXTURE_DIR]   (DEVICE absent -> exit 77) */
 #include "fixture_util.h"
 #include "runtime/rng.h"
+#include "runtime/tape.h"
 
 static const char *g_dir;
 static sea_device *g_dev;
@@ -74,6 +75,21 @@ static void test_model(const char *name, sea_dtype dt)
     CHECK(on.graph_captures == 2, "%s: %d captures, expected 2 (slots cross a 128-key bucket)", name,
           on.graph_captures);
     int dsample = compare(&off, &on, "sampling");
+    /* A capture the runtime refuses (here: the stream records a tape) costs speed, not the
+     * call: the same tokens, decoded op by op. */
+    {
+        sea_tape *tape = NULL;
+        sea_gen_output fb;
+        CHECK_OK(sea_tape_create(g_dev, &tape));
+        sea_tape_begin(tape, sea_device_stream(g_dev));
+        gen(m, p, SEA_GEN_GRAPHS_ON, prompts, lens, &fb);
+        sea_tape_end(sea_device_stream(g_dev));
+        sea_tape_free(tape);
+        CHECK(fb.graph_captures == 0 && fb.graph_launches == 0, "%s: fallback still captured %d", name,
+              fb.graph_captures);
+        compare(&off, &fb, "capture refused, op by op");
+        sea_gen_output_free(&fb);
+    }
     printf("  %-16s %s sampling: lengths %d %d %d %d (eos %d), %d captures, %d replays, %d differences\n", name,
            sea_dtype_name(dt), on.lengths[0], on.lengths[1], on.lengths[2], on.lengths[3], on.finished[1],
            on.graph_captures, on.graph_launches, dsample);
