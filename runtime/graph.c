@@ -110,8 +110,6 @@ sea_status sea_graph_capture_end(sea_stream *s, sea_graph **out)
             sea_graph_free(g);
             return sea_error_context(st, "%s: ending a graph capture", sea_device_label(s->dev));
         }
-        free(g->ops);   /* the backend holds the work now */
-        g->ops = NULL;
     }
     *out = g;
     return SEA_OK;
@@ -124,8 +122,11 @@ sea_status sea_graph_record_op(sea_stream *s, const sea_op *op)
         if (op->in[i] && op->in[i]->buf) SEA_TRY(keep_buffer(g, op->in[i]->buf, false));
     for (int j = 0; j < SEA_OP_MAX_OUT; j++)
         if (op->out[j] && op->out[j]->buf) SEA_TRY(keep_buffer(g, op->out[j]->buf, true));
-    /* The count is kept on the native path too (for sea_graph_op_count); the copies only
-     * matter for the generic replay but are cheap. */
+    /* A backend that captures natively holds the work itself: count the op only. */
+    if (s->dev->backend->graph_begin) {
+        g->n_ops++;
+        return SEA_OK;
+    }
     if (!grow((void **)&g->ops, &g->cap_ops, g->n_ops + 1, sizeof *g->ops))
         return sea_error(SEA_ERR_OOM, "graph capture: out of host memory for %d ops", g->n_ops + 1);
     graph_op *r = &g->ops[g->n_ops++];
