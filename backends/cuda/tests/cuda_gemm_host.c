@@ -13,6 +13,11 @@
 
 /* ---- stand-ins for cuBLAS / CUDA runtime (column-major, as documented) ---- */
 static int n_gemm_calls;
+/* The C types the glue asked cuBLAS for, and the destination dtypes of the column sums, in
+ * call order (the data here is always f32: these check the dtype plumbing only). */
+static cudaDataType gemm_ctypes[16];
+static sea_dtype colsum_dtypes[16];
+static int n_ctypes, n_colsums;
 
 static float ld_cm(const float *a, cublasOperation_t op, int lda, int r, int c)
 {
@@ -37,8 +42,9 @@ cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cublasOperat
                             cudaDataType Btype, int ldb, const void *beta, void *C, cudaDataType Ctype, int ldc,
                             cublasComputeType_t ct, cublasGemmAlgo_t algo)
 {
-    (void)h; (void)Atype; (void)Btype; (void)Ctype; (void)ct; (void)algo;
+    (void)h; (void)Atype; (void)Btype; (void)ct; (void)algo;
     n_gemm_calls++;
+    if (n_ctypes < 16) gemm_ctypes[n_ctypes++] = Ctype;
     gemm_cm(ta, tb, m, n, k, *(const float *)alpha, A, lda, B, ldb, *(const float *)beta, C, ldc);
     return CUBLAS_STATUS_SUCCESS;
 }
@@ -143,7 +149,8 @@ sea_status sea_cuda_act_backward(sea_cuda_stream *cs, const void *gout, sea_dtyp
 sea_status sea_cuda_colsum_acc(sea_cuda_stream *cs, const void *src, sea_dtype sd, int64_t batch, int64_t rows,
                                int64_t cols, void *dst, sea_dtype dd, const char *op)
 {
-    (void)cs; (void)sd; (void)dd; (void)op;
+    (void)cs; (void)sd; (void)op;
+    if (n_colsums < 16) colsum_dtypes[n_colsums++] = dd;
     for (int64_t b = 0; b < batch; b++)
         for (int64_t j = 0; j < cols; j++) {
             float s = 0;
@@ -296,6 +303,62 @@ static void test_matmul(int nb, int64_t b0, int64_t M, int64_t K, int64_t N, boo
     free(ref); free(pre); free(rA); free(rB); free(rb);
 }
 
+/* Mixed precision backward (op.h): bf16 operands and output gradient, the activation's
+ * gradient bf16, the weight's and bias's f32. The weight-gradient GEMM must write an f32 C and
+ * the bias column sum an f32 destination; the activation-gradient GEMM a bf16 C. (Host data
+ * stays f32: the dtypes are labels the glue passes on, which is what is checked.) */
+static void test_mixed_wgrad_types(void)
+{
+    int64_t M = 5, K = 4, N = 3;
+    sea_tensor A = mk(2, M, K, 1, 1, true), W = mk(2, N, K, 1, 1, true), bi = mk(1, N, 1, 1, 1, true);
+    sea_tensor O = mk(2, M, N, 1, 1, false), gO = mk(2, M, N, 1, 1, true);
+    sea_tensor gA = mk(2, M, K, 1, 1, false), gW = mk(2, N, K, 1, 1, false), gb = mk(1, N, 1, 1, 1, false);
+    A.dtype = W.dtype = bi.dtype = O.dtype = gO.dtype = gA.dtype = SEA_BF16;
+    sea_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = SEA_OP_MATMUL;
+    op.in[0] = &A;
+    op.in[1] = &W;
+    op.in[2] = &bi;
+    op.out[0] = &O;
+    op.p.matmul.trans_b = true;
+    op.gout[0] = &gO;
+    op.gin[0] = &gA;
+    op.gin[1] = &gW;
+    op.gin[2] = &gb;
+    sea_cuda_device cdev = {0};
+    sea_cuda_stream cs = {0};
+    cs.cdev = &cdev;
+    n_ctypes = n_colsums = 0;
+    if (sea_cuda_matmul_backward(&cs, &op)) {
+        printf("FAIL mixed backward: %s\n", sea_last_error());
+        failures++;
+        return;
+    }
+    bool ok = n_ctypes == 2 && gemm_ctypes[0] == CUDA_R_16BF && gemm_ctypes[1] == CUDA_R_32F && n_colsums == 1 &&
+              colsum_dtypes[0] == SEA_F32;
+    if (!ok) {
+        printf("FAIL mixed backward: %d gemms (C types %d, %d; want bf16 for grad a, f32 for grad b), "
+               "%d column sums (dtype %d; want f32)\n", n_ctypes, n_ctypes > 0 ? (int)gemm_ctypes[0] : -1,
+               n_ctypes > 1 ? (int)gemm_ctypes[1] : -1, n_colsums, n_colsums ? (int)colsum_dtypes[0] : -1);
+        failures++;
+    }
+    /* and the values: gW (N, K) = gO^T A, gA = gO W, gb = colsum gO */
+    double rW[12] = {0}, rA[20] = {0}, rb[3] = {0};
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            double g = F(&gO)[i * N + j];
+            rb[j] += g;
+            for (int64_t k = 0; k < K; k++) {
+                rW[j * K + k] += g * F(&A)[i * K + k];
+                rA[i * K + k] += g * F(&W)[j * K + k];
+            }
+        }
+    expect_close("mixed backward grad a", F(&gA), rA, M * K, 1e-5);
+    expect_close("mixed backward grad w (f32)", F(&gW), rW, N * K, 1e-5);
+    expect_close("mixed backward grad bias (f32)", F(&gb), rb, N, 1e-5);
+}
+
 /* ---- ensemble MLP vs a direct reference ---- */
 static void test_ensemble(int64_t N, int64_t d, int64_t K, int64_t h)
 {
@@ -395,6 +458,7 @@ int main(void)
             test_matmul(1, 3, 4, 6, 5, ta, tb, false, false, SEA_ACT_RELU); /* batched B */
             test_matmul(1, 2, 9, 1, 3, ta, tb, false, true, SEA_ACT_GELU_TANH);
         }
+    test_mixed_wgrad_types();
     test_ensemble(5, 7, 3, 4);
     test_ensemble(1, 3, 1, 1);
     printf("cuda gemm glue (host-emulated cuBLAS): %d gemm calls, %d failures\n", n_gemm_calls, failures);
