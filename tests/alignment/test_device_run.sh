@@ -1,9 +1,11 @@
 #!/bin/sh
 # A short SEA run (enn-baits, mixed preference learning, DPO) on DEVICE must give the same
 # metrics as on the CPU backend within tolerance: the whole stack — generation, features,
-# ensemble, learner, ERM — on that backend. usage: test_device_run.sh SEA DEVICE WORKDIR RTOL
+# ensemble, learner, ERM — on that backend. usage: test_device_run.sh SEA DEVICE WORKDIR RTOL [VAR=VALUE]
+# VAR=VALUE goes into the environment of the DEVICE run only (SEA_GRAPHS=1 on the cpu: the same
+# run with captured decode steps).
 set -u
-SEA=$1; DEV=$2; W=$3; RTOL=$4
+SEA=$1; DEV=$2; W=$3; RTOL=$4; ENVSET=${5:-SEA_TEST_UNUSED=1}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 rm -rf "$W"; mkdir -p "$W"
@@ -12,8 +14,8 @@ RUN="--policy $ROOT/data/arith-sft --prompt-data builtin:arith --oracle builtin:
  --num-samples 4 --num-ensemble 4 --rm-hidden 16 --rm-batch 8 --batch-size 4 --max-new-tokens 5 \
  --learning-rate 1e-3 --eval-every 2 --eval-n 8 --burn-in 1 --max-rounds 3 --quiet --seed 1"
 "$SEA" train $RUN --device cpu --output-dir "$W/cpu" || { echo "cpu run failed"; exit 1; }
-"$SEA" train $RUN --device "$DEV" --output-dir "$W/dev" || { echo "$DEV run failed"; exit 1; }
+env "$ENVSET" "$SEA" train $RUN --device "$DEV" --output-dir "$W/dev" || { echo "$DEV run failed"; exit 1; }
 "$ROOT/tests/dist/compare_metrics.sh" "$W/cpu/metrics.jsonl" "$W/dev/metrics.jsonl" "$RTOL" ||
   { echo "$DEV metrics differ from cpu"; exit 1; }
 rm -rf "$W"
-echo "SEA run on $DEV matches cpu (rtol $RTOL)"
+echo "SEA run on $DEV ($ENVSET) matches cpu (rtol $RTOL)"
