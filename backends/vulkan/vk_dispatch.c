@@ -49,6 +49,12 @@ sea_status vk_bind_tensor(const vk_dev *d, const sea_tensor *t, const char *op, 
     return SEA_OK;
 }
 
+uint64_t vk_rows_per_binding(const vk_dev *d, uint64_t row_bytes)
+{
+    uint64_t slack = (d->align - 1) + 3;   /* start aligned down, range rounded up to 4 bytes */
+    return row_bytes && d->max_range > slack ? (d->max_range - slack) / row_bytes : 0;
+}
+
 vk_binding vk_bind_alloc(const vk_alloc *a)
 {
     return (vk_binding){.buffer = a->blk->buffer, .off = a->off, .range = a->size, .elem = 0};

@@ -148,6 +148,10 @@ sea_status vk_temp_adopt(sea_stream *s, const vk_alloc *a);
 /* Binding helpers (vk_dispatch.c). */
 sea_status vk_bind_tensor(const vk_dev *d, const sea_tensor *t, const char *op, const char *what, vk_binding *out);
 vk_binding vk_bind_alloc(const vk_alloc *a);
+/* Whole rows of row_bytes that vk_bind_tensor can bind as one range wherever the rows start
+ * (it aligns the start down to d->align and rounds the range up to 4 bytes); 0 when a single
+ * row is beyond a binding. How the ops that split big tensors over rows size their chunks. */
+uint64_t vk_rows_per_binding(const vk_dev *d, uint64_t row_bytes);
 vk_binding vk_bind_dummy(const vk_dev *d);
 /* 1-D grid over n items with `per_group` items per workgroup, folded into (x, y) so
  * neither exceeds the device limit; shaders recover the linear group id. */

@@ -224,7 +224,7 @@ sea_status vk_embedding(sea_stream *s, const sea_op *op, bool backward)
     SEA_TRY(check_u32("embedding", s->dev, N * D, "numel"));
     /* Rows of the table per dispatch: all of them, or as many as one binding holds. */
     uint64_t per = V;
-    if (V * D * 4 > d->max_range && sea_tensor_is_contiguous(tt)) per = (d->max_range - 64) / (D * 4);
+    if (V * D * 4 > d->max_range && sea_tensor_is_contiguous(tt)) per = vk_rows_per_binding(d, D * 4);
     if (per == 0) per = 1;
     vk_binding b[3];
     SEA_TRY(vk_bind_tensor(d, ids, "embedding", "ids", &b[1]));

@@ -226,7 +226,7 @@ sea_status vk_matmul_nsplit(sea_stream *s, const sea_op *op, bool backward, bool
     if (op->p.matmul.trans_a && a->ndim > 2) return SEA_OK;   /* vk_bind_tensor reports the limit */
     int64_t N = b->shape[0], K = b->shape[1];
     int64_t rows = sea_tensor_numel(a) / K;
-    int64_t per = (int64_t)((d->max_range - 64) / ((uint64_t)K * 4));
+    int64_t per = (int64_t)vk_rows_per_binding(d, (uint64_t)K * 4);
     if (per < 1) return SEA_OK;
     *handled = true;
     sea_tensor a2;

@@ -9,13 +9,12 @@
  * values (they are not read on the host), so a recorded decode step replays with new slots. */
 #include "vk_internal.h"
 
-/* Rows of row_elems * es bytes per binding: the range starts up to `align` bytes before the chunk and is
- * rounded up to 4 bytes; a dispatch also addresses at most 2^31 elements. 0 when one row alone
- * is beyond a binding (vk_bind_tensor then reports it, naming the tensor and the limit). */
+/* Rows of row_elems elements of es bytes per dispatch: what one binding holds, and at most
+ * 2^31 elements (the shader's indices). 0 when one row alone is beyond a binding
+ * (vk_bind_tensor then reports it, naming the tensor and the limit). */
 static uint64_t rows_per_binding(const vk_dev *d, uint64_t row_elems, size_t es)
 {
-    uint64_t slack = d->align + 4;
-    uint64_t per = d->max_range > slack ? (d->max_range - slack) / (row_elems * es) : 0;
+    uint64_t per = vk_rows_per_binding(d, row_elems * es);
     uint64_t per_elems = 0x7fffffffu / row_elems;
     return per < per_elems ? per : per_elems;
 }

@@ -121,7 +121,7 @@ sea_status vk_run_split(sea_stream *s, const sea_op *op, bool backward, sea_stat
  * sums keep their device-independent chunking). */
 int64_t vk_flat_chunk(const vk_dev *d, size_t elem_size)
 {
-    int64_t c = (int64_t)((d->max_range - 64) / elem_size) / 4096 * 4096;
+    int64_t c = (int64_t)vk_rows_per_binding(d, elem_size) / 4096 * 4096;
     return c > 0 ? c : 4096;
 }
 
