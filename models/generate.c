@@ -84,9 +84,9 @@ typedef struct gen_state {
     sea_kv_cache cache;
     sea_tensor sid;              /* (B) outside the arena: it lives across passes */
     /* Per step, one host read brings back what sampling wrote and one host write sends the
-     * next step's inputs: each is one buffer (two views 256 bytes apart, the widest sub-buffer
-     * alignment a backend asks for), so a step costs two host round trips, not four. The
-     * inputs sit at fixed addresses, which a captured step reads at every replay. */
+     * next step's inputs: each is one buffer (two views, the second at SEA_MODEL_VIEW_ALIGN),
+     * so a step costs two host round trips, not four. The inputs sit at fixed addresses,
+     * which a captured step reads at every replay. */
     sea_buffer *out_buf, *in_buf;
     size_t half;                 /* byte offset of the second view in each */
     unsigned char *io_h;         /* host staging, 2 * half bytes */
@@ -118,7 +118,7 @@ static void gen_state_free(gen_state *g)
 static sea_status io_alloc(sea_device *dev, int B, gen_state *g)
 {
     int64_t bb = B, b1[2] = {B, 1};
-    g->half = ((size_t)B * 4 + 255) / 256 * 256;
+    g->half = ((size_t)B * 4 + SEA_MODEL_VIEW_ALIGN - 1) / SEA_MODEL_VIEW_ALIGN * SEA_MODEL_VIEW_ALIGN;
     g->io_h = malloc(2 * g->half);
     if (!g->io_h) return sea_error(SEA_ERR_OOM, "generate: out of host memory");
     SEA_TRY(sea_buffer_alloc(dev, 2 * g->half, &g->out_buf));

@@ -5,9 +5,7 @@
 
 #include "models/model_internal.h"
 
-/* Offsets are aligned for every backend's sub-buffer rules (OpenCL base-address alignment,
- * Vulkan minStorageBufferOffsetAlignment are at most 256 bytes in practice). */
-#define ARENA_ALIGN 256
+#define ARENA_ALIGN SEA_MODEL_VIEW_ALIGN
 #define ARENA_MIN_CHUNK (4u << 20)
 
 void sea_model_arena_init(sea_model_arena *a, sea_device *dev)

@@ -211,6 +211,10 @@ sea_status sea_model_load_gguf(sea_device *dev, const char *path, const sea_mode
                                sea_model **out);
 
 /* ---- model_arena.c ---- */
+/* Byte offsets of tensors that share a buffer are multiples of this: every backend's
+ * sub-buffer rules allow it (OpenCL base-address alignment, Vulkan
+ * minStorageBufferOffsetAlignment are at most 256 bytes in practice). */
+#define SEA_MODEL_VIEW_ALIGN 256
 void sea_model_arena_init(sea_model_arena *a, sea_device *dev);
 void sea_model_arena_free(sea_model_arena *a);
 /* Start a pass (invalidates every tensor handed out before). train: keep spans. */
