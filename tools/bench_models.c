@@ -107,6 +107,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_models: unknown model '%s'\n", name);
         return 2;
     }
+    if (strcmp(graphs, "auto") && strcmp(graphs, "on") && strcmp(graphs, "off")) {
+        fprintf(stderr, "bench_models: --graphs '%s': auto, on or off\n", graphs);
+        return 2;
+    }
     sea_device *dev;
     TRY(sea_device_open(device, &dev));
     sea_stream *s = sea_device_stream(dev);
