@@ -39,9 +39,10 @@
  *
  * The kernels are written against a few warp-level primitives (FA_* macros, fa_shfl_xor,
  * pack2, mma, ldsm_x4, ldsm_x4_t, cp16, cp_commit, cp_wait_all). This header defines them
- * with PTX; tests/cuda_flash_emu_host.cu defines SEA_FA_EMU and its own versions (one block
- * as a cooperative SIMT emulation on the CPU, the PTX fragment layouts in software) and
- * runs this same kernel source against a float64 reference, so the index arithmetic,
+ * with PTX; with SEA_FA_EMU, emu/emu_fa.h defines them on the CUDA emulator (a block as
+ * cooperative threads on the CPU, the PTX fragment layouts in software), where
+ * tests/cuda_flash_emu_host.cu runs this same kernel source against a float64 reference
+ * and the emulated module runs it inside the whole backend, so the index arithmetic,
  * masking, softmax and synchronization are tested without a GPU.
  *
  * Not yet run on a GPU (see docs/cuda.md): written and compiled for sm_80/sm_90. */
@@ -132,6 +133,8 @@ FA_FN void cp16(uint16_t *dst, const uint16_t *src, bool ok)
 FA_FN void cp_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 FA_FN void cp_wait_all() { asm volatile("cp.async.wait_all;\n" ::: "memory"); }
 
+#else
+#include "emu/emu_fa.h" /* the same primitives on the CUDA emulator */
 #endif /* !SEA_FA_EMU */
 
 /* Rows [row0, row0 + ROWS) x HD of one (b, head) of a (B, T, heads, HD) tensor into shared

@@ -17,6 +17,7 @@ static char unavailable[512];
 
 static void enumerate(void)
 {
+#ifndef SEA_CUDA_EMULATED /* the CUDA emulator (emu/) needs no driver */
     /* Ask the dynamic loader first: cudart's own message for a missing driver
      * ("CUDA driver version is insufficient") would send people looking for the wrong fix. */
     void *h = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
@@ -27,6 +28,7 @@ static void enumerate(void)
         return;
     }
     dlclose(h);
+#endif
     int n = 0; /* left unwritten by cudaGetDeviceCount on failure */
     cudaError_t e = cudaGetDeviceCount(&n);
     if (e != cudaSuccess) {

@@ -1,0 +1,173 @@
+/* cuBLAS's GEMMs on the host, for the CUDA emulator (include/cublas_v2.h): column-major
+ * C = alpha op(A) op(B) + beta C, batched with strides, A/B/C each f32, bf16 or f16,
+ * products accumulated in f32 (CUBLAS_COMPUTE_32F) and C read only when beta != 0, as
+ * cuBLAS documents. Calls go through the stream, so a captured graph replays them. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <new>
+#include <vector>
+
+#include "dtype.h"
+#include "emu_runtime.h"
+#include "include/cublas_v2.h"
+
+struct sea_emu_blas {
+    cudaStream_t stream;
+};
+
+namespace {
+
+/* The runtime's conversions (runtime/dtype.c): the bits every backend uses. */
+float load(const void *p, cudaDataType t, size_t i)
+{
+    switch (t) {
+    case CUDA_R_32F: return ((const float *)p)[i];
+    case CUDA_R_16BF: return sea_bf16_to_f32(((const uint16_t *)p)[i]);
+    default: return sea_f16_to_f32(((const uint16_t *)p)[i]);
+    }
+}
+
+void store(void *p, cudaDataType t, size_t i, float v)
+{
+    switch (t) {
+    case CUDA_R_32F: ((float *)p)[i] = v; break;
+    case CUDA_R_16BF: ((uint16_t *)p)[i] = sea_f32_to_bf16(v); break;
+    default: ((uint16_t *)p)[i] = sea_f32_to_f16(v); break;
+    }
+}
+
+bool supported(cudaDataType t) { return t == CUDA_R_32F || t == CUDA_R_16BF || t == CUDA_R_16F; }
+
+struct gemm {
+    cublasOperation_t ta, tb;
+    int m, n, k;
+    float alpha, beta;
+    const void *A, *B;
+    void *C;
+    cudaDataType at, bt, ct;
+    int lda, ldb, ldc;
+    long long sa, sb, sc;
+    int batch;
+};
+
+/* op(A) as m rows of k and op(B) as n rows of k, converted to f32 once, so every output is
+ * one contiguous dot product (summed in order p = 0..k-1, in f32). */
+void run(const gemm &g)
+{
+    std::vector<float> a((size_t)g.m * g.k), bt((size_t)g.n * g.k);
+    for (int b = 0; b < g.batch; b++) {
+        for (int i = 0; i < g.m; i++)
+            for (int p = 0; p < g.k; p++)
+                a[(size_t)i * g.k + p] = load(g.A, g.at, (size_t)(b * g.sa) + (g.ta == CUBLAS_OP_N ? (size_t)p * g.lda + i
+                                                                                                   : (size_t)i * g.lda + p));
+        for (int j = 0; j < g.n; j++)
+            for (int p = 0; p < g.k; p++)
+                bt[(size_t)j * g.k + p] = load(g.B, g.bt, (size_t)(b * g.sb) + (g.tb == CUBLAS_OP_N ? (size_t)j * g.ldb + p
+                                                                                                    : (size_t)p * g.ldb + j));
+        for (int j = 0; j < g.n; j++)
+            for (int i = 0; i < g.m; i++) {
+                const float *x = &a[(size_t)i * g.k], *y = &bt[(size_t)j * g.k];
+                float acc = 0.0f;
+                for (int p = 0; p < g.k; p++) acc += x[p] * y[p];
+                size_t ic = (size_t)(b * g.sc) + (size_t)j * g.ldc + i;
+                float c = g.alpha * acc;
+                if (g.beta != 0.0f) c += g.beta * load(g.C, g.ct, ic);
+                store(g.C, g.ct, ic, c);
+            }
+    }
+}
+
+cublasStatus_t submit(cublasHandle_t h, const gemm &g, cublasComputeType_t ct)
+{
+    if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+    if (g.m < 0 || g.n < 0 || g.k < 0 || g.batch < 0 || (g.ta != CUBLAS_OP_N && g.ta != CUBLAS_OP_T) ||
+        (g.tb != CUBLAS_OP_N && g.tb != CUBLAS_OP_T) || g.ldc < (g.m > 1 ? g.m : 1) ||
+        g.lda < ((g.ta == CUBLAS_OP_N ? g.m : g.k) > 1 ? (g.ta == CUBLAS_OP_N ? g.m : g.k) : 1) ||
+        g.ldb < ((g.tb == CUBLAS_OP_N ? g.k : g.n) > 1 ? (g.tb == CUBLAS_OP_N ? g.k : g.n) : 1))
+        return CUBLAS_STATUS_INVALID_VALUE;
+    if (!supported(g.at) || !supported(g.bt) || !supported(g.ct) || g.at != g.bt ||
+        (ct != CUBLAS_COMPUTE_32F && ct != CUBLAS_COMPUTE_32F_FAST_TF32))
+        return CUBLAS_STATUS_NOT_SUPPORTED;
+    if (!g.m || !g.n || !g.batch) return CUBLAS_STATUS_SUCCESS;
+    cudaError_t e = sea_emu_enqueue(h->stream, [g]() {
+        run(g);
+        return cudaSuccess;
+    });
+    return e == cudaSuccess ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_EXECUTION_FAILED;
+}
+
+} /* namespace */
+
+extern "C" {
+
+cublasStatus_t cublasCreate(cublasHandle_t *h)
+{
+    *h = new (std::nothrow) sea_emu_blas();
+    return *h ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_ALLOC_FAILED;
+}
+
+cublasStatus_t cublasDestroy(cublasHandle_t h)
+{
+    delete h;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSetStream(cublasHandle_t h, cudaStream_t s)
+{
+    if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+    h->stream = s;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSetWorkspace(cublasHandle_t h, void *ws, size_t bytes)
+{
+    (void)ws;
+    (void)bytes;
+    return h ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_NOT_INITIALIZED;
+}
+
+cublasStatus_t cublasSetMathMode(cublasHandle_t h, cublasMath_t mode)
+{
+    (void)mode;
+    return h ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_NOT_INITIALIZED;
+}
+
+const char *cublasGetStatusString(cublasStatus_t s)
+{
+    switch (s) {
+    case CUBLAS_STATUS_SUCCESS: return "CUBLAS_STATUS_SUCCESS";
+    case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
+    case CUBLAS_STATUS_ALLOC_FAILED: return "CUBLAS_STATUS_ALLOC_FAILED";
+    case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
+    case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
+    case CUBLAS_STATUS_NOT_SUPPORTED: return "CUBLAS_STATUS_NOT_SUPPORTED";
+    }
+    return "CUBLAS_STATUS_UNKNOWN";
+}
+
+cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                            const void *alpha, const void *A, cudaDataType Atype, int lda, const void *B,
+                            cudaDataType Btype, int ldb, const void *beta, void *C, cudaDataType Ctype, int ldc,
+                            cublasComputeType_t ct, cublasGemmAlgo_t algo)
+{
+    (void)algo;
+    gemm g = {ta, tb, m, n, k, *(const float *)alpha, *(const float *)beta, A, B, C, Atype, Btype, Ctype,
+              lda, ldb, ldc, 0, 0, 0, 1};
+    return submit(h, g, ct);
+}
+
+cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                                          int k, const void *alpha, const void *A, cudaDataType Atype, int lda,
+                                          long long sA, const void *B, cudaDataType Btype, int ldb, long long sB,
+                                          const void *beta, void *C, cudaDataType Ctype, int ldc, long long sC,
+                                          int batch, cublasComputeType_t ct, cublasGemmAlgo_t algo)
+{
+    (void)algo;
+    gemm g = {ta, tb, m, n, k, *(const float *)alpha, *(const float *)beta, A, B, C, Atype, Btype, Ctype,
+              lda, ldb, ldc, sA, sB, sC, batch};
+    return submit(h, g, ct);
+}
+
+} /* extern "C" */

@@ -1,0 +1,396 @@
+/* The CUDA runtime API on the host, for the CUDA emulator (include/cuda_runtime_api.h).
+ *
+ * One emulated device ("sea CUDA emulator", sm_90 limits). Device memory is host memory,
+ * counted against SEA_CUDA_EMU_MEM_MB (default 4096) so the out-of-memory paths can be
+ * driven. Streams run their work at once, in order; a capturing stream records it instead
+ * (kernels with their arguments as launched, copies, memsets, library calls), and a graph
+ * launch replays the record. What real CUDA refuses is refused here with the same error:
+ * launch configurations past the limits, dynamic shared memory above 48 KiB without
+ * cudaFuncAttributeMaxDynamicSharedMemorySize, synchronizing a capturing stream, copies
+ * outside an allocation. A kernel fault (emu_machine.h) is sticky, as on a GPU: every later
+ * synchronizing call reports cudaErrorLaunchFailure, and the fault is printed on stderr.
+ * SEA_CUDA_EMU_ORDER=reverse runs warps in descending order (emu_machine.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <map>
+#include <new>
+#include <mutex>
+#include <vector>
+
+#include "emu_runtime.h"
+#include "include/cuda_runtime.h"
+
+struct sea_emu_stream {
+    bool capturing;
+    bool capture_invalid;
+    std::vector<std::function<cudaError_t()>> record;
+};
+
+struct sea_emu_graph {
+    std::vector<std::function<cudaError_t()>> nodes;
+};
+
+namespace {
+
+std::mutex lock;                         /* allocations, function attributes, sticky fault */
+std::map<const char *, size_t> allocations; /* base -> bytes */
+size_t allocated;
+std::map<const void *, int> max_dynamic_smem;
+cudaError_t sticky = cudaSuccess;
+thread_local cudaError_t last_error = cudaSuccess;
+bool options_read;
+
+const size_t DEFAULT_SMEM = 48 * 1024, OPTIN_SMEM = 232448;
+
+size_t memory_limit()
+{
+    const char *e = getenv("SEA_CUDA_EMU_MEM_MB");
+    long mb = e ? atol(e) : 0;
+    return (size_t)(mb > 0 ? mb : 4096) << 20;
+}
+
+void read_options()
+{
+    if (options_read) return;
+    options_read = true;
+    const char *o = getenv("SEA_CUDA_EMU_ORDER");
+    sea_emu::reverse_order = o && !strcmp(o, "reverse");
+}
+
+cudaError_t record_error(cudaError_t e)
+{
+    if (e != cudaSuccess) last_error = e;
+    return e;
+}
+
+/* Is [p, p + n) inside one live allocation? (lock held) */
+bool inside_allocation(const void *p, size_t n)
+{
+    auto it = allocations.upper_bound((const char *)p);
+    if (it == allocations.begin()) return false;
+    --it;
+    return (const char *)p >= it->first && (const char *)p + n <= it->first + it->second;
+}
+
+bool device_range_ok(const void *p, size_t n)
+{
+    std::lock_guard<std::mutex> hold(lock);
+    return inside_allocation(p, n);
+}
+
+cudaError_t current_sticky()
+{
+    std::lock_guard<std::mutex> hold(lock);
+    return sticky;
+}
+
+} /* namespace */
+
+cudaError_t sea_emu_enqueue(cudaStream_t s, std::function<cudaError_t()> work)
+{
+    if (s && s->capturing) {
+        s->record.push_back(std::move(work));
+        return cudaSuccess;
+    }
+    cudaError_t e = current_sticky();
+    if (e != cudaSuccess) return e;
+    return work();
+}
+
+cudaError_t sea_emu_enqueue_kernel(cudaStream_t s, const char *name, const void *fn, dim3 grid, dim3 block, size_t smem,
+                                   std::function<void()> body)
+{
+    read_options();
+    const unsigned long long threads = (unsigned long long)block.x * block.y * block.z;
+    if (!threads || threads > 1024 || block.z > 64 || !grid.x || !grid.y || !grid.z || grid.x > 0x7fffffffu ||
+        grid.y > 65535 || grid.z > 65535)
+        return record_error(cudaErrorInvalidConfiguration);
+    size_t limit = DEFAULT_SMEM;
+    {
+        std::lock_guard<std::mutex> hold(lock);
+        auto it = max_dynamic_smem.find(fn);
+        if (it != max_dynamic_smem.end()) limit = (size_t)it->second;
+    }
+    if (smem > limit) return record_error(cudaErrorInvalidValue);
+    const sea_emu::dim g = {grid.x, grid.y, grid.z}, b = {block.x, block.y, block.z};
+    return sea_emu_enqueue(s, [=]() {
+        std::string fault;
+        if (sea_emu::run_grid(g, b, smem, body, &fault)) return cudaSuccess;
+        fprintf(stderr, "sea CUDA emulator: kernel %s <<<(%u, %u, %u), (%u, %u, %u), %zu>>>: %s\n", name, g.x, g.y, g.z,
+                b.x, b.y, b.z, smem, fault.c_str());
+        std::lock_guard<std::mutex> hold(lock);
+        sticky = cudaErrorLaunchFailure;
+        return cudaErrorLaunchFailure;
+    });
+}
+
+extern "C" {
+
+const char *cudaGetErrorName(cudaError_t e)
+{
+    switch (e) {
+    case cudaSuccess: return "cudaSuccess";
+    case cudaErrorInvalidValue: return "cudaErrorInvalidValue";
+    case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
+    case cudaErrorInitializationError: return "cudaErrorInitializationError";
+    case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
+    case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
+    case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
+    case cudaErrorIllegalAddress: return "cudaErrorIllegalAddress";
+    case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
+    case cudaErrorStreamCaptureUnsupported: return "cudaErrorStreamCaptureUnsupported";
+    case cudaErrorStreamCaptureInvalidated: return "cudaErrorStreamCaptureInvalidated";
+    case cudaErrorStreamCaptureUnmatched: return "cudaErrorStreamCaptureUnmatched";
+    case cudaErrorStreamCaptureImplicit: return "cudaErrorStreamCaptureImplicit";
+    }
+    return "cudaErrorUnknown";
+}
+
+const char *cudaGetErrorString(cudaError_t e)
+{
+    switch (e) {
+    case cudaSuccess: return "no error";
+    case cudaErrorInvalidValue: return "invalid argument";
+    case cudaErrorMemoryAllocation: return "out of memory";
+    case cudaErrorInitializationError: return "initialization error";
+    case cudaErrorInvalidConfiguration: return "invalid configuration argument";
+    case cudaErrorInvalidDevice: return "invalid device ordinal";
+    case cudaErrorInvalidResourceHandle: return "invalid resource handle";
+    case cudaErrorIllegalAddress: return "an illegal memory access was encountered";
+    case cudaErrorLaunchFailure: return "unspecified launch failure";
+    case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
+    case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
+    case cudaErrorStreamCaptureUnmatched: return "capture was not initiated in this stream";
+    case cudaErrorStreamCaptureImplicit: return "operation would make the legacy stream depend on a capturing blocking stream";
+    }
+    return "unknown error";
+}
+
+cudaError_t cudaGetLastError(void)
+{
+    cudaError_t e = last_error;
+    last_error = cudaSuccess;
+    cudaError_t s = current_sticky();
+    return s != cudaSuccess ? s : e;
+}
+
+cudaError_t cudaPeekAtLastError(void)
+{
+    cudaError_t s = current_sticky();
+    return s != cudaSuccess ? s : last_error;
+}
+
+cudaError_t cudaGetDeviceCount(int *n)
+{
+    *n = 1;
+    return cudaSuccess;
+}
+
+cudaError_t cudaSetDevice(int ordinal) { return record_error(ordinal == 0 ? cudaSuccess : cudaErrorInvalidDevice); }
+
+cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *p, int ordinal)
+{
+    if (ordinal != 0) return record_error(cudaErrorInvalidDevice);
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "sea CUDA emulator (CPU)");
+    p->totalGlobalMem = memory_limit();
+    p->sharedMemPerBlock = DEFAULT_SMEM;
+    p->sharedMemPerBlockOptin = OPTIN_SMEM;
+    p->warpSize = 32;
+    p->maxThreadsPerBlock = 1024;
+    p->major = 9;
+    p->minor = 0;
+    p->multiProcessorCount = 1;
+    return cudaSuccess;
+}
+
+cudaError_t cudaDeviceGetAttribute(int *value, enum cudaDeviceAttr attr, int ordinal)
+{
+    if (ordinal != 0) return record_error(cudaErrorInvalidDevice);
+    if (attr != cudaDevAttrMaxSharedMemoryPerBlockOptin) return record_error(cudaErrorInvalidValue);
+    *value = (int)OPTIN_SMEM;
+    return cudaSuccess;
+}
+
+cudaError_t cudaDriverGetVersion(int *v)
+{
+    *v = 13000;
+    return cudaSuccess;
+}
+
+cudaError_t cudaRuntimeGetVersion(int *v)
+{
+    *v = 13000;
+    return cudaSuccess;
+}
+
+cudaError_t cudaDeviceSynchronize(void) { return record_error(current_sticky()); }
+
+cudaError_t cudaFuncSetAttribute(const void *func, enum cudaFuncAttribute attr, int value)
+{
+    if (attr != cudaFuncAttributeMaxDynamicSharedMemorySize || value < 0 || (size_t)value > OPTIN_SMEM)
+        return record_error(cudaErrorInvalidValue);
+    std::lock_guard<std::mutex> hold(lock);
+    max_dynamic_smem[func] = value;
+    return cudaSuccess;
+}
+
+cudaError_t cudaMalloc(void **p, size_t size)
+{
+    std::lock_guard<std::mutex> hold(lock);
+    sea_emu::global_range_ok = device_range_ok;
+    const size_t bytes = size ? size : 1;
+    if (allocated + bytes > memory_limit()) {
+        last_error = cudaErrorMemoryAllocation;
+        return cudaErrorMemoryAllocation;
+    }
+    void *m = aligned_alloc(256, (bytes + 255) & ~(size_t)255);
+    if (!m) {
+        last_error = cudaErrorMemoryAllocation;
+        return cudaErrorMemoryAllocation;
+    }
+    allocations[(const char *)m] = bytes;
+    allocated += bytes;
+    *p = m;
+    return cudaSuccess;
+}
+
+cudaError_t cudaFree(void *p)
+{
+    if (!p) return cudaSuccess;
+    std::lock_guard<std::mutex> hold(lock);
+    auto it = allocations.find((const char *)p);
+    if (it == allocations.end()) {
+        last_error = cudaErrorInvalidValue;
+        return cudaErrorInvalidValue;
+    }
+    allocated -= it->second;
+    allocations.erase(it);
+    free(p);
+    return cudaSuccess;
+}
+
+cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes)
+{
+    std::lock_guard<std::mutex> hold(lock);
+    *total_bytes = memory_limit();
+    *free_bytes = *total_bytes - allocated;
+    return cudaSuccess;
+}
+
+cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t n, enum cudaMemcpyKind kind, cudaStream_t s)
+{
+    if (!n) return cudaSuccess;
+    {
+        std::lock_guard<std::mutex> hold(lock);
+        bool dst_dev = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
+        bool src_dev = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
+        if ((dst_dev && !inside_allocation(dst, n)) || (src_dev && !inside_allocation(src, n)))
+            return record_error(cudaErrorInvalidValue);
+    }
+    return record_error(sea_emu_enqueue(s, [=]() {
+        memmove(dst, src, n);
+        return cudaSuccess;
+    }));
+}
+
+cudaError_t cudaMemsetAsync(void *p, int value, size_t n, cudaStream_t s)
+{
+    if (!n) return cudaSuccess;
+    {
+        std::lock_guard<std::mutex> hold(lock);
+        if (!inside_allocation(p, n)) return record_error(cudaErrorInvalidValue);
+    }
+    return record_error(sea_emu_enqueue(s, [=]() {
+        memset(p, value, n);
+        return cudaSuccess;
+    }));
+}
+
+cudaError_t cudaStreamCreate(cudaStream_t *s) { return cudaStreamCreateWithFlags(s, cudaStreamDefault); }
+
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned flags)
+{
+    (void)flags;
+    *s = new (std::nothrow) sea_emu_stream();
+    return *s ? cudaSuccess : record_error(cudaErrorMemoryAllocation);
+}
+
+cudaError_t cudaStreamDestroy(cudaStream_t s)
+{
+    delete s;
+    return cudaSuccess;
+}
+
+cudaError_t cudaStreamSynchronize(cudaStream_t s)
+{
+    if (s && s->capturing) {
+        s->capture_invalid = true;
+        return record_error(cudaErrorStreamCaptureUnsupported);
+    }
+    return record_error(current_sticky());
+}
+
+cudaError_t cudaStreamBeginCapture(cudaStream_t s, enum cudaStreamCaptureMode mode)
+{
+    (void)mode;
+    if (!s) return record_error(cudaErrorStreamCaptureUnsupported); /* the legacy stream cannot capture */
+    if (s->capturing) return record_error(cudaErrorInvalidValue);
+    s->capturing = true;
+    s->capture_invalid = false;
+    s->record.clear();
+    return cudaSuccess;
+}
+
+cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t *g)
+{
+    if (!s || !s->capturing) return record_error(cudaErrorStreamCaptureUnmatched);
+    s->capturing = false;
+    *g = nullptr;
+    if (s->capture_invalid) {
+        s->record.clear();
+        return record_error(cudaErrorStreamCaptureInvalidated);
+    }
+    sea_emu_graph *graph = new (std::nothrow) sea_emu_graph();
+    if (!graph) return record_error(cudaErrorMemoryAllocation);
+    graph->nodes.swap(s->record);
+    *g = graph;
+    return cudaSuccess;
+}
+
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t *exec, cudaGraph_t g, unsigned long long flags)
+{
+    (void)flags;
+    if (!g) return record_error(cudaErrorInvalidValue);
+    *exec = new (std::nothrow) sea_emu_graph(*g);
+    return *exec ? cudaSuccess : record_error(cudaErrorMemoryAllocation);
+}
+
+cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t s)
+{
+    if (!exec) return record_error(cudaErrorInvalidValue);
+    const sea_emu_graph *g = exec;
+    return record_error(sea_emu_enqueue(s, [g]() {
+        for (const auto &node : g->nodes) {
+            cudaError_t e = node();
+            if (e != cudaSuccess) return e;
+        }
+        return cudaSuccess;
+    }));
+}
+
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec)
+{
+    delete exec;
+    return cudaSuccess;
+}
+
+cudaError_t cudaGraphDestroy(cudaGraph_t g)
+{
+    delete g;
+    return cudaSuccess;
+}
+
+} /* extern "C" */
