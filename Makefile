@@ -24,7 +24,7 @@ test: build
 
 $(ASAN_BUILD)/build.ninja: | deps
 	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
-	  -Dcuda=disabled -Dopencl=disabled -Dvulkan=disabled
+	  -Dcuda=disabled -Demulate_cuda=disabled -Dopencl=disabled -Dvulkan=disabled
 
 test-asan: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)

@@ -3,13 +3,13 @@
 # metrics as on the CPU backend within tolerance: the whole stack — generation, features,
 # ensemble, learner, ERM — on that backend. usage: test_device_run.sh SEA DEVICE WORKDIR RTOL [VAR=VALUE]
 # VAR=VALUE goes into the environment of the DEVICE run only (SEA_GRAPHS=1 on the cpu: the same
-# run with captured decode steps).
+# run with captured decode steps; SEA_BACKEND_PATH=... the CUDA emulator's module).
 set -u
 SEA=$1; DEV=$2; W=$3; RTOL=$4; ENVSET=${5:-SEA_TEST_UNUSED=1}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 rm -rf "$W"; mkdir -p "$W"
-"$SEA" devices --json 2>/dev/null | grep -q "\"spec\":[[:space:]]*\"$DEV\"" || { echo "$DEV absent: skip"; exit 77; }
+env "$ENVSET" "$SEA" devices --json 2>/dev/null | grep -q "\"spec\":[[:space:]]*\"$DEV\"" || { echo "$DEV absent: skip"; exit 77; }
 RUN="--policy $ROOT/data/arith-sft --prompt-data builtin:arith --oracle builtin:arith --exp-method enn-baits \
  --num-samples 4 --num-ensemble 4 --rm-hidden 16 --rm-batch 8 --batch-size 4 --max-new-tokens 5 \
  --learning-rate 1e-3 --eval-every 2 --eval-n 8 --burn-in 1 --max-rounds 3 --quiet --seed 1"

@@ -5,7 +5,7 @@
  * reference sees the same values and the tolerance measures the kernel, not the inputs.
  * The attention_flash_* cases run with SEA_CUDA_ATTN=flash (the tensor-core kernels or an
  * error), attention_bf16_basic with SEA_CUDA_ATTN=basic.
- *   cuda_vs_cpu [--list] [case-name-prefix]
+ *   cuda_vs_cpu [--list] [--skip case-name-prefix]... [case-name-prefix]
  * Running one case per process (check.sh does) keeps one device fault from hiding the rest. */
 #include <math.h>
 #include <stdio.h>
@@ -293,11 +293,16 @@ int main(int argc, char **argv)
 {
     int nc;
     const tcase *cs = cases(&nc);
-    const char *filter = NULL;
+    const char *filter = NULL, *skip[8];
+    int n_skip = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--list")) {
             for (int k = 0; k < nc; k++) printf("%s\n", cs[k].name);
             return 0;
+        }
+        if (!strcmp(argv[i], "--skip") && i + 1 < argc && n_skip < 8) {
+            skip[n_skip++] = argv[++i];
+            continue;
         }
         filter = argv[i];
     }
@@ -318,6 +323,9 @@ int main(int argc, char **argv)
     for (int k = 0; k < nc; k++) {
         const tcase *c = &cs[k];
         if (filter && strncmp(c->name, filter, strlen(filter))) continue;
+        bool skipped = false;
+        for (int i = 0; i < n_skip; i++) skipped = skipped || !strncmp(c->name, skip[i], strlen(skip[i]));
+        if (skipped) continue;
         ran++;
         /* host data: every tensor slot gets its own random contents */
         hostdata h;
