@@ -19,7 +19,7 @@ P=build-gpu-pack
 export PATH=/usr/local/cuda/bin:$PATH
 
 if [ ! -f "$B/build.ninja" ]; then
-    meson setup "$B" -Dcuda=enabled -Dopencl=disabled -Dvulkan=disabled -Dopenblas=disabled -Dmpi=disabled \
+    meson setup "$B" -Dcuda=enabled -Demulate_cuda=disabled -Dopencl=disabled -Dvulkan=disabled -Dopenblas=disabled -Dmpi=disabled \
         --buildtype=release
 fi
 ninja -C "$B"
