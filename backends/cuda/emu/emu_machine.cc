@@ -10,6 +10,12 @@
 #include <mutex>
 #include <vector>
 
+#if defined(__SANITIZE_ADDRESS__)
+/* Under AddressSanitizer every switch is announced, so ASan tracks which stack is live. */
+#include <sanitizer/common_interface_defs.h>
+#define SEA_EMU_ASAN 1
+#endif
+
 namespace sea_emu {
 
 bool reverse_order = false;
@@ -42,6 +48,9 @@ struct context {
 #else
     ucontext_t uc;
 #endif
+    const void *stack_bottom; /* for ASan's fiber annotations (the scheduler's is learned) */
+    size_t stack_size;
+    void *asan_fake_stack;
 };
 
 struct thread_state {
@@ -123,9 +132,11 @@ void context_start(context *c, char *stack, size_t size, void (*fn)())
     frame[5] = nullptr;         /* rbp */
     frame[6] = (void *)sea_emu_trampoline;
     c->sp = frame;
+    c->stack_bottom = stack;
+    c->stack_size = size;
 }
 
-void context_switch(context *from, context *to) { sea_emu_switch(&from->sp, to->sp); }
+void raw_switch(context *from, context *to) { sea_emu_switch(&from->sp, to->sp); }
 #else
 void context_start(context *c, char *stack, size_t size, void (*fn)())
 {
@@ -134,19 +145,45 @@ void context_start(context *c, char *stack, size_t size, void (*fn)())
     c->uc.uc_stack.ss_size = size;
     c->uc.uc_link = nullptr; /* threads never return: they switch back when done */
     makecontext(&c->uc, fn, 0);
+    c->stack_bottom = stack;
+    c->stack_size = size;
 }
 
-void context_switch(context *from, context *to) { swapcontext(&from->uc, &to->uc); }
+void raw_switch(context *from, context *to) { swapcontext(&from->uc, &to->uc); }
 #endif
+
+/* Switch from one context to the other; `from_exits`: from is never resumed. */
+void context_switch(context *from, context *to, bool from_exits = false)
+{
+#ifdef SEA_EMU_ASAN
+    __sanitizer_start_switch_fiber(from_exits ? nullptr : &from->asan_fake_stack, to->stack_bottom, to->stack_size);
+#else
+    (void)from_exits;
+#endif
+    raw_switch(from, to);
+#ifdef SEA_EMU_ASAN
+    /* Resumed: only the scheduler and the block's threads switch to one another. */
+    const void *prev_bottom;
+    size_t prev_size;
+    __sanitizer_finish_switch_fiber(from->asan_fake_stack, &prev_bottom, &prev_size);
+    if (from != &scheduler) {
+        scheduler.stack_bottom = prev_bottom;
+        scheduler.stack_size = prev_size;
+    }
+#endif
+}
 
 void yield_to_scheduler() { context_switch(&threads[cur].ctx, &scheduler); }
 
 void thread_entry()
 {
+#ifdef SEA_EMU_ASAN
+    __sanitizer_finish_switch_fiber(nullptr, &scheduler.stack_bottom, &scheduler.stack_size);
+#endif
     (*kernel_body)();
     if (!threads[cur].pending.empty()) fail("cp.async still pending at kernel exit");
     threads[cur].state = DONE;
-    yield_to_scheduler(); /* never resumed */
+    context_switch(&threads[cur].ctx, &scheduler, true); /* never resumed */
 }
 
 int lanes_of_warp(int w) { return n_threads - 32 * w < 32 ? n_threads - 32 * w : 32; }

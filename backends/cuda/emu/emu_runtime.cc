@@ -246,7 +246,10 @@ cudaError_t cudaMalloc(void **p, size_t size)
         last_error = cudaErrorMemoryAllocation;
         return cudaErrorMemoryAllocation;
     }
-    void *m = aligned_alloc(256, (bytes + 255) & ~(size_t)255);
+    /* 256-byte aligned like cudaMalloc, and exactly `bytes` long, so that under ASan a
+     * kernel reading or writing past the end of a buffer is reported. */
+    void *m = nullptr;
+    if (posix_memalign(&m, 256, bytes) != 0) m = nullptr;
     if (!m) {
         last_error = cudaErrorMemoryAllocation;
         return cudaErrorMemoryAllocation;
