@@ -105,11 +105,14 @@ sea_status sea_cuda_mem_alloc(sea_cuda_device *d, size_t size, void **out)
         return SEA_OK;
     }
     void *p = NULL;
-    cudaError_t e = cudaMalloc(&p, cls);
+    /* Uncached (SEA_CUDA_NO_CACHE), a buffer is exactly its size, so compute-sanitizer (or
+     * ASan on the CUDA emulator) sees an access one past its end. */
+    const size_t bytes = c->disabled ? (size ? size : 1) : cls;
+    cudaError_t e = cudaMalloc(&p, bytes);
     if (e == cudaErrorMemoryAllocation) {
         cudaGetLastError(); /* clear the (non-sticky) error before retrying */
         release_cached(c);
-        e = cudaMalloc(&p, cls);
+        e = cudaMalloc(&p, bytes);
     }
     if (e != cudaSuccess) {
         size_t in_use = c->in_use;
