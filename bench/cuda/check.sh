@@ -62,7 +62,10 @@ step() {
     [ "$outf" != "$LOG" ] && echo "    (output in $(basename "$outf"), rc $LAST_RC)" >> "$LOG"
     local st=ok
     if [ $LAST_RC -eq 124 ] || [ $LAST_RC -eq 137 ]; then st=TIMEOUT; elif [ $LAST_RC -eq 77 ]; then st=skip; elif [ $LAST_RC -ne 0 ]; then st=FAIL; fi
-    record "$name" "$st" "$dt" "rc $LAST_RC"
+    # A failure's note carries the step's last line of output (usually the error message).
+    local why="rc $LAST_RC"
+    [ "$st" = FAIL ] && why="rc $LAST_RC: $(tail -n 1 "$outf" | cut -c1-160)"
+    record "$name" "$st" "$dt" "$why"
     LAST_STATE=$st
     return $LAST_RC
 }
@@ -88,7 +91,9 @@ step devices 30 "$LOG" "$P/sea" devices
 VS=$OUT/vs_cpu.log
 : > "$VS"
 SEA_CUDA_SYNC=1 step vs_cpu 150 "$VS" "$P/backends/cuda/tests/cuda_vs_cpu"
-note "$(grep -c ' ok ' "$VS") ok, $(grep -c 'FAIL' "$VS") failed: $(grep FAIL "$VS" | awk '{print $1}' | head -8 | tr '\n' ' ')"
+# names LINES: ": name1 name2 ..." of the given result lines, or nothing when there are none.
+names_of() { local n; n=$(awk '{print $1}' | head -8 | tr '\n' ' '); [ -n "$n" ] && printf ': %s' "$n"; return 0; }
+note "$(grep -c ' ok ' "$VS") ok, $(grep -c 'FAIL' "$VS") failed$(grep FAIL "$VS" | names_of)"
 if [ "$LAST_STATE" = FAIL ] || [ "$LAST_STATE" = TIMEOUT ]; then
     echo "=== per-case reruns" >> "$VS"
     nfail=0; san=0
@@ -119,7 +124,7 @@ if [ -s "$VS" ]; then
     fa_worst=$(printf '%s\n' "$fa" | sed -n 's/.*rel err \([0-9.e+-]*\).*max \([0-9.e+-]*\).*/\1 \2/p' |
         sort -g -k1,1 | tail -1)
     record flash_vs_cpu "$([ "$fa_n" -gt 0 ] && [ "$fa_ok" -eq "$fa_n" ] && echo ok || echo FAIL)" 0 \
-        "$fa_ok/$fa_n flash cases ok, $fa_nd not bitwise repeatable; worst rel/max err ${fa_worst:-none}; FAIL: $(printf '%s\n' "$fa" | grep -v -E ' ok ' | awk '{print $1}' | tr '\n' ' ')"
+        "$fa_ok/$fa_n flash cases ok, $fa_nd not bitwise repeatable; worst rel/max err ${fa_worst:-none}$(printf '%s\n' "$fa" | grep -E '^attention_flash_' | grep -v -E ' ok ' | names_of)"
 fi
 
 # 4. The op suite against float64 references (runtime/check), JSON report.
@@ -131,7 +136,7 @@ try:
 except Exception as e:
     print("unparsable:", str(e)[:60]); sys.exit()
 bad = ["%s/%s/%s" % (r.get("op"), r.get("dir"), r.get("dtype")) for r in d.get("results", []) if r.get("result") not in ("pass", "skip")]
-print("passed %s failed %s skipped %s: %s" % (d.get("passed"), d.get("failed"), d.get("skipped"), " ".join(sorted(set(bad))[:10])))
+print("passed %s failed %s skipped %s%s" % (d.get("passed"), d.get("failed"), d.get("skipped"), (": " + " ".join(sorted(set(bad))[:10])) if bad else ""))
 ' "$OUT/selftest.json" 2>&1 | tail -1)"
 if [ "$LAST_STATE" = FAIL ]; then
     # A device fault poisons the context for every later op: rerun each failed op alone.

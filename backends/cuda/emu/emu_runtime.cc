@@ -9,7 +9,10 @@
  * cudaFuncAttributeMaxDynamicSharedMemorySize, synchronizing a capturing stream, copies
  * outside an allocation. A kernel fault (emu_machine.h) is sticky, as on a GPU: every later
  * synchronizing call reports cudaErrorLaunchFailure, and the fault is printed on stderr.
- * SEA_CUDA_EMU_ORDER=reverse runs warps in descending order (emu_machine.h). */
+ * SEA_CUDA_EMU_ORDER=reverse runs warps in descending order (emu_machine.h).
+ * SEA_CUDA_EMU_STATS=1 prints at exit how many cudaMalloc/cudaFree calls, kernel launches
+ * (run, not recorded) and graph launches there were, and the peak of allocated memory: a
+ * test checks with it that the caching allocator makes no cudaMalloc in the steady state. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +42,11 @@ std::map<const char *, size_t> allocations; /* base -> bytes */
 size_t allocated;
 std::map<const void *, int> max_dynamic_smem;
 cudaError_t sticky = cudaSuccess;
+struct {
+    long mallocs, frees, kernels, graph_launches;
+    size_t peak;
+} stats;
+bool stats_registered;
 thread_local cudaError_t last_error = cudaSuccess;
 bool options_read;
 
@@ -51,12 +59,23 @@ size_t memory_limit()
     return (size_t)(mb > 0 ? mb : 4096) << 20;
 }
 
+void print_stats()
+{
+    fprintf(stderr,
+            "sea CUDA emulator: %ld cudaMalloc, %ld cudaFree, %ld kernels run, %ld graph launches, peak %.1f MiB "
+            "allocated\n",
+            stats.mallocs, stats.frees, stats.kernels, stats.graph_launches, stats.peak / 1048576.0);
+}
+
+/* (lock held) */
 void read_options()
 {
     if (options_read) return;
     options_read = true;
     const char *o = getenv("SEA_CUDA_EMU_ORDER");
     sea_emu::reverse_order = o && !strcmp(o, "reverse");
+    const char *st = getenv("SEA_CUDA_EMU_STATS");
+    if (st && *st && strcmp(st, "0") && !stats_registered) stats_registered = atexit(print_stats) == 0;
 }
 
 cudaError_t record_error(cudaError_t e)
@@ -102,7 +121,10 @@ cudaError_t sea_emu_enqueue(cudaStream_t s, std::function<cudaError_t()> work)
 cudaError_t sea_emu_enqueue_kernel(cudaStream_t s, const char *name, const void *fn, dim3 grid, dim3 block, size_t smem,
                                    std::function<void()> body)
 {
-    read_options();
+    {
+        std::lock_guard<std::mutex> hold(lock);
+        read_options();
+    }
     const unsigned long long threads = (unsigned long long)block.x * block.y * block.z;
     if (!threads || threads > 1024 || block.z > 64 || !grid.x || !grid.y || !grid.z || grid.x > 0x7fffffffu ||
         grid.y > 65535 || grid.z > 65535)
@@ -117,6 +139,10 @@ cudaError_t sea_emu_enqueue_kernel(cudaStream_t s, const char *name, const void 
     const sea_emu::dim g = {grid.x, grid.y, grid.z}, b = {block.x, block.y, block.z};
     return sea_emu_enqueue(s, [=]() {
         std::string fault;
+        {
+            std::lock_guard<std::mutex> hold(lock);
+            stats.kernels++;
+        }
         if (sea_emu::run_grid(g, b, smem, body, &fault)) return cudaSuccess;
         fprintf(stderr, "sea CUDA emulator: kernel %s <<<(%u, %u, %u), (%u, %u, %u), %zu>>>: %s\n", name, g.x, g.y, g.z,
                 b.x, b.y, b.z, smem, fault.c_str());
@@ -256,6 +282,9 @@ cudaError_t cudaMalloc(void **p, size_t size)
     }
     allocations[(const char *)m] = bytes;
     allocated += bytes;
+    read_options();
+    stats.mallocs++;
+    if (allocated > stats.peak) stats.peak = allocated;
     *p = m;
     return cudaSuccess;
 }
@@ -271,6 +300,7 @@ cudaError_t cudaFree(void *p)
     }
     allocated -= it->second;
     allocations.erase(it);
+    stats.frees++;
     free(p);
     return cudaSuccess;
 }
@@ -376,6 +406,10 @@ cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t s)
     if (!exec) return record_error(cudaErrorInvalidValue);
     const sea_emu_graph *g = exec;
     return record_error(sea_emu_enqueue(s, [g]() {
+        {
+            std::lock_guard<std::mutex> hold(lock);
+            stats.graph_launches++;
+        }
         for (const auto &node : g->nodes) {
             cudaError_t e = node();
             if (e != cudaSuccess) return e;
