@@ -7,7 +7,8 @@
  * launch replays the record. What real CUDA refuses is refused here with the same error:
  * launch configurations past the limits, dynamic shared memory above 48 KiB without
  * cudaFuncAttributeMaxDynamicSharedMemorySize, synchronizing a capturing stream, copies
- * outside an allocation. A kernel fault (emu_machine.h) is sticky, as on a GPU: every later
+ * outside an allocation; and, stricter than CUDA, any host<->device copy on a capturing
+ * stream (a replay would touch host memory the caller has since let go of). A kernel fault (emu_machine.h) is sticky, as on a GPU: every later
  * synchronizing call reports cudaErrorLaunchFailure, and the fault is printed on stderr.
  * SEA_CUDA_EMU_ORDER=reverse runs warps in descending order (emu_machine.h).
  * SEA_CUDA_EMU_STATS=1 prints at exit how many cudaMalloc/cudaFree calls, kernel launches
@@ -316,6 +317,12 @@ cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes)
 cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t n, enum cudaMemcpyKind kind, cudaStream_t s)
 {
     if (!n) return cudaSuccess;
+    if (s && s->capturing && kind != cudaMemcpyDeviceToDevice) {
+        /* A graph would copy from or to this host memory at every replay, long after the
+         * caller let go of it; refused here as an unsupported capture, whatever the memory. */
+        s->capture_invalid = true;
+        return record_error(cudaErrorStreamCaptureUnsupported);
+    }
     {
         std::lock_guard<std::mutex> hold(lock);
         bool dst_dev = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
