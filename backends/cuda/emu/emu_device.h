@@ -26,7 +26,9 @@
 #define __device__
 #define __host__
 #define __forceinline__ inline
-#define __shared__ static
+/* All __shared__ variables of the module go to one section, which the machine poisons at
+ * every launch (emu_machine.cc): a kernel reading shared memory it never wrote sees NaN. */
+#define __shared__ static __attribute__((section("sea_emu_shared")))
 #define __launch_bounds__(...)
 #define __align__(n) __attribute__((aligned(n)))
 

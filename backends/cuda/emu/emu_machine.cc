@@ -16,6 +16,13 @@
 #define SEA_EMU_ASAN 1
 #endif
 
+/* The linker's bounds of the section holding every __shared__ variable (emu_device.h);
+ * weak: a program without any has no such section. */
+extern "C" {
+extern unsigned char __start_sea_emu_shared[] __attribute__((weak));
+extern unsigned char __stop_sea_emu_shared[] __attribute__((weak));
+}
+
 namespace sea_emu {
 
 bool reverse_order = false;
@@ -274,6 +281,11 @@ bool run_grid(const dim &g, const dim &b, size_t dynamic_smem_bytes, const std::
     n_threads = (int)nt;
     smem_size = dynamic_smem_bytes;
     kernel_body = &body;
+    /* Static shared memory starts as NaN (0xff bytes) at every launch, like the dynamic part
+     * at every block: reading before writing shows. (Not per block: the section holds every
+     * kernel's variables, and large grids would pay for it many times over.) */
+    unsigned char *shared_begin = __start_sea_emu_shared, *shared_end = __stop_sea_emu_shared;
+    if (shared_begin && shared_end > shared_begin) memset(shared_begin, 0xff, (size_t)(shared_end - shared_begin));
     for (unsigned z = 0; z < g.z && !n_faults; z++)
         for (unsigned y = 0; y < g.y && !n_faults; y++)
             for (unsigned x = 0; x < g.x && !n_faults; x++) {
