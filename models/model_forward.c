@@ -199,18 +199,29 @@ static sea_status mlp_part(sea_model *m, sea_stream *s, int l, const sea_tensor 
 {
     const sea_model_layer *y = &m->layers[l];
     sea_tensor u, a;
-    SEA_TRY(linear(m, s, h, &y->w_up, &y->b_up, &u));
     if (m->swiglu) {
         sea_tensor g;
+        SEA_TRY(linear(m, s, h, &y->w_up, &y->b_up, &u));
         SEA_TRY(linear(m, s, h, &y->w_gate, &y->b_gate, &g));
         SEA_TRY(binary(m, s, SEA_OP_SWIGLU, &g, &u, &a));
     } else {
-        SEA_TRY(sea_model_arena_tensor(&m->arena, u.dtype, u.ndim, u.shape, &a));
+        /* a = gelu(h W_up^T + b_up) as one matmul with the activation in its epilogue: one
+         * pass over (N, F) (and, on a GPU, one kernel per layer) fewer than a matmul then a
+         * GELU op. The same bits in f32; in bf16 the GELU reads the f32 pre-activation, not
+         * its bf16 rounding. The pre-activation u is kept only when the op is recorded for
+         * the backward. */
+        const int64_t N = h->shape[0], F = y->w_up.shape[0];
+        SEA_TRY(new_t(m, m->dtype, 2, N, F, 1, 1, &a));
+        if (m->recording) SEA_TRY(new_t(m, m->dtype, 2, N, F, 1, 1, &u));
         sea_op op = {0};
-        op.kind = SEA_OP_GELU;
-        op.in[0] = &u;
+        op.kind = SEA_OP_MATMUL;
+        op.in[0] = h;
+        op.in[1] = &y->w_up;
+        op.in[2] = opt(&y->b_up);
         op.out[0] = &a;
-        op.p.act.approximate = m->gelu_tanh;
+        op.out[1] = m->recording ? &u : NULL;
+        op.p.matmul.trans_b = true;
+        op.p.matmul.act = m->gelu_tanh ? SEA_ACT_GELU_TANH : SEA_ACT_GELU;
         SEA_TRY(sea_model_run(m, s, &op));
     }
     return linear(m, s, &a, &y->w_down, &y->b_down, out);

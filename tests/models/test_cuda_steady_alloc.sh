@@ -11,7 +11,7 @@ for dt in f32 bf16; do
   for run in "--steps 1 --new 8" "--steps 2 --new 24"; do
     # shellcheck disable=SC2086
     line=$(SEA_BACKEND_PATH=$EMU SEA_CUDA_EMU_STATS=1 "$BM" --model tiny-8m --device cuda:0 --dtype $dt \
-           --pairs 2 --seq 32 --batch 2 --prompt 8 $run 2>&1 >/dev/null | grep '^sea CUDA emulator:')
+           --pairs 2 --seq 32 --batch 2 --prompt 8 $run 2>&1 >/dev/null | grep '^sea CUDA emulator: .* cudaMalloc,')
     [ -n "$line" ] || { echo "$dt $run: no emulator statistics (did bench_models fail?)"; exit 1; }
     echo "$dt $run: $line"
     counts="$counts $(echo "$line" | sed 's/.*: \([0-9]*\) cudaMalloc.*/\1/')"

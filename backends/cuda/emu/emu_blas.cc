@@ -92,6 +92,7 @@ cublasStatus_t submit(cublasHandle_t h, const gemm &g, cublasComputeType_t ct)
         return CUBLAS_STATUS_NOT_SUPPORTED;
     if (!g.m || !g.n || !g.batch) return CUBLAS_STATUS_SUCCESS;
     cudaError_t e = sea_emu_enqueue(h->stream, [g]() {
+        sea_emu_count_gemm();
         run(g);
         return cudaSuccess;
     });

@@ -12,13 +12,16 @@
  * synchronizing call reports cudaErrorLaunchFailure, and the fault is printed on stderr.
  * SEA_CUDA_EMU_ORDER=reverse runs warps in descending order (emu_machine.h).
  * SEA_CUDA_EMU_STATS=1 prints at exit how many cudaMalloc/cudaFree calls, kernel launches
- * (run, not recorded) and graph launches there were, and the peak of allocated memory: a
- * test checks with it that the caching allocator makes no cudaMalloc in the steady state. */
+ * (run, not recorded) and graph launches there were, the peak of allocated memory, and the
+ * kernels run by name: a test checks with it that the caching allocator makes no cudaMalloc
+ * in the steady state, and the counts say how many launches a step takes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <algorithm>
 #include <map>
+#include <string>
 #include <new>
 #include <mutex>
 #include <vector>
@@ -44,8 +47,9 @@ size_t allocated;
 std::map<const void *, int> max_dynamic_smem;
 cudaError_t sticky = cudaSuccess;
 struct {
-    long mallocs, frees, kernels, graph_launches;
+    long mallocs, frees, kernels, graph_launches, gemms;
     size_t peak;
+    std::map<std::string, long> per_kernel; /* launches run, by kernel name */
 } stats;
 bool stats_registered;
 thread_local cudaError_t last_error = cudaSuccess;
@@ -66,6 +70,12 @@ void print_stats()
             "sea CUDA emulator: %ld cudaMalloc, %ld cudaFree, %ld kernels run, %ld graph launches, peak %.1f MiB "
             "allocated\n",
             stats.mallocs, stats.frees, stats.kernels, stats.graph_launches, stats.peak / 1048576.0);
+    std::vector<std::pair<long, std::string>> by_count;
+    for (const auto &k : stats.per_kernel) by_count.push_back({k.second, k.first});
+    by_count.push_back({stats.gemms, "(cuBLAS GEMM)"});
+    std::sort(by_count.rbegin(), by_count.rend());
+    for (const auto &k : by_count)
+        if (k.first) fprintf(stderr, "sea CUDA emulator: %8ld %s\n", k.first, k.second.c_str());
 }
 
 /* (lock held) */
@@ -108,6 +118,12 @@ cudaError_t current_sticky()
 
 } /* namespace */
 
+void sea_emu_count_gemm()
+{
+    std::lock_guard<std::mutex> hold(lock);
+    stats.gemms++;
+}
+
 cudaError_t sea_emu_enqueue(cudaStream_t s, std::function<cudaError_t()> work)
 {
     if (s && s->capturing) {
@@ -143,6 +159,7 @@ cudaError_t sea_emu_enqueue_kernel(cudaStream_t s, const char *name, const void 
         {
             std::lock_guard<std::mutex> hold(lock);
             stats.kernels++;
+            if (stats_registered) stats.per_kernel[name]++;
         }
         if (sea_emu::run_grid(g, b, smem, body, &fault)) return cudaSuccess;
         fprintf(stderr, "sea CUDA emulator: kernel %s <<<(%u, %u, %u), (%u, %u, %u), %zu>>>: %s\n", name, g.x, g.y, g.z,

@@ -11,4 +11,7 @@
  * `work` returns the error a faulting operation would report. */
 cudaError_t sea_emu_enqueue(cudaStream_t s, std::function<cudaError_t()> work);
 
+/* One cuBLAS GEMM run (for SEA_CUDA_EMU_STATS). */
+void sea_emu_count_gemm();
+
 #endif
