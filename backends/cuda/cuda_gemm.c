@@ -3,8 +3,9 @@
  * cuBLAS is column-major; a row-major (r, c) matrix is the column-major (c, r) matrix, its
  * transpose. So row-major C = op(X) op(Y) is computed as column-major C^T = op(Y)^T op(X)^T,
  * which needs no data movement: swap the operands and keep the transpose flags.
- * The bias and activation run as a separate epilogue kernel (cuBLASLt's GELU epilogue is the
- * tanh form only, and Pythia uses the erf form). */
+ * A bias alone goes into cuBLASLt's epilogue (cuda_gemm_lt.c); a bias with an activation runs
+ * as a separate epilogue kernel (cuBLASLt's GELU epilogue is the tanh form only, and Pythia
+ * uses the erf form). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,13 @@ sea_status sea_cuda_matmul_forward(sea_cuda_stream *cs, const sea_op *op)
     if (s.b_shared && !s.ta && s.batch > 1) { /* one tall GEMM instead of a batch */
         g.M = s.batch * s.M;
         g.batch = 1;
+    }
+    if (bias && act == SEA_ACT_NONE && !pre) { /* bias in cuBLASLt's epilogue, if it takes it */
+        bool used = false;
+        g.c = sea_cuda_ptr(out);
+        g.ct = out->dtype;
+        SEA_TRY(sea_cuda_gemm_bias_lt(cs, &g, sea_cuda_ptr(bias), bias->dtype, "matmul (bias epilogue)", &used));
+        if (used) return SEA_OK;
     }
     void *tmp = NULL;
     size_t tmp_bytes = 0;

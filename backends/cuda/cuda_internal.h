@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
@@ -35,6 +36,7 @@ typedef struct sea_cuda_device {
 typedef struct sea_cuda_stream {
     cudaStream_t stream;
     cublasHandle_t blas;
+    cublasLtHandle_t lt;           /* bias epilogues (cuda_gemm_lt.c); NULL: not available */
     void *blas_ws;                 /* cuBLAS workspace, owned (fixed: keeps results reproducible) */
     size_t blas_ws_size;
     sea_device *dev;
@@ -94,6 +96,10 @@ typedef struct sea_cuda_gemm {
     float alpha, beta;
 } sea_cuda_gemm;
 sea_status sea_cuda_gemm_run(sea_cuda_stream *cs, const sea_cuda_gemm *g, const char *op);
+/* C = X Y (+ bias per output feature) in one cuBLASLt call (cuda_gemm_lt.c) when it applies;
+ * *used = false: not done (the caller runs the GEMM and the epilogue kernel). */
+sea_status sea_cuda_gemm_bias_lt(sea_cuda_stream *cs, const sea_cuda_gemm *g, const void *bias, sea_dtype bias_dt,
+                                 const char *op, bool *used);
 
 /* ---- launchers of shared kernels (cuda_elementwise.cu, cuda_reduce.cu) ---- */
 /* out[i] (dtype od) = act(c[i] + bias[i % n]) for i < rows*n; pre (pd) gets c + bias

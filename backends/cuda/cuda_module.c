@@ -157,7 +157,10 @@ static sea_status cuda_stream_create(sea_device *dev, sea_stream *s)
         st = sea_cuda_blas_check(cublasSetMathMode(cs->blas, env_flag("SEA_CUDA_TF32") ? CUBLAS_TF32_TENSOR_OP_MATH
                                                                                         : CUBLAS_DEFAULT_MATH),
                                  cs, "cublasSetMathMode");
+    /* cuBLASLt for bias epilogues; without it matmuls take the two-kernel path. */
+    if (!st && cublasLtCreate(&cs->lt) != CUBLAS_STATUS_SUCCESS) cs->lt = NULL;
     if (st) {
+        if (cs->lt) cublasLtDestroy(cs->lt);
         if (cs->blas) cublasDestroy(cs->blas);
         if (cs->blas_ws) sea_cuda_mem_free(d, cs->blas_ws, cs->blas_ws_size);
         cudaStreamDestroy(cs->stream);
@@ -175,6 +178,7 @@ static void cuda_stream_destroy(sea_stream *s)
     if (!cs) return;
     cudaSetDevice(cs->ordinal);
     cudaStreamSynchronize(cs->stream);
+    if (cs->lt) cublasLtDestroy(cs->lt);
     cublasDestroy(cs->blas);
     sea_cuda_mem_free(cs->cdev, cs->blas_ws, cs->blas_ws_size);
     cudaStreamDestroy(cs->stream);

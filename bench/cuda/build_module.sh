@@ -24,7 +24,7 @@ for f in "$SRC"/*.c; do
 done
 for p in "${pids[@]}"; do wait "$p"; done
 mkdir -p "$P/backends/cuda"
-"$NVCC" -shared -o "$P/backends/cuda/sea-cuda.so" "$OBJ"/*.o -L"$P" -lsea -L"$CUDA_ROOT/lib64" -lcublas -ldl -lpthread \
+"$NVCC" -shared -o "$P/backends/cuda/sea-cuda.so" "$OBJ"/*.o -L"$P" -lsea -L"$CUDA_ROOT/lib64" -lcublas -lcublasLt -ldl -lpthread \
     -Xlinker -rpath -Xlinker "$CUDA_ROOT/lib64" -Xlinker -rpath -Xlinker '$ORIGIN/../..'
 rm -rf "$OBJ"
 echo "build_module: rebuilt $P/backends/cuda/sea-cuda.so for sm_$ARCH with $("$NVCC" --version | tail -1)"

@@ -11,6 +11,7 @@
 
 #include "dtype.h"
 #include "emu_runtime.h"
+#include "include/cublasLt.h"
 #include "include/cublas_v2.h"
 
 struct sea_emu_blas {
@@ -50,6 +51,7 @@ struct gemm {
     int lda, ldb, ldc;
     long long sa, sb, sc;
     int batch;
+    const void *bias; /* cuBLASLt's bias epilogue: + bias[i] on row i of C, same dtype as C */
 };
 
 /* op(A) as m rows of k and op(B) as n rows of k, converted to f32 once, so every output is
@@ -74,14 +76,14 @@ void run(const gemm &g)
                 size_t ic = (size_t)(b * g.sc) + (size_t)j * g.ldc + i;
                 float c = g.alpha * acc;
                 if (g.beta != 0.0f) c += g.beta * load(g.C, g.ct, ic);
+                if (g.bias) c += load(g.bias, g.ct, (size_t)i);
                 store(g.C, g.ct, ic, c);
             }
     }
 }
 
-cublasStatus_t submit(cublasHandle_t h, const gemm &g, cublasComputeType_t ct)
+cublasStatus_t submit(cudaStream_t stream, const gemm &g, cublasComputeType_t ct)
 {
-    if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
     if (g.m < 0 || g.n < 0 || g.k < 0 || g.batch < 0 || (g.ta != CUBLAS_OP_N && g.ta != CUBLAS_OP_T) ||
         (g.tb != CUBLAS_OP_N && g.tb != CUBLAS_OP_T) || g.ldc < (g.m > 1 ? g.m : 1) ||
         g.lda < ((g.ta == CUBLAS_OP_N ? g.m : g.k) > 1 ? (g.ta == CUBLAS_OP_N ? g.m : g.k) : 1) ||
@@ -91,7 +93,7 @@ cublasStatus_t submit(cublasHandle_t h, const gemm &g, cublasComputeType_t ct)
         (ct != CUBLAS_COMPUTE_32F && ct != CUBLAS_COMPUTE_32F_FAST_TF32))
         return CUBLAS_STATUS_NOT_SUPPORTED;
     if (!g.m || !g.n || !g.batch) return CUBLAS_STATUS_SUCCESS;
-    cudaError_t e = sea_emu_enqueue(h->stream, [g]() {
+    cudaError_t e = sea_emu_enqueue(stream, [g]() {
         sea_emu_count_gemm();
         run(g);
         return cudaSuccess;
@@ -154,9 +156,10 @@ cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cublasOperat
                             cublasComputeType_t ct, cublasGemmAlgo_t algo)
 {
     (void)algo;
+    if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
     gemm g = {ta, tb, m, n, k, *(const float *)alpha, *(const float *)beta, A, B, C, Atype, Btype, Ctype,
-              lda, ldb, ldc, 0, 0, 0, 1};
-    return submit(h, g, ct);
+              lda, ldb, ldc, 0, 0, 0, 1, nullptr};
+    return submit(h->stream, g, ct);
 }
 
 cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
@@ -166,9 +169,138 @@ cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t h, cublasOperation_t ta
                                           int batch, cublasComputeType_t ct, cublasGemmAlgo_t algo)
 {
     (void)algo;
+    if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
     gemm g = {ta, tb, m, n, k, *(const float *)alpha, *(const float *)beta, A, B, C, Atype, Btype, Ctype,
-              lda, ldb, ldc, sA, sB, sC, batch};
-    return submit(h, g, ct);
+              lda, ldb, ldc, sA, sB, sC, batch, nullptr};
+    return submit(h->stream, g, ct);
+}
+
+/* ---- cuBLASLt ---- */
+
+struct sea_emu_lt {
+    int unused;
+};
+
+struct sea_emu_lt_desc {
+    cublasComputeType_t ct;
+    cublasOperation_t ta, tb;
+    cublasLtEpilogue_t epilogue;
+    const void *bias;
+    cudaDataType bias_type;
+    bool bias_type_set;
+};
+
+struct sea_emu_lt_layout {
+    cudaDataType type;
+    uint64_t rows, cols;
+    int64_t ld;
+};
+
+cublasStatus_t cublasLtCreate(cublasLtHandle_t *h)
+{
+    *h = new (std::nothrow) sea_emu_lt();
+    return *h ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_ALLOC_FAILED;
+}
+
+cublasStatus_t cublasLtDestroy(cublasLtHandle_t h)
+{
+    delete h;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatmulDescCreate(cublasLtMatmulDesc_t *d, cublasComputeType_t ct, cudaDataType_t scale_type)
+{
+    if (scale_type != CUDA_R_32F) return CUBLAS_STATUS_NOT_SUPPORTED;
+    *d = new (std::nothrow) sea_emu_lt_desc{ct, CUBLAS_OP_N, CUBLAS_OP_N, CUBLASLT_EPILOGUE_DEFAULT, nullptr, CUDA_R_32F,
+                                            false};
+    return *d ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_ALLOC_FAILED;
+}
+
+cublasStatus_t cublasLtMatmulDescDestroy(cublasLtMatmulDesc_t d)
+{
+    delete d;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t d, cublasLtMatmulDescAttributes_t attr,
+                                              const void *buf, size_t size)
+{
+    if (!d || !buf) return CUBLAS_STATUS_INVALID_VALUE;
+    switch (attr) {
+    case CUBLASLT_MATMUL_DESC_TRANSA:
+    case CUBLASLT_MATMUL_DESC_TRANSB: {
+        int32_t v;
+        if (size != sizeof v) return CUBLAS_STATUS_INVALID_VALUE;
+        memcpy(&v, buf, sizeof v);
+        (attr == CUBLASLT_MATMUL_DESC_TRANSA ? d->ta : d->tb) = (cublasOperation_t)v;
+        return CUBLAS_STATUS_SUCCESS;
+    }
+    case CUBLASLT_MATMUL_DESC_EPILOGUE: {
+        uint32_t v;
+        if (size != sizeof v) return CUBLAS_STATUS_INVALID_VALUE;
+        memcpy(&v, buf, sizeof v);
+        if (v != CUBLASLT_EPILOGUE_DEFAULT && v != CUBLASLT_EPILOGUE_BIAS) return CUBLAS_STATUS_NOT_SUPPORTED;
+        d->epilogue = (cublasLtEpilogue_t)v;
+        return CUBLAS_STATUS_SUCCESS;
+    }
+    case CUBLASLT_MATMUL_DESC_BIAS_POINTER:
+        if (size != sizeof d->bias) return CUBLAS_STATUS_INVALID_VALUE;
+        memcpy(&d->bias, buf, sizeof d->bias);
+        return CUBLAS_STATUS_SUCCESS;
+    case CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE: {
+        int32_t v;
+        if (size != sizeof v) return CUBLAS_STATUS_INVALID_VALUE;
+        memcpy(&v, buf, sizeof v);
+        d->bias_type = (cudaDataType)v;
+        d->bias_type_set = true;
+        return CUBLAS_STATUS_SUCCESS;
+    }
+    }
+    return CUBLAS_STATUS_INVALID_VALUE;
+}
+
+cublasStatus_t cublasLtMatrixLayoutCreate(cublasLtMatrixLayout_t *l, cudaDataType type, uint64_t rows, uint64_t cols,
+                                          int64_t ld)
+{
+    *l = new (std::nothrow) sea_emu_lt_layout{type, rows, cols, ld};
+    return *l ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_ALLOC_FAILED;
+}
+
+cublasStatus_t cublasLtMatrixLayoutDestroy(cublasLtMatrixLayout_t l)
+{
+    delete l;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasLtMatmul(cublasLtHandle_t h, cublasLtMatmulDesc_t desc, const void *alpha, const void *A,
+                              cublasLtMatrixLayout_t Adesc, const void *B, cublasLtMatrixLayout_t Bdesc,
+                              const void *beta, const void *C, cublasLtMatrixLayout_t Cdesc, void *D,
+                              cublasLtMatrixLayout_t Ddesc, const cublasLtMatmulAlgo_t *algo, void *workspace,
+                              size_t workspace_bytes, cudaStream_t stream)
+{
+    (void)algo;
+    (void)workspace;
+    (void)workspace_bytes;
+    if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
+    if (!desc || !Adesc || !Bdesc || !Cdesc || !Ddesc) return CUBLAS_STATUS_INVALID_VALUE;
+    /* op(A) (m, k), op(B) (k, n), C and D (m, n): the layouts must say so. */
+    const uint64_t m = Ddesc->rows, n = Ddesc->cols;
+    const uint64_t am = desc->ta == CUBLAS_OP_N ? Adesc->rows : Adesc->cols;
+    const uint64_t k = desc->ta == CUBLAS_OP_N ? Adesc->cols : Adesc->rows;
+    const uint64_t bk = desc->tb == CUBLAS_OP_N ? Bdesc->rows : Bdesc->cols;
+    const uint64_t bn = desc->tb == CUBLAS_OP_N ? Bdesc->cols : Bdesc->rows;
+    if (am != m || bk != k || bn != n || Cdesc->rows != m || Cdesc->cols != n || Adesc->ld < (int64_t)Adesc->rows ||
+        Bdesc->ld < (int64_t)Bdesc->rows || Ddesc->ld < (int64_t)m || Cdesc->ld != Ddesc->ld || Cdesc->type != Ddesc->type ||
+        m > INT32_MAX || n > INT32_MAX || k > INT32_MAX)
+        return CUBLAS_STATUS_INVALID_VALUE;
+    if (C != D) return CUBLAS_STATUS_NOT_SUPPORTED; /* in place only, all sea needs */
+    if (desc->epilogue == CUBLASLT_EPILOGUE_BIAS &&
+        (!desc->bias || (desc->bias_type_set && desc->bias_type != Ddesc->type)))
+        return CUBLAS_STATUS_INVALID_VALUE;
+    gemm g = {desc->ta, desc->tb, (int)m, (int)n, (int)k, *(const float *)alpha, *(const float *)beta, A, B, D,
+              Adesc->type, Bdesc->type, Ddesc->type, (int)Adesc->ld, (int)Bdesc->ld, (int)Ddesc->ld, 0, 0, 0, 1,
+              desc->epilogue == CUBLASLT_EPILOGUE_BIAS ? desc->bias : nullptr};
+    return submit(stream, g, desc->ct);
 }
 
 } /* extern "C" */

@@ -449,6 +449,14 @@ static const tcase *cases(int *count)
         {F32(3, 7, 5), NONE, NONE}, p, true, 1e-5);
     ADD("matmul_trans_a_shared_b", SEA_OP_MATMUL, {F32(3, 11, 7), F32(11, 5), NONE, NONE, NONE, NONE, NONE},
         {F32(3, 7, 5), NONE, NONE}, p, true, 1e-5);
+    /* A bias without an activation: cuBLASLt's bias epilogue (cuda_gemm_lt.c), here through a
+     * shared-B batch folded into one GEMM, and in f16. */
+    memset(&p, 0, sizeof p);
+    p.matmul.trans_b = true;
+    ADD("matmul_bias_lt_f32", SEA_OP_MATMUL, {F32(2, 19, 40), F32(24, 40), F32(24), NONE, NONE, NONE, NONE},
+        {F32(2, 19, 24), NONE, NONE}, p, true, 1e-5);
+    ADD("matmul_bias_lt_f16", SEA_OP_MATMUL, {F16(16, 64), F16(40, 64), F16(40), NONE, NONE, NONE, NONE},
+        {F16(16, 40), NONE, NONE}, p, false, 2e-3);
     memset(&p, 0, sizeof p);
     p.matmul.trans_b = true;
     p.matmul.act = SEA_ACT_SILU;
