@@ -4,8 +4,9 @@
  *
  * Used for act == NONE with a bias (q, k, v, dense and MLP-down projections) when the GEMM is
  * one matrix (not batched), beta is 0, and operands, output and bias share one dtype.
- * Anything else, or a cuBLASLt refusal (CUBLAS_STATUS_NOT_SUPPORTED, e.g. a misaligned bias),
- * leaves the work to the two-kernel path: *used = false. SEA_CUDA_LT=0 turns it off.
+ * Anything else (or pointers not 16-byte aligned), or a cuBLASLt refusal
+ * (CUBLAS_STATUS_NOT_SUPPORTED), leaves the work to the two-kernel path: *used = false.
+ * SEA_CUDA_LT=0 turns it off.
  *
  * Layouts are column-major as in cuda_gemm.c: row-major out (M, N) = x (M, K) y^T is
  * column-major D (N, M) = op(Y) op(X), so cuBLASLt's "rows of D" are sea's output features
@@ -43,6 +44,9 @@ sea_status sea_cuda_gemm_bias_lt(sea_cuda_stream *cs, const sea_cuda_gemm *g, co
     if (!cs->lt || !lt_enabled() || g->batch != 1 || g->beta != 0.0f || g->K == 0 || g->xt != g->yt ||
         g->ct != g->xt || bias_dt != g->ct || g->M > INT32_MAX || g->N > INT32_MAX || g->K > INT32_MAX)
         return SEA_OK;
+    /* 16-byte aligned operands and bias, as cuBLASLt's kernels prefer; a view at an odd offset
+     * takes the other path rather than risk a refusal that is not NOT_SUPPORTED. */
+    if (((uintptr_t)g->x | (uintptr_t)g->y | (uintptr_t)g->c | (uintptr_t)bias) & 15) return SEA_OK;
     const uint64_t m = (uint64_t)g->N, n = (uint64_t)g->M, k = (uint64_t)g->K;
     const cublasOperation_t opy = g->ty ? CUBLAS_OP_T : CUBLAS_OP_N, opx = g->tx ? CUBLAS_OP_T : CUBLAS_OP_N;
     const cudaDataType_t t = lt_type(g->xt);
