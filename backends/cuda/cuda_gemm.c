@@ -13,7 +13,7 @@
 
 #include "cuda_internal.h"
 
-static cudaDataType_t cuda_type(sea_dtype t)
+cudaDataType_t sea_cuda_blas_type(sea_dtype t)
 {
     switch (t) {
     case SEA_BF16: return CUDA_R_16BF;
@@ -22,7 +22,7 @@ static cudaDataType_t cuda_type(sea_dtype t)
     }
 }
 
-static bool tf32_allowed(void)
+bool sea_cuda_tf32_allowed(void)
 {
     const char *v = getenv("SEA_CUDA_TF32");
     return v && v[0] && strcmp(v, "0") != 0;
@@ -54,15 +54,15 @@ sea_status sea_cuda_gemm_run(sea_cuda_stream *cs, const sea_cuda_gemm *g, const 
     int ldx = g->tx ? (int)g->M : (int)g->K;
     int ldc = (int)g->N;
     cublasComputeType_t ct = CUBLAS_COMPUTE_32F;
-    if (g->xt == SEA_F32 && tf32_allowed()) ct = CUBLAS_COMPUTE_32F_FAST_TF32;
+    if (g->xt == SEA_F32 && sea_cuda_tf32_allowed()) ct = CUBLAS_COMPUTE_32F_FAST_TF32;
+    const cudaDataType_t ty = sea_cuda_blas_type(g->yt), tx = sea_cuda_blas_type(g->xt), tc = sea_cuda_blas_type(g->ct);
     cublasStatus_t s;
     if (g->batch == 1)
-        s = cublasGemmEx(cs->blas, opy, opx, m, n, k, &g->alpha, g->y, cuda_type(g->yt), ldy, g->x, cuda_type(g->xt), ldx,
-                         &g->beta, g->c, cuda_type(g->ct), ldc, ct, CUBLAS_GEMM_DEFAULT);
+        s = cublasGemmEx(cs->blas, opy, opx, m, n, k, &g->alpha, g->y, ty, ldy, g->x, tx, ldx, &g->beta, g->c, tc, ldc,
+                         ct, CUBLAS_GEMM_DEFAULT);
     else
-        s = cublasGemmStridedBatchedEx(cs->blas, opy, opx, m, n, k, &g->alpha, g->y, cuda_type(g->yt), ldy, g->sy,
-                                       g->x, cuda_type(g->xt), ldx, g->sx, &g->beta, g->c, cuda_type(g->ct), ldc,
-                                       g->sc, (int)g->batch, ct, CUBLAS_GEMM_DEFAULT);
+        s = cublasGemmStridedBatchedEx(cs->blas, opy, opx, m, n, k, &g->alpha, g->y, ty, ldy, g->sy, g->x, tx, ldx, g->sx,
+                                       &g->beta, g->c, tc, ldc, g->sc, (int)g->batch, ct, CUBLAS_GEMM_DEFAULT);
     if (s != CUBLAS_STATUS_SUCCESS) {
         char what[256];
         snprintf(what, sizeof what, "%s: gemm M %lld N %lld K %lld batch %lld (%s x %s -> %s, tx %d ty %d)", op,

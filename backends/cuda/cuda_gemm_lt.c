@@ -16,25 +16,10 @@
 
 #include "cuda_internal.h"
 
-static cudaDataType_t lt_type(sea_dtype t)
-{
-    switch (t) {
-    case SEA_BF16: return CUDA_R_16BF;
-    case SEA_F16: return CUDA_R_16F;
-    default: return CUDA_R_32F;
-    }
-}
-
 static bool lt_enabled(void)
 {
     const char *v = getenv("SEA_CUDA_LT");
     return !(v && strcmp(v, "0") == 0);
-}
-
-static bool lt_tf32(void)
-{
-    const char *v = getenv("SEA_CUDA_TF32");
-    return v && v[0] && strcmp(v, "0") != 0;
 }
 
 sea_status sea_cuda_gemm_bias_lt(sea_cuda_stream *cs, const sea_cuda_gemm *g, const void *bias, sea_dtype bias_dt,
@@ -49,9 +34,9 @@ sea_status sea_cuda_gemm_bias_lt(sea_cuda_stream *cs, const sea_cuda_gemm *g, co
     if (((uintptr_t)g->x | (uintptr_t)g->y | (uintptr_t)g->c | (uintptr_t)bias) & 15) return SEA_OK;
     const uint64_t m = (uint64_t)g->N, n = (uint64_t)g->M, k = (uint64_t)g->K;
     const cublasOperation_t opy = g->ty ? CUBLAS_OP_T : CUBLAS_OP_N, opx = g->tx ? CUBLAS_OP_T : CUBLAS_OP_N;
-    const cudaDataType_t t = lt_type(g->xt);
+    const cudaDataType_t t = sea_cuda_blas_type(g->xt);
     cublasComputeType_t ct = CUBLAS_COMPUTE_32F;
-    if (g->xt == SEA_F32 && lt_tf32()) ct = CUBLAS_COMPUTE_32F_FAST_TF32;
+    if (g->xt == SEA_F32 && sea_cuda_tf32_allowed()) ct = CUBLAS_COMPUTE_32F_FAST_TF32;
     cublasLtMatmulDesc_t desc = NULL;
     cublasLtMatrixLayout_t ly = NULL, lx = NULL, ld = NULL;
     const cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
@@ -60,7 +45,8 @@ sea_status sea_cuda_gemm_bias_lt(sea_cuda_stream *cs, const sea_cuda_gemm *g, co
         s = cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &opy, sizeof opy);
     if (s == CUBLAS_STATUS_SUCCESS)
         s = cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &opx, sizeof opx);
-    if (s == CUBLAS_STATUS_SUCCESS) s = cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi);
+    if (s == CUBLAS_STATUS_SUCCESS)
+        s = cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi);
     if (s == CUBLAS_STATUS_SUCCESS)
         s = cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias);
     /* Stored shapes (column-major): Y is (m, k) or (k, m) transposed; X (k, n) or (n, k). */

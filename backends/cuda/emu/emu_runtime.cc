@@ -8,8 +8,9 @@
  * launch configurations past the limits, dynamic shared memory above 48 KiB without
  * cudaFuncAttributeMaxDynamicSharedMemorySize, synchronizing a capturing stream, copies
  * outside an allocation; and, stricter than CUDA, any host<->device copy on a capturing
- * stream (a replay would touch host memory the caller has since let go of). A kernel fault (emu_machine.h) is sticky, as on a GPU: every later
- * synchronizing call reports cudaErrorLaunchFailure, and the fault is printed on stderr.
+ * stream (a replay would touch host memory the caller has since let go of). A kernel fault
+ * (emu_machine.h) is sticky, as on a GPU: every later synchronizing call reports
+ * cudaErrorLaunchFailure, and the fault is printed on stderr.
  * SEA_CUDA_EMU_ORDER=reverse runs warps in descending order (emu_machine.h).
  * SEA_CUDA_EMU_STATS=1 prints at exit how many cudaMalloc/cudaFree calls, kernel launches
  * (run, not recorded) and graph launches there were, the peak of allocated memory, and the
