@@ -1,0 +1,30 @@
+#!/bin/sh
+# Out of device memory is an error that names the device and the sizes, never a crash or an
+# abort: `sea generate` and `sea train` on the CUDA emulator (docs/cuda-emulator.md) with its
+# device memory cut by SEA_CUDA_EMU_MEM_MB. 1 MiB fails at the stream (cuBLAS's 32 MiB
+# workspace), 34 MiB at the model's activations, and 40 MiB is enough for generate but not
+# for train's batched decoding of the 237 evaluation prompts.
+# usage: test_cuda_oom.sh SEA EMULATOR_DIR REPO_ROOT WORKDIR
+set -u
+SEA=$1; EMU=$2; ROOT=$3; W=$4
+run() { # MiB, ok|oom, command...
+    mb=$1; want=$2; shift 2
+    out=$(SEA_BACKEND_PATH=$EMU SEA_CUDA_EMU_MEM_MB=$mb "$@" 2>&1); rc=$?
+    if [ "$want" = ok ]; then
+        [ $rc -eq 0 ] || { echo "$mb MiB: expected success, got exit $rc: $out"; exit 1; }
+    else
+        [ $rc -eq 1 ] || { echo "$mb MiB: expected exit 1, got $rc: $out"; exit 1; }
+        echo "$out" | grep -q 'cuda:0 (sea CUDA emulator (CPU)): out of memory allocating [0-9]* bytes' ||
+            { echo "$mb MiB: no out-of-memory message naming the device and size: $out"; exit 1; }
+    fi
+    echo "$mb MiB, $want: $(echo "$out" | tail -n 1 | cut -c1-200)"
+}
+rm -rf "$W"; mkdir -p "$W"
+run 1 oom "$SEA" generate --model "$ROOT/data/arith-sft" --device cuda:0 --prompt 12+7= --max-new-tokens 8 --temperature 0
+run 34 oom "$SEA" generate --model "$ROOT/data/arith-sft" --device cuda:0 --prompt 12+7= --max-new-tokens 8 --temperature 0
+run 40 ok "$SEA" generate --model "$ROOT/data/arith-sft" --device cuda:0 --prompt 12+7= --max-new-tokens 8 --temperature 0
+run 40 oom "$SEA" train --policy "$ROOT/data/arith-sft" --prompt-data builtin:arith --oracle builtin:arith \
+    --exp-method enn-baits --num-samples 4 --num-ensemble 4 --rm-hidden 16 --rm-batch 8 --batch-size 4 \
+    --max-new-tokens 5 --max-rounds 2 --quiet --seed 1 --device cuda:0 --output-dir "$W/train"
+rm -rf "$W"
+echo "out of device memory: clear errors, no crash"
