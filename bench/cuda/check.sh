@@ -240,6 +240,8 @@ if [ -x "$P/tools/bench_models" ]; then
     step bench_1b_bf16_nograph 60 "$OUT/bench_models.json" $BM --only sample --dtype bf16 --batch 64 --graphs off && bm_note 1
     step bench_1b_bf16_b256 60 "$OUT/bench_models.json" $BM --only sample --dtype bf16 --batch 256 && bm_note 1
     step bench_1b_f32 120 "$OUT/bench_models.json" $BM --steps 2 --dtype f32 --batch 64 && bm_note 2
+    # The DPO step again without the cuBLASLt bias epilogue (cuda_gemm_lt.c): the A/B of that path.
+    SEA_CUDA_LT=0 step bench_1b_bf16_nolt 60 "$OUT/bench_models.json" $BM --only dpo --steps 2 --dtype bf16 && bm_note 1
 fi
 
 # 8. A short SEA run on the GPU (override with SEA_CHECK_SEA_RUN="command").
