@@ -19,10 +19,11 @@ run() { # MiB, ok|oom, command...
     fi
     echo "$mb MiB, $want: $(echo "$out" | tail -n 1 | cut -c1-200)"
 }
+generate() { "$SEA" generate --model "$ROOT/data/arith-sft" --device cuda:0 --prompt 12+7= --max-new-tokens 8 --temperature 0; }
 rm -rf "$W"; mkdir -p "$W"
-run 1 oom "$SEA" generate --model "$ROOT/data/arith-sft" --device cuda:0 --prompt 12+7= --max-new-tokens 8 --temperature 0
-run 34 oom "$SEA" generate --model "$ROOT/data/arith-sft" --device cuda:0 --prompt 12+7= --max-new-tokens 8 --temperature 0
-run 40 ok "$SEA" generate --model "$ROOT/data/arith-sft" --device cuda:0 --prompt 12+7= --max-new-tokens 8 --temperature 0
+run 1 oom generate
+run 34 oom generate
+run 40 ok generate
 run 40 oom "$SEA" train --policy "$ROOT/data/arith-sft" --prompt-data builtin:arith --oracle builtin:arith \
     --exp-method enn-baits --num-samples 4 --num-ensemble 4 --rm-hidden 16 --rm-batch 8 --batch-size 4 \
     --max-new-tokens 5 --max-rounds 2 --quiet --seed 1 --device cuda:0 --output-dir "$W/train"

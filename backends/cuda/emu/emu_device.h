@@ -76,7 +76,7 @@ inline void __syncwarp(unsigned mask = 0xffffffffu)
 inline int __syncthreads_or(int pred)
 {
     uint64_t *s = sea_emu::block_slots();
-    const dim3 b(blockDim.x, blockDim.y, blockDim.z);
+    const sea_emu::dim b = sea_emu::block_dim();
     const int n = (int)(b.x * b.y * b.z);
     s[sea_emu::thread_rank()] = pred != 0;
     sea_emu::block_barrier();

@@ -9,7 +9,7 @@
  *                         layouts (groupID g = l / 4, t = l % 4: a0 (g, 2t..), a1 (g+8, 2t..),
  *                         a2 (g, 2t+8..), a3 (g+8, 2t+8..); b0 (k 2t.., n g), b1 (k 2t+8..);
  *                         c0,c1 (g, 2t..), c2,c3 (g+8, 2t..))
- *   shfl.xor              through the warp's exchange slots
+ *   shfl.xor              __shfl_xor_sync's emulation (emu_device.h)
  *   cp.async              sea_emu::async_copy16 / async_wait_all
  * Checked as they run: ldmatrix and cp.async addresses 16-byte aligned and inside the
  * launched dynamic shared memory, the 8 rows of each ldmatrix phase in 8 different bank
@@ -30,17 +30,7 @@
 #define FA_SYNC() sea_emu::block_barrier()
 #define FA_SYNCWARP() sea_emu::warp_barrier()
 
-static inline float fa_shfl_xor(float v, int m)
-{
-    sea_emu::warp_slots &W = sea_emu::my_warp();
-    const int l = sea_emu::lane();
-    memcpy(&W.v[l], &v, 4);
-    sea_emu::warp_barrier();
-    float r;
-    memcpy(&r, &W.v[l ^ m], 4);
-    sea_emu::warp_barrier();
-    return r;
-}
+static inline float fa_shfl_xor(float v, int m) { return sea_emu_shfl_from(v, sea_emu::lane() ^ m); }
 
 template <bool BF>
 static inline uint32_t pack2(float lo, float hi)
