@@ -8,8 +8,6 @@
  * uses the erf form). */
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "cuda_internal.h"
 
@@ -20,12 +18,6 @@ cudaDataType_t sea_cuda_blas_type(sea_dtype t)
     case SEA_F16: return CUDA_R_16F;
     default: return CUDA_R_32F;
     }
-}
-
-bool sea_cuda_tf32_allowed(void)
-{
-    const char *v = getenv("SEA_CUDA_TF32");
-    return v && v[0] && strcmp(v, "0") != 0;
 }
 
 sea_status sea_cuda_gemm_run(sea_cuda_stream *cs, const sea_cuda_gemm *g, const char *op)
@@ -54,7 +46,7 @@ sea_status sea_cuda_gemm_run(sea_cuda_stream *cs, const sea_cuda_gemm *g, const 
     int ldx = g->tx ? (int)g->M : (int)g->K;
     int ldc = (int)g->N;
     cublasComputeType_t ct = CUBLAS_COMPUTE_32F;
-    if (g->xt == SEA_F32 && sea_cuda_tf32_allowed()) ct = CUBLAS_COMPUTE_32F_FAST_TF32;
+    if (g->xt == SEA_F32 && cs->tf32) ct = CUBLAS_COMPUTE_32F_FAST_TF32;
     const cudaDataType_t ty = sea_cuda_blas_type(g->yt), tx = sea_cuda_blas_type(g->xt), tc = sea_cuda_blas_type(g->ct);
     cublasStatus_t s;
     if (g->batch == 1)

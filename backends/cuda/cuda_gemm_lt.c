@@ -6,27 +6,18 @@
  * one matrix (not batched), beta is 0, and operands, output and bias share one dtype.
  * Anything else (or pointers not 16-byte aligned), or a cuBLASLt refusal
  * (CUBLAS_STATUS_NOT_SUPPORTED), leaves the work to the two-kernel path: *used = false.
- * SEA_CUDA_LT=0 turns it off.
+ * SEA_CUDA_LT=0 turns it off (no handle is made: cuda_module.c).
  *
  * Layouts are column-major as in cuda_gemm.c: row-major out (M, N) = x (M, K) y^T is
  * column-major D (N, M) = op(Y) op(X), so cuBLASLt's "rows of D" are sea's output features
  * and the bias (length N) is broadcast along D's columns, as the epilogue specifies. */
-#include <stdlib.h>
-#include <string.h>
-
 #include "cuda_internal.h"
-
-static bool lt_enabled(void)
-{
-    const char *v = getenv("SEA_CUDA_LT");
-    return !(v && strcmp(v, "0") == 0);
-}
 
 sea_status sea_cuda_gemm_bias_lt(sea_cuda_stream *cs, const sea_cuda_gemm *g, const void *bias, sea_dtype bias_dt,
                                  const char *op, bool *used)
 {
     *used = false;
-    if (!cs->lt || !lt_enabled() || g->batch != 1 || g->beta != 0.0f || g->K == 0 || g->xt != g->yt ||
+    if (!cs->lt || g->batch != 1 || g->beta != 0.0f || g->K == 0 || g->xt != g->yt ||
         g->ct != g->xt || bias_dt != g->ct || g->M > INT32_MAX || g->N > INT32_MAX || g->K > INT32_MAX)
         return SEA_OK;
     /* 16-byte aligned operands and bias, as cuBLASLt's kernels prefer; a view at an odd offset
@@ -36,7 +27,7 @@ sea_status sea_cuda_gemm_bias_lt(sea_cuda_stream *cs, const sea_cuda_gemm *g, co
     const cublasOperation_t opy = g->ty ? CUBLAS_OP_T : CUBLAS_OP_N, opx = g->tx ? CUBLAS_OP_T : CUBLAS_OP_N;
     const cudaDataType_t t = sea_cuda_blas_type(g->xt);
     cublasComputeType_t ct = CUBLAS_COMPUTE_32F;
-    if (g->xt == SEA_F32 && sea_cuda_tf32_allowed()) ct = CUBLAS_COMPUTE_32F_FAST_TF32;
+    if (g->xt == SEA_F32 && cs->tf32) ct = CUBLAS_COMPUTE_32F_FAST_TF32;
     cublasLtMatmulDesc_t desc = NULL;
     cublasLtMatrixLayout_t ly = NULL, lx = NULL, ld = NULL;
     const cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;

@@ -36,7 +36,8 @@ typedef struct sea_cuda_device {
 typedef struct sea_cuda_stream {
     cudaStream_t stream;
     cublasHandle_t blas;
-    cublasLtHandle_t lt;           /* bias epilogues (cuda_gemm_lt.c); NULL: not available */
+    cublasLtHandle_t lt;           /* bias epilogues (cuda_gemm_lt.c); NULL: unavailable or SEA_CUDA_LT=0 */
+    bool tf32;                     /* SEA_CUDA_TF32: f32 GEMMs may use TF32 tensor cores */
     void *blas_ws;                 /* cuBLAS workspace, owned (fixed: keeps results reproducible) */
     size_t blas_ws_size;
     sea_device *dev;
@@ -97,7 +98,6 @@ typedef struct sea_cuda_gemm {
 } sea_cuda_gemm;
 sea_status sea_cuda_gemm_run(sea_cuda_stream *cs, const sea_cuda_gemm *g, const char *op);
 cudaDataType_t sea_cuda_blas_type(sea_dtype t); /* CUDA_R_32F / 16BF / 16F */
-bool sea_cuda_tf32_allowed(void);               /* SEA_CUDA_TF32 set and not 0 */
 /* C = X Y (+ bias per output feature) in one cuBLASLt call (cuda_gemm_lt.c) when it applies;
  * *used = false: not done (the caller runs the GEMM and the epilogue kernel). */
 sea_status sea_cuda_gemm_bias_lt(sea_cuda_stream *cs, const sea_cuda_gemm *g, const void *bias, sea_dtype bias_dt,

@@ -138,6 +138,7 @@ static sea_status cuda_stream_create(sea_device *dev, sea_stream *s)
     cs->cdev = d;
     cs->ordinal = d->ordinal;
     cs->sync_each_op = env_flag("SEA_CUDA_SYNC");
+    cs->tf32 = env_flag("SEA_CUDA_TF32");
     sea_status st = sea_cuda_check(cudaSetDevice(d->ordinal), cs, "cudaSetDevice");
     if (!st) st = sea_cuda_check(cudaStreamCreateWithFlags(&cs->stream, cudaStreamNonBlocking), cs, "cudaStreamCreate");
     if (st) {
@@ -154,11 +155,13 @@ static sea_status cuda_stream_create(sea_device *dev, sea_stream *s)
                                       "cublasSetWorkspace");
     /* Full fp32 unless asked: TF32 would break the f32 op suite's tolerances. */
     if (!st)
-        st = sea_cuda_blas_check(cublasSetMathMode(cs->blas, env_flag("SEA_CUDA_TF32") ? CUBLAS_TF32_TENSOR_OP_MATH
+        st = sea_cuda_blas_check(cublasSetMathMode(cs->blas, cs->tf32 ? CUBLAS_TF32_TENSOR_OP_MATH
                                                                                         : CUBLAS_DEFAULT_MATH),
                                  cs, "cublasSetMathMode");
-    /* cuBLASLt for bias epilogues; without it matmuls take the two-kernel path. */
-    if (!st && cublasLtCreate(&cs->lt) != CUBLAS_STATUS_SUCCESS) cs->lt = NULL;
+    /* cuBLASLt for bias epilogues, unless SEA_CUDA_LT=0; without it matmuls take the
+     * two-kernel path. */
+    const char *lt = getenv("SEA_CUDA_LT");
+    if (!st && !(lt && strcmp(lt, "0") == 0) && cublasLtCreate(&cs->lt) != CUBLAS_STATUS_SUCCESS) cs->lt = NULL;
     if (st) {
         if (cs->lt) cublasLtDestroy(cs->lt);
         if (cs->blas) cublasDestroy(cs->blas);
