@@ -48,7 +48,12 @@ typedef enum sea_op_kind {
      *   same leading batch dims as A (batched matmul), or none (shared across the batch).
      * bias = in[2] (N) or NULL. out[0] (..., M, N). out[1] = pre-activation (..., M, N):
      * required when act != NONE and the op will be differentiated, else may be NULL.
-     * Leading batch dims: up to 2. Backward: gin[0], gin[1], gin[2] (any may be NULL).
+     * residual = in[3] or NULL: out[0]'s shape and dtype, contiguous, not overlapping out[0],
+     *   only with act == NONE and no out[1]: out[0] = op(A) @ op(B) + bias + residual (a transformer's
+     *   residual connection folded into its output projection: one kernel and one pass over
+     *   the activations fewer).
+     * Leading batch dims: up to 2. Backward: gin[0], gin[1], gin[2], gin[3] += gout[0]
+     * (any may be NULL).
      * Dtypes: A, B and bias share one dtype; the outputs have it too, or are f32 when A is
      * bf16/f16 (mixed precision: f32 logits from bf16 weights); gradients follow their tensors. */
     SEA_OP_MATMUL,
@@ -133,7 +138,8 @@ typedef enum sea_op_kind {
     SEA_OP_CLIP,
     /* Row scatter into an existing tensor: in[0] x (N, R), in[1] rows i32 (N) -> out[0] dst
      * (M, R), written in place: dst[rows[n], :] = x[n, :]; the other rows keep their values.
-     * x and dst share one dtype (any: the bytes are copied) and are contiguous. rows must be
+     * x and dst share one dtype (any: the bytes are copied); dst is contiguous, x has last
+     * stride 1 and any row stride >= R (a column slice of a fused q/k/v output). rows must be
      * distinct. A row outside [0, M) is an error on backends that can report it (the CPU)
      * and is not written elsewhere. How KV caches are written when the slot lives on the
      * device: a captured decode step (runtime/graph.h) replays with new slots. No backward. */

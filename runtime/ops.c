@@ -19,7 +19,7 @@ static const char *const in_names[SEA_OP_COUNT][SEA_OP_MAX_IN] = {
     [SEA_OP_FILL] = {0},
     [SEA_OP_COPY] = {"src"},
     [SEA_OP_EMBEDDING] = {"table", "ids"},
-    [SEA_OP_MATMUL] = {"a", "b", "bias"},
+    [SEA_OP_MATMUL] = {"a", "b", "bias", "residual"},
     [SEA_OP_LAYERNORM] = {"x", "weight", "bias"},
     [SEA_OP_RMSNORM] = {"x", "weight"},
     [SEA_OP_ROPE] = {"x", "positions"},
@@ -163,6 +163,20 @@ static bool contiguous(const sea_tensor *t)
         s *= t->shape[d];
     }
     return true;
+}
+
+/* Do the memory extents of a and b (first to last element) intersect? A cheap, conservative
+ * test: interleaved views of one buffer count as overlapping. */
+static bool overlap(const sea_tensor *a, const sea_tensor *b)
+{
+    if (a->buf != b->buf) return false;
+    size_t ea = sea_dtype_size(a->dtype), eb = sea_dtype_size(b->dtype);
+    size_t a0 = a->offset, b0 = b->offset, a1 = a0 + ea, b1 = b0 + eb;
+    for (int d = 0; d < a->ndim; d++)
+        if (a->shape[d] > 1) a1 += (size_t)((a->shape[d] - 1) * a->stride[d]) * ea;
+    for (int d = 0; d < b->ndim; d++)
+        if (b->shape[d] > 1) b1 += (size_t)((b->shape[d] - 1) * b->stride[d]) * eb;
+    return a0 < b1 && b0 < a1;
 }
 
 /* Same shape, ignoring leading dims of size 1 (a (1, 4, 8) view equals (4, 8)). */
@@ -315,6 +329,16 @@ static sea_status validate_matmul(const vctx *v)
     if (bias && (bias->ndim != 1 || bias->shape[0] != N))
         return vfail(v, SEA_ERR_SHAPE, "'bias' must be (%lld)", (long long)N);
     if ((unsigned)op->p.matmul.act > SEA_ACT_SILU) return vfail(v, SEA_ERR_INVALID, "unknown activation %d", (int)op->p.matmul.act);
+    const sea_tensor *res = IN(3);
+    if (res) {
+        if (op->p.matmul.act != SEA_ACT_NONE)
+            return vfail(v, SEA_ERR_INVALID, "a 'residual' goes with act none only (it is added after the bias)");
+        if (OUT(1)) return vfail(v, SEA_ERR_INVALID, "a 'residual' goes without 'preact' (out[1])");
+        SEA_TRY(want_fdata(v, res, "residual"));
+        SEA_TRY(want_same(v, res, "residual", OUT(0), "out"));
+        SEA_TRY(want_dtype_as(v, res, "residual", OUT(0), "out"));
+        if (overlap(res, OUT(0))) return vfail(v, SEA_ERR_INVALID, "'residual' overlaps 'out' (the GEMM writes out before the residual is read)");
+    }
     for (int j = 0; j < 2; j++) {
         const sea_tensor *o = OUT(j);
         if (!o) continue;
@@ -583,7 +607,10 @@ static sea_status validate_set_rows(const vctx *v)
     SEA_TRY(want_ndim(v, IN(0), "x", 2));
     SEA_TRY(want_ndim(v, OUT(0), "dst", 2));
     SEA_TRY(want_i32(v, IN(1), "rows"));
-    SEA_TRY(want_contig(v, IN(0), "x"));
+    const sea_tensor *x = IN(0);
+    if (x->shape[1] > 1 && x->stride[1] != 1) return vfail(v, SEA_ERR_SHAPE, "'x' must have last stride 1");
+    if (x->shape[0] > 1 && x->stride[0] < x->shape[1])
+        return vfail(v, SEA_ERR_SHAPE, "'x' rows overlap (row stride %lld < %lld)", (long long)x->stride[0], (long long)x->shape[1]);
     SEA_TRY(want_contig(v, OUT(0), "dst"));
     SEA_TRY(want_dtype_as(v, OUT(0), "dst", IN(0), "x"));
     SEA_TRY(want_numel(v, IN(1), "rows", IN(0)->shape[0], "one row index per row of x"));
@@ -710,7 +737,7 @@ static bool differentiable_input(sea_op_kind k, int i)
     switch (k) {
     case SEA_OP_COPY: return i == 0;
     case SEA_OP_EMBEDDING: return i == 0;
-    case SEA_OP_MATMUL: return i < 3;
+    case SEA_OP_MATMUL: return i < 4;
     case SEA_OP_LAYERNORM: return i < 3;
     case SEA_OP_RMSNORM: return i < 2;
     case SEA_OP_ROPE: return i == 0;

@@ -205,7 +205,7 @@ sea_status sea_cpu_copy_backward(const sea_op *op)
     return SEA_OK;
 }
 
-/* dst[rows[n]] = x[n] as bytes (any dtype). Rows are checked before anything is written, so
+/* dst[rows[n]] = x[n] as bytes (any dtype; x's rows at any stride). Rows are checked before anything is written, so
  * a bad index leaves dst untouched. Rows are short (one KV slot: Hkv * hd elements): one
  * thread, no pool hand-off. */
 sea_status sea_cpu_set_rows(const sea_op *op)
@@ -222,6 +222,8 @@ sea_status sea_cpu_set_rows(const sea_op *op)
                              sea_dtype_name(dst->dtype));
     const char *src = cpu_ptr(x);
     char *d = cpu_ptr(dst);
-    for (int64_t n = 0; n < N; n++) memcpy(d + (size_t)rows[n] * row_bytes, src + (size_t)n * row_bytes, row_bytes);
+    /* x's rows may be strided (a column slice of a fused projection); dst is contiguous. */
+    size_t x_row = (size_t)(N > 1 ? x->stride[0] : x->shape[1]) * sea_dtype_size(x->dtype);
+    for (int64_t n = 0; n < N; n++) memcpy(d + (size_t)rows[n] * row_bytes, src + (size_t)n * x_row, row_bytes);
     return SEA_OK;
 }

@@ -1,4 +1,4 @@
-/* Matmul with optional transposes, up to two batch dims, bias and a fused activation, and
+/* Matmul with optional transposes, up to two batch dims, bias, a fused activation and a residual, and
  * its backward. The products go to the GEMM in gemm.h (packed kernel or OpenBLAS); this
  * file only arranges batches, the bias/activation epilogue and the gradient products.
  * Gradients of a B shared across the batch accumulate batch by batch in order. */
@@ -77,6 +77,7 @@ static mm_dims dims_of(const sea_op *op)
 typedef struct epi_ctx {
     float *c, *pre, *out;   /* c: the GEMM result (== pre or out) */
     const float *bias;
+    const float *res;       /* residual added last (act NONE, no pre: c == out) */
     const float *g, *g1;    /* backward: gout, gout of preact (may be NULL) */
     float *gpre;
     int64_t N;
@@ -95,6 +96,8 @@ static void epilogue_rows(void *vctx, int64_t begin, int64_t end, int tid)
             sea_cpu_act_rows(e->act, out, pre ? pre : c, e->N);
         else if (pre)
             for (int64_t j = 0; j < e->N; j++) out[j] = pre[j];
+        if (e->res)   /* after the bias, as a separate add would: the same bits in f32 */
+            for (int64_t j = 0; j < e->N; j++) out[j] += e->res[r * e->N + j];
     }
 }
 
@@ -106,9 +109,9 @@ sea_status sea_cpu_matmul(const sea_op *op)
     float *C = pre ? pre : out;
     for (int64_t i = 0; i < d.batch; i++)
         sea_cpu_gemm(d.ta, d.tb, d.M, d.N, d.K, 1.0f, A + i * d.sa, d.lda, B + i * d.sb, d.ldb, 0.0f, C + i * d.sc, d.N);
-    const float *bias = op->in[2] ? cpu_f32(op->in[2]) : NULL;
-    if (bias || pre || op->p.matmul.act != SEA_ACT_NONE) {
-        epi_ctx e = {.c = C, .pre = pre, .out = out, .bias = bias, .N = d.N, .act = op->p.matmul.act};
+    const float *bias = op->in[2] ? cpu_f32(op->in[2]) : NULL, *res = op->in[3] ? cpu_f32(op->in[3]) : NULL;
+    if (bias || pre || res || op->p.matmul.act != SEA_ACT_NONE) {
+        epi_ctx e = {.c = C, .pre = pre, .out = out, .bias = bias, .res = res, .N = d.N, .act = op->p.matmul.act};
         cpu_for(d.batch * d.M, cpu_min_items(d.N), epilogue_rows, &e);
     }
     return SEA_OK;
@@ -196,6 +199,11 @@ sea_status sea_cpu_matmul_backward(const sea_op *op)
         }
     }
     if (gbias) sea_cpu_colsum_add(gpre, d.batch * M, N, gbias);
+    if (op->gin[3] && op->in[3] && go0) {   /* the residual passes its gradient through */
+        float *gr = cpu_f32(op->gin[3]);
+        const float *g = cpu_f32(go0);
+        for (int64_t i = 0; i < d.batch * d.sc; i++) gr[i] += g[i];
+    }
     free(tmp);
     return SEA_OK;
 }

@@ -125,6 +125,16 @@ void ct_bad_inputs(sea_device *dev, sea_check_report *r)
         expect(r, s, &op, true, &b);
     }
     {
+        sea_op op = {.kind = SEA_OP_MATMUL, .in = {&t[0], &t[15], NULL, &t[5]}, .out = {&t[2]}};
+        bad_case b = {"matmul with a (5, 6) residual for a (4, 3) output", SEA_ERR_SHAPE, {"matmul", "residual", "(5, 6)"}};
+        expect(r, s, &op, false, &b);
+    }
+    {
+        sea_op op = {.kind = SEA_OP_MATMUL, .in = {&t[0], &t[15], NULL, &t[2]}, .out = {&t[2]}};
+        bad_case b = {"matmul whose residual is its output", SEA_ERR_INVALID, {"matmul", "residual", "overlaps"}};
+        expect(r, s, &op, false, &b);
+    }
+    {
         sea_op op = {.kind = SEA_OP_FILL, .out = {NULL}};
         bad_case b = {"fill without an output", SEA_ERR_INVALID, {"fill", "missing", NULL}};
         expect(r, s, &op, false, &b);

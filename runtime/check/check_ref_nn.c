@@ -44,7 +44,7 @@ void ct_ref_matmul(const check_case *c, const ct_host *in, ct_host *out)
                 double s = in[2].v ? in[2].v[j] : 0.0;
                 for (int64_t k = 0; k < K; k++) s += (ta ? A[k * M + i] : A[i * K + k]) * (tb ? B[j * K + k] : B[k * N + j]);
                 int64_t o = z * M * N + i * N + j;
-                out[0].v[o] = ct_act(c->p.matmul.act, s);
+                out[0].v[o] = ct_act(c->p.matmul.act, s) + (in[3].v ? in[3].v[o] : 0.0);
                 if (out[1].v) out[1].v[o] = s;
             }
     }
