@@ -1,5 +1,5 @@
 /* Matmul through CLBlast (row-major SGEMM, strided-batched for leading batch dims), with
- * bias + activation as a separate kernel; the backward is three more GEMM families and a
+ * bias + activation as a separate kernel and a residual as an axpy; the backward is three more GEMM families and a
  * column sum. All GEMMs are CLBlast's, which is deterministic for fixed sizes. */
 #include <clblast_c.h>
 
@@ -82,19 +82,34 @@ sea_status ocl_op_matmul(sea_stream *s, const sea_op *op, bool backward)
         T_ARGS(out);
         SEA_TRY(ocl_gemm(s, ta, tb, M, N, K, 1.0f, A_m, A_o, lda, sa, Bt_m, Bt_o, ldb, sb, 0.0f, out_m, out_o, N, sc,
                          batch));
-        if (!bias && act == SEA_ACT_NONE && !pre) return SEA_OK;
-        cl_int has_bias = bias != NULL, has_pre = pre != NULL, a = (cl_int)act;
-        cl_mem b_m = bias ? ocl_mem(bias) : out_m, p_m = pre ? ocl_mem(pre) : out_m;
-        cl_uint b_o = bias ? ocl_off(bias) : 0, p_o = pre ? ocl_off(pre) : 0;
-        cl_uint n = (cl_uint)(batch * M * N), Nn = (cl_uint)N, mn = n ? n : 1, bstride = 0;
-        return OCL_RUN(s, OCL_K_bias_act_fwd, n, 0, OA(out_m), OA(out_o), OA(b_m), OA(b_o), OA(has_bias), OA(p_m),
-                       OA(p_o), OA(has_pre), OA(n), OA(Nn), OA(mn), OA(bstride), OA(a));
+        cl_uint n = (cl_uint)(batch * M * N);
+        if (bias || act != SEA_ACT_NONE || pre) {
+            cl_int has_bias = bias != NULL, has_pre = pre != NULL, a = (cl_int)act;
+            cl_mem b_m = bias ? ocl_mem(bias) : out_m, p_m = pre ? ocl_mem(pre) : out_m;
+            cl_uint b_o = bias ? ocl_off(bias) : 0, p_o = pre ? ocl_off(pre) : 0;
+            cl_uint Nn = (cl_uint)N, mn = n ? n : 1, bstride = 0;
+            SEA_TRY(OCL_RUN(s, OCL_K_bias_act_fwd, n, 0, OA(out_m), OA(out_o), OA(b_m), OA(b_o), OA(has_bias), OA(p_m),
+                            OA(p_o), OA(has_pre), OA(n), OA(Nn), OA(mn), OA(bstride), OA(a)));
+        }
+        if (!op->in[3]) return SEA_OK;
+        /* out += residual, after the bias (act is none with a residual) */
+        const sea_tensor *res = op->in[3];
+        T_ARGS(res);
+        float one = 1.0f;
+        return OCL_RUN(s, OCL_K_axpy, n, 0, OA(res_m), OA(res_o), OA(out_m), OA(out_o), OA(n), OA(one));
     }
 
     const sea_tensor *go = op->gout[0];
     sea_tensor *gA = op->gin[0], *gB = op->gin[1], *gbias = bias ? op->gin[2] : NULL;
-    if (!go || (!gA && !gB && !gbias)) return SEA_OK;
+    sea_tensor *gres = op->in[3] ? op->gin[3] : NULL;
+    if (!go || (!gA && !gB && !gbias && !gres)) return SEA_OK;
     T_ARGS(go);
+    if (gres) { /* the residual's gradient is the output's */
+        T_ARGS(gres);
+        cl_uint n = (cl_uint)(batch * M * N);
+        float one = 1.0f;
+        SEA_TRY(OCL_RUN(s, OCL_K_axpy, n, 0, OA(go_m), OA(go_o), OA(gres_m), OA(gres_o), OA(n), OA(one)));
+    }
     cl_mem gz = go_m;
     size_t gz_o = go_o;
     cl_mem tmp = NULL;

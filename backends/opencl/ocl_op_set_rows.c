@@ -23,13 +23,19 @@ sea_status ocl_op_set_rows(sea_stream *s, const sea_op *op)
     if (esz != 2 && esz != 4)
         return sea_error(SEA_ERR_DTYPE, "%s: set_rows: dst dtype %s has %d-byte elements (2 or 4 supported)",
                          ocl_dev(s)->label, sea_dtype_name(dst->dtype), (int)esz);
-    SEA_TRY(check_u32(s, x, "x", true));
+    SEA_TRY(check_u32(s, x, "x", false));
     SEA_TRY(check_u32(s, rows, "rows", true));
     SEA_TRY(check_u32(s, dst, "dst", false));
     cl_uint N = (cl_uint)x->shape[0], R = (cl_uint)x->shape[1], M = (cl_uint)dst->shape[0];
     if (N == 0 || R == 0 || M == 0) return SEA_OK;
     cl_mem x_m = ocl_mem(x), r_m = ocl_mem(rows), d_m = ocl_mem(dst);
     cl_uint x_o = ocl_off(x), r_o = ocl_off(rows), d_o = ocl_off(dst);
+    /* x's rows may be strided (a column slice of a fused q/k/v output); its extent must fit
+     * 32-bit element offsets too. */
+    cl_uint xs = N > 1 ? (cl_uint)x->stride[0] : R;
+    if ((uint64_t)x_o + (uint64_t)(N - 1) * xs + R >= UINT32_MAX)
+        return sea_error(SEA_ERR_UNSUPPORTED, "%s: set_rows: x rows at stride %u are beyond 32-bit element indexing",
+                         ocl_dev(s)->label, (unsigned)xs);
     return OCL_RUN(s, OCL_K_set_rows, (size_t)N * R, 0, OA(x_m), OA(x_o), OA(r_m), OA(r_o), OA(d_m), OA(d_o), OA(esz),
-                   OA(N), OA(R), OA(M));
+                   OA(N), OA(R), OA(M), OA(xs));
 }

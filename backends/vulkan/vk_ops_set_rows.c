@@ -30,8 +30,11 @@ sea_status vk_set_rows(sea_stream *s, const sea_op *op)
                          sea_dtype_name(dst->dtype), es);
     if (N == 0 || R == 0 || M == 0) return SEA_OK;
     /* A chunk of x goes with its row indices (4 bytes a row: wider than x's rows when R = 1). */
-    uint64_t mper = rows_per_binding(d, R, es), iper = rows_per_binding(d, 1, 4);
-    uint64_t nper = mper < iper ? mper : iper;
+    /* x's rows may be strided (a column slice of a fused q/k/v output): a chunk of x spans
+     * its row stride per row. */
+    uint64_t xs = N > 1 ? (uint64_t)x->stride[0] : R;
+    uint64_t mper = rows_per_binding(d, R, es), iper = rows_per_binding(d, 1, 4), xper = rows_per_binding(d, xs, es);
+    uint64_t nper = xper < iper ? xper : iper;
     if (nper == 0) nper = 1;
     if (mper == 0) mper = 1;
     if (nper > N) nper = N;
@@ -53,8 +56,9 @@ sea_status vk_set_rows(sea_stream *s, const sea_op *op)
             if (mper < M) SEA_TRY(sea_tensor_slice(dst, 0, (int64_t)m0, (int64_t)mlen, &dc));
             SEA_TRY(vk_bind_tensor(d, &dc, "set_rows", "dst", &b[2]));
             struct {
-                uint32_t N, R, m0, Mc, ox, orow, od, esize;
-            } pc = {(uint32_t)nlen, (uint32_t)R, (uint32_t)m0, (uint32_t)mlen, b[0].elem, b[1].elem, b[2].elem, (uint32_t)es};
+                uint32_t N, R, m0, Mc, ox, orow, od, esize, xs;
+            } pc = {(uint32_t)nlen, (uint32_t)R,    (uint32_t)m0,       (uint32_t)mlen, b[0].elem,
+                    b[1].elem,      b[2].elem,      (uint32_t)es,       (uint32_t)xs};
             uint32_t gx, gy;
             vk_grid_1d(d, nlen * R, 256, &gx, &gy);
             SEA_TRY(vk_dispatch(s, VK_SH_SET_ROWS, NULL, b, 3, &pc, sizeof pc, gx, gy, 1));

@@ -25,7 +25,8 @@ static bool row_sets_of(const sea_op *op, row_sets *r)
     case SEA_OP_MATMUL:
         /* Rows of A are rows of the output only without trans_a and with a shared B. */
         if (op->p.matmul.trans_a || op->in[1]->ndim != 2) return false;
-        *r = (row_sets){.in = 1u, .out = 3u, .gin = 1u, .gout = 3u};
+        /* a and the residual (in[3]) are row-indexed, as are their gradients */
+        *r = (row_sets){.in = 9u, .out = 3u, .gin = 9u, .gout = 3u};
         return true;
     case SEA_OP_SOFTMAX:
         *r = (row_sets){.in = 1u, .out = 1u, .gin = 1u, .gout = 1u};

@@ -41,17 +41,17 @@ __kernel void copy_nd(__global const uchar *src, uint soff, int sdt, __global uc
     store_from_f32(dst, ddt, dof, v);
 }
 
-/* set_rows: dst[rows[n], :] = x[n, :] for contiguous (N, R) x and (M, R) dst, moving raw 2- or
+/* set_rows: dst[rows[n], :] = x[n, :] for (N, R) x with row stride xs and contiguous (M, R) dst, moving raw 2- or
  * 4-byte words so every dtype (bf16/f16 KV caches included) is written exactly. Rows outside
  * [0, M) are skipped: a kernel cannot report them (the CPU backend does). */
 __kernel void set_rows(__global const uchar *x, uint xo, __global const int *rows, uint ro, __global uchar *dst,
-                       uint dof, int esz, uint N, uint R, uint M)
+                       uint dof, int esz, uint N, uint R, uint M, uint xs)
 {
     size_t i = get_global_id(0);
     if (i >= (size_t)N * R) return;
     int row = rows[ro + i / R];
     if (row < 0 || (uint)row >= M) return;
-    size_t d = dof + (size_t)row * R + i % R, src = xo + i;
+    size_t d = dof + (size_t)row * R + i % R, src = xo + (i / R) * xs + i % R;
     if (esz == 2) ((__global ushort *)dst)[d] = ((__global const ushort *)x)[src];
     else ((__global uint *)dst)[d] = ((__global const uint *)x)[src];
 }

@@ -1,5 +1,5 @@
 #version 450
-// set_rows: dst[rows[n], :] = x[n, :] for contiguous (N, R) x and (M, R) dst, as raw bits, so
+// set_rows: dst[rows[n], :] = x[n, :] for (N, R) x with row stride xs and contiguous (M, R) dst, as raw bits, so
 // every dtype is written exactly. 16-bit elements share a 32-bit word with a neighbour: they
 // are written with atomicAnd/Or on their own half (as in fill.comp), so neighbouring
 // invocations never clobber each other.
@@ -15,6 +15,7 @@ layout(std430, binding = 2) buffer D { uint dw[]; };
 layout(push_constant, std430) uniform P {
     uint N, R, m0, Mc;
     uint ox, orow, od, esize;
+    uint xs;
 } p;
 
 void main()
@@ -23,7 +24,7 @@ void main()
     if (i >= p.N * p.R) return;
     int row = rows[p.orow + i / p.R];
     if (row < int(p.m0) || uint(row) - p.m0 >= p.Mc) return;
-    uint e = p.od + (uint(row) - p.m0) * p.R + i % p.R, s = p.ox + i;
+    uint e = p.od + (uint(row) - p.m0) * p.R + i % p.R, s = p.ox + (i / p.R) * p.xs + i % p.R;
     if (p.esize == 4u) {
         dw[e] = xw[s];
     } else {
