@@ -58,6 +58,62 @@ static sea_status linear(sea_model *m, sea_stream *s, const sea_tensor *x, const
     return linear_dt(m, s, x, w, b, m->dtype, out);
 }
 
+/* out (N, rows of w) = x @ w^T + b + res, into out (allocated here when out->buf is NULL):
+ * a projection that ends a residual branch, with the residual add in the matmul (one kernel
+ * and one pass over (N, C) fewer; in f32 the same bits as a separate add). */
+static sea_status linear_residual(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
+                                  const sea_tensor *b, const sea_tensor *res, sea_tensor *out)
+{
+    if (!out->buf) SEA_TRY(new_t(m, m->dtype, 2, x->shape[0], w->shape[0], 1, 1, out));
+    sea_op op = {0};
+    op.kind = SEA_OP_MATMUL;
+    op.in[0] = x;
+    op.in[1] = w;
+    op.in[2] = opt(b);
+    op.in[3] = res;
+    op.out[0] = out;
+    op.p.matmul.trans_b = true;
+    op.p.matmul.act = SEA_ACT_NONE;
+    return sea_model_run(m, s, &op);
+}
+
+/* Is b the continuation of a in memory (same buffer and dtype, both contiguous, b starting
+ * where a ends)? */
+static bool follows(const sea_tensor *a, const sea_tensor *b)
+{
+    return a->buf && a->buf == b->buf && a->dtype == b->dtype && sea_tensor_is_contiguous(a) &&
+           sea_tensor_is_contiguous(b) && b->offset == a->offset + sea_tensor_nbytes(a);
+}
+
+/* The q, k, v projections as one (Cq + 2 Ckv, C) weight and bias when they lie back to back
+ * (GPT-NeoX's query_key_value, which sea stores as [q; k; v] rows): one GEMM instead of three.
+ * False for separate tensors (Llama's q_proj, k_proj, v_proj). */
+static bool fused_qkv(const sea_model_layer *y, sea_tensor *w, sea_tensor *b)
+{
+    bool has_b = y->bq.buf != NULL;
+    if (!follows(&y->wq, &y->wk) || !follows(&y->wk, &y->wv)) return false;
+    if (has_b != (y->bk.buf != NULL) || has_b != (y->bv.buf != NULL)) return false;
+    if (has_b && (!follows(&y->bq, &y->bk) || !follows(&y->bk, &y->bv))) return false;
+    int64_t rows = y->wq.shape[0] + y->wk.shape[0] + y->wv.shape[0], ws[2] = {rows, y->wq.shape[1]};
+    *w = sea_tensor_make(y->wq.buf, y->wq.offset, y->wq.dtype, 2, ws);
+    memset(b, 0, sizeof *b);
+    if (has_b) *b = sea_tensor_make(y->bq.buf, y->bq.offset, y->bq.dtype, 1, &rows);
+    return true;
+}
+
+/* Columns [c0, c0 + nh * hd) of a (B*T, W) projection as (B, T, nh, hd): a strided view
+ * (rope takes any strides). */
+static sea_tensor heads_view(const sea_tensor *x, int64_t B, int64_t T, int64_t c0, int64_t nh, int64_t hd)
+{
+    sea_tensor v = *x;
+    int64_t W = x->shape[1];
+    v.offset += (size_t)c0 * sea_dtype_size(x->dtype);
+    v.ndim = 4;
+    v.shape[0] = B, v.shape[1] = T, v.shape[2] = nh, v.shape[3] = hd;
+    v.stride[0] = T * W, v.stride[1] = W, v.stride[2] = hd, v.stride[3] = 1;
+    return v;
+}
+
 static sea_status norm(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
                        const sea_tensor *b, sea_tensor *out)
 {
@@ -129,49 +185,98 @@ static sea_status copy_into(sea_model *m, sea_stream *s, const sea_tensor *src, 
     return sea_op_run(s, &op);
 }
 
-/* Decode: x (B, 1, Hkv, hd) into rows (B) of cache (B, S, Hkv, hd) seen as (B*S, Hkv*hd). */
-static sea_status cache_rows_write(sea_stream *s, const sea_tensor *x, const sea_tensor *cache, const sea_tensor *rows)
+/* Decode: x2 (B, Hkv*hd) (rows at any stride) into rows (B) of cache (B, S, Hkv, hd) seen as
+ * (B*S, Hkv*hd). */
+static sea_status cache_rows_write2(sea_stream *s, const sea_tensor *x2, const sea_tensor *cache, const sea_tensor *rows)
 {
     if (!rows) return sea_error(SEA_ERR_INVALID, "decode pass without cache rows");
-    int64_t R = x->shape[2] * x->shape[3];
-    int64_t xs[2] = {x->shape[0], R}, cs[2] = {cache->shape[0] * cache->shape[1], R};
-    sea_tensor x2, c2;
-    SEA_TRY(sea_tensor_reshape(x, 2, xs, &x2));
+    int64_t cs[2] = {cache->shape[0] * cache->shape[1], x2->shape[1]};
+    sea_tensor c2;
     SEA_TRY(sea_tensor_reshape(cache, 2, cs, &c2));
-    return sea_set_rows(s, &x2, rows, &c2);
+    return sea_set_rows(s, x2, rows, &c2);
+}
+
+/* Decode: x (B, 1, Hkv, hd), contiguous, into the cache as above. */
+static sea_status cache_rows_write(sea_stream *s, const sea_tensor *x, const sea_tensor *cache, const sea_tensor *rows)
+{
+    int64_t xs[2] = {x->shape[0], x->shape[2] * x->shape[3]};
+    sea_tensor x2;
+    SEA_TRY(sea_tensor_reshape(x, 2, xs, &x2));
+    return cache_rows_write2(s, &x2, cache, rows);
 }
 
 /* ---- blocks ---- */
 
-/* Attention sublayer: h (N, C) -> out (N, C). */
-static sea_status attention_part(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l,
-                                 const sea_tensor *h, sea_tensor *out)
+/* A decode step's q, k, v from one GEMM over the fused weight: rope reads q and k as strided
+ * views of the (B, Cq + 2 Ckv) output and writes them contiguous; v goes into the cache
+ * straight from its columns (set_rows takes strided rows). Three GEMMs become one, the
+ * largest cut in kernels per decode step after the residual adds (docs/cuda.md). */
+static sea_status decode_qkv_fused(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l, const sea_tensor *h,
+                                   const sea_tensor *w, const sea_tensor *b, sea_tensor *qr)
+{
+    int64_t B = ps->B, T = ps->T, H = m->H, Hkv = m->Hkv, hd = m->hd;
+    sea_tensor qkv, kr, v2;
+    SEA_TRY(linear(m, s, h, w, b, &qkv));   /* (B*T, (H + 2 Hkv) hd) */
+    sea_tensor q4 = heads_view(&qkv, B, T, 0, H, hd), k4 = heads_view(&qkv, B, T, H * hd, Hkv, hd);
+    SEA_TRY(sea_tensor_slice(&qkv, 1, (H + Hkv) * hd, Hkv * hd, &v2));
+    if (m->rope.rope.rot_dims == 0) {   /* nothing rotates: rope would hand back the views */
+        SEA_TRY(sea_model_arena_tensor(&m->arena, qkv.dtype, 4, q4.shape, qr));
+        SEA_TRY(copy_into(m, s, &q4, qr));
+        SEA_TRY(sea_model_arena_tensor(&m->arena, qkv.dtype, 4, k4.shape, &kr));
+        SEA_TRY(copy_into(m, s, &k4, &kr));
+    } else {
+        SEA_TRY(rope(m, s, &q4, ps->pos, qr));
+        SEA_TRY(rope(m, s, &k4, ps->pos, &kr));
+    }
+    SEA_TRY(cache_rows_write(s, &kr, &ps->cache->k[l], ps->cache_rows));
+    return cache_rows_write2(s, &v2, &ps->cache->v[l], ps->cache_rows);
+}
+
+/* q, k, v from three GEMMs (h (N, C) -> (B, T, heads, hd)), rotated; in a pass over a KV
+ * cache, k and v also go into it. qr and kr come out contiguous, v4 as the GEMM wrote it. */
+static sea_status qkv_separate(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l, const sea_tensor *h,
+                               sea_tensor *qr, sea_tensor *kr, sea_tensor *v4)
 {
     const sea_model_layer *y = &m->layers[l];
     int64_t B = ps->B, T = ps->T, H = m->H, Hkv = m->Hkv, hd = m->hd;
-    float scale = 1.0f / sqrtf((float)hd);
-    sea_tensor q, k, v, q4, k4, v4, qr, kr, att, att2;
+    sea_tensor q, k, v, q4, k4;
     SEA_TRY(linear(m, s, h, &y->wq, &y->bq, &q));
     SEA_TRY(linear(m, s, h, &y->wk, &y->bk, &k));
     SEA_TRY(linear(m, s, h, &y->wv, &y->bv, &v));
     SEA_TRY(reshape(&q, 4, B, T, H, hd, &q4));
     SEA_TRY(reshape(&k, 4, B, T, Hkv, hd, &k4));
-    SEA_TRY(reshape(&v, 4, B, T, Hkv, hd, &v4));
-    SEA_TRY(rope(m, s, &q4, ps->pos, &qr));
-    SEA_TRY(rope(m, s, &k4, ps->pos, &kr));
+    SEA_TRY(reshape(&v, 4, B, T, Hkv, hd, v4));
+    SEA_TRY(rope(m, s, &q4, ps->pos, qr));
+    SEA_TRY(rope(m, s, &k4, ps->pos, kr));
     if (ps->cache && ps->decode) {
-        SEA_TRY(cache_rows_write(s, &kr, &ps->cache->k[l], ps->cache_rows));
-        SEA_TRY(cache_rows_write(s, &v4, &ps->cache->v[l], ps->cache_rows));
+        SEA_TRY(cache_rows_write(s, kr, &ps->cache->k[l], ps->cache_rows));
+        SEA_TRY(cache_rows_write(s, v4, &ps->cache->v[l], ps->cache_rows));
     } else if (ps->cache) {
         sea_tensor kc, vc;
         SEA_TRY(sea_tensor_slice(&ps->cache->k[l], 1, ps->cache_pos, T, &kc));
         SEA_TRY(sea_tensor_slice(&ps->cache->v[l], 1, ps->cache_pos, T, &vc));
-        SEA_TRY(copy_into(m, s, &kr, &kc));
-        SEA_TRY(copy_into(m, s, &v4, &vc));
+        SEA_TRY(copy_into(m, s, kr, &kc));
+        SEA_TRY(copy_into(m, s, v4, &vc));
     }
+    return SEA_OK;
+}
+
+/* Attention sublayer: h (N, C) -> out (N, C) = res + attention(h) @ Wo^T + bo (the residual
+ * add folded into the output projection; out allocated here unless out->buf is set). */
+static sea_status attention_part(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l,
+                                 const sea_tensor *h, const sea_tensor *res, sea_tensor *out)
+{
+    const sea_model_layer *y = &m->layers[l];
+    int64_t B = ps->B, T = ps->T, H = m->H, hd = m->hd;
+    float scale = 1.0f / sqrtf((float)hd);
+    sea_tensor qr, kr, v4, att, att2, wqkv, bqkv;
+    if (ps->cache && ps->decode && !m->recording && fused_qkv(y, &wqkv, &bqkv))
+        SEA_TRY(decode_qkv_fused(m, s, ps, l, h, &wqkv, &bqkv, &qr));
+    else
+        SEA_TRY(qkv_separate(m, s, ps, l, h, &qr, &kr, &v4));
     if (!ps->decode) {
         sea_tensor lse;
-        SEA_TRY(new_t(m, q.dtype, 4, B, T, H, hd, &att));
+        SEA_TRY(new_t(m, qr.dtype, 4, B, T, H, hd, &att));
         SEA_TRY(new_t(m, SEA_F32, 3, B, H, T, 1, &lse));
         sea_op op = {0};
         op.kind = SEA_OP_ATTENTION;
@@ -186,16 +291,18 @@ static sea_status attention_part(sea_model *m, sea_stream *s, const sea_model_pa
     } else {
         sea_tensor q3;
         SEA_TRY(reshape(&qr, 3, B, H, hd, 1, &q3));
-        SEA_TRY(new_t(m, q.dtype, 3, B, H, hd, 1, &att));
+        SEA_TRY(new_t(m, qr.dtype, 3, B, H, hd, 1, &att));
         SEA_TRY(sea_decode_attention(s, &q3, &ps->cache->k[l], &ps->cache->v[l], &ps->cache->valid,
                                      ps->n_keys ? ps->n_keys : ps->cache_pos + 1, scale, &att));
     }
     SEA_TRY(reshape(&att, 2, B * T, H * hd, 1, 1, &att2));
-    return linear(m, s, &att2, &y->wo, &y->bo, out);
+    return linear_residual(m, s, &att2, &y->wo, &y->bo, res, out);
 }
 
-/* MLP sublayer: h (N, C) -> out (N, C). */
-static sea_status mlp_part(sea_model *m, sea_stream *s, int l, const sea_tensor *h, sea_tensor *out)
+/* MLP sublayer: h (N, C) -> out (N, C) = res + mlp(h), the residual add folded into the
+ * down projection (out allocated here unless out->buf is set). */
+static sea_status mlp_part(sea_model *m, sea_stream *s, int l, const sea_tensor *h, const sea_tensor *res,
+                          sea_tensor *out)
 {
     const sea_model_layer *y = &m->layers[l];
     sea_tensor u, a;
@@ -224,26 +331,21 @@ static sea_status mlp_part(sea_model *m, sea_stream *s, int l, const sea_tensor 
         op.p.matmul.act = m->gelu_tanh ? SEA_ACT_GELU_TANH : SEA_ACT_GELU;
         SEA_TRY(sea_model_run(m, s, &op));
     }
-    return linear(m, s, &a, &y->w_down, &y->b_down, out);
+    return linear_residual(m, s, &a, &y->w_down, &y->b_down, res, out);
 }
 
+/* y = x1 + mlp(ln2(.)), x1 = x + attn(ln1(x)); ln2 reads x (parallel residual, GPT-NeoX) or
+ * x1 (Llama). Both adds happen inside the branches' last matmuls. */
 sea_status sea_model_block(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l,
                            const sea_tensor *x, sea_tensor *y)
 {
     const sea_model_layer *w = &m->layers[l];
-    sea_tensor h1, att, x1, h2, mo;
+    sea_tensor h1, x1, h2;
+    memset(&x1, 0, sizeof x1);
     SEA_TRY(norm(m, s, x, &w->ln1_w, &w->ln1_b, &h1));
-    SEA_TRY(attention_part(m, s, ps, l, &h1, &att));
-    if (m->parallel_residual) {
-        SEA_TRY(norm(m, s, x, &w->ln2_w, &w->ln2_b, &h2));
-        SEA_TRY(mlp_part(m, s, l, &h2, &mo));
-        SEA_TRY(binary(m, s, SEA_OP_ADD, x, &att, &x1));
-    } else {
-        SEA_TRY(binary(m, s, SEA_OP_ADD, x, &att, &x1));
-        SEA_TRY(norm(m, s, &x1, &w->ln2_w, &w->ln2_b, &h2));
-        SEA_TRY(mlp_part(m, s, l, &h2, &mo));
-    }
-    return binary_into(m, s, SEA_OP_ADD, &x1, &mo, y);
+    SEA_TRY(attention_part(m, s, ps, l, &h1, x, &x1));
+    SEA_TRY(norm(m, s, m->parallel_residual ? x : &x1, &w->ln2_w, &w->ln2_b, &h2));
+    return mlp_part(m, s, l, &h2, &x1, y);
 }
 
 /* One block in the trunk. Its output y is allocated before the mark, so giving back the

@@ -271,7 +271,7 @@ extern "C" sea_status sea_cuda_binary_backward(sea_cuda_stream *cs, const sea_op
 
 /* ---- matmul epilogue ---- */
 __global__ void k_bias_act(const void *c, int ct, const void *bias, int bt, int64_t rows_per_bias, void *pre, int pt,
-                           void *out, int ot, int64_t total, int64_t n, sea_act a)
+                           const void *res, int rt, void *out, int ot, int64_t total, int64_t n, sea_act a)
 {
     GRID_STRIDE(i, total)
     {
@@ -282,19 +282,30 @@ __global__ void k_bias_act(const void *c, int ct, const void *bias, int bt, int6
             v += ldf(bias, bt, bi);
         }
         if (pre) stf(pre, pt, i, v);
-        stf(out, ot, i, act_f(a, v));
+        v = act_f(a, v);
+        if (res) v += ldf(res, rt, i);   /* a residual, after the bias (act is none then) */
+        stf(out, ot, i, v);
     }
+}
+
+extern "C" sea_status sea_cuda_bias_act_residual(sea_cuda_stream *cs, const void *c, sea_dtype cd, const void *bias,
+                                                 sea_dtype bd, int64_t rows_per_bias, void *pre, sea_dtype pd,
+                                                 const void *res, sea_dtype rd, void *out, sea_dtype od, int64_t rows,
+                                                 int64_t n, sea_act act, const char *op)
+{
+    int64_t total = rows * n;
+    if (total == 0) return SEA_OK;
+    k_bias_act<<<grid_for(total, THREADS), THREADS, 0, cs->stream>>>(c, cd, bias, bd, rows_per_bias, pre, pd, res, rd,
+                                                                      out, od, total, n, act);
+    return sea_cuda_launch_check(cs, op);
 }
 
 extern "C" sea_status sea_cuda_bias_act(sea_cuda_stream *cs, const void *c, sea_dtype cd, const void *bias,
                                         sea_dtype bd, int64_t rows_per_bias, void *pre, sea_dtype pd, void *out,
                                         sea_dtype od, int64_t rows, int64_t n, sea_act act, const char *op)
 {
-    int64_t total = rows * n;
-    if (total == 0) return SEA_OK;
-    k_bias_act<<<grid_for(total, THREADS), THREADS, 0, cs->stream>>>(c, cd, bias, bd, rows_per_bias, pre, pd, out, od,
-                                                                      total, n, act);
-    return sea_cuda_launch_check(cs, op);
+    return sea_cuda_bias_act_residual(cs, c, cd, bias, bd, rows_per_bias, pre, pd, NULL, SEA_F32, out, od, rows, n,
+                                      act, op);
 }
 
 __global__ void k_act_bw(const void *g, int gt, const void *gpre, int gpt, const void *pre, int pt, void *d, int dt,

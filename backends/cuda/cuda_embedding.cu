@@ -101,12 +101,12 @@ extern "C" sea_status sea_cuda_embedding_backward(sea_cuda_stream *cs, const sea
  * and both base addresses allow (the dtype does not matter: bytes move). A row outside
  * [0, M) is skipped: the index lives on the device, so there is no one to tell. */
 template <typename W>
-__global__ void k_set_rows(const W *x, const int32_t *rows, W *dst, int64_t M, int64_t words)
+__global__ void k_set_rows(const W *x, int64_t x_words, const int32_t *rows, W *dst, int64_t M, int64_t words)
 {
     int64_t n = blockIdx.x;
     int32_t r = rows[n];
     if (r < 0 || r >= M) return;
-    const W *src = x + n * words;
+    const W *src = x + n * x_words;   /* x's rows may be strided (a slice of a fused q/k/v) */
     W *d = dst + (int64_t)r * words;
     for (int64_t j = threadIdx.x; j < words; j += blockDim.x) d[j] = src[j];
 }
@@ -117,24 +117,25 @@ extern "C" sea_status sea_cuda_set_rows_forward(sea_cuda_stream *cs, const sea_o
     sea_tensor *dst = op->out[0];
     int64_t N = x->shape[0], M = dst->shape[0];
     size_t row_bytes = (size_t)x->shape[1] * sea_dtype_size(x->dtype);
+    size_t x_row_bytes = N > 1 ? (size_t)x->stride[0] * sea_dtype_size(x->dtype) : row_bytes;
     if (N == 0 || row_bytes == 0) return SEA_OK;
     if (N > 0x7fffffffLL)
         return sea_error(SEA_ERR_UNSUPPORTED, "%s: set_rows: %lld rows exceed one grid", cs->cdev->label, (long long)N);
     const void *xp = sea_cuda_ptr(x);
     void *dp = sea_cuda_ptr(dst);
     const int32_t *rows = (const int32_t *)sea_cuda_ptr(op->in[1]);
-    uintptr_t align = (uintptr_t)xp | (uintptr_t)dp | (uintptr_t)row_bytes;
+    uintptr_t align = (uintptr_t)xp | (uintptr_t)dp | (uintptr_t)row_bytes | (uintptr_t)x_row_bytes;
     if (align % 16 == 0)
-        k_set_rows<uint4><<<(unsigned)N, THREADS, 0, cs->stream>>>((const uint4 *)xp, rows, (uint4 *)dp, M,
+        k_set_rows<uint4><<<(unsigned)N, THREADS, 0, cs->stream>>>((const uint4 *)xp, (int64_t)(x_row_bytes / 16), rows, (uint4 *)dp, M,
                                                                     (int64_t)(row_bytes / 16));
     else if (align % 4 == 0)
-        k_set_rows<uint32_t><<<(unsigned)N, THREADS, 0, cs->stream>>>((const uint32_t *)xp, rows, (uint32_t *)dp, M,
+        k_set_rows<uint32_t><<<(unsigned)N, THREADS, 0, cs->stream>>>((const uint32_t *)xp, (int64_t)(x_row_bytes / 4), rows, (uint32_t *)dp, M,
                                                                         (int64_t)(row_bytes / 4));
     else if (align % 2 == 0)
-        k_set_rows<uint16_t><<<(unsigned)N, THREADS, 0, cs->stream>>>((const uint16_t *)xp, rows, (uint16_t *)dp, M,
+        k_set_rows<uint16_t><<<(unsigned)N, THREADS, 0, cs->stream>>>((const uint16_t *)xp, (int64_t)(x_row_bytes / 2), rows, (uint16_t *)dp, M,
                                                                         (int64_t)(row_bytes / 2));
     else
-        k_set_rows<uint8_t><<<(unsigned)N, THREADS, 0, cs->stream>>>((const uint8_t *)xp, rows, (uint8_t *)dp, M,
+        k_set_rows<uint8_t><<<(unsigned)N, THREADS, 0, cs->stream>>>((const uint8_t *)xp, (int64_t)x_row_bytes, rows, (uint8_t *)dp, M,
                                                                        (int64_t)row_bytes);
     return sea_cuda_launch_check(cs, "set_rows");
 }

@@ -3,7 +3,7 @@
  * cuBLAS is column-major; a row-major (r, c) matrix is the column-major (c, r) matrix, its
  * transpose. So row-major C = op(X) op(Y) is computed as column-major C^T = op(Y)^T op(X)^T,
  * which needs no data movement: swap the operands and keep the transpose flags.
- * A bias alone goes into cuBLASLt's epilogue (cuda_gemm_lt.c); a bias with an activation runs
+ * A bias and/or a residual go into one cuBLASLt call (cuda_gemm_lt.c); a bias with an activation runs
  * as a separate epilogue kernel (cuBLASLt's GELU epilogue is the tanh form only, and Pythia
  * uses the erf form). */
 #include <limits.h>
@@ -89,11 +89,11 @@ static mm_shape mm_shape_of(const sea_op *op)
 
 sea_status sea_cuda_matmul_forward(sea_cuda_stream *cs, const sea_op *op)
 {
-    const sea_tensor *a = op->in[0], *b = op->in[1], *bias = op->in[2];
+    const sea_tensor *a = op->in[0], *b = op->in[1], *bias = op->in[2], *res = op->in[3];
     sea_tensor *out = op->out[0], *pre = op->out[1];
     mm_shape s = mm_shape_of(op);
     sea_act act = op->p.matmul.act;
-    bool epilogue = bias || act != SEA_ACT_NONE;
+    bool epilogue = bias || res || act != SEA_ACT_NONE;
     sea_cuda_gemm g = {0};
     g.tx = s.ta;
     g.ty = s.tb;
@@ -114,11 +114,12 @@ sea_status sea_cuda_matmul_forward(sea_cuda_stream *cs, const sea_op *op)
         g.M = s.batch * s.M;
         g.batch = 1;
     }
-    if (bias && act == SEA_ACT_NONE && !pre) { /* bias in cuBLASLt's epilogue, if it takes it */
+    if ((bias || res) && act == SEA_ACT_NONE && !pre) { /* bias and residual in cuBLASLt, if it takes them */
         bool used = false;
         g.c = sea_cuda_ptr(out);
         g.ct = out->dtype;
-        SEA_TRY(sea_cuda_gemm_bias_lt(cs, &g, sea_cuda_ptr(bias), bias->dtype, "matmul (bias epilogue)", &used));
+        SEA_TRY(sea_cuda_gemm_lt(cs, &g, sea_cuda_ptr(bias), bias ? bias->dtype : out->dtype, sea_cuda_ptr(res),
+                                 "matmul (cuBLASLt epilogue)", &used));
         if (used) return SEA_OK;
     }
     void *tmp = NULL;
@@ -137,9 +138,10 @@ sea_status sea_cuda_matmul_forward(sea_cuda_stream *cs, const sea_op *op)
     }
     sea_status st = sea_cuda_gemm_run(cs, &g, "matmul");
     if (!st && epilogue)
-        st = sea_cuda_bias_act(cs, g.c, g.ct, sea_cuda_ptr(bias), bias ? bias->dtype : SEA_F32, 0, sea_cuda_ptr(pre),
-                               pre ? pre->dtype : SEA_F32, sea_cuda_ptr(out), out->dtype, s.batch * s.M, s.N, act,
-                               "matmul epilogue");
+        st = sea_cuda_bias_act_residual(cs, g.c, g.ct, sea_cuda_ptr(bias), bias ? bias->dtype : SEA_F32, 0,
+                                        sea_cuda_ptr(pre), pre ? pre->dtype : SEA_F32, sea_cuda_ptr(res),
+                                        res ? res->dtype : SEA_F32, sea_cuda_ptr(out), out->dtype, s.batch * s.M, s.N,
+                                        act, "matmul epilogue");
     if (tmp) sea_cuda_tmp_free(cs, tmp, tmp_bytes);
     return st;
 }
@@ -149,6 +151,14 @@ sea_status sea_cuda_matmul_backward(sea_cuda_stream *cs, const sea_op *op)
     const sea_tensor *a = op->in[0], *b = op->in[1], *bias = op->in[2];
     const sea_tensor *gy = op->gout[0], *gpre = op->gout[1];
     sea_tensor *ga = op->gin[0], *gb = op->gin[1], *gbias = bias ? op->gin[2] : NULL;
+    sea_tensor *gres = op->in[3] ? op->gin[3] : NULL;
+    if (gres && gy) { /* the residual's gradient is the output's: gres += gy, as copy's backward */
+        sea_op acc = {0};
+        acc.kind = SEA_OP_COPY;
+        acc.gin[0] = gres;
+        acc.gout[0] = gy;
+        SEA_TRY(sea_cuda_copy_backward(cs, &acc));
+    }
     if ((!gy && !gpre) || (!ga && !gb && !gbias)) return SEA_OK;
     mm_shape s = mm_shape_of(op);
     sea_act act = op->p.matmul.act;

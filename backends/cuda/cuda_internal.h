@@ -98,10 +98,11 @@ typedef struct sea_cuda_gemm {
 } sea_cuda_gemm;
 sea_status sea_cuda_gemm_run(sea_cuda_stream *cs, const sea_cuda_gemm *g, const char *op);
 cudaDataType_t sea_cuda_blas_type(sea_dtype t); /* CUDA_R_32F / 16BF / 16F */
-/* C = X Y (+ bias per output feature) in one cuBLASLt call (cuda_gemm_lt.c) when it applies;
- * *used = false: not done (the caller runs the GEMM and the epilogue kernel). */
-sea_status sea_cuda_gemm_bias_lt(sea_cuda_stream *cs, const sea_cuda_gemm *g, const void *bias, sea_dtype bias_dt,
-                                 const char *op, bool *used);
+/* C = X Y (+ bias per output feature) (+ residual, C's shape and dtype) in one cuBLASLt call
+ * (cuda_gemm_lt.c) when it applies; *used = false: not done (the caller runs the GEMM and
+ * the epilogue kernel). bias and residual may be NULL (not both). */
+sea_status sea_cuda_gemm_lt(sea_cuda_stream *cs, const sea_cuda_gemm *g, const void *bias, sea_dtype bias_dt,
+                            const void *residual, const char *op, bool *used);
 
 /* ---- launchers of shared kernels (cuda_elementwise.cu, cuda_reduce.cu) ---- */
 /* out[i] (dtype od) = act(c[i] + bias[i % n]) for i < rows*n; pre (pd) gets c + bias
@@ -111,6 +112,11 @@ sea_status sea_cuda_bias_act(sea_cuda_stream *cs, const void *c, sea_dtype cd, c
                              sea_dtype bd, int64_t rows_per_bias, void *pre, sea_dtype pd,
                              void *out, sea_dtype od, int64_t rows, int64_t n, sea_act act,
                              const char *op);
+/* The same with a residual added last: out[i] = act(c[i] + bias) + res[i] (res NULL: none). */
+sea_status sea_cuda_bias_act_residual(sea_cuda_stream *cs, const void *c, sea_dtype cd, const void *bias,
+                                      sea_dtype bd, int64_t rows_per_bias, void *pre, sea_dtype pd,
+                                      const void *res, sea_dtype rd, void *out, sea_dtype od, int64_t rows,
+                                      int64_t n, sea_act act, const char *op);
 /* dpre[i] (f32 or dtype dd) = gout[i] * act'(pre[i]) (+ gpre[i] when non-NULL). */
 sea_status sea_cuda_act_backward(sea_cuda_stream *cs, const void *gout, sea_dtype gd,
                                  const void *gpre, sea_dtype gpd, const void *pre, sea_dtype pd,

@@ -52,6 +52,7 @@ struct gemm {
     long long sa, sb, sc;
     int batch;
     const void *bias; /* cuBLASLt's bias epilogue: + bias[i] on row i of C, same dtype as C */
+    const void *c_in; /* cuBLASLt: the C read when beta != 0, if not C itself (D = ... + beta C) */
 };
 
 /* op(A) as m rows of k and op(B) as n rows of k, converted to f32 once, so every output is
@@ -75,7 +76,7 @@ void run(const gemm &g)
                 for (int p = 0; p < g.k; p++) acc += x[p] * y[p];
                 size_t ic = (size_t)(b * g.sc) + (size_t)j * g.ldc + i;
                 float c = g.alpha * acc;
-                if (g.beta != 0.0f) c += g.beta * load(g.C, g.ct, ic);
+                if (g.beta != 0.0f) c += g.beta * load(g.c_in ? g.c_in : g.C, g.ct, ic);
                 if (g.bias) c += load(g.bias, g.ct, (size_t)i);
                 store(g.C, g.ct, ic, c);
             }
@@ -158,7 +159,7 @@ cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cublasOperat
     (void)algo;
     if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
     gemm g = {ta, tb, m, n, k, *(const float *)alpha, *(const float *)beta, A, B, C, Atype, Btype, Ctype,
-              lda, ldb, ldc, 0, 0, 0, 1, nullptr};
+              lda, ldb, ldc, 0, 0, 0, 1, nullptr, nullptr};
     return submit(h->stream, g, ct);
 }
 
@@ -171,7 +172,7 @@ cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t h, cublasOperation_t ta
     (void)algo;
     if (!h) return CUBLAS_STATUS_NOT_INITIALIZED;
     gemm g = {ta, tb, m, n, k, *(const float *)alpha, *(const float *)beta, A, B, C, Atype, Btype, Ctype,
-              lda, ldb, ldc, sA, sB, sC, batch, nullptr};
+              lda, ldb, ldc, sA, sB, sC, batch, nullptr, nullptr};
     return submit(h->stream, g, ct);
 }
 
@@ -293,13 +294,19 @@ cublasStatus_t cublasLtMatmul(cublasLtHandle_t h, cublasLtMatmulDesc_t desc, con
         Bdesc->ld < (int64_t)Bdesc->rows || Ddesc->ld < (int64_t)m || Cdesc->ld != Ddesc->ld || Cdesc->type != Ddesc->type ||
         m > INT32_MAX || n > INT32_MAX || k > INT32_MAX)
         return CUBLAS_STATUS_INVALID_VALUE;
-    if (C != D) return CUBLAS_STATUS_NOT_SUPPORTED; /* in place only, all sea needs */
+    /* C and D apart (D = A B + C into another matrix, how sea adds a residual): they must not
+     * overlap partially, which cuBLASLt does not define either. */
+    if (C != D) {
+        const size_t es = Ddesc->type == CUDA_R_32F ? 4 : 2, bytes = ((size_t)(n - 1) * (size_t)Ddesc->ld + m) * es;
+        const char *c0 = (const char *)C, *d0 = (const char *)D;
+        if (c0 < d0 + bytes && d0 < c0 + bytes) return CUBLAS_STATUS_INVALID_VALUE;
+    }
     if (desc->epilogue == CUBLASLT_EPILOGUE_BIAS &&
         (!desc->bias || (desc->bias_type_set && desc->bias_type != Ddesc->type)))
         return CUBLAS_STATUS_INVALID_VALUE;
     gemm g = {desc->ta, desc->tb, (int)m, (int)n, (int)k, *(const float *)alpha, *(const float *)beta, A, B, D,
               Adesc->type, Bdesc->type, Ddesc->type, (int)Adesc->ld, (int)Bdesc->ld, (int)Ddesc->ld, 0, 0, 0, 1,
-              desc->epilogue == CUBLASLT_EPILOGUE_BIAS ? desc->bias : nullptr};
+              desc->epilogue == CUBLASLT_EPILOGUE_BIAS ? desc->bias : nullptr, C != D ? C : nullptr};
     return submit(stream, g, desc->ct);
 }
 

@@ -72,10 +72,10 @@ cudaError_t cudaMemsetAsync(void *p, int v, size_t n, cudaStream_t s)
 
 /* The cuBLASLt bias-epilogue path declines here, so this test covers the cuBLAS + epilogue
  * kernel path; cuda_gemm_lt.c is tested on the CUDA emulator (cuda_vs_cpu, model tests). */
-sea_status sea_cuda_gemm_bias_lt(sea_cuda_stream *cs, const sea_cuda_gemm *g, const void *bias, sea_dtype bias_dt,
-                                 const char *op, bool *used)
+sea_status sea_cuda_gemm_lt(sea_cuda_stream *cs, const sea_cuda_gemm *g, const void *bias, sea_dtype bias_dt,
+                            const void *residual, const char *op, bool *used)
 {
-    (void)cs; (void)g; (void)bias; (void)bias_dt; (void)op;
+    (void)cs; (void)g; (void)bias; (void)bias_dt; (void)residual; (void)op;
     *used = false;
     return SEA_OK;
 }
@@ -126,11 +126,12 @@ static double act_df(sea_act a, double x)
     return (act_f(a, x + h) - act_f(a, x - h)) / (2 * h);
 }
 
-sea_status sea_cuda_bias_act(sea_cuda_stream *cs, const void *c, sea_dtype cd, const void *bias, sea_dtype bd,
-                             int64_t rows_per_bias, void *pre, sea_dtype pd, void *out, sea_dtype od, int64_t rows,
-                             int64_t n, sea_act act, const char *op)
+sea_status sea_cuda_bias_act_residual(sea_cuda_stream *cs, const void *c, sea_dtype cd, const void *bias,
+                                      sea_dtype bd, int64_t rows_per_bias, void *pre, sea_dtype pd, const void *res,
+                                      sea_dtype rd, void *out, sea_dtype od, int64_t rows, int64_t n, sea_act act,
+                                      const char *op)
 {
-    (void)cs; (void)cd; (void)bd; (void)pd; (void)od; (void)op;
+    (void)cs; (void)cd; (void)bd; (void)pd; (void)rd; (void)od; (void)op;
     for (int64_t i = 0; i < rows * n; i++) {
         float v = ((const float *)c)[i];
         if (bias) {
@@ -138,8 +139,27 @@ sea_status sea_cuda_bias_act(sea_cuda_stream *cs, const void *c, sea_dtype cd, c
             v += ((const float *)bias)[rows_per_bias ? (row / rows_per_bias) * n + col : col];
         }
         if (pre) ((float *)pre)[i] = v;
-        ((float *)out)[i] = (float)act_f(act, v);
+        ((float *)out)[i] = (float)act_f(act, v) + (res ? ((const float *)res)[i] : 0.0f);
     }
+    return SEA_OK;
+}
+
+sea_status sea_cuda_bias_act(sea_cuda_stream *cs, const void *c, sea_dtype cd, const void *bias, sea_dtype bd,
+                             int64_t rows_per_bias, void *pre, sea_dtype pd, void *out, sea_dtype od, int64_t rows,
+                             int64_t n, sea_act act, const char *op)
+{
+    return sea_cuda_bias_act_residual(cs, c, cd, bias, bd, rows_per_bias, pre, pd, NULL, SEA_F32, out, od, rows, n, act,
+                                      op);
+}
+
+/* copy's backward (gin[0] += gout[0]): how the matmul glue passes a residual's gradient. */
+sea_status sea_cuda_copy_backward(sea_cuda_stream *cs, const sea_op *op)
+{
+    (void)cs;
+    int64_t n = sea_tensor_numel(op->gin[0]);
+    float *g = (float *)((char *)op->gin[0]->buf->handle + op->gin[0]->offset);
+    const float *go = (const float *)((char *)op->gout[0]->buf->handle + op->gout[0]->offset);
+    for (int64_t i = 0; i < n; i++) g[i] += go[i];
     return SEA_OK;
 }
 

@@ -457,6 +457,17 @@ static const tcase *cases(int *count)
         {F32(2, 19, 24), NONE, NONE}, p, true, 1e-5);
     ADD("matmul_bias_lt_f16", SEA_OP_MATMUL, {F16(16, 64), F16(40, 64), F16(40), NONE, NONE, NONE, NONE},
         {F16(16, 40), NONE, NONE}, p, false, 2e-3);
+    /* A residual (in[3]): in cuBLASLt as C with beta 1 beside the bias epilogue, or alone;
+     * bf16 as in the models' dense and MLP-down projections; a batched GEMM (per-batch B)
+     * takes the epilogue-kernel path. */
+    ADD("matmul_residual_lt_f32", SEA_OP_MATMUL, {F32(2, 19, 40), F32(24, 40), F32(24), F32(2, 19, 24), NONE, NONE, NONE},
+        {F32(2, 19, 24), NONE, NONE}, p, true, 1e-5);
+    ADD("matmul_residual_lt_bf16", SEA_OP_MATMUL, {BF16(16, 64), BF16(40, 64), BF16(40), BF16(16, 40), NONE, NONE, NONE},
+        {BF16(16, 40), NONE, NONE}, p, true, 2e-2);
+    ADD("matmul_residual_nobias_f16", SEA_OP_MATMUL, {F16(16, 64), F16(40, 64), NONE, F16(16, 40), NONE, NONE, NONE},
+        {F16(16, 40), NONE, NONE}, p, false, 2e-3);
+    ADD("matmul_residual_batched", SEA_OP_MATMUL, {F32(3, 5, 16), F32(3, 8, 16), F32(8), F32(3, 5, 8), NONE, NONE, NONE},
+        {F32(3, 5, 8), NONE, NONE}, p, true, 1e-5);
     memset(&p, 0, sizeof p);
     p.matmul.trans_b = true;
     p.matmul.act = SEA_ACT_SILU;

@@ -1,7 +1,7 @@
 /* cuBLASLt as the CUDA emulator provides it: the matmul with a bias epilogue that
  * cuda_gemm_lt.c calls, with cuBLASLt's names and documented semantics (column-major
- * D = alpha op(A) op(B) + beta C, then + bias[row] for CUBLASLT_EPILOGUE_BIAS), implemented on
- * the host by emu_blas.cc. Layouts are checked against the operation's shapes, as cuBLASLt
+ * D = alpha op(A) op(B) + beta C, C in place or another matrix, then + bias[row] for
+ * CUBLASLT_EPILOGUE_BIAS), implemented on the host by emu_blas.cc. Layouts are checked against the operation's shapes, as cuBLASLt
  * does, so a mis-described operand fails here as it would on a GPU. */
 #ifndef SEA_CUDA_EMU_CUBLASLT_H
 #define SEA_CUDA_EMU_CUBLASLT_H
