@@ -176,8 +176,8 @@ state_of() { local i; for i in "${!names[@]}"; do [ "${names[$i]}" = "$1" ] && e
 fallback=""
 if [ "$(state_of flash_vs_cpu)" = FAIL ]; then export SEA_CUDA_ATTN=basic; fallback="$fallback SEA_CUDA_ATTN=basic"; fi
 case "$(state_of generate_graphs)" in FAIL|TIMEOUT) export SEA_GRAPHS=0; fallback="$fallback SEA_GRAPHS=0" ;; esac
-# The cuBLASLt bias epilogue (cuda_gemm_lt.c) has its own vs_cpu cases; first pass only.
-if awk '/^=== per-case reruns/{exit} /^matmul_bias_lt_/' "$VS" | grep -q FAIL; then
+# The cuBLASLt bias/residual epilogues (cuda_gemm_lt.c) have their own vs_cpu cases; first pass only.
+if awk '/^=== per-case reruns/{exit} /^matmul_(bias_lt|residual)_/' "$VS" | grep -q FAIL; then
     export SEA_CUDA_LT=0; fallback="$fallback SEA_CUDA_LT=0"
 fi
 [ -n "$fallback" ] && record bench_fallback info 0 "benchmarks below run with$fallback (a check above failed)"
