@@ -207,28 +207,33 @@ static sea_status cache_rows_write(sea_stream *s, const sea_tensor *x, const sea
 
 /* ---- blocks ---- */
 
-/* A decode step's q, k, v from one GEMM over the fused weight: rope reads q and k as strided
- * views of the (B, Cq + 2 Ckv) output and writes them contiguous; v goes into the cache
- * straight from its columns (set_rows takes strided rows). Three GEMMs become one, the
- * largest cut in kernels per decode step after the residual adds (docs/cuda.md). */
+/* A decode step's q, k, v from one GEMM over the fused weight, and q and k rotated by one
+ * rope over the (B, 1, H + Hkv, hd) view of their columns (rope reads strided views and writes
+ * contiguous). k goes into the cache from its columns of the rotated output and v from its
+ * columns of the GEMM's output (set_rows takes strided rows); q3 (B, H, hd) is a strided view
+ * of the rotated output (decode attention takes one). Five kernels (three GEMMs, two ropes)
+ * become two (docs/cuda.md, "Kernels per decode step"). */
 static sea_status decode_qkv_fused(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l, const sea_tensor *h,
-                                   const sea_tensor *w, const sea_tensor *b, sea_tensor *qr)
+                                   const sea_tensor *w, const sea_tensor *b, sea_tensor *q3)
 {
-    int64_t B = ps->B, T = ps->T, H = m->H, Hkv = m->Hkv, hd = m->hd;
-    sea_tensor qkv, kr, v2;
-    SEA_TRY(linear(m, s, h, w, b, &qkv));   /* (B*T, (H + 2 Hkv) hd) */
-    sea_tensor q4 = heads_view(&qkv, B, T, 0, H, hd), k4 = heads_view(&qkv, B, T, H * hd, Hkv, hd);
+    int64_t B = ps->B, H = m->H, Hkv = m->Hkv, hd = m->hd;
+    if (ps->T != 1) return sea_error(SEA_ERR_INTERNAL, "decode pass with %d tokens per sequence", ps->T);
+    sea_tensor qkv, qk, v2;
+    SEA_TRY(linear(m, s, h, w, b, &qkv));   /* (B, (H + 2 Hkv) hd) */
+    sea_tensor qk4 = heads_view(&qkv, B, 1, 0, H + Hkv, hd);
+    /* (B, 1, H + Hkv, hd), heads hd apart: contiguous, or with rot_dims 0 the view itself */
+    SEA_TRY(rope(m, s, &qk4, ps->pos, &qk));
+    sea_tensor k2 = qk;   /* heads [H, H + Hkv) as (B, Hkv hd) rows */
+    k2.offset += (size_t)(H * hd) * sea_dtype_size(qk.dtype);
+    k2.ndim = 2;
+    k2.shape[0] = B, k2.shape[1] = Hkv * hd, k2.shape[2] = k2.shape[3] = 1;
+    k2.stride[0] = qk.stride[0], k2.stride[1] = 1, k2.stride[2] = k2.stride[3] = 1;
+    *q3 = qk;   /* heads [0, H) as (B, H, hd) */
+    q3->ndim = 3;
+    q3->shape[0] = B, q3->shape[1] = H, q3->shape[2] = hd, q3->shape[3] = 1;
+    q3->stride[0] = qk.stride[0], q3->stride[1] = hd, q3->stride[2] = 1, q3->stride[3] = 1;
     SEA_TRY(sea_tensor_slice(&qkv, 1, (H + Hkv) * hd, Hkv * hd, &v2));
-    if (m->rope.rope.rot_dims == 0) {   /* nothing rotates: rope would hand back the views */
-        SEA_TRY(sea_model_arena_tensor(&m->arena, qkv.dtype, 4, q4.shape, qr));
-        SEA_TRY(copy_into(m, s, &q4, qr));
-        SEA_TRY(sea_model_arena_tensor(&m->arena, qkv.dtype, 4, k4.shape, &kr));
-        SEA_TRY(copy_into(m, s, &k4, &kr));
-    } else {
-        SEA_TRY(rope(m, s, &q4, ps->pos, qr));
-        SEA_TRY(rope(m, s, &k4, ps->pos, &kr));
-    }
-    SEA_TRY(cache_rows_write(s, &kr, &ps->cache->k[l], ps->cache_rows));
+    SEA_TRY(cache_rows_write2(s, &k2, &ps->cache->k[l], ps->cache_rows));
     return cache_rows_write2(s, &v2, &ps->cache->v[l], ps->cache_rows);
 }
 
@@ -269,11 +274,14 @@ static sea_status attention_part(sea_model *m, sea_stream *s, const sea_model_pa
     const sea_model_layer *y = &m->layers[l];
     int64_t B = ps->B, T = ps->T, H = m->H, hd = m->hd;
     float scale = 1.0f / sqrtf((float)hd);
-    sea_tensor qr, kr, v4, att, att2, wqkv, bqkv;
-    if (ps->cache && ps->decode && !m->recording && fused_qkv(y, &wqkv, &bqkv))
-        SEA_TRY(decode_qkv_fused(m, s, ps, l, h, &wqkv, &bqkv, &qr));
-    else
+    sea_tensor qr, kr, v4, q3, att, att2, wqkv, bqkv;
+    bool fused = ps->cache && ps->decode && !m->recording && fused_qkv(y, &wqkv, &bqkv);
+    if (fused) {
+        SEA_TRY(decode_qkv_fused(m, s, ps, l, h, &wqkv, &bqkv, &q3));
+        qr = q3;   /* for its dtype */
+    } else {
         SEA_TRY(qkv_separate(m, s, ps, l, h, &qr, &kr, &v4));
+    }
     if (!ps->decode) {
         sea_tensor lse;
         SEA_TRY(new_t(m, qr.dtype, 4, B, T, H, hd, &att));
@@ -289,8 +297,7 @@ static sea_status attention_part(sea_model *m, sea_stream *s, const sea_model_pa
         op.p.attn.scale = scale;
         SEA_TRY(sea_model_run(m, s, &op));
     } else {
-        sea_tensor q3;
-        SEA_TRY(reshape(&qr, 3, B, H, hd, 1, &q3));
+        if (!fused) SEA_TRY(reshape(&qr, 3, B, H, hd, 1, &q3));
         SEA_TRY(new_t(m, qr.dtype, 3, B, H, hd, 1, &att));
         SEA_TRY(sea_decode_attention(s, &q3, &ps->cache->k[l], &ps->cache->v[l], &ps->cache->valid,
                                      ps->n_keys ? ps->n_keys : ps->cache_pos + 1, scale, &att));

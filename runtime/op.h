@@ -80,7 +80,8 @@ typedef enum sea_op_kind {
      * Backward: gin[0], gin[1], gin[2]. */
     SEA_OP_ATTENTION,
     /* One new query per sequence over a KV cache (forward only).
-     * in[0] q (B, H, hd), in[1] k_cache (B, S, Hkv, hd), in[2] v_cache (B, S, Hkv, hd),
+     * in[0] q (B, H, hd) (any strides, last stride 1: a head slice of a fused q/k rope output),
+     * in[1] k_cache (B, S, Hkv, hd), in[2] v_cache (B, S, Hkv, hd),
      * in[3] key_valid i32 (B, S) (1 = real token, 0 = padding or not yet written),
      * p.attn.n_keys = number of cache positions filled (keys 0..n_keys-1 are considered).
      * out[0] (B, H, hd). */

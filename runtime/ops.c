@@ -389,10 +389,19 @@ static sea_status validate_rope(const vctx *v)
 }
 
 /* Shared by attention and decode attention. q, k, v: float data of q's dtype. */
-static sea_status want_qkv(const vctx *v)
+/* q, k, v float, one dtype, contiguous; q_strided: q may have any strides but the last
+ * (decode attention's q, a head slice of a fused rope output). */
+static sea_status want_qkv(const vctx *v, bool q_strided)
 {
     const sea_op *op = v->op;
     for (int i = 0; i < 3; i++) {
+        if (i == 0 && q_strided) {
+            const sea_tensor *q = IN(0);
+            SEA_TRY(want_float(v, q, "q"));
+            if (q->shape[q->ndim - 1] > 1 && q->stride[q->ndim - 1] != 1)
+                return vfail(v, SEA_ERR_SHAPE, "'q' must have last stride 1");
+            continue;
+        }
         SEA_TRY(want_fdata(v, IN(i), INN(i)));
         SEA_TRY(want_dtype_as(v, IN(i), INN(i), IN(0), "q"));
     }
@@ -431,7 +440,7 @@ static sea_status validate_attention(const vctx *v)
     for (int i = 0; i < 3; i++) SEA_TRY(need_in(v, i));
     SEA_TRY(need_out(v, 0));
     const sea_tensor *q = IN(0), *k = IN(1), *val = IN(2), *kv = IN(3);
-    SEA_TRY(want_qkv(v));
+    SEA_TRY(want_qkv(v, false));
     for (int i = 0; i < 3; i++) SEA_TRY(want_ndim(v, IN(i), INN(i), 4));
     int64_t B = q->shape[0], T = q->shape[1], H = q->shape[2], hd = q->shape[3], Hkv = k->shape[2];
     if (k->shape[0] != B || k->shape[1] != T || k->shape[3] != hd)
@@ -456,7 +465,7 @@ static sea_status validate_decode_attention(const vctx *v)
     for (int i = 0; i < 4; i++) SEA_TRY(need_in(v, i));
     SEA_TRY(need_out(v, 0));
     const sea_tensor *q = IN(0), *k = IN(1), *val = IN(2);
-    SEA_TRY(want_qkv(v));
+    SEA_TRY(want_qkv(v, true));
     SEA_TRY(want_ndim(v, q, "q", 3));
     SEA_TRY(want_ndim(v, k, "k_cache", 4));
     int64_t B = q->shape[0], H = q->shape[1], hd = q->shape[2], S = k->shape[1], Hkv = k->shape[2];

@@ -18,6 +18,7 @@ typedef struct attn_ctx {
     float *gq, *gk, *gv;
     int64_t B, T, S, H, Hkv, hd;
     int n_keys;                 /* decode: keys 0..n_keys-1 */
+    int64_t qs_b, qs_h;         /* decode: q's batch and head strides (q may be a head slice) */
     float scale;
     int failed;                 /* a worker could not allocate its scratch */
 } attn_ctx;
@@ -229,7 +230,7 @@ static void decode_rows(void *vctx, int64_t begin, int64_t end, int tid)
     int64_t group = c->H / c->Hkv;
     for (int64_t r = begin; r < end; r++) {
         int64_t h = r % c->H, b = r / c->H;
-        attend_row(c, c->q + r * c->hd, b, h / group, c->n_keys, scores, c->out + r * c->hd);
+        attend_row(c, c->q + b * c->qs_b + h * c->qs_h, b, h / group, c->n_keys, scores, c->out + r * c->hd);
     }
     free(scores);
 }
@@ -239,7 +240,8 @@ sea_status sea_cpu_decode_attention(const sea_op *op)
     const sea_tensor *q = op->in[0], *k = op->in[1];
     attn_ctx c = {.q = cpu_f32(q), .k = cpu_f32(k), .v = cpu_f32(op->in[2]), .valid = cpu_i32(op->in[3]),
                   .out = cpu_f32(op->out[0]), .B = q->shape[0], .H = q->shape[1], .hd = q->shape[2], .S = k->shape[1],
-                  .Hkv = k->shape[2], .n_keys = op->p.attn.n_keys, .scale = op->p.attn.scale};
+                  .Hkv = k->shape[2], .n_keys = op->p.attn.n_keys, .scale = op->p.attn.scale,
+                  .qs_b = q->stride[0], .qs_h = q->stride[1]};
     cpu_for(c.B * c.H, cpu_min_items(2 * (int64_t)c.n_keys * c.hd), decode_rows, &c);
     if (c.failed) return sea_error(SEA_ERR_OOM, "decode_attention: out of host memory for %lld keys on cpu", (long long)c.S);
     return SEA_OK;

@@ -8,8 +8,9 @@
 #define MAX_NV 8
 
 template <int NV>
-__global__ void k_decode(const void *q, const void *kc, const void *vc, int t, const int32_t *key_valid, void *out,
-                         int64_t H, int64_t S, int64_t Hkv, int hd, int n_keys, float scale)
+__global__ void k_decode(const void *q, int64_t qs_b, int64_t qs_h, const void *kc, const void *vc, int t,
+                         const int32_t *key_valid, void *out, int64_t H, int64_t S, int64_t Hkv, int hd, int n_keys,
+                         float scale)
 {
     __shared__ float wm[WARPS], wl[WARPS];
     extern __shared__ float wo[]; /* WARPS x hd */
@@ -19,7 +20,7 @@ __global__ void k_decode(const void *q, const void *kc, const void *vc, int t, c
 #pragma unroll
     for (int i = 0; i < NV; i++) {
         int d = lane + 32 * i;
-        qv[i] = d < hd ? ldf(q, t, (b * H + h) * hd + d) : 0.0f;
+        qv[i] = d < hd ? ldf(q, t, b * qs_b + h * qs_h + d) : 0.0f;   /* q may be a head slice */
         o[i] = 0.0f;
     }
     float m = -INFINITY, l = 0.0f;
@@ -76,8 +77,8 @@ extern "C" sea_status sea_cuda_decode_attention_forward(sea_cuda_stream *cs, con
         return sea_error(SEA_ERR_UNSUPPORTED, "%s: decode_attention: head dim %lld not in [1, %d]", cs->cdev->label,
                          (long long)hd, 32 * MAX_NV);
     if (B > 65535) return sea_error(SEA_ERR_UNSUPPORTED, "%s: decode_attention: batch %lld too large", cs->cdev->label, (long long)B);
-    void (*k)(const void *, const void *, const void *, int, const int32_t *, void *, int64_t, int64_t, int64_t, int,
-              int, float);
+    void (*k)(const void *, int64_t, int64_t, const void *, const void *, int, const int32_t *, void *, int64_t,
+              int64_t, int64_t, int, int, float);
     switch ((hd + 31) / 32) {
     case 1: k = k_decode<1>; break;
     case 2: k = k_decode<2>; break;
@@ -90,7 +91,7 @@ extern "C" sea_status sea_cuda_decode_attention_forward(sea_cuda_stream *cs, con
     }
     size_t smem = (size_t)(WARPS * hd) * sizeof(float);
     k<<<dim3((unsigned)H, (unsigned)B), WARPS * 32, smem, cs->stream>>>(
-        sea_cuda_ptr(q), sea_cuda_ptr(kc), sea_cuda_ptr(op->in[2]), q->dtype, (const int32_t *)sea_cuda_ptr(op->in[3]),
+        sea_cuda_ptr(q), q->stride[0], q->stride[1], sea_cuda_ptr(kc), sea_cuda_ptr(op->in[2]), q->dtype, (const int32_t *)sea_cuda_ptr(op->in[3]),
         sea_cuda_ptr(op->out[0]), H, S, Hkv, (int)hd, op->p.attn.n_keys, op->p.attn.scale);
     return sea_cuda_launch_check(cs, "decode_attention");
 }

@@ -31,10 +31,13 @@ sea_status ocl_op_attention(sea_stream *s, const sea_op *op, bool backward)
         cl_mem o_m = ocl_mem(out), l_m = lse ? ocl_mem(lse) : o_m;
         cl_uint o_o = ocl_off(out), l_o = lse ? ocl_off(lse) : 0;
         cl_int has_lse = lse != NULL;
+        /* q's strides in elements: (B, H, hd) with any batch/head strides for decode */
+        cl_uint qsb = (cl_uint)q->stride[0], qsh = (cl_uint)q->stride[decode ? 1 : 2];
+        if (!decode) qsb = Tq * H * hd, qsh = hd;
         return OCL_RUN(s, OCL_K_attn_fwd, (size_t)B * H * Tq * wg, wg, OA(q_m), OA(q_o), OA(k_m), OA(k_o), OA(v_m),
                        OA(v_o), OA(kv_m), OA(kv_o), OA(has_kv), OA(o_m), OA(o_o), OA(l_m), OA(l_o), OA(has_lse), OA(Tq),
-                       OA(Sk), OA(H), OA(Hkv), OA(hd), OA(coff), OA(scale), OA_LOCAL(hd * sizeof(float)),
-                       OA_LOCAL(wg * sizeof(float)), OA_LOCAL(wg * sizeof(float)));
+                       OA(Sk), OA(H), OA(Hkv), OA(hd), OA(coff), OA(scale), OA(qsb), OA(qsh),
+                       OA_LOCAL(hd * sizeof(float)), OA_LOCAL(wg * sizeof(float)), OA_LOCAL(wg * sizeof(float)));
     }
 
     const sea_tensor *go = op->gout[0], *out = op->out[0], *lse = op->out[1];

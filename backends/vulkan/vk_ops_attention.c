@@ -45,8 +45,10 @@ static sea_status attn_fwd(sea_stream *s, const sea_op *op)
         flags |= 4;
     }
     uint32_t qt = decode ? 0u : H * hd, kvrow = Hkv * hd;
+    /* decode's q may be a head slice of a fused rope output: its own batch and head strides */
+    uint32_t qb = decode ? (uint32_t)q->stride[0] : T * H * hd, qh = decode ? (uint32_t)q->stride[1] : hd;
     attn_fwd_pc pc = {T, decode ? (uint32_t)op->p.attn.n_keys : T, H, Hkv, hd, flags, op->p.attn.scale,
-                      T * H * hd, qt, hd,
+                      qb, qt, qh,
                       Sfull * kvrow, kvrow, hd,
                       Sfull * kvrow, kvrow, hd,
                       T * H * hd, qt, hd,

@@ -11,13 +11,15 @@
 __kernel void attn_fwd(__global const float *q, uint qo, __global const float *k, uint ko, __global const float *v,
                        uint vo, __global const int *kv, uint kvo, int has_kv, __global float *out, uint oo,
                        __global float *lse, uint lo, int has_lse, uint Tq, uint Sk, uint H, uint Hkv, uint hd,
-                       int coff, float scale, __local float *qs, __local float *ps, __local float *buf)
+                       int coff, float scale, uint qsb, uint qsh, __local float *qs, __local float *ps,
+                       __local float *buf)
 {
     uint g = get_group_id(0), lid = get_local_id(0), wg = get_local_size(0);
     uint t = g % Tq, bh = g / Tq, h = bh % H, b = bh / H;
     uint hk = h / (H / Hkv);
-    size_t qrow = (((size_t)b * Tq + t) * H + h) * hd;
-    for (uint d = lid; d < hd; d += wg) qs[d] = q[qo + qrow + d];
+    /* q's batch and head strides: decode's q may be a head slice of a fused rope output */
+    size_t qrow = (((size_t)b * Tq + t) * H + h) * hd, qin = (size_t)b * qsb + (size_t)t * H * qsh + (size_t)h * qsh;
+    for (uint d = lid; d < hd; d += wg) qs[d] = q[qo + qin + d];
     barrier(CLK_LOCAL_MEM_FENCE);
     int kmax = min((int)t + coff, (int)Sk - 1);
     float m = -INFINITY, l = 0.0f;
