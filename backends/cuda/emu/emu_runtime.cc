@@ -16,6 +16,7 @@
  * (run, not recorded) and graph launches there were, the peak of allocated memory, and the
  * kernels run by name: a test checks with it that the caching allocator makes no cudaMalloc
  * in the steady state, and the counts say how many launches a step takes. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,11 +59,26 @@ bool options_read;
 
 const size_t DEFAULT_SMEM = 48 * 1024, OPTIN_SMEM = 232448;
 
-size_t memory_limit()
+/* A value that is not a positive whole number of MiB is reported once and the default used:
+ * a typo must not silently give a test 4 GiB when it meant to starve the allocator. */
+size_t read_memory_limit()
 {
     const char *e = getenv("SEA_CUDA_EMU_MEM_MB");
-    long mb = e ? atol(e) : 0;
-    return (size_t)(mb > 0 ? mb : 4096) << 20;
+    if (!e || !*e) return (size_t)4096 << 20;
+    char *end = nullptr;
+    errno = 0;
+    long long mb = strtoll(e, &end, 10);
+    if (errno || end == e || *end || mb <= 0 || mb > (1LL << 24)) {
+        fprintf(stderr, "sea CUDA emulator: SEA_CUDA_EMU_MEM_MB=\"%s\" is not a size in MiB (1 to 16777216); using 4096\n", e);
+        return (size_t)4096 << 20;
+    }
+    return (size_t)mb << 20;
+}
+
+size_t memory_limit()
+{
+    static const size_t limit = read_memory_limit();   /* read (and complained about) once */
+    return limit;
 }
 
 void print_stats()
