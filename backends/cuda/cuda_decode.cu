@@ -1,7 +1,21 @@
 /* Decode attention: one new query per sequence over a KV cache (forward only).
- * One block per (b, h); its 8 warps take keys round-robin, each keeping an online softmax
- * (m, l, o) with o spread over the lanes; the warps' partial results are merged in warp order
- * (deterministic). Memory-bound: each key row is read once with coalesced lane accesses. */
+ * Memory-bound: every valid key's K and V rows are read once; the query and the output are
+ * tiny. Two kernels, one block per (b, h) and 8 warps each, every partial result merged in a
+ * fixed order (deterministic):
+ *
+ * - k_decode_vec, for bf16/f16 caches with hd in {8, 16, ..., 256} and 16-byte aligned rows:
+ *   G = hd / 8 lanes per key, each lane holding 8 consecutive dims (one 16-byte load per row
+ *   and lane), 32 / G keys per warp step, and the next step's K and V rows loaded before the
+ *   current step's math (a register double buffer: two rows in flight per lane). The dot
+ *   product is reduced over the G lanes of a key by a fixed xor-shuffle tree; each lane group
+ *   keeps its own online softmax (m, l, o); the groups are merged through shared memory, in
+ *   (warp, group) order.
+ * - k_decode, anything else (f32, odd head dims, unaligned views): lanes strided over the
+ *   head dim, one key per warp step, the warps' partials merged in warp order.
+ *
+ * SEA_CUDA_DECODE=basic forces k_decode (for comparison; check.sh's benchmark A/B). */
+#include <stdlib.h>
+
 #include "cuda_common.cuh"
 
 #define WARPS 8
@@ -68,6 +82,125 @@ __global__ void k_decode(const void *q, int64_t qs_b, int64_t qs_h, const void *
     }
 }
 
+/* 8 packed 16-bit floats to f32. */
+template <bool BF>
+__device__ __forceinline__ void unpack8(const uint4 &u, float *f)
+{
+    const uint32_t w[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const uint16_t lo = (uint16_t)(w[i] & 0xffffu), hi = (uint16_t)(w[i] >> 16);
+        f[2 * i] = BF ? sea_cu_bf16_to_f32(lo) : sea_cu_f16_to_f32(lo);
+        f[2 * i + 1] = BF ? sea_cu_bf16_to_f32(hi) : sea_cu_f16_to_f32(hi);
+    }
+}
+
+template <int G, bool BF>
+__global__ void __launch_bounds__(WARPS * 32)
+    k_decode_vec(const uint16_t *q, int64_t qs_b, int64_t qs_h, const uint16_t *kc, const uint16_t *vc,
+                 const int32_t *key_valid, uint16_t *out, int64_t H, int64_t S, int64_t Hkv, int n_keys, float scale)
+{
+    constexpr int KPW = 32 / G, HD = 8 * G, SLOTS = WARPS * KPW, STEP = WARPS * KPW;
+    __shared__ float pm[SLOTS], pl[SLOTS];
+    __shared__ float po[SLOTS * HD]; /* KPW * HD = 256: 8 KiB whatever the head dim */
+    const int lane = threadIdx.x & 31, w = threadIdx.x >> 5, sub = lane / G, part = lane % G;
+    const int64_t h = blockIdx.x, b = blockIdx.y, g = h / (H / Hkv);
+    float qv[8], o[8];
+    unpack8<BF>(*(const uint4 *)(q + b * qs_b + h * qs_h + 8 * part), qv);
+#pragma unroll
+    for (int i = 0; i < 8; i++) o[i] = 0.0f;
+    float m = -INFINITY, l = 0.0f;
+    /* key s's row of either cache: ((b * S + s) * Hkv + g) * HD elements in */
+    const uint16_t *kb = kc + (b * S * Hkv + g) * HD + 8 * part, *vb = vc + (b * S * Hkv + g) * HD + 8 * part;
+    const int64_t row = Hkv * HD;
+    int s = w * KPW + sub;
+    bool next_ok = s < n_keys && key_valid[b * S + s] != 0;
+    uint4 kn = make_uint4(0, 0, 0, 0), vn = make_uint4(0, 0, 0, 0);
+    if (next_ok) {
+        kn = *(const uint4 *)(kb + s * row);
+        vn = *(const uint4 *)(vb + s * row);
+    }
+    for (int s0 = w * KPW; s0 < n_keys; s0 += STEP) { /* uniform across the warp */
+        const uint4 ku = kn, vu = vn;
+        const bool ok = next_ok;
+        s += STEP;
+        next_ok = s < n_keys && key_valid[b * S + s] != 0;
+        if (next_ok) {
+            kn = *(const uint4 *)(kb + s * row);
+            vn = *(const uint4 *)(vb + s * row);
+        }
+        float kf[8];
+        unpack8<BF>(ku, kf);
+        float dot = 0.0f;
+#pragma unroll
+        for (int i = 0; i < 8; i++) dot += qv[i] * kf[i];
+#pragma unroll
+        for (int off = G / 2; off > 0; off >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, off);
+        if (ok) {
+            const float x = dot * scale, mn = fmaxf(m, x);
+            const float corr = expf(m - mn), p = expf(x - mn);
+            l = l * corr + p;
+            m = mn;
+            float vf[8];
+            unpack8<BF>(vu, vf);
+#pragma unroll
+            for (int i = 0; i < 8; i++) o[i] = o[i] * corr + p * vf[i];
+        }
+    }
+    const int slot = w * KPW + sub;
+    if (part == 0) {
+        pm[slot] = m;
+        pl[slot] = l;
+    }
+#pragma unroll
+    for (int i = 0; i < 8; i++) po[slot * HD + 8 * part + i] = o[i];
+    __syncthreads();
+    float M = -INFINITY;
+    for (int k = 0; k < SLOTS; k++) M = fmaxf(M, pm[k]);
+    for (int d = threadIdx.x; d < HD; d += blockDim.x) {
+        float L = 0.0f, acc = 0.0f;
+        for (int k = 0; k < SLOTS; k++) {
+            if (pm[k] == -INFINITY) continue;
+            const float c = expf(pm[k] - M);
+            L += pl[k] * c;
+            acc += po[k * HD + d] * c;
+        }
+        const float r = L > 0.0f ? acc / L : 0.0f;
+        out[(b * H + h) * HD + d] = BF ? sea_cu_f32_to_bf16(r) : sea_cu_f32_to_f16(r);
+    }
+}
+
+typedef void (*decode_vec_fn)(const uint16_t *, int64_t, int64_t, const uint16_t *, const uint16_t *, const int32_t *,
+                              uint16_t *, int64_t, int64_t, int64_t, int, float);
+
+template <bool BF>
+static decode_vec_fn decode_vec_for(int64_t hd)
+{
+    switch (hd) {
+    case 8: return k_decode_vec<1, BF>;
+    case 16: return k_decode_vec<2, BF>;
+    case 32: return k_decode_vec<4, BF>;
+    case 64: return k_decode_vec<8, BF>;
+    case 128: return k_decode_vec<16, BF>;
+    case 256: return k_decode_vec<32, BF>;
+    default: return NULL;
+    }
+}
+
+/* The vectorized kernel for this op, or NULL (k_decode runs). */
+static decode_vec_fn decode_vec_pick(const sea_op *op)
+{
+    const sea_tensor *q = op->in[0], *kc = op->in[1], *vc = op->in[2], *out = op->out[0];
+    const char *env = getenv("SEA_CUDA_DECODE");
+    if (env && !strcmp(env, "basic")) return NULL;
+    if (q->dtype != kc->dtype || (q->dtype != SEA_BF16 && q->dtype != SEA_F16)) return NULL;
+    /* 16-byte loads: every base 16-byte aligned, q's strides whole multiples of 8 elements */
+    uintptr_t a = (uintptr_t)sea_cuda_ptr(q) | (uintptr_t)sea_cuda_ptr(kc) | (uintptr_t)sea_cuda_ptr(vc) |
+                  (uintptr_t)sea_cuda_ptr(out);
+    if ((a & 15) || (q->stride[0] & 7) || (q->stride[1] & 7)) return NULL;
+    return q->dtype == SEA_BF16 ? decode_vec_for<true>(q->shape[2]) : decode_vec_for<false>(q->shape[2]);
+}
+
 extern "C" sea_status sea_cuda_decode_attention_forward(sea_cuda_stream *cs, const sea_op *op)
 {
     const sea_tensor *q = op->in[0], *kc = op->in[1];
@@ -77,20 +210,28 @@ extern "C" sea_status sea_cuda_decode_attention_forward(sea_cuda_stream *cs, con
         return sea_error(SEA_ERR_UNSUPPORTED, "%s: decode_attention: head dim %lld not in [1, %d]", cs->cdev->label,
                          (long long)hd, 32 * MAX_NV);
     if (B > 65535) return sea_error(SEA_ERR_UNSUPPORTED, "%s: decode_attention: batch %lld too large", cs->cdev->label, (long long)B);
-    void (*k)(const void *, int64_t, int64_t, const void *, const void *, int, const int32_t *, void *, int64_t,
-              int64_t, int64_t, int, int, float);
+    decode_vec_fn k_vec = decode_vec_pick(op);
+    if (k_vec) {
+        k_vec<<<dim3((unsigned)H, (unsigned)B), WARPS * 32, 0, cs->stream>>>(
+            (const uint16_t *)sea_cuda_ptr(q), q->stride[0], q->stride[1], (const uint16_t *)sea_cuda_ptr(kc),
+            (const uint16_t *)sea_cuda_ptr(op->in[2]), (const int32_t *)sea_cuda_ptr(op->in[3]),
+            (uint16_t *)sea_cuda_ptr(op->out[0]), H, S, Hkv, op->p.attn.n_keys, op->p.attn.scale);
+        return sea_cuda_launch_check(cs, "decode_attention");
+    }
+    void (*k_basic)(const void *, int64_t, int64_t, const void *, const void *, int, const int32_t *, void *, int64_t,
+                    int64_t, int64_t, int, int, float);
     switch ((hd + 31) / 32) {
-    case 1: k = k_decode<1>; break;
-    case 2: k = k_decode<2>; break;
-    case 3: k = k_decode<3>; break;
-    case 4: k = k_decode<4>; break;
-    case 5: k = k_decode<5>; break;
-    case 6: k = k_decode<6>; break;
-    case 7: k = k_decode<7>; break;
-    default: k = k_decode<8>; break;
+    case 1: k_basic = k_decode<1>; break;
+    case 2: k_basic = k_decode<2>; break;
+    case 3: k_basic = k_decode<3>; break;
+    case 4: k_basic = k_decode<4>; break;
+    case 5: k_basic = k_decode<5>; break;
+    case 6: k_basic = k_decode<6>; break;
+    case 7: k_basic = k_decode<7>; break;
+    default: k_basic = k_decode<8>; break;
     }
     size_t smem = (size_t)(WARPS * hd) * sizeof(float);
-    k<<<dim3((unsigned)H, (unsigned)B), WARPS * 32, smem, cs->stream>>>(
+    k_basic<<<dim3((unsigned)H, (unsigned)B), WARPS * 32, smem, cs->stream>>>(
         sea_cuda_ptr(q), q->stride[0], q->stride[1], sea_cuda_ptr(kc), sea_cuda_ptr(op->in[2]), q->dtype, (const int32_t *)sea_cuda_ptr(op->in[3]),
         sea_cuda_ptr(op->out[0]), H, S, Hkv, (int)hd, op->p.attn.n_keys, op->p.attn.scale);
     return sea_cuda_launch_check(cs, "decode_attention");

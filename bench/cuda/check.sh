@@ -180,6 +180,10 @@ case "$(state_of generate_graphs)" in FAIL|TIMEOUT) export SEA_GRAPHS=0; fallbac
 if awk '/^=== per-case reruns/{exit} /^matmul_(bias_lt|residual)_/' "$VS" | grep -q FAIL; then
     export SEA_CUDA_LT=0; fallback="$fallback SEA_CUDA_LT=0"
 fi
+# The vectorized decode attention (cuda_decode.cu) likewise.
+if awk '/^=== per-case reruns/{exit} /^decode_attention_(bf16|f16)_/' "$VS" | grep -q FAIL; then
+    export SEA_CUDA_DECODE=basic; fallback="$fallback SEA_CUDA_DECODE=basic"
+fi
 [ -n "$fallback" ] && record bench_fallback info 0 "benchmarks below run with$fallback (a check above failed)"
 
 # 6. Benchmarks: our kernels at Pythia-1B shapes, the generic op table, model steps.
@@ -215,6 +219,23 @@ print("fwd/bwd TF/s: " + "; ".join([f("attention_bf16_pythia1b_flash", "bf16 fla
 ' "$OUT/bench.json" 2>&1 | tail -1)
     grep -q '"attention_bf16_pythia1b_flash".*"fwd_tflops"' "$OUT/bench.json" && st=ok || st=FAIL
     record attn_B16T512H8hd256 "$st" 0 "$(echo "$att" | cut -c1-300)"
+    # Decode attention at the sampling shape (B64, 320 keys, H8, hd256): GB/s of K and V read,
+    # the bf16 vectorized kernel next to the basic one (cuda_decode.cu).
+    dec=$(python3 -c '
+import json, sys
+rows = {}
+for l in open(sys.argv[1]):
+    try: r = json.loads(l)
+    except Exception: continue
+    if r.get("bench", "").startswith("decode_attention"): rows[r["bench"]] = r
+def f(name, label):
+    r = rows.get(name)
+    return "%s %.0f" % (label, r["gb_s"]) if r and "gb_s" in r else "%s n/a" % label
+print("GB/s: " + "; ".join([f("decode_attention_bf16_b64_s320_h8_hd256", "bf16 vec"),
+      f("decode_attention_bf16_basic_b64_s320_h8_hd256", "bf16 basic"), f("decode_attention_b64_s320_h8_hd256", "f32 basic")]))
+' "$OUT/bench.json" 2>&1 | tail -1)
+    grep -q '"decode_attention_bf16_b64_s320_h8_hd256".*"gb_s"' "$OUT/bench.json" && st=info || st=FAIL
+    record decode_B64S320H8hd256 "$st" 0 "$(echo "$dec" | cut -c1-300)"
 fi
 # 7. The PyTorch + transformers peer on the same card (writes $OUT/gpu_peer.json).
 PEER=$P/peers/gpu_peer.py

@@ -247,10 +247,17 @@ static void bench_memory_ops(void)
         sea_tensor *all[] = {&g, &p, &m, &v};
         for (size_t i = 0; i < 4; i++) sea_tensor_free(all[i]);
     }
-    if (want("decode_attention")) {
+    /* Decode attention at the sampling benchmark's shape (Pythia-1B, batch 64, 320 keys): f32
+     * (the basic kernel), and bf16 with the vectorized kernel and, for comparison, the basic one
+     * (SEA_CUDA_DECODE=basic). Bytes: K and V rows read once. */
+    for (int variant = 0; variant < 3; variant++) {
+        static const char *const names[3] = {"decode_attention_b64_s320_h8_hd256", "decode_attention_bf16_b64_s320_h8_hd256",
+                                             "decode_attention_bf16_basic_b64_s320_h8_hd256"};
+        if (!want("decode_attention") && !want(names[variant])) continue;
+        sea_dtype dt = variant ? SEA_BF16 : SEA_F32;
         int64_t B = 64, S = 320, H = 8, hd = 256;
-        sea_tensor q = T(SEA_F32, 3, B, H, hd, 1), kc = T(SEA_F32, 4, B, S, H, hd), vc = T(SEA_F32, 4, B, S, H, hd),
-                   kv = T(SEA_I32, 2, B, S, 1, 1), o = T(SEA_F32, 3, B, H, hd, 1);
+        sea_tensor q = T(dt, 3, B, H, hd, 1), kc = T(dt, 4, B, S, H, hd), vc = T(dt, 4, B, S, H, hd),
+                   kv = T(SEA_I32, 2, B, S, 1, 1), o = T(dt, 3, B, H, hd, 1);
         op_arg a;
         memset(&a, 0, sizeof a);
         a.op.kind = SEA_OP_DECODE_ATTENTION;
@@ -261,7 +268,9 @@ static void bench_memory_ops(void)
         a.op.out[0] = &o;
         a.op.p.attn.scale = 0.0625f;
         a.op.p.attn.n_keys = (int)S;
-        report_bw("decode_attention_b64_s320_h8_hd256", timeit("decode_attention", op_run, &a, 20), 8.0 * B * S * H * hd);
+        if (variant == 2) setenv("SEA_CUDA_DECODE", "basic", 1);
+        report_bw(names[variant], timeit("decode_attention", op_run, &a, 20), 2.0 * sea_dtype_size(dt) * B * S * H * hd);
+        if (variant == 2) unsetenv("SEA_CUDA_DECODE");
         sea_tensor *all[] = {&q, &kc, &vc, &kv, &o};
         for (size_t i = 0; i < 5; i++) sea_tensor_free(all[i]);
     }

@@ -415,10 +415,18 @@ int main(int argc, char **argv)
 
 static const tcase *cases(int *count)
 {
-    static tcase c[64];
+    enum { MAX_CASES = 96 };
+    static tcase c[MAX_CASES];
     int n = 0;
     sea_op_params p;
-#define ADD(...) c[n++] = (tcase){__VA_ARGS__, false, NULL, 0, 0}
+#define ADD(...)                                                                         \
+    do {                                                                                 \
+        if (n == MAX_CASES) {                                                            \
+            fprintf(stderr, "cuda_vs_cpu: more than %d cases: raise MAX_CASES\n", MAX_CASES); \
+            exit(2);                                                                     \
+        }                                                                                \
+        c[n++] = (tcase){__VA_ARGS__, false, NULL, 0, 0};                                \
+    } while (0)
     memset(&p, 0, sizeof p);
     p.fill.value = 1.5;
     ADD("fill_f32", SEA_OP_FILL, {NO7}, {F32(3, 5), NONE, NONE}, p, false, 0);
@@ -579,6 +587,25 @@ static const tcase *cases(int *count)
     p.attn.n_keys = 17;
     ADD("decode_attention", SEA_OP_DECODE_ATTENTION, {F32(3, 4, 64), F32(3, 20, 2, 64), F32(3, 20, 2, 64), MASKI(3, 20), NONE, NONE, NONE},
         {F32(3, 4, 64), NONE, NONE}, p, false, 1e-5);
+    /* bf16/f16 caches take the vectorized kernel (16-byte rows, G = hd / 8 lanes a key, 32 / G
+     * keys a warp step): every head dim it has, GQA, holes in key_valid, keys beyond n_keys. */
+    p.attn.n_keys = 37;
+    ADD("decode_attention_bf16_hd64", SEA_OP_DECODE_ATTENTION,
+        {BF16(3, 4, 64), BF16(3, 40, 2, 64), BF16(3, 40, 2, 64), MASKI(3, 40), NONE, NONE, NONE},
+        {BF16(3, 4, 64), NONE, NONE}, p, false, 1e-2);
+    ADD("decode_attention_f16_hd128", SEA_OP_DECODE_ATTENTION,
+        {F16(2, 2, 128), F16(2, 40, 2, 128), F16(2, 40, 2, 128), MASKI(2, 40), NONE, NONE, NONE},
+        {F16(2, 2, 128), NONE, NONE}, p, false, 2e-3);
+    p.attn.scale = 0.0625f;
+    p.attn.n_keys = 70;
+    ADD("decode_attention_bf16_hd256", SEA_OP_DECODE_ATTENTION,
+        {BF16(2, 8, 256), BF16(2, 75, 8, 256), BF16(2, 75, 8, 256), MASKI(2, 75), NONE, NONE, NONE},
+        {BF16(2, 8, 256), NONE, NONE}, p, false, 1e-2);
+    p.attn.scale = 0.35f;
+    p.attn.n_keys = 300;
+    ADD("decode_attention_bf16_hd8_many_keys", SEA_OP_DECODE_ATTENTION,
+        {BF16(2, 3, 8), BF16(2, 300, 1, 8), BF16(2, 300, 1, 8), MASKI(2, 300), NONE, NONE, NONE},
+        {BF16(2, 3, 8), NONE, NONE}, p, false, 1e-2);
     memset(&p, 0, sizeof p);
     ADD("gelu", SEA_OP_GELU, {F32(5, 77), NO3, NO3}, {F32(5, 77), NONE, NONE}, p, true, 1e-6);
     p.act.approximate = true;
