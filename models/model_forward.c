@@ -35,36 +35,10 @@ static sea_status reshape(const sea_tensor *t, int ndim, int64_t d0, int64_t d1,
     return sea_tensor_reshape(t, ndim, shape, out);
 }
 
-/* out (N, rows of w) = x (N, cols of w) @ w^T + b, out in dtype dt (the activation dtype, or
- * f32 for logits: bf16 operands with f32 output). */
-static sea_status linear_dt(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
-                            const sea_tensor *b, sea_dtype dt, sea_tensor *out)
+/* out (N, rows of w) = x (N, cols of w) @ w^T + b (+ res), into out's memory. */
+static sea_status linear_into(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
+                              const sea_tensor *b, const sea_tensor *res, sea_tensor *out)
 {
-    SEA_TRY(new_t(m, dt, 2, x->shape[0], w->shape[0], 1, 1, out));
-    sea_op op = {0};
-    op.kind = SEA_OP_MATMUL;
-    op.in[0] = x;
-    op.in[1] = w;
-    op.in[2] = opt(b);
-    op.out[0] = out;
-    op.p.matmul.trans_b = true;
-    op.p.matmul.act = SEA_ACT_NONE;
-    return sea_model_run(m, s, &op);
-}
-
-static sea_status linear(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
-                         const sea_tensor *b, sea_tensor *out)
-{
-    return linear_dt(m, s, x, w, b, m->dtype, out);
-}
-
-/* out (N, rows of w) = x @ w^T + b + res, into out (allocated here when out->buf is NULL):
- * a projection that ends a residual branch, with the residual add in the matmul (one kernel
- * and one pass over (N, C) fewer; in f32 the same bits as a separate add). */
-static sea_status linear_residual(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
-                                  const sea_tensor *b, const sea_tensor *res, sea_tensor *out)
-{
-    if (!out->buf) SEA_TRY(new_t(m, m->dtype, 2, x->shape[0], w->shape[0], 1, 1, out));
     sea_op op = {0};
     op.kind = SEA_OP_MATMUL;
     op.in[0] = x;
@@ -75,6 +49,31 @@ static sea_status linear_residual(sea_model *m, sea_stream *s, const sea_tensor 
     op.p.matmul.trans_b = true;
     op.p.matmul.act = SEA_ACT_NONE;
     return sea_model_run(m, s, &op);
+}
+
+/* out = x @ w^T + b, allocated in dtype dt (the activation dtype, or f32 for logits: bf16
+ * operands with f32 output). */
+static sea_status linear_dt(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
+                            const sea_tensor *b, sea_dtype dt, sea_tensor *out)
+{
+    SEA_TRY(new_t(m, dt, 2, x->shape[0], w->shape[0], 1, 1, out));
+    return linear_into(m, s, x, w, b, NULL, out);
+}
+
+static sea_status linear(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
+                         const sea_tensor *b, sea_tensor *out)
+{
+    return linear_dt(m, s, x, w, b, m->dtype, out);
+}
+
+/* out = x @ w^T + b + res (out allocated here when out->buf is NULL): a projection that ends
+ * a residual branch, with the residual add in the matmul (one kernel and one pass over (N, C)
+ * fewer; in f32 the same bits as a separate add). */
+static sea_status linear_residual(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
+                                  const sea_tensor *b, const sea_tensor *res, sea_tensor *out)
+{
+    if (!out->buf) SEA_TRY(new_t(m, m->dtype, 2, x->shape[0], w->shape[0], 1, 1, out));
+    return linear_into(m, s, x, w, b, res, out);
 }
 
 /* Is b the continuation of a in memory (same buffer and dtype, both contiguous, b starting

@@ -21,6 +21,26 @@
 #define WARPS 8
 #define MAX_NV 8
 
+/* The block's n partial softmaxes (max pm[k], sum pl[k], unnormalized output po[k * hd ..])
+ * merged in order k = 0..n-1 (deterministic) into out[base + d] (dtype t), d < hd. Called by
+ * every thread of the block after the partials are in shared memory. */
+__device__ __forceinline__ void merge_partials(const float *pm, const float *pl, const float *po, int n, int hd,
+                                               void *out, int t, int64_t base)
+{
+    float M = -INFINITY;
+    for (int k = 0; k < n; k++) M = fmaxf(M, pm[k]);
+    for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+        float L = 0.0f, acc = 0.0f;
+        for (int k = 0; k < n; k++) {
+            if (pm[k] == -INFINITY) continue;
+            const float c = expf(pm[k] - M);
+            L += pl[k] * c;
+            acc += po[k * hd + d] * c;
+        }
+        stf(out, t, base + d, L > 0.0f ? acc / L : 0.0f);
+    }
+}
+
 template <int NV>
 __global__ void k_decode(const void *q, int64_t qs_b, int64_t qs_h, const void *kc, const void *vc, int t,
                          const int32_t *key_valid, void *out, int64_t H, int64_t S, int64_t Hkv, int hd, int n_keys,
@@ -68,18 +88,7 @@ __global__ void k_decode(const void *q, int64_t qs_b, int64_t qs_h, const void *
         if (d < hd) wo[w * hd + d] = o[i];
     }
     __syncthreads();
-    float M = -INFINITY;
-    for (int k = 0; k < WARPS; k++) M = fmaxf(M, wm[k]);
-    for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-        float L = 0.0f, acc = 0.0f;
-        for (int k = 0; k < WARPS; k++) {
-            if (wm[k] == -INFINITY) continue;
-            float c = expf(wm[k] - M);
-            L += wl[k] * c;
-            acc += wo[k * hd + d] * c;
-        }
-        stf(out, t, (b * H + h) * hd + d, L > 0.0f ? acc / L : 0.0f);
-    }
+    merge_partials(wm, wl, wo, WARPS, hd, out, t, (b * H + h) * hd);
 }
 
 /* 8 packed 16-bit floats to f32. */
@@ -155,19 +164,7 @@ __global__ void __launch_bounds__(WARPS * 32)
 #pragma unroll
     for (int i = 0; i < 8; i++) po[slot * HD + 8 * part + i] = o[i];
     __syncthreads();
-    float M = -INFINITY;
-    for (int k = 0; k < SLOTS; k++) M = fmaxf(M, pm[k]);
-    for (int d = threadIdx.x; d < HD; d += blockDim.x) {
-        float L = 0.0f, acc = 0.0f;
-        for (int k = 0; k < SLOTS; k++) {
-            if (pm[k] == -INFINITY) continue;
-            const float c = expf(pm[k] - M);
-            L += pl[k] * c;
-            acc += po[k * HD + d] * c;
-        }
-        const float r = L > 0.0f ? acc / L : 0.0f;
-        out[(b * H + h) * HD + d] = BF ? sea_cu_f32_to_bf16(r) : sea_cu_f32_to_f16(r);
-    }
+    merge_partials(pm, pl, po, SLOTS, HD, out, BF ? SEA_BF16 : SEA_F16, (b * H + h) * HD);
 }
 
 typedef void (*decode_vec_fn)(const uint16_t *, int64_t, int64_t, const uint16_t *, const uint16_t *, const int32_t *,
