@@ -263,6 +263,17 @@ if [ -x "$P/tools/bench_models" ]; then
     step bench_1b_f32 120 "$OUT/bench_models.json" $BM --steps 2 --dtype f32 --batch 64 && bm_note 2
     # The DPO step again without the cuBLASLt bias epilogue (cuda_gemm_lt.c): the A/B of that path.
     SEA_CUDA_LT=0 step bench_1b_bf16_nolt 60 "$OUT/bench_models.json" $BM --only dpo --steps 2 --dtype bf16 && bm_note 1
+    # Where the time goes, op by op (SEA_PROFILE syncs after every op, so the totals are a
+    # little above the unprofiled run's): one bf16 DPO step and one uncaptured sampling call.
+    # The tables go to check.log; the summary names the three largest shares.
+    prof_top() { sed -n '/^SEA_PROFILE: time in ops/,$p' "$1" | awk 'NR > 2 && NF >= 5 {printf "%s %s %s; ", $1, $2, $NF}' | cut -c1-150; }
+    for what in dpo sample; do
+        pf=$(mktemp)
+        SEA_PROFILE=1 step "profile_1b_$what" 60 "$pf" $BM --only $what --steps 1 --dtype bf16 --batch 64 --graphs off
+        cat "$pf" >> "$LOG"
+        [ "$LAST_STATE" != skip ] && note "$(grep -m1 '^SEA_PROFILE' "$pf" | sed 's/.*, \([0-9.]* ms\) in all.*/\1 in ops:/') $(prof_top "$pf" | cut -d';' -f1-3)"
+        rm -f "$pf"
+    done
 fi
 
 # 8. A short SEA run on the GPU (override with SEA_CHECK_SEA_RUN="command").
