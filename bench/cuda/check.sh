@@ -271,7 +271,7 @@ if [ -x "$P/tools/bench_models" ]; then
         pf=$(mktemp)
         SEA_PROFILE=1 step "profile_1b_$what" 60 "$pf" $BM --only $what --steps 1 --dtype bf16 --batch 64 --graphs off
         cat "$pf" >> "$LOG"
-        [ "$LAST_STATE" != skip ] && note "$(grep -m1 '^SEA_PROFILE' "$pf" | sed 's/.*, \([0-9.]* ms\) in all.*/\1 in ops:/') $(prof_top "$pf" | cut -d';' -f1-3)"
+        [ "$LAST_STATE" = ok ] && note "$(grep -m1 '^SEA_PROFILE' "$pf" | sed 's/.*, \([0-9.]* ms\) in all.*/\1 in ops:/') $(prof_top "$pf" | cut -d';' -f1-3)"
         rm -f "$pf"
     done
 fi
