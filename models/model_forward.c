@@ -320,9 +320,9 @@ static sea_status mlp_part(sea_model *m, sea_stream *s, int l, const sea_tensor 
     } else {
         /* a = gelu(h W_up^T + b_up) as one matmul with the activation in its epilogue: one
          * pass over (N, F) (and, on a GPU, one kernel per layer) fewer than a matmul then a
-         * GELU op. The same bits in f32; in bf16 the GELU reads the f32 pre-activation, not
-         * its bf16 rounding. The pre-activation u is kept only when the op is recorded for
-         * the backward. */
+         * GELU op. The same bits in f32; in bf16 the CPU's GELU reads the f32
+         * pre-activation and CUDA's its bf16 rounding (docs/cuda.md). The pre-activation u
+         * is kept only when the op is recorded for the backward. */
         const int64_t N = h->shape[0], F = y->w_up.shape[0];
         SEA_TRY(new_t(m, m->dtype, 2, N, F, 1, 1, &a));
         if (m->recording) SEA_TRY(new_t(m, m->dtype, 2, N, F, 1, 1, &u));
