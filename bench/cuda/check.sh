@@ -260,9 +260,16 @@ if [ -x "$P/tools/bench_models" ]; then
     step bench_1b_bf16 120 "$OUT/bench_models.json" $BM --steps 3 --dtype bf16 --batch 64 && bm_note 2
     step bench_1b_bf16_nograph 60 "$OUT/bench_models.json" $BM --only sample --dtype bf16 --batch 64 --graphs off && bm_note 1
     step bench_1b_bf16_b256 60 "$OUT/bench_models.json" $BM --only sample --dtype bf16 --batch 256 && bm_note 1
-    step bench_1b_f32 120 "$OUT/bench_models.json" $BM --steps 2 --dtype f32 --batch 64 && bm_note 2
     # The DPO step again without the cuBLASLt bias epilogue (cuda_gemm_lt.c): the A/B of that path.
     SEA_CUDA_LT=0 step bench_1b_bf16_nolt 60 "$OUT/bench_models.json" $BM --only dpo --steps 2 --dtype bf16 && bm_note 1
+fi
+
+# 8. A short SEA run on the GPU (override with SEA_CHECK_SEA_RUN="command"): before the
+#    profiles and the f32 numbers, which only explain or compare.
+SEA_RUN=${SEA_CHECK_SEA_RUN:-"$P/sea demo --device cuda:0 --seeds 1 --max-queries 64 --output-dir /tmp/sea-demo-gpu --quiet"}
+step sea_run 75 "$LOG" bash -c "$SEA_RUN"
+
+if [ -x "$P/tools/bench_models" ]; then
     # Where the time goes, op by op (SEA_PROFILE syncs after every op, so the totals are a
     # little above the unprofiled run's): one bf16 DPO step and one uncaptured sampling call.
     # The tables go to check.log; the summary names the three largest shares.
@@ -274,11 +281,10 @@ if [ -x "$P/tools/bench_models" ]; then
         [ "$LAST_STATE" = ok ] && note "$(grep -m1 '^SEA_PROFILE' "$pf" | sed 's/.*, \([0-9.]* ms\) in all.*/\1 in ops:/') $(prof_top "$pf" | cut -d';' -f1-3)"
         rm -f "$pf"
     done
+    # f32 compute last: not the tensor-core path the targets are about, only for comparison.
+    step bench_1b_f32 120 "$OUT/bench_models.json" $BM --steps 2 --dtype f32 --batch 64 && bm_note 2
 fi
 
-# 8. A short SEA run on the GPU (override with SEA_CHECK_SEA_RUN="command").
-SEA_RUN=${SEA_CHECK_SEA_RUN:-"$P/sea demo --device cuda:0 --seeds 1 --max-queries 64 --output-dir /tmp/sea-demo-gpu --quiet"}
-step sea_run 75 "$LOG" bash -c "$SEA_RUN"
 
 # 9. The generic op table (least important: last).
 step sea_bench_ops 60 "$OUT/sea_bench.json" bash -c "'$P/sea' bench --device cuda:0 --only-ops --json 2>>'$LOG'"
