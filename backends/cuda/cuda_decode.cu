@@ -3,10 +3,10 @@
  * tiny. Two kernels, one block per (b, h) and 8 warps each, every partial result merged in a
  * fixed order (deterministic):
  *
- * - k_decode_vec, for bf16/f16 caches with hd in {8, 16, ..., 256} and 16-byte aligned rows:
- *   G = hd / 8 lanes per key, each lane holding 8 consecutive dims (one 16-byte load per row
- *   and lane), 32 / G keys per warp step, and the next step's K and V rows loaded before the
- *   current step's math (a register double buffer: two rows in flight per lane). The dot
+ * - k_decode_vec, for bf16/f16 caches with hd a multiple of 8 up to 256 and 16-byte aligned
+ *   rows: G lanes per key (hd / 8 rounded up to a power of two), each lane holding 8
+ *   consecutive dims (one 16-byte load per row and lane), 32 / G keys per warp step, and the
+ *   next step's K and V rows loaded before the current step's math (a register double buffer: two rows in flight per lane). The dot
  *   product is reduced over the G lanes of a key by a fixed xor-shuffle tree; each lane group
  *   keeps its own online softmax (m, l, o); the groups are merged through shared memory, in
  *   (warp, group) order.
@@ -21,11 +21,11 @@
 #define WARPS 8
 #define MAX_NV 8
 
-/* The block's n partial softmaxes (max pm[k], sum pl[k], unnormalized output po[k * hd ..])
+/* The block's n partial softmaxes (max pm[k], sum pl[k], unnormalized output po[k * ld ..])
  * merged in order k = 0..n-1 (deterministic) into out[base + d] (dtype t), d < hd. Called by
  * every thread of the block after the partials are in shared memory. */
-__device__ __forceinline__ void merge_partials(const float *pm, const float *pl, const float *po, int n, int hd,
-                                               void *out, int t, int64_t base)
+__device__ __forceinline__ void merge_partials(const float *pm, const float *pl, const float *po, int n, int ld,
+                                               int hd, void *out, int t, int64_t base)
 {
     float M = -INFINITY;
     for (int k = 0; k < n; k++) M = fmaxf(M, pm[k]);
@@ -35,7 +35,7 @@ __device__ __forceinline__ void merge_partials(const float *pm, const float *pl,
             if (pm[k] == -INFINITY) continue;
             const float c = expf(pm[k] - M);
             L += pl[k] * c;
-            acc += po[k * hd + d] * c;
+            acc += po[k * ld + d] * c;
         }
         stf(out, t, base + d, L > 0.0f ? acc / L : 0.0f);
     }
@@ -88,7 +88,7 @@ __global__ void k_decode(const void *q, int64_t qs_b, int64_t qs_h, const void *
         if (d < hd) wo[w * hd + d] = o[i];
     }
     __syncthreads();
-    merge_partials(wm, wl, wo, WARPS, hd, out, t, (b * H + h) * hd);
+    merge_partials(wm, wl, wo, WARPS, hd, hd, out, t, (b * H + h) * hd);
 }
 
 /* 8 packed 16-bit floats to f32. */
@@ -104,28 +104,32 @@ __device__ __forceinline__ void unpack8(const uint4 &u, float *f)
     }
 }
 
+/* G lanes a key (a power of two), hd <= 8 G: lanes whose 8 dims lie past hd (hd 80 in groups
+ * of 16, say) hold zeros, load nothing and write nothing. */
 template <int G, bool BF>
 __global__ void __launch_bounds__(WARPS * 32)
     k_decode_vec(const uint16_t *q, int64_t qs_b, int64_t qs_h, const uint16_t *kc, const uint16_t *vc,
-                 const int32_t *key_valid, uint16_t *out, int64_t H, int64_t S, int64_t Hkv, int n_keys, float scale)
+                 const int32_t *key_valid, uint16_t *out, int64_t H, int64_t S, int64_t Hkv, int hd, int n_keys,
+                 float scale)
 {
     constexpr int KPW = 32 / G, HD = 8 * G, SLOTS = WARPS * KPW, STEP = WARPS * KPW;
     __shared__ float pm[SLOTS], pl[SLOTS];
     __shared__ float po[SLOTS * HD]; /* KPW * HD = 256: 8 KiB whatever the head dim */
     const int lane = threadIdx.x & 31, w = threadIdx.x >> 5, sub = lane / G, part = lane % G;
+    const bool dims = 8 * part < hd; /* this lane's 8 dims exist */
     const int64_t h = blockIdx.x, b = blockIdx.y, g = h / (H / Hkv);
     float qv[8], o[8];
-    unpack8<BF>(*(const uint4 *)(q + b * qs_b + h * qs_h + 8 * part), qv);
 #pragma unroll
-    for (int i = 0; i < 8; i++) o[i] = 0.0f;
+    for (int i = 0; i < 8; i++) qv[i] = o[i] = 0.0f;
+    if (dims) unpack8<BF>(*(const uint4 *)(q + b * qs_b + h * qs_h + 8 * part), qv);
     float m = -INFINITY, l = 0.0f;
-    /* key s's row of either cache: ((b * S + s) * Hkv + g) * HD elements in */
-    const uint16_t *kb = kc + (b * S * Hkv + g) * HD + 8 * part, *vb = vc + (b * S * Hkv + g) * HD + 8 * part;
-    const int64_t row = Hkv * HD;
+    /* key s's row of either cache: ((b * S + s) * Hkv + g) * hd elements in */
+    const uint16_t *kb = kc + (b * S * Hkv + g) * hd + 8 * part, *vb = vc + (b * S * Hkv + g) * hd + 8 * part;
+    const int64_t row = Hkv * hd;
     int s = w * KPW + sub;
     bool next_ok = s < n_keys && key_valid[b * S + s] != 0;
     uint4 kn = make_uint4(0, 0, 0, 0), vn = make_uint4(0, 0, 0, 0);
-    if (next_ok) {
+    if (next_ok && dims) {
         kn = *(const uint4 *)(kb + s * row);
         vn = *(const uint4 *)(vb + s * row);
     }
@@ -134,7 +138,7 @@ __global__ void __launch_bounds__(WARPS * 32)
         const bool ok = next_ok;
         s += STEP;
         next_ok = s < n_keys && key_valid[b * S + s] != 0;
-        if (next_ok) {
+        if (next_ok && dims) {
             kn = *(const uint4 *)(kb + s * row);
             vn = *(const uint4 *)(vb + s * row);
         }
@@ -164,24 +168,24 @@ __global__ void __launch_bounds__(WARPS * 32)
 #pragma unroll
     for (int i = 0; i < 8; i++) po[slot * HD + 8 * part + i] = o[i];
     __syncthreads();
-    merge_partials(pm, pl, po, SLOTS, HD, out, BF ? SEA_BF16 : SEA_F16, (b * H + h) * HD);
+    merge_partials(pm, pl, po, SLOTS, HD, hd, out, BF ? SEA_BF16 : SEA_F16, (b * H + h) * hd);
 }
 
 typedef void (*decode_vec_fn)(const uint16_t *, int64_t, int64_t, const uint16_t *, const uint16_t *, const int32_t *,
-                              uint16_t *, int64_t, int64_t, int64_t, int, float);
+                              uint16_t *, int64_t, int64_t, int64_t, int, int, float);
 
+/* The smallest lane group holding hd / 8 lanes: hd a multiple of 8 up to 256 (Pythia-2.8B's
+ * 80 takes groups of 16, 10 lanes busy). */
 template <bool BF>
 static decode_vec_fn decode_vec_for(int64_t hd)
 {
-    switch (hd) {
-    case 8: return k_decode_vec<1, BF>;
-    case 16: return k_decode_vec<2, BF>;
-    case 32: return k_decode_vec<4, BF>;
-    case 64: return k_decode_vec<8, BF>;
-    case 128: return k_decode_vec<16, BF>;
-    case 256: return k_decode_vec<32, BF>;
-    default: return NULL;
-    }
+    if (hd <= 0 || hd % 8 || hd > 256) return NULL;
+    if (hd <= 8) return k_decode_vec<1, BF>;
+    if (hd <= 16) return k_decode_vec<2, BF>;
+    if (hd <= 32) return k_decode_vec<4, BF>;
+    if (hd <= 64) return k_decode_vec<8, BF>;
+    if (hd <= 128) return k_decode_vec<16, BF>;
+    return k_decode_vec<32, BF>;
 }
 
 /* The vectorized kernel for this op, or NULL (k_decode runs). */
@@ -212,7 +216,7 @@ extern "C" sea_status sea_cuda_decode_attention_forward(sea_cuda_stream *cs, con
         k_vec<<<dim3((unsigned)H, (unsigned)B), WARPS * 32, 0, cs->stream>>>(
             (const uint16_t *)sea_cuda_ptr(q), q->stride[0], q->stride[1], (const uint16_t *)sea_cuda_ptr(kc),
             (const uint16_t *)sea_cuda_ptr(op->in[2]), (const int32_t *)sea_cuda_ptr(op->in[3]),
-            (uint16_t *)sea_cuda_ptr(op->out[0]), H, S, Hkv, op->p.attn.n_keys, op->p.attn.scale);
+            (uint16_t *)sea_cuda_ptr(op->out[0]), H, S, Hkv, (int)hd, op->p.attn.n_keys, op->p.attn.scale);
         return sea_cuda_launch_check(cs, "decode_attention");
     }
     void (*k_basic)(const void *, int64_t, int64_t, const void *, const void *, int, const int32_t *, void *, int64_t,

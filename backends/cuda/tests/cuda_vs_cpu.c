@@ -601,6 +601,16 @@ static const tcase *cases(int *count)
     ADD("decode_attention_bf16_hd256", SEA_OP_DECODE_ATTENTION,
         {BF16(2, 8, 256), BF16(2, 75, 8, 256), BF16(2, 75, 8, 256), MASKI(2, 75), NONE, NONE, NONE},
         {BF16(2, 8, 256), NONE, NONE}, p, false, 1e-2);
+    p.attn.scale = 0.11f;
+    p.attn.n_keys = 33;
+    /* head dims that are not a power of two (Pythia-2.8B's 80): lane groups of 16 and 8 with
+     * idle lanes */
+    ADD("decode_attention_bf16_hd80", SEA_OP_DECODE_ATTENTION,
+        {BF16(2, 4, 80), BF16(2, 33, 4, 80), BF16(2, 33, 4, 80), MASKI(2, 33), NONE, NONE, NONE},
+        {BF16(2, 4, 80), NONE, NONE}, p, false, 1e-2);
+    ADD("decode_attention_f16_hd40", SEA_OP_DECODE_ATTENTION,
+        {F16(3, 2, 40), F16(3, 33, 1, 40), F16(3, 33, 1, 40), MASKI(3, 33), NONE, NONE, NONE},
+        {F16(3, 2, 40), NONE, NONE}, p, false, 2e-3);
     p.attn.scale = 0.35f;
     p.attn.n_keys = 300;
     ADD("decode_attention_bf16_hd8_many_keys", SEA_OP_DECODE_ATTENTION,
