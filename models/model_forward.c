@@ -35,9 +35,11 @@ static sea_status reshape(const sea_tensor *t, int ndim, int64_t d0, int64_t d1,
     return sea_tensor_reshape(t, ndim, shape, out);
 }
 
-/* out (N, rows of w) = x (N, cols of w) @ w^T + b (+ res), into out's memory. */
+/* out (N, rows of w) = act(x (N, cols of w) @ w^T + b) (+ res), into out's memory; pre (or
+ * NULL) gets the pre-activation. */
 static sea_status linear_into(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
-                              const sea_tensor *b, const sea_tensor *res, sea_tensor *out)
+                              const sea_tensor *b, const sea_tensor *res, sea_act act, sea_tensor *pre,
+                              sea_tensor *out)
 {
     sea_op op = {0};
     op.kind = SEA_OP_MATMUL;
@@ -46,8 +48,9 @@ static sea_status linear_into(sea_model *m, sea_stream *s, const sea_tensor *x, 
     op.in[2] = opt(b);
     op.in[3] = res;
     op.out[0] = out;
+    op.out[1] = pre;
     op.p.matmul.trans_b = true;
-    op.p.matmul.act = SEA_ACT_NONE;
+    op.p.matmul.act = act;
     return sea_model_run(m, s, &op);
 }
 
@@ -57,7 +60,7 @@ static sea_status linear_dt(sea_model *m, sea_stream *s, const sea_tensor *x, co
                             const sea_tensor *b, sea_dtype dt, sea_tensor *out)
 {
     SEA_TRY(new_t(m, dt, 2, x->shape[0], w->shape[0], 1, 1, out));
-    return linear_into(m, s, x, w, b, NULL, out);
+    return linear_into(m, s, x, w, b, NULL, SEA_ACT_NONE, NULL, out);
 }
 
 static sea_status linear(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
@@ -73,7 +76,7 @@ static sea_status linear_residual(sea_model *m, sea_stream *s, const sea_tensor 
                                   const sea_tensor *b, const sea_tensor *res, sea_tensor *out)
 {
     if (!out->buf) SEA_TRY(new_t(m, m->dtype, 2, x->shape[0], w->shape[0], 1, 1, out));
-    return linear_into(m, s, x, w, b, res, out);
+    return linear_into(m, s, x, w, b, res, SEA_ACT_NONE, NULL, out);
 }
 
 /* Is b the continuation of a in memory (same buffer and dtype, both contiguous, b starting
@@ -326,16 +329,8 @@ static sea_status mlp_part(sea_model *m, sea_stream *s, int l, const sea_tensor 
         const int64_t N = h->shape[0], F = y->w_up.shape[0];
         SEA_TRY(new_t(m, m->dtype, 2, N, F, 1, 1, &a));
         if (m->recording) SEA_TRY(new_t(m, m->dtype, 2, N, F, 1, 1, &u));
-        sea_op op = {0};
-        op.kind = SEA_OP_MATMUL;
-        op.in[0] = h;
-        op.in[1] = &y->w_up;
-        op.in[2] = opt(&y->b_up);
-        op.out[0] = &a;
-        op.out[1] = m->recording ? &u : NULL;
-        op.p.matmul.trans_b = true;
-        op.p.matmul.act = m->gelu_tanh ? SEA_ACT_GELU_TANH : SEA_ACT_GELU;
-        SEA_TRY(sea_model_run(m, s, &op));
+        SEA_TRY(linear_into(m, s, h, &y->w_up, &y->b_up, NULL, m->gelu_tanh ? SEA_ACT_GELU_TANH : SEA_ACT_GELU,
+                            m->recording ? &u : NULL, &a));
     }
     return linear_residual(m, s, &a, &y->w_down, &y->b_down, res, out);
 }

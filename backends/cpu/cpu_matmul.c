@@ -96,8 +96,7 @@ static void epilogue_rows(void *vctx, int64_t begin, int64_t end, int tid)
             sea_cpu_act_rows(e->act, out, pre ? pre : c, e->N);
         else if (pre)
             for (int64_t j = 0; j < e->N; j++) out[j] = pre[j];
-        if (e->res)   /* after the bias, as a separate add would: the same bits in f32 */
-            for (int64_t j = 0; j < e->N; j++) out[j] += e->res[r * e->N + j];
+        if (e->res) sea_cpu_axpy(out, 1.0f, e->res + r * e->N, e->N);   /* after the bias, as a separate add */
     }
 }
 
@@ -199,11 +198,8 @@ sea_status sea_cpu_matmul_backward(const sea_op *op)
         }
     }
     if (gbias) sea_cpu_colsum_add(gpre, d.batch * M, N, gbias);
-    if (op->gin[3] && op->in[3] && go0) {   /* the residual passes its gradient through */
-        float *gr = cpu_f32(op->gin[3]);
-        const float *g = cpu_f32(go0);
-        for (int64_t i = 0; i < d.batch * d.sc; i++) gr[i] += g[i];
-    }
+    if (op->gin[3] && op->in[3] && go0)   /* the residual passes its gradient through */
+        sea_cpu_axpy(cpu_f32(op->gin[3]), 1.0f, cpu_f32(go0), d.batch * d.sc);
     free(tmp);
     return SEA_OK;
 }

@@ -13,16 +13,6 @@ bool vk_supports(sea_op_kind kind, sea_dtype in0, sea_dtype out0)
     }
 }
 
-/* o += x over n contiguous f32 elements (unary.comp's accumulating scale). */
-static sea_status add_into(sea_stream *s, const sea_tensor *x, const sea_tensor *o, const char *what)
-{
-    vk_dev *d = s->dev->ctx;
-    vk_binding bx, bo;
-    SEA_TRY(vk_bind_tensor(d, x, what, "residual", &bx));
-    SEA_TRY(vk_bind_tensor(d, o, what, "out", &bo));
-    return vk_unary_raw(s, 4, 0, true, 1.0f, (uint32_t)sea_tensor_numel(o), bx, bx, bo);
-}
-
 /* The residual (in[3]) is an add after the GEMM, and backward its gradient is the output's:
  * done here, once per row chunk, so the column-chunked and plain GEMM paths never see it. */
 static sea_status matmul_any(sea_stream *s, const sea_op *op, bool backward)
@@ -31,11 +21,11 @@ static sea_status matmul_any(sea_stream *s, const sea_op *op, bool backward)
     m.in[3] = NULL;
     m.gin[3] = NULL;
     if (backward && op->in[3] && op->gin[3] && op->gout[0])
-        SEA_TRY(add_into(s, op->gout[0], op->gin[3], "matmul backward (residual)"));
+        SEA_TRY(vk_copy(s, op->gout[0], op->gin[3], true, "matmul backward (residual)"));
     bool handled;
     SEA_TRY(vk_matmul_nsplit(s, &m, backward, &handled));
     if (!handled) SEA_TRY(backward ? vk_matmul_bwd(s, &m) : vk_matmul_fwd(s, &m));
-    if (!backward && op->in[3]) SEA_TRY(add_into(s, op->in[3], op->out[0], "matmul (residual)"));
+    if (!backward && op->in[3]) SEA_TRY(vk_copy(s, op->in[3], op->out[0], true, "matmul (residual)"));
     return SEA_OK;
 }
 

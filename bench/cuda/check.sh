@@ -174,16 +174,16 @@ fi
 # for them (and the summary says so), so one broken piece still leaves numbers for the rest.
 state_of() { local i; for i in "${!names[@]}"; do [ "${names[$i]}" = "$1" ] && echo "${states[$i]}"; done; }
 fallback=""
-if [ "$(state_of flash_vs_cpu)" = FAIL ]; then export SEA_CUDA_ATTN=basic; fallback="$fallback SEA_CUDA_ATTN=basic"; fi
-case "$(state_of generate_graphs)" in FAIL|TIMEOUT) export SEA_GRAPHS=0; fallback="$fallback SEA_GRAPHS=0" ;; esac
-# The cuBLASLt bias/residual epilogues (cuda_gemm_lt.c) have their own vs_cpu cases; first pass only.
-if awk '/^=== per-case reruns/{exit} /^matmul_(bias_lt|residual)_/' "$VS" | grep -q FAIL; then
-    export SEA_CUDA_LT=0; fallback="$fallback SEA_CUDA_LT=0"
-fi
-# The vectorized decode attention (cuda_decode.cu) likewise.
-if awk '/^=== per-case reruns/{exit} /^decode_attention_(bf16|f16)_/' "$VS" | grep -q FAIL; then
-    export SEA_CUDA_DECODE=basic; fallback="$fallback SEA_CUDA_DECODE=basic"
-fi
+# fall_back NAME VALUE: the benchmarks run with NAME=VALUE, and the summary says so.
+fall_back() { export "$1=$2"; fallback="$fallback $1=$2"; }
+# vs_failed REGEX: a vs_cpu case whose name matches ^REGEX failed in the first pass.
+vs_failed() { awk -v re="^($1)" '/^=== per-case reruns/{exit} $0 ~ re' "$VS" | grep -q FAIL; }
+[ "$(state_of flash_vs_cpu)" = FAIL ] && fall_back SEA_CUDA_ATTN basic
+case "$(state_of generate_graphs)" in FAIL|TIMEOUT) fall_back SEA_GRAPHS 0 ;; esac
+# The cuBLASLt bias/residual epilogues (cuda_gemm_lt.c) and the vectorized decode attention
+# (cuda_decode.cu) have their own vs_cpu cases.
+vs_failed 'matmul_(bias_lt|residual)_' && fall_back SEA_CUDA_LT 0
+vs_failed 'decode_attention_(bf16|f16)_' && fall_back SEA_CUDA_DECODE basic
 [ -n "$fallback" ] && record bench_fallback info 0 "benchmarks below run with$fallback (a check above failed)"
 
 # 6. Benchmarks: our kernels at Pythia-1B shapes, the generic op table, model steps.

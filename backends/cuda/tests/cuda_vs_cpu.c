@@ -585,37 +585,29 @@ static const tcase *cases(int *count)
     c[n - 1].attn_env = "basic";
     p.attn.scale = 0.125f;
     p.attn.n_keys = 17;
-    ADD("decode_attention", SEA_OP_DECODE_ATTENTION, {F32(3, 4, 64), F32(3, 20, 2, 64), F32(3, 20, 2, 64), MASKI(3, 20), NONE, NONE, NONE},
-        {F32(3, 4, 64), NONE, NONE}, p, false, 1e-5);
+    /* Decode attention: q (B, H, hd), caches (B, S, Hkv, hd), a key mask, out like q. */
+#define ADD_DECODE(name, DT, B, H, S, Hkv, hd, tol)                                                              \
+    ADD(name, SEA_OP_DECODE_ATTENTION, {DT(B, H, hd), DT(B, S, Hkv, hd), DT(B, S, Hkv, hd), MASKI(B, S), NO3}, \
+        {DT(B, H, hd), NONE, NONE}, p, false, tol)
+    ADD_DECODE("decode_attention", F32, 3, 4, 20, 2, 64, 1e-5);
     /* bf16/f16 caches take the vectorized kernel (16-byte rows, G = hd / 8 lanes a key, 32 / G
      * keys a warp step): every head dim it has, GQA, holes in key_valid, keys beyond n_keys. */
     p.attn.n_keys = 37;
-    ADD("decode_attention_bf16_hd64", SEA_OP_DECODE_ATTENTION,
-        {BF16(3, 4, 64), BF16(3, 40, 2, 64), BF16(3, 40, 2, 64), MASKI(3, 40), NONE, NONE, NONE},
-        {BF16(3, 4, 64), NONE, NONE}, p, false, 1e-2);
-    ADD("decode_attention_f16_hd128", SEA_OP_DECODE_ATTENTION,
-        {F16(2, 2, 128), F16(2, 40, 2, 128), F16(2, 40, 2, 128), MASKI(2, 40), NONE, NONE, NONE},
-        {F16(2, 2, 128), NONE, NONE}, p, false, 2e-3);
+    ADD_DECODE("decode_attention_bf16_hd64", BF16, 3, 4, 40, 2, 64, 1e-2);
+    ADD_DECODE("decode_attention_f16_hd128", F16, 2, 2, 40, 2, 128, 2e-3);
     p.attn.scale = 0.0625f;
     p.attn.n_keys = 70;
-    ADD("decode_attention_bf16_hd256", SEA_OP_DECODE_ATTENTION,
-        {BF16(2, 8, 256), BF16(2, 75, 8, 256), BF16(2, 75, 8, 256), MASKI(2, 75), NONE, NONE, NONE},
-        {BF16(2, 8, 256), NONE, NONE}, p, false, 1e-2);
+    ADD_DECODE("decode_attention_bf16_hd256", BF16, 2, 8, 75, 8, 256, 1e-2);
     p.attn.scale = 0.11f;
     p.attn.n_keys = 33;
     /* head dims that are not a power of two (Pythia-2.8B's 80): lane groups of 16 and 8 with
      * idle lanes */
-    ADD("decode_attention_bf16_hd80", SEA_OP_DECODE_ATTENTION,
-        {BF16(2, 4, 80), BF16(2, 33, 4, 80), BF16(2, 33, 4, 80), MASKI(2, 33), NONE, NONE, NONE},
-        {BF16(2, 4, 80), NONE, NONE}, p, false, 1e-2);
-    ADD("decode_attention_f16_hd40", SEA_OP_DECODE_ATTENTION,
-        {F16(3, 2, 40), F16(3, 33, 1, 40), F16(3, 33, 1, 40), MASKI(3, 33), NONE, NONE, NONE},
-        {F16(3, 2, 40), NONE, NONE}, p, false, 2e-3);
+    ADD_DECODE("decode_attention_bf16_hd80", BF16, 2, 4, 33, 4, 80, 1e-2);
+    ADD_DECODE("decode_attention_f16_hd40", F16, 3, 2, 33, 1, 40, 2e-3);
     p.attn.scale = 0.35f;
     p.attn.n_keys = 300;
-    ADD("decode_attention_bf16_hd8_many_keys", SEA_OP_DECODE_ATTENTION,
-        {BF16(2, 3, 8), BF16(2, 300, 1, 8), BF16(2, 300, 1, 8), MASKI(2, 300), NONE, NONE, NONE},
-        {BF16(2, 3, 8), NONE, NONE}, p, false, 1e-2);
+    ADD_DECODE("decode_attention_bf16_hd8_many_keys", BF16, 2, 3, 300, 1, 8, 1e-2);
+#undef ADD_DECODE
     memset(&p, 0, sizeof p);
     ADD("gelu", SEA_OP_GELU, {F32(5, 77), NO3, NO3}, {F32(5, 77), NONE, NONE}, p, true, 1e-6);
     p.act.approximate = true;
