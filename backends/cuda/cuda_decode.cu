@@ -13,7 +13,8 @@
  * - k_decode, anything else (f32, odd head dims, unaligned views): lanes strided over the
  *   head dim, one key per warp step, the warps' partials merged in warp order.
  *
- * SEA_CUDA_DECODE=basic forces k_decode (for comparison; check.sh's benchmark A/B). */
+ * SEA_CUDA_DECODE=basic forces k_decode (for comparison; check.sh's benchmark A/B); auto or
+ * unset picks; anything else is an error naming the variable. */
 #include <stdlib.h>
 
 #include "cuda_common.cuh"
@@ -192,8 +193,6 @@ static decode_vec_fn decode_vec_for(int64_t hd)
 static decode_vec_fn decode_vec_pick(const sea_op *op)
 {
     const sea_tensor *q = op->in[0], *kc = op->in[1], *vc = op->in[2], *out = op->out[0];
-    const char *env = getenv("SEA_CUDA_DECODE");
-    if (env && !strcmp(env, "basic")) return NULL;
     if (q->dtype != kc->dtype || (q->dtype != SEA_BF16 && q->dtype != SEA_F16)) return NULL;
     /* 16-byte loads: every base 16-byte aligned, q's strides whole multiples of 8 elements */
     uintptr_t a = (uintptr_t)sea_cuda_ptr(q) | (uintptr_t)sea_cuda_ptr(kc) | (uintptr_t)sea_cuda_ptr(vc) |
@@ -211,7 +210,12 @@ extern "C" sea_status sea_cuda_decode_attention_forward(sea_cuda_stream *cs, con
         return sea_error(SEA_ERR_UNSUPPORTED, "%s: decode_attention: head dim %lld not in [1, %d]", cs->cdev->label,
                          (long long)hd, 32 * MAX_NV);
     if (B > 65535) return sea_error(SEA_ERR_UNSUPPORTED, "%s: decode_attention: batch %lld too large", cs->cdev->label, (long long)B);
-    decode_vec_fn k_vec = decode_vec_pick(op);
+    /* SEA_CUDA_DECODE: unset or auto (the vectorized kernel where it applies), or basic */
+    const char *mode = getenv("SEA_CUDA_DECODE");
+    bool basic = mode && !strcmp(mode, "basic");
+    if (mode && *mode && !basic && strcmp(mode, "auto"))
+        return sea_error(SEA_ERR_INVALID, "%s: SEA_CUDA_DECODE=%.40s: expected auto or basic", cs->cdev->label, mode);
+    decode_vec_fn k_vec = basic ? NULL : decode_vec_pick(op);
     if (k_vec) {
         k_vec<<<dim3((unsigned)H, (unsigned)B), WARPS * 32, 0, cs->stream>>>(
             (const uint16_t *)sea_cuda_ptr(q), q->stride[0], q->stride[1], (const uint16_t *)sea_cuda_ptr(kc),
