@@ -9,8 +9,8 @@
  * shared memory as f32 (inputs may be bf16/f16); rows read with a lane-varying row index are
  * padded by one float to avoid bank conflicts. fp32 SIMT math.
  *
- * These are the f32 path and the fallback: bf16/f16 inputs with head dim 64/128/256 go to the
- * tensor-core kernels of cuda_flash_attn.cu (selection: cuda_attn_plan.h; SEA_CUDA_ATTN=basic
+ * These are the f32 path and the fallback: bf16/f16 inputs with a head dim that is a multiple
+ * of 8 up to 256 go to the tensor-core kernels of cuda_flash_attn.cu (selection: cuda_attn_plan.h; SEA_CUDA_ATTN=basic
  * forces these kernels for comparison). The delta pass below serves both. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -439,6 +439,7 @@ static sea_cuda_fa_args fa_args_of(const attn_args &a)
     f.T = a.T;
     f.H = a.H;
     f.Hkv = a.Hkv;
+    f.hd = a.hd;
     f.scale = a.scale;
     f.scale_log2 = a.scale * 1.4426950408889634f;
     return f;

@@ -4,7 +4,9 @@
  * Two kernel families implement SEA_OP_ATTENTION:
  *   basic  fp32 SIMT flash-style kernels (cuda_attention.cu): every dtype, head dim 1..256.
  *   flash  tensor-core kernels (cuda_flash_attn.cu): bf16/f16 q, k, v (and out, dout),
- *          mma.sync m16n8k16 with fp32 accumulation, head dim 64, 128 or 256.
+ *          mma.sync m16n8k16 with fp32 accumulation, head dim a multiple of 8 up to 256
+ *          (kernels for 64, 128 and 256; a head dim in between runs on the next larger,
+ *          zero-padded).
  * The tile macros below are the single source of the kernels' template parameters and of
  * the shared-memory sizes the planner checks against the device, so the two cannot drift.
  * Plain C (no CUDA headers): macros only, usable from host and device code. */
@@ -75,7 +77,8 @@ typedef enum sea_cuda_attn_mode {
 
 typedef struct sea_cuda_attn_plan {
     bool flash;         /* run the tensor-core kernels */
-    int hd;             /* flash: the head dim the kernels are instantiated for */
+    int hd;             /* flash: the head dim of the kernels that run (64, 128 or 256: the
+                         * tensors' own, or the next larger one, zero-padded) */
     int bn;             /* flash: keys per tile in the forward and dQ kernels */
     size_t smem_fwd;    /* flash: dynamic shared memory per block, bytes */
     size_t smem_dq;

@@ -10,7 +10,9 @@ typedef void (*fa_kernel)(sea_cuda_fa_args);
 
 enum fa_which { FA_FWD, FA_DQ, FA_DKV };
 
-/* The instantiations: head dim 64/128/256 x bf16/f16 x three kernels. */
+/* The instantiations: head dim 64/128/256 x bf16/f16 x three kernels. Tensors with a head
+ * dim in between (a multiple of 8) run on the next larger instantiation: the kernels load the
+ * extra dims as zeros and write only the tensors' own (sea_cuda_fa_args.hd). */
 template <int HD, bool BF>
 fa_kernel pick_hd(fa_which which)
 {
@@ -36,9 +38,12 @@ fa_kernel pick(fa_which which, int hd, bool bf)
 sea_status launch(sea_cuda_stream *cs, fa_which which, const sea_cuda_attn_plan *p, const sea_cuda_fa_args *a,
                   const char *kname)
 {
-    char name[160];
-    snprintf(name, sizeof name, "%s %s (B, T, H, Hkv, hd) = (%lld, %lld, %lld, %lld, %d)", kname,
-             sea_dtype_name(a->dt), (long long)a->B, (long long)a->T, (long long)a->H, (long long)a->Hkv, p->hd);
+    char name[192];
+    snprintf(name, sizeof name, "%s %s (B, T, H, Hkv, hd) = (%lld, %lld, %lld, %lld, %lld)%s", kname,
+             sea_dtype_name(a->dt), (long long)a->B, (long long)a->T, (long long)a->H, (long long)a->Hkv,
+             (long long)a->hd, a->hd == p->hd ? "" : p->hd == 64 ? " on the hd 64 kernels" : p->hd == 128 ? " on the hd 128 kernels" : " on the hd 256 kernels");
+    if (a->hd > p->hd || a->hd % 8 != 0)
+        return sea_error(SEA_ERR_INTERNAL, "%s: %s: head dim does not fit the kernels", cs->cdev->label, name);
     fa_kernel k = pick(which, p->hd, a->dt == SEA_BF16);
     if (!k) return sea_error(SEA_ERR_INTERNAL, "%s: %s: no flash kernel for this head dim", cs->cdev->label, name);
     const int64_t rows = which == FA_DKV ? SEA_FA_KV_BN(p->hd) : SEA_FA_BM;

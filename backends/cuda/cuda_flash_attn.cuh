@@ -137,17 +137,19 @@ FA_FN void cp_wait_all() { asm volatile("cp.async.wait_all;\n" ::: "memory"); }
 #include "emu/emu_fa.h" /* the same primitives on the CUDA emulator */
 #endif /* !SEA_FA_EMU */
 
-/* Rows [row0, row0 + ROWS) x HD of one (b, head) of a (B, T, heads, HD) tensor into shared
- * memory (pitch HD + PAD); rows >= T are zeros. src points at row 0 of (b, head); rstride is
- * heads * HD (elements from one position to the next). */
+/* Rows [row0, row0 + ROWS) of one (b, head) of a (B, T, heads, hd) tensor into shared memory
+ * as ROWS x HD (pitch HD + PAD); rows >= T, and dims >= hd when the kernel's HD is larger
+ * than the tensors' hd (zero padding, hd a multiple of 8), are zeros. src points at row 0 of
+ * (b, head); rstride is heads * hd (elements from one position to the next). */
 template <int ROWS, int HD, int NT>
-FA_FN void load_rows(uint16_t *dst, const uint16_t *src, int64_t row0, int64_t T, int64_t rstride)
+FA_FN void load_rows(uint16_t *dst, const uint16_t *src, int64_t row0, int64_t T, int64_t rstride, int hd)
 {
     constexpr int CH = HD / 8, P = SEA_FA_PITCH(HD);
+    const int valid_ch = hd / 8;
     for (int i = FA_TID; i < ROWS * CH; i += NT) {
         int r = i / CH, c = i - r * CH;
         int64_t t = row0 + r;
-        bool ok = t < T;
+        bool ok = t < T && c < valid_ch;
         cp16(dst + r * P + c * 8, ok ? src + t * rstride + c * 8 : src, ok);
     }
 }
@@ -206,18 +208,19 @@ FA_KERNEL(SEA_FA_THREADS) k_fa_fwd(sea_cuda_fa_args a)
     uint16_t *Vs = Ks + BN * P;                  /* BN x P */
     int *kok = (int *)(Vs + BN * P);             /* BN */
     const int lane = FA_TID & 31, w = FA_TID >> 5, g = lane >> 2, tq = lane & 3;
-    const int64_t T = a.T, H = a.H, Hkv = a.Hkv;
+    const int64_t T = a.T, H = a.H, Hkv = a.Hkv, hd = a.hd;   /* hd <= HD: the tensors' head dim */
+    const int ihd = (int)hd;
     const int64_t q0 = (FA_GRID_X - 1 - FA_BID_X) * BM, h = FA_BID_Y, b = FA_BID_Z;
     const int64_t kh = h / (H / Hkv);
-    const uint16_t *qg = (const uint16_t *)a.q + (b * T * H + h) * HD;       /* (T, H, HD) of sequence b */
-    const uint16_t *kg = (const uint16_t *)a.k + (b * T * Hkv + kh) * HD;    /* (T, Hkv, HD) */
-    const uint16_t *vg = (const uint16_t *)a.v + (b * T * Hkv + kh) * HD;
+    const uint16_t *qg = (const uint16_t *)a.q + (b * T * H + h) * hd;       /* (T, H, hd) of sequence b */
+    const uint16_t *kg = (const uint16_t *)a.k + (b * T * Hkv + kh) * hd;    /* (T, Hkv, hd) */
+    const uint16_t *vg = (const uint16_t *)a.v + (b * T * Hkv + kh) * hd;
     const int32_t *kv = a.key_valid ? a.key_valid + b * T : nullptr;
     const int64_t r0 = q0 + 16 * w + g, r1 = r0 + 8;     /* this thread's two query rows */
     const int nkt = (int)SEA_FA_KEY_TILES(q0, T, (int64_t)BN); /* causal: keys up to the last row */
 
-    load_rows<BM, HD, NT>(Qs, qg, q0, T, H * HD);
-    load_rows<BN, HD, NT>(Ks, kg, 0, T, Hkv * HD);
+    load_rows<BM, HD, NT>(Qs, qg, q0, T, H * hd, ihd);
+    load_rows<BN, HD, NT>(Ks, kg, 0, T, Hkv * hd, ihd);
     cp_commit();
     if (FA_TID < BN) kok[FA_TID] = key_flag(kv, FA_TID, T);
 
@@ -230,7 +233,7 @@ FA_KERNEL(SEA_FA_THREADS) k_fa_fwd(sea_cuda_fa_args a)
         const int64_t s0 = (int64_t)j * BN;
         cp_wait_all();
         FA_SYNC(); /* K_j and its flags are in; every warp is done with V_{j-1} */
-        load_rows<BN, HD, NT>(Vs, vg, s0, T, Hkv * HD);
+        load_rows<BN, HD, NT>(Vs, vg, s0, T, Hkv * hd, ihd);
         cp_commit();
 
         /* S (16 x BN per warp) = Q K_j^T */
@@ -297,7 +300,7 @@ FA_KERNEL(SEA_FA_THREADS) k_fa_fwd(sea_cuda_fa_args a)
         cp_wait_all();
         FA_SYNC(); /* V_j is in; every warp is done with K_j and its flags */
         if (j + 1 < nkt) {
-            load_rows<BN, HD, NT>(Ks, kg, s0 + BN, T, Hkv * HD);
+            load_rows<BN, HD, NT>(Ks, kg, s0 + BN, T, Hkv * hd, ihd);
             cp_commit();
             if (FA_TID < BN) kok[FA_TID] = key_flag(kv, s0 + BN + FA_TID, T);
         }
@@ -330,11 +333,12 @@ FA_KERNEL(SEA_FA_THREADS) k_fa_fwd(sea_cuda_fa_args a)
         *(uint32_t *)(Os + (g + 8) * P + 8 * n + 2 * tq) = pack2<BF>(o[n][2] * inv1, o[n][3] * inv1);
     }
     FA_SYNCWARP();
-    uint16_t *og = (uint16_t *)a.out + (b * T * H + h) * HD;
-    for (int i = lane; i < 16 * (HD / 8); i += 32) {
-        int r = i / (HD / 8), c = i - r * (HD / 8);
+    uint16_t *og = (uint16_t *)a.out + (b * T * H + h) * hd;
+    const int out_ch = ihd / 8; /* the padding dims (zeros) are not written */
+    for (int i = lane; i < 16 * out_ch; i += 32) {
+        int r = i / out_ch, c = i - r * out_ch;
         int64_t t = q0 + 16 * w + r;
-        if (t < T) *(uint4 *)(og + t * H * HD + c * 8) = *(const uint4 *)(Os + r * P + c * 8);
+        if (t < T) *(uint4 *)(og + t * H * hd + c * 8) = *(const uint4 *)(Os + r * P + c * 8);
     }
     if (a.lse && tq == 0) {
         if (r0 < T) a.lse[(b * H + h) * T + r0] = l0 > 0.0f ? (m0 + log2f(l0)) * FA_LN2 : -INFINITY;
@@ -355,19 +359,20 @@ FA_KERNEL(SEA_FA_THREADS) k_fa_dq(sea_cuda_fa_args a)
     uint16_t *Vs = Ks + BN * P;                  /* BN x P */
     int *kok = (int *)(Vs + BN * P);             /* BN */
     const int lane = FA_TID & 31, w = FA_TID >> 5, g = lane >> 2, tq = lane & 3;
-    const int64_t T = a.T, H = a.H, Hkv = a.Hkv;
+    const int64_t T = a.T, H = a.H, Hkv = a.Hkv, hd = a.hd;
+    const int ihd = (int)hd;
     const int64_t q0 = (FA_GRID_X - 1 - FA_BID_X) * BM, h = FA_BID_Y, b = FA_BID_Z;
     const int64_t kh = h / (H / Hkv);
-    const uint16_t *qg = (const uint16_t *)a.q + (b * T * H + h) * HD;
-    const uint16_t *dog = (const uint16_t *)a.dout + (b * T * H + h) * HD;
-    const uint16_t *kg = (const uint16_t *)a.k + (b * T * Hkv + kh) * HD;
-    const uint16_t *vg = (const uint16_t *)a.v + (b * T * Hkv + kh) * HD;
+    const uint16_t *qg = (const uint16_t *)a.q + (b * T * H + h) * hd;
+    const uint16_t *dog = (const uint16_t *)a.dout + (b * T * H + h) * hd;
+    const uint16_t *kg = (const uint16_t *)a.k + (b * T * Hkv + kh) * hd;
+    const uint16_t *vg = (const uint16_t *)a.v + (b * T * Hkv + kh) * hd;
     const int32_t *kv = a.key_valid ? a.key_valid + b * T : nullptr;
     const int64_t r0 = q0 + 16 * w + g, r1 = r0 + 8;
     const int nkt = (int)SEA_FA_KEY_TILES(q0, T, (int64_t)BN);
 
-    load_rows<BM, HD, NT>(Qs, qg, q0, T, H * HD);
-    load_rows<BM, HD, NT>(dOs, dog, q0, T, H * HD);
+    load_rows<BM, HD, NT>(Qs, qg, q0, T, H * hd, ihd);
+    load_rows<BM, HD, NT>(dOs, dog, q0, T, H * hd, ihd);
     cp_commit();
     /* Row statistics; rows past T or with no admissible key get lse = -inf: P = 0 there. */
     const float *lse = a.lse_in + (b * H + h) * T, *del = a.delta + (b * H + h) * T;
@@ -381,8 +386,8 @@ FA_KERNEL(SEA_FA_THREADS) k_fa_dq(sea_cuda_fa_args a)
     for (int j = 0; j < nkt; j++) {
         const int64_t s0 = (int64_t)j * BN;
         FA_SYNC(); /* every warp is done with K_{j-1}, V_{j-1} and their flags */
-        load_rows<BN, HD, NT>(Ks, kg, s0, T, Hkv * HD);
-        load_rows<BN, HD, NT>(Vs, vg, s0, T, Hkv * HD);
+        load_rows<BN, HD, NT>(Ks, kg, s0, T, Hkv * hd, ihd);
+        load_rows<BN, HD, NT>(Vs, vg, s0, T, Hkv * hd, ihd);
         cp_commit();
         if (FA_TID < BN) kok[FA_TID] = key_flag(kv, s0 + FA_TID, T);
         cp_wait_all();
@@ -446,8 +451,9 @@ FA_KERNEL(SEA_FA_THREADS) k_fa_dq(sea_cuda_fa_args a)
 #pragma unroll
     for (int n = 0; n < HD / 8; n++) {
         const int d = 8 * n + 2 * tq;
-        if (r0 < T) acc2(a.dq, a.gt, ((b * T + r0) * H + h) * HD + d, a.scale * dq[n][0], a.scale * dq[n][1]);
-        if (r1 < T) acc2(a.dq, a.gt, ((b * T + r1) * H + h) * HD + d, a.scale * dq[n][2], a.scale * dq[n][3]);
+        if (d >= ihd) break; /* padding dims */
+        if (r0 < T) acc2(a.dq, a.gt, ((b * T + r0) * H + h) * hd + d, a.scale * dq[n][0], a.scale * dq[n][1]);
+        if (r1 < T) acc2(a.dq, a.gt, ((b * T + r1) * H + h) * hd + d, a.scale * dq[n][2], a.scale * dq[n][3]);
     }
 }
 
@@ -473,12 +479,13 @@ FA_KERNEL(SEA_FA_KV_THREADS) k_fa_dkv(sea_cuda_fa_args a)
     float *Ds = Ls + BM;                         /* BM: delta */
     const int lane = FA_TID & 31, w = FA_TID >> 5, g = lane >> 2, tq = lane & 3;
     const int kw = w % WK, dw = w / WK; /* keys 16 kw.. x queries QW dw.. (scores), dims HW dw.. (grads) */
-    const int64_t T = a.T, H = a.H, Hkv = a.Hkv, group = H / Hkv;
+    const int64_t T = a.T, H = a.H, Hkv = a.Hkv, group = H / Hkv, hd = a.hd;
+    const int ihd = (int)hd;
     const int64_t s0 = FA_BID_X * BN, kh = FA_BID_Y, b = FA_BID_Z;
     const int32_t *kv = a.key_valid ? a.key_valid + b * T : nullptr;
 
-    load_rows<BN, HD, NT>(Ks, (const uint16_t *)a.k + (b * T * Hkv + kh) * HD, s0, T, Hkv * HD);
-    load_rows<BN, HD, NT>(Vs, (const uint16_t *)a.v + (b * T * Hkv + kh) * HD, s0, T, Hkv * HD);
+    load_rows<BN, HD, NT>(Ks, (const uint16_t *)a.k + (b * T * Hkv + kh) * hd, s0, T, Hkv * hd, ihd);
+    load_rows<BN, HD, NT>(Vs, (const uint16_t *)a.v + (b * T * Hkv + kh) * hd, s0, T, Hkv * hd, ihd);
     cp_commit();
     if (FA_TID < BN) kok[FA_TID] = key_flag(kv, s0 + FA_TID, T);
 
@@ -490,14 +497,14 @@ FA_KERNEL(SEA_FA_KV_THREADS) k_fa_dkv(sea_cuda_fa_args a)
 
     for (int64_t hh = 0; hh < group; hh++) {
         const int64_t h = kh * group + hh;
-        const uint16_t *qg = (const uint16_t *)a.q + (b * T * H + h) * HD;
-        const uint16_t *dog = (const uint16_t *)a.dout + (b * T * H + h) * HD;
+        const uint16_t *qg = (const uint16_t *)a.q + (b * T * H + h) * hd;
+        const uint16_t *dog = (const uint16_t *)a.dout + (b * T * H + h) * hd;
         const float *lse = a.lse_in + (b * H + h) * T, *del = a.delta + (b * H + h) * T;
         /* causal: query tiles that end before s0 see none of these keys */
         for (int64_t t0 = SEA_FA_KV_FIRST_Q(s0); t0 < T; t0 += BM) {
             FA_SYNC(); /* every warp is done with the previous tile's Q, dO, P^T, dS^T */
-            load_rows<BM, HD, NT>(Qs, qg, t0, T, H * HD);
-            load_rows<BM, HD, NT>(dOs, dog, t0, T, H * HD);
+            load_rows<BM, HD, NT>(Qs, qg, t0, T, H * hd, ihd);
+            load_rows<BM, HD, NT>(dOs, dog, t0, T, H * hd, ihd);
             cp_commit();
             if (FA_TID < BM) {
                 int64_t t = t0 + FA_TID;
@@ -578,13 +585,14 @@ FA_KERNEL(SEA_FA_KV_THREADS) k_fa_dkv(sea_cuda_fa_args a)
 #pragma unroll
     for (int n = 0; n < HW / 8; n++) {
         const int d = HW * dw + 8 * n + 2 * tq;
+        if (d >= ihd) break; /* padding dims */
         if (k0 < T) {
-            const int64_t i = ((b * T + k0) * Hkv + kh) * HD + d;
+            const int64_t i = ((b * T + k0) * Hkv + kh) * hd + d;
             if (a.dk) acc2(a.dk, a.gt, i, a.scale * dk[n][0], a.scale * dk[n][1]);
             if (a.dv) acc2(a.dv, a.gt, i, dv[n][0], dv[n][1]);
         }
         if (k1 < T) {
-            const int64_t i = ((b * T + k1) * Hkv + kh) * HD + d;
+            const int64_t i = ((b * T + k1) * Hkv + kh) * hd + d;
             if (a.dk) acc2(a.dk, a.gt, i, a.scale * dk[n][2], a.scale * dk[n][3]);
             if (a.dv) acc2(a.dv, a.gt, i, dv[n][2], dv[n][3]);
         }

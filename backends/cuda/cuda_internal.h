@@ -139,6 +139,8 @@ typedef struct sea_cuda_fa_args {
     void *dq, *dk, *dv;            /* backward: accumulated (+=), dtype gt; any may be NULL */
     int gt;
     int64_t B, T, H, Hkv;
+    int64_t hd;                    /* the tensors' head dim: the plan's (kernel) hd, or less
+                                    * (a multiple of 8; the kernel zero-pads the rest) */
     float scale, scale_log2;       /* scale, and scale * log2(e) (the kernels use exp2) */
 } sea_cuda_fa_args;
 sea_status sea_cuda_flash_attention_fwd(sea_cuda_stream *cs, const sea_cuda_attn_plan *p, const sea_cuda_fa_args *a);

@@ -215,10 +215,11 @@ def f(name, label):
     return "%s %.1f/%.1f" % (label, r["fwd_tflops"], r["bwd_tflops"])
 print("fwd/bwd TF/s: " + "; ".join([f("attention_bf16_pythia1b_flash", "bf16 flash"), f("attention_f16_pythia1b_flash", "f16 flash"),
       f("attention_bf16_pythia1b_basic", "bf16 basic"), f("attention_f32_pythia1b", "f32 basic"),
-      f("attention_bf16_hd128_flash", "hd128 flash"), f("attention_bf16_hd64_flash", "hd64 flash")]))
+      f("attention_bf16_hd128_flash", "hd128 flash"), f("attention_bf16_hd64_flash", "hd64 flash"),
+      f("attention_bf16_hd80_flash", "hd80 flash (padded)"), f("attention_bf16_hd80_basic", "hd80 basic")]))
 ' "$OUT/bench.json" 2>&1 | tail -1)
     grep -q '"attention_bf16_pythia1b_flash".*"fwd_tflops"' "$OUT/bench.json" && st=ok || st=FAIL
-    record attn_B16T512H8hd256 "$st" 0 "$(echo "$att" | cut -c1-300)"
+    record attn_B16T512H8hd256 "$st" 0 "$(echo "$att" | cut -c1-420)"
     # Decode attention at the sampling shape (B64, 320 keys, H8, hd256): GB/s of K and V read,
     # the bf16 vectorized kernel next to the basic one (cuda_decode.cu).
     dec=$(python3 -c '

@@ -51,7 +51,18 @@ static void test_dispatch(void)
             sea_cuda_attn_plan_make(SEA_CUDA_ATTN_AUTO, SEA_BF16, hds[i], false, H100_OPTIN, bw, &p);
             CHECK(!p.flash && strstr(p.why, "16 bytes"), "unaligned data: %s", p.why);
         }
-    const int64_t odd[] = {1, 5, 8, 16, 32, 48, 80, 96, 100, 112, 160, 192, 255, 257, 512};
+    /* Head dims between the instantiated ones run on the next larger kernels, zero-padded. */
+    const int64_t padded[][2] = {{8, 64}, {16, 64}, {32, 64}, {48, 64}, {72, 128}, {80, 128}, {96, 128},
+                                 {112, 128}, {136, 256}, {160, 256}, {192, 256}, {248, 256}};
+    for (size_t i = 0; i < sizeof padded / sizeof padded[0]; i++)
+        for (int bw = 0; bw < 2; bw++) {
+            sea_cuda_attn_plan_make(SEA_CUDA_ATTN_AUTO, SEA_BF16, padded[i][0], true, H100_OPTIN, bw, &p);
+            CHECK(p.flash && p.hd == padded[i][1] && p.bn == SEA_FA_BN(padded[i][1]) &&
+                      p.smem_dkv == SEA_FA_KV_SMEM(padded[i][1]),
+                  "hd %lld bw %d -> the hd %lld kernels (got flash %d, hd %d: %s)", (long long)padded[i][0], bw,
+                  (long long)padded[i][1], p.flash, p.hd, p.why);
+        }
+    const int64_t odd[] = {1, 4, 5, 12, 60, 100, 255, 257, 264, 512};
     for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
         sea_cuda_attn_plan_make(SEA_CUDA_ATTN_AUTO, SEA_BF16, odd[i], true, H100_OPTIN, false, &p);
         CHECK(!p.flash && strstr(p.why, "head dim"), "hd %lld -> basic, saying so: %s", (long long)odd[i], p.why);

@@ -528,7 +528,7 @@ static const tcase *cases(int *count)
     p.attn.scale = 0.0625f;
     ADD("attention_hd256", SEA_OP_ATTENTION, {F32(1, 40, 2, 256), F32(1, 40, 1, 256), F32(1, 40, 1, 256), NONE, NONE, NONE, NONE},
         {F32(1, 40, 2, 256), F32(1, 2, 40), NONE}, p, true, 1e-4);
-    /* The tensor-core kernels (bf16/f16; head dim 64, 128, 256): T off the 64-query and
+    /* The tensor-core kernels (bf16/f16; head dim 64, 128, 256, others padded): T off the 64-query and
      * 32/64-key tiles, GQA, holes and sequence padding (queries with no key: zeros, lse -inf),
      * T = 1. Inputs are rounded to the dtype first, so the tolerances are the kernels' own
      * rounding: P and dS to 16 bits before their products, outputs and gradients stored in
@@ -570,6 +570,19 @@ static const tcase *cases(int *count)
         {F16(3, 65, 1, 256), F16(3, 65, 1, 256), F16(3, 65, 1, 256), PADI(3, 65), NONE, NONE, NONE},
         {F16(3, 65, 1, 256), F32(3, 1, 65), NONE}, p, true, 2e-3);
     FLASH(0.02);
+    /* head dims between the kernels' run zero-padded on the next larger ones: Pythia-2.8B's
+     * 80 (GQA, padding) and a 40 on the 64 kernels */
+    p.attn.scale = 0.1118034f;
+    ADD("attention_flash_bf16_hd80_pad_gqa", SEA_OP_ATTENTION,
+        {BF16(2, 90, 4, 80), BF16(2, 90, 2, 80), BF16(2, 90, 2, 80), PADI(2, 90), NONE, NONE, NONE},
+        {BF16(2, 90, 4, 80), F32(2, 4, 90), NONE}, p, true, 1e-2);
+    FLASH(0.08);
+    p.attn.scale = 0.1581139f;
+    ADD("attention_flash_f16_hd40", SEA_OP_ATTENTION,
+        {F16(1, 70, 2, 40), F16(1, 70, 2, 40), F16(1, 70, 2, 40), MASKI(1, 70), NONE, NONE, NONE},
+        {F16(1, 70, 2, 40), F32(1, 2, 70), NONE}, p, true, 2e-3);
+    FLASH(0.02);
+    p.attn.scale = 0.0625f;
     /* a DPO-like block (8 heads of 256, T 512, padded sequences): enough blocks in flight for
      * scheduling to vary between the two runs that must give the same bits */
     ADD("attention_flash_bf16_dpo", SEA_OP_ATTENTION,
