@@ -5,7 +5,19 @@
  * step k-1 goes in at slot P + k - 1, with rotary position prompt_len[b] + k - 1. Slot validity
  * (B, S) starts as the prompt's key_valid and gains one column per step. Sequences that
  * finished keep running (their tokens are dropped): the batch shape stays fixed, which keeps
- * every sequence's numbers independent of when the others stop. */
+ * every sequence's numbers independent of when the others stop.
+ *
+ * Run-ahead: the host does not wait for a step's tokens before launching the next. Every
+ * step's inputs (rotary positions, cache rows) are known in advance and the sampled tokens
+ * feed the next step on the device, so the host only needs the tokens to record them and to
+ * see when every sequence has stopped. Steps are therefore issued in chunks of read_every:
+ * the chunk's inputs go up in one write, each step copies its row into the fixed-address
+ * inputs a captured step reads and copies its sampled tokens into a per-step row, and one
+ * read at the chunk's end brings back all its tokens. On a GPU the device then never idles
+ * between steps for a host round trip (only at chunk ends). The tokens are the same bits
+ * whatever the chunk size: the steps and their order are the same, and the host records
+ * them in order, stopping at the same step. A batch that stops mid-chunk has run the rest of
+ * the chunk for nothing (out->decode_steps counts the steps run). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,13 +95,18 @@ typedef struct gen_state {
     int *plen;
     sea_kv_cache cache;
     sea_tensor sid;              /* (B) outside the arena: it lives across passes */
-    /* Per step, one host read brings back what sampling wrote and one host write sends the
-     * next step's inputs: each is one buffer (two views, the second at SEA_MODEL_VIEW_ALIGN),
-     * so a step costs two host round trips, not four. The inputs sit at fixed addresses,
-     * which a captured step reads at every replay. */
+    /* A step's inputs (in_buf) and what its sampling wrote (out_buf) are one buffer each (two
+     * views, the second at SEA_MODEL_VIEW_ALIGN), so each moves in one copy. The inputs sit
+     * at fixed addresses, which a captured step reads at every replay. */
     sea_buffer *out_buf, *in_buf;
     size_t half;                 /* byte offset of the second view in each */
     unsigned char *io_h;         /* host staging, 2 * half bytes */
+    /* Run-ahead (see the top of the file): a chunk of R = read_every steps. Row j (2 * half
+     * bytes, in_buf's and out_buf's layout) of plan_buf holds step j's inputs, of hist_buf
+     * its sampled tokens and log-probs. */
+    int read_every;
+    sea_buffer *plan_buf, *hist_buf;
+    unsigned char *chunk_h;      /* host staging, R rows */
     sea_tensor tok, logp;        /* (B) i32, (B) f32 in out_buf */
     sea_tensor pos1;             /* (B, 1) rotary positions, in in_buf */
     sea_tensor slot_rows;        /* (B) b * S + slot: the cache rows the new k/v go to, in in_buf */
@@ -111,18 +128,34 @@ static void gen_state_free(gen_state *g)
     sea_graph_free(g->dg.graph);   /* before the buffers its ops read */
     sea_buffer_release(g->out_buf);
     sea_buffer_release(g->in_buf);
+    sea_buffer_release(g->plan_buf);
+    sea_buffer_release(g->hist_buf);
     free(g->io_h);
+    free(g->chunk_h);
 }
 
-/* The two step buffers and their views (see gen_state). */
-static sea_status io_alloc(sea_device *dev, int B, gen_state *g)
+/* Decode steps between host reads: the caller's, else 1 on CPU-type devices (a read is a
+ * memcpy there and steps past the batch's end would cost real time) and 8 elsewhere. */
+static int read_every_for(const sea_gen_params *p, const sea_device *dev)
+{
+    if (p->read_every > 0) return p->read_every;
+    return dev->props.kind == SEA_DEVICE_CPU ? 1 : 8;
+}
+
+/* The step buffers and their views (see gen_state). Their sizes depend on B and R only, not
+ * on the number of tokens: the caching allocators reuse them from call to call. */
+static sea_status io_alloc(sea_device *dev, int B, int R, gen_state *g)
 {
     int64_t bb = B, b1[2] = {B, 1};
     g->half = ((size_t)B * 4 + SEA_MODEL_VIEW_ALIGN - 1) / SEA_MODEL_VIEW_ALIGN * SEA_MODEL_VIEW_ALIGN;
+    g->read_every = R;
     g->io_h = malloc(2 * g->half);
-    if (!g->io_h) return sea_error(SEA_ERR_OOM, "generate: out of host memory");
+    g->chunk_h = malloc((size_t)R * 2 * g->half);
+    if (!g->io_h || !g->chunk_h) return sea_error(SEA_ERR_OOM, "generate: out of host memory");
     SEA_TRY(sea_buffer_alloc(dev, 2 * g->half, &g->out_buf));
     SEA_TRY(sea_buffer_alloc(dev, 2 * g->half, &g->in_buf));
+    SEA_TRY(sea_buffer_alloc(dev, (size_t)R * 2 * g->half, &g->plan_buf));
+    SEA_TRY(sea_buffer_alloc(dev, (size_t)R * 2 * g->half, &g->hist_buf));
     g->tok = sea_tensor_make(g->out_buf, 0, SEA_I32, 1, &bb);
     g->logp = sea_tensor_make(g->out_buf, g->half, SEA_F32, 1, &bb);
     g->pos1 = sea_tensor_make(g->in_buf, 0, SEA_I32, 2, b1);
@@ -139,12 +172,34 @@ static sea_status io_read_sampled(sea_stream *s, int B, gen_state *g)
     return SEA_OK;
 }
 
-/* The next decode step's positions and cache rows to the device, in one write. */
-static sea_status io_write_step(sea_stream *s, int B, gen_state *g)
+/* Row j of a chunk buffer (plan_buf or hist_buf), or all of in_buf/out_buf, as one i32
+ * vector of 2 * half bytes: a step's inputs or outputs move in one device copy. */
+static sea_tensor io_row(const gen_state *g, sea_buffer *b, int j)
 {
-    memcpy(g->io_h, g->pos, (size_t)B * 4);
-    memcpy(g->io_h + g->half, g->rows, (size_t)B * 4);
-    return sea_buffer_write(s, g->in_buf, 0, g->io_h, g->half + (size_t)B * 4);
+    int64_t n = (int64_t)(2 * g->half / 4);
+    return sea_tensor_make(b, (size_t)j * 2 * g->half, SEA_I32, 1, &n);
+}
+
+/* The inputs of decode steps k0 .. k0 + n - 1 (rotary positions plen + k - 1, cache rows
+ * b * S + P + k - 1) to plan_buf, in one write. */
+static sea_status chunk_write_plan(sea_stream *s, int B, int S, int P, int k0, int n, gen_state *g)
+{
+    size_t row = 2 * g->half;
+    memset(g->chunk_h, 0, (size_t)n * row);
+    for (int j = 0; j < n; j++) {
+        int32_t *pos = (int32_t *)(g->chunk_h + j * row), *rows = (int32_t *)(g->chunk_h + j * row + g->half);
+        for (int b = 0; b < B; b++) {
+            pos[b] = g->plen[b] + k0 + j - 1;
+            rows[b] = b * S + P + k0 + j - 1;
+        }
+    }
+    return sea_buffer_write(s, g->plan_buf, 0, g->chunk_h, (size_t)n * row);
+}
+
+/* The sampled tokens and log-probs of a chunk's n steps, in one read (waits for them). */
+static sea_status chunk_read_sampled(sea_stream *s, int n, gen_state *g)
+{
+    return sea_buffer_read(s, g->hist_buf, 0, g->chunk_h, (size_t)n * 2 * g->half);
 }
 
 /* Graphs where the backend captures natively, or when asked (SEA_GRAPHS=1 or the param).
@@ -249,7 +304,7 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
         return sea_error(SEA_ERR_INVALID, "generate: output holds %d x %d, needs %d x %d", out->n, out->max_new,
                          n_prompts, p->max_new_tokens);
     int B = n_prompts, P = 0;
-    out->graph_captures = out->graph_launches = 0;
+    out->graph_captures = out->graph_launches = out->decode_steps = 0;
     out->prefill_s = 0;
     double t_start = sea_op_profile_now();
     for (int b = 0; b < B; b++) {
@@ -295,7 +350,7 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
     int64_t bb = B;
     if (!st) sea_model_positions(g.kv, B, P, g.pos);
     if (!st) st = sea_kv_cache_alloc(m->dev, s, m->dtype, m->L, B, S, m->Hkv, m->hd, &g.cache);
-    if (!st) st = io_alloc(m->dev, B, &g);
+    if (!st) st = io_alloc(m->dev, B, read_every_for(p, m->dev), &g);
     if (!st) st = sea_tensor_alloc(m->dev, SEA_I32, 1, &bb, &g.sid);
     if (!st) st = sea_tensor_write_i32(s, &g.sid, g.sids);
 
@@ -328,32 +383,40 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
     out->prefill_s = sea_op_profile_now() - t_start;
     bool all = st ? true : take_step(p, &g, B, 0, out, done);
 
-    /* Decode. */
+    /* Decode, in chunks of read_every steps (run-ahead: see the top of the file). */
     bool graphs = want_graphs(p, s);
-    for (int k = 1; !st && !all && k < p->max_new_tokens; k++) {
-        int slot = P + k - 1;
-        for (int b = 0; b < B; b++) {
-            g.pos[b] = g.plen[b] + k - 1;
-            g.rows[b] = b * S + slot;
+    sea_tensor in_all = io_row(&g, g.in_buf, 0), out_all = io_row(&g, g.out_buf, 0);
+    for (int k0 = 1; !st && !all && k0 < p->max_new_tokens; k0 += g.read_every) {
+        int n = p->max_new_tokens - k0 < g.read_every ? p->max_new_tokens - k0 : g.read_every;
+        st = chunk_write_plan(s, B, S, P, k0, n, &g);
+        for (int j = 0; !st && j < n; j++) {
+            int k = k0 + j, slot = P + k - 1;
+            sea_tensor col, plan_row = io_row(&g, g.plan_buf, j), hist_row = io_row(&g, g.hist_buf, j);
+            st = sea_copy(s, &plan_row, &in_all);
+            if (!st) st = sea_tensor_slice(&g.cache.valid, 1, slot, 1, &col);
+            if (!st) st = sea_fill(s, &col, 1.0);
+            /* The first decode step runs op by op: every kernel of the step has then run once
+             * (lazily loaded modules, first-use allocations) before anything is captured. */
+            if (!st && graphs && k >= 2) {
+                bool fallback = false;
+                st = decode_step_graph(m, s, &g, B, slot, &logits, out, &fallback);
+                if (fallback) graphs = false;
+            } else if (!st) {
+                st = decode_step(m, s, &g, B, slot, 0, &logits);
+            }
+            /* sea_sample writes the next tokens over the ones just consumed: the trunk has
+             * read them already (ops on one stream run in order). */
+            if (!st) st = sample(m, s, p, &logits, &g.sid, (uint32_t)k, &g.tok, &g.logp);
+            if (!st) st = sea_copy(s, &out_all, &hist_row);
+            if (!st) out->decode_steps++;
         }
-        sea_tensor col;
-        st = io_write_step(s, B, &g);
-        if (!st) st = sea_tensor_slice(&g.cache.valid, 1, slot, 1, &col);
-        if (!st) st = sea_fill(s, &col, 1.0);
-        /* The first decode step runs op by op: every kernel of the step has then run once
-         * (lazily loaded modules, first-use allocations) before anything is captured. */
-        if (!st && graphs && k >= 2) {
-            bool fallback = false;
-            st = decode_step_graph(m, s, &g, B, slot, &logits, out, &fallback);
-            if (fallback) graphs = false;
-        } else if (!st) {
-            st = decode_step(m, s, &g, B, slot, 0, &logits);
+        if (!st) st = chunk_read_sampled(s, n, &g);
+        for (int j = 0; !st && !all && j < n; j++) {
+            const unsigned char *row = g.chunk_h + (size_t)j * 2 * g.half;
+            memcpy(g.tok_h, row, (size_t)B * 4);
+            memcpy(g.logp_h, row + g.half, (size_t)B * 4);
+            all = take_step(p, &g, B, k0 + j, out, done);
         }
-        /* sea_sample writes the next tokens over the ones just consumed: the trunk has read
-         * them already (ops on one stream run in order). */
-        if (!st) st = sample(m, s, p, &logits, &g.sid, (uint32_t)k, &g.tok, &g.logp);
-        if (!st) st = io_read_sampled(s, B, &g);
-        if (!st) all = take_step(p, &g, B, k, out, done);
     }
     free(done);
     gen_state_free(&g);

@@ -34,9 +34,14 @@ typedef struct sea_gen_params {
     int n_eos;            /* stop a sequence after it emits one of eos_ids */
     int32_t eos_ids[SEA_GEN_MAX_EOS];
     sea_gen_graphs graphs;  /* capture decode steps (runtime/graph.h); same tokens either way */
+    int read_every;       /* decode steps issued between host reads of the sampled tokens
+                             (run-ahead, generate.c); 0 = 1 on CPU-type devices, 8 on GPUs.
+                             Same tokens either way; a batch that stops mid-way may run up
+                             to read_every - 1 steps for nothing */
 } sea_gen_params;
 
-/* max_new_tokens 32, temperature 1, top_k 0, top_p 1, seed 0, not greedy, no eos, graphs auto. */
+/* max_new_tokens 32, temperature 1, top_k 0, top_p 1, seed 0, not greedy, no eos, graphs auto,
+ * read_every auto. */
 sea_gen_params sea_gen_params_default(void);
 
 /* Results, caller-allocated through sea_gen_output_alloc; row i belongs to prompt i. */
@@ -49,6 +54,8 @@ typedef struct sea_gen_output {
     bool *finished;       /* (n) stopped by an eos token */
     int graph_captures;   /* decode steps captured / replayed from a graph by the last call */
     int graph_launches;
+    int decode_steps;     /* decode steps the last call ran on the device (with run-ahead, up to
+                             read_every - 1 more than the longest sequence needed) */
     double prefill_s;     /* wall seconds of the last call up to the first tokens on the host
                              (prompt pass, first sampling); the rest of the call is decoding */
 } sea_gen_output;

@@ -10,7 +10,8 @@
  *
  * usage: bench_models [--model NAME] [--device SPEC] [--steps N] [--only dpo|sample] [--recompute]
  *                     [--dtype f32|bf16]
- *                     [--pairs 4 --seq 128] [--batch 8 --prompt 32 --new 32] [--graphs auto|on|off] */
+ *                     [--pairs 4 --seq 128] [--batch 8 --prompt 32 --new 32] [--graphs auto|on|off]
+ *                     [--read-every N]   (decode steps between token reads; 0 = auto) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
     bool recompute = false;
     const char *dtype = "f32";   /* compute dtype: f32 or bf16 (f32 master weights) */
     const char *graphs = "auto"; /* captured decode steps: auto (native graphs only), on, off */
+    int read_every = 0;          /* decode steps between host reads of the tokens (0 = auto) */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--recompute")) {
@@ -93,10 +95,12 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--prompt")) SP = atoi(v);
         else if (!strcmp(a, "--new")) SN = atoi(v);
         else if (!strcmp(a, "--graphs")) graphs = v;
+        else if (!strcmp(a, "--read-every")) read_every = atoi(v);
         else {
             fprintf(stderr, "usage: bench_models [--model tiny-8m|pythia-14m|pythia-70m|pythia-160m] "
                             "[--device SPEC] [--steps N] [--only dpo|sample] [--recompute] [--dtype f32|bf16] "
-                            "[--pairs 4 --seq 128] [--batch 8 --prompt 32 --new 32] [--graphs auto|on|off]\n");
+                            "[--pairs 4 --seq 128] [--batch 8 --prompt 32 --new 32] [--graphs auto|on|off] "
+                            "[--read-every N]\n");
             return 2;
         }
     }
@@ -214,6 +218,7 @@ int main(int argc, char **argv)
     gp.max_new_tokens = SN;
     gp.temperature = 0.7f;
     gp.seed = 7;
+    gp.read_every = read_every;
     gp.graphs = !strcmp(graphs, "on") ? SEA_GEN_GRAPHS_ON : !strcmp(graphs, "off") ? SEA_GEN_GRAPHS_OFF : SEA_GEN_GRAPHS_AUTO;
     sea_gen_output out;
     TRY(sea_gen_output_alloc(SB, SN, &out));
@@ -225,9 +230,9 @@ int main(int argc, char **argv)
     for (int b = 0; b < SB; b++) total += out.lengths[b];
     printf("{\"bench\": \"sample\", \"model\": \"%s\", \"dtype\": \"%s\", \"batch\": %d, \"prompt\": %d, \"new\": %d, \"s\": %.3f, "
            "\"new_tokens_per_s\": %.1f, \"prefill_s\": %.4f, \"decode_new_tokens_per_s\": %.1f, \"graph_captures\": %d, "
-           "\"graph_launches\": %d, \"peak_rss_mib\": %.0f}\n", name,
+           "\"graph_launches\": %d, \"read_every\": %d, \"decode_steps\": %d, \"peak_rss_mib\": %.0f}\n", name,
            dtype, SB, SP, SN, ds, total / ds, out.prefill_s, (total - SB) / (ds - out.prefill_s), out.graph_captures,
-           out.graph_launches, peak_rss_mib());
+           out.graph_launches, read_every, out.decode_steps, peak_rss_mib());
     sea_gen_output_free(&out);
     free(pr);
     free(prompts);

@@ -282,6 +282,9 @@ if [ -x "$P/tools/bench_models" ]; then
         [ "$LAST_STATE" = ok ] && note "$(grep -m1 '^SEA_PROFILE' "$pf" | sed 's/.*, \([0-9.]* ms\) in all.*/\1 in ops:/') $(prof_top "$pf" | cut -d';' -f1-3)"
         rm -f "$pf"
     done
+    # Decode run-ahead (models/generate.c: tokens read every 8 steps) against reading them
+    # after every step, graphs on both: the A/B of the host round trip per step.
+    step bench_1b_bf16_read1 60 "$OUT/bench_models.json" $BM --only sample --dtype bf16 --batch 64 --read-every 1 && bm_note 1
     # f32 compute last: not the tensor-core path the targets are about, only for comparison.
     step bench_1b_f32 120 "$OUT/bench_models.json" $BM --steps 2 --dtype f32 --batch 64 && bm_note 2
 fi
@@ -322,16 +325,16 @@ if sd:
     out.append(t)
 L, C, V = 16, 2048, 50304
 ps = pick(peer, bench="sample", model="pythia-1b")
-for B, graphs in ((64, None), (64, 0), (256, None)):
+for B, graphs, read in ((64, None, 0), (64, 0, 0), (256, None, 0), (64, None, 1)):
     r = None
     for x in sea:
-        if x.get("bench") == "sample" and x.get("dtype") == "bf16" and x.get("batch") == B and (graphs is None) == (x.get("graph_launches", 0) > 0):
+        if x.get("bench") == "sample" and x.get("dtype") == "bf16" and x.get("batch") == B and (graphs is None) == (x.get("graph_launches", 0) > 0) and x.get("read_every", 0) == read:
             r = x
     if not r: continue
     n = sd["params"] if sd else 1011781632
     P, N = r["prompt"], r["new"]
     step_bytes = 2 * (n - V * C) + 2 * L * B * (P + (N + 1) / 2) * C * 2
-    t = "sample b%d%s %.0f tok/s" % (B, "" if graphs is None else " no graphs", r["new_tokens_per_s"])
+    t = "sample b%d%s%s %.0f tok/s" % (B, "" if graphs is None else " no graphs", " read every step" if read else "", r["new_tokens_per_s"])
     if bw: t += " = %.0f%% of bound %.0f" % (100 * r["new_tokens_per_s"] / (B * bw / step_bytes), B * bw / step_bytes)
     if bw and "decode_new_tokens_per_s" in r:
         t += " (decode alone %.0f = %.0f%%, prefill %.0f ms)" % (r["decode_new_tokens_per_s"], 100 * r["decode_new_tokens_per_s"] / (B * bw / step_bytes), 1e3 * r["prefill_s"])

@@ -1,8 +1,9 @@
-/* Captured decode steps (runtime/graph.h, models/generate.c) against uncaptured ones: the
- * same tokens, the same log-prob bits, the same lengths, for sampling and greedy decoding,
+/* Captured decode steps (runtime/graph.h, models/generate.c) against uncaptured ones, and
+ * run-ahead decoding (tokens read back every 5 steps) against reading them after every step:
+ * the same tokens, the same log-prob bits, the same lengths, for sampling and greedy decoding,
  * f32 and bf16 compute, prompts of different lengths whose decode crosses a key bucket (so a
  * second graph is captured mid-generation), and sequences stopping at eos while the batch
- * runs on. On the CPU (CI) this exercises the runtime's replay of recorded ops; on CUDA the
+ * runs on, and a batch whose sequences all stop mid-chunk. On the CPU (CI) this exercises the runtime's replay of recorded ops; on CUDA the
  * native CUDA graphs. It fails if anything a step changes (a KV slot, a position, n_keys) were
  * frozen into the capture: the replayed steps would then write or read the wrong slots.
  *
@@ -16,10 +17,16 @@ static sea_device *g_dev;
 
 enum { NP = 4, MAX_NEW = 24 };
 
+/* The two ways decoding is compared: op by op reading the tokens after every step, and
+ * captured steps reading them every RUN_AHEAD steps (a chunk size that does not divide the
+ * step count, so chunks end early). */
+enum { RUN_AHEAD = 5 };
+
 static void gen(sea_model *m, sea_gen_params p, sea_gen_graphs graphs, int32_t *const *prompts, const int *lens,
                 sea_gen_output *out)
 {
     p.graphs = graphs;
+    p.read_every = graphs == SEA_GEN_GRAPHS_ON ? RUN_AHEAD : 1;
     uint32_t sids[NP] = {11, 12, 13, 14};
     CHECK_OK(sea_gen_output_alloc(NP, MAX_NEW, out));
     CHECK_OK(sea_generate(m, sea_device_stream(g_dev), &p, (const int32_t *const *)prompts, lens, NP, sids, out));
@@ -37,6 +44,20 @@ static int compare(const sea_gen_output *a, const sea_gen_output *b, const char 
     }
     CHECK(diff == 0, "%s: %d differences between captured and uncaptured decoding", what, diff);
     return diff;
+}
+
+/* Reading after every step runs exactly the steps the longest sequence needs; run-ahead at
+ * most a chunk's worth more. Returns the longest length. */
+static int check_steps(const char *name, const sea_gen_output *off, const sea_gen_output *on)
+{
+    int longest = 0;
+    for (int i = 0; i < NP; i++) longest = off->lengths[i] > longest ? off->lengths[i] : longest;
+    CHECK(off->decode_steps == longest - 1, "%s: reading every step ran %d decode steps, the longest needs %d", name,
+          off->decode_steps, longest - 1);
+    CHECK(on->decode_steps >= longest - 1 && on->decode_steps <= longest - 1 + RUN_AHEAD - 1,
+          "%s: run-ahead ran %d decode steps for a longest sequence needing %d (chunks of %d)", name,
+          on->decode_steps, longest - 1, RUN_AHEAD);
+    return longest;
 }
 
 static void test_model(const char *name, sea_dtype dt)
@@ -94,6 +115,24 @@ static void test_model(const char *name, sea_dtype dt)
            sea_dtype_name(dt), on.lengths[0], on.lengths[1], on.lengths[2], on.lengths[3], on.finished[1],
            on.graph_captures, on.graph_launches, dsample);
     CHECK(on.finished[1], "%s: the eos sequence did not stop", name);
+    check_steps(name, &off, &on);
+
+    /* Every sequence stops at an eos mid-chunk (each one's token at step 3 + i of the run
+     * above): the run-ahead run has issued the rest of its chunk, records nothing of it. */
+    p.n_eos = NP;
+    for (int i = 0; i < NP; i++) p.eos_ids[i] = on.tokens[i * MAX_NEW + 3 + i];
+    sea_gen_output_free(&off);
+    sea_gen_output_free(&on);
+    gen(m, p, SEA_GEN_GRAPHS_OFF, prompts, lens, &off);
+    gen(m, p, SEA_GEN_GRAPHS_ON, prompts, lens, &on);
+    compare(&off, &on, "all stop at eos");
+    for (int i = 0; i < NP; i++)
+        CHECK(off.finished[i] && off.lengths[i] <= 4 + i, "%s: sequence %d did not stop at its eos (length %d)", name,
+              i, off.lengths[i]);
+    int longest = check_steps(name, &off, &on);
+    CHECK(on.decode_steps % RUN_AHEAD == 0, "%s: run-ahead stopped mid-chunk (%d steps)", name, on.decode_steps);
+    printf("  %-16s %s all stop: longest %d tokens, %d decode steps reading every step, %d in chunks of %d\n", name,
+           sea_dtype_name(dt), longest, off.decode_steps, on.decode_steps, RUN_AHEAD);
     sea_gen_output_free(&off);
     sea_gen_output_free(&on);
 
