@@ -8,8 +8,8 @@
  *
  * Unless said otherwise: float tensors are SEA_F32 and contiguous; index tensors are SEA_I32.
  * A gradient has its tensor's dtype, except that the gradient of a bf16/f16 weight (matmul's
- * B and bias, layernorm's and rmsnorm's weight and bias, the embedding table) may be f32: the
- * mixed-precision master gradient, accumulated without rounding to 16 bits.
+ * B and bias, layernorm's weights and biases, rmsnorm's weight, the embedding table) may be
+ * f32: the mixed-precision master gradient, accumulated without rounding to 16 bits.
  * Backends that support more dtypes for an op say so through sea_backend_ops.supports().
  * Reductions must be deterministic: the same inputs give the same bits on every run
  * (fixed reduction order; no float atomics).

@@ -765,7 +765,7 @@ static bool differentiable_input(sea_op_kind k, int i)
     }
 }
 
-/* The inputs that are model weights (matmul's B and bias, the norms' weight and bias, the
+/* The inputs that are model weights (matmul's B and bias, the norms' weights and biases, the
  * embedding table): the ones whose gradient may be f32 when they are bf16/f16. */
 static bool weight_input(sea_op_kind k, int i)
 {
