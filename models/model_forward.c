@@ -116,12 +116,15 @@ static sea_tensor heads_view(const sea_tensor *x, int64_t B, int64_t T, int64_t 
     return v;
 }
 
-static sea_status norm(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
-                       const sea_tensor *b, sea_tensor *out)
+/* out = norm(x) * w (+ b); with w2 (layernorm only) also out2 = norm(x) * w2 (+ b2) from the
+ * same statistics: one op (op.h's layernorm pair) for GPT-NeoX's two parallel-residual norms. */
+static sea_status norm2(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w, const sea_tensor *b,
+                        const sea_tensor *w2, const sea_tensor *b2, sea_tensor *out, sea_tensor *out2)
 {
     int64_t N = x->shape[0], C = x->shape[1];
     sea_tensor mean, rstd;   /* statistics stay f32 in every compute dtype */
     SEA_TRY(new_t(m, x->dtype, 2, N, C, 1, 1, out));
+    if (w2) SEA_TRY(new_t(m, x->dtype, 2, N, C, 1, 1, out2));
     SEA_TRY(new_t(m, SEA_F32, 1, N, 1, 1, 1, &rstd));
     sea_op op = {0};
     op.in[0] = x;
@@ -137,8 +140,19 @@ static sea_status norm(sea_model *m, sea_stream *s, const sea_tensor *x, const s
         op.in[2] = opt(b);
         op.out[1] = &mean;
         op.out[2] = &rstd;
+        if (w2) {
+            op.in[3] = w2;
+            op.in[4] = opt(b2);
+            op.out[3] = out2;
+        }
     }
     return sea_model_run(m, s, &op);
+}
+
+static sea_status norm(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w, const sea_tensor *b,
+                       sea_tensor *out)
+{
+    return norm2(m, s, x, w, b, NULL, NULL, out, NULL);
 }
 
 /* out = a (+ or * ...) b into caller memory. */
@@ -336,16 +350,19 @@ static sea_status mlp_part(sea_model *m, sea_stream *s, int l, const sea_tensor 
 }
 
 /* y = x1 + mlp(ln2(.)), x1 = x + attn(ln1(x)); ln2 reads x (parallel residual, GPT-NeoX) or
- * x1 (Llama). Both adds happen inside the branches' last matmuls. */
+ * x1 (Llama). Both adds happen inside the branches' last matmuls. With a parallel residual
+ * both layernorms are one op over x (mean and rstd once, one kernel instead of two). */
 sea_status sea_model_block(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l,
                            const sea_tensor *x, sea_tensor *y)
 {
     const sea_model_layer *w = &m->layers[l];
     sea_tensor h1, x1, h2;
     memset(&x1, 0, sizeof x1);
-    SEA_TRY(norm(m, s, x, &w->ln1_w, &w->ln1_b, &h1));
+    bool pair = m->parallel_residual && !m->rms;
+    if (pair) SEA_TRY(norm2(m, s, x, &w->ln1_w, &w->ln1_b, &w->ln2_w, &w->ln2_b, &h1, &h2));
+    else SEA_TRY(norm(m, s, x, &w->ln1_w, &w->ln1_b, &h1));
     SEA_TRY(attention_part(m, s, ps, l, &h1, x, &x1));
-    SEA_TRY(norm(m, s, m->parallel_residual ? x : &x1, &w->ln2_w, &w->ln2_b, &h2));
+    if (!pair) SEA_TRY(norm(m, s, m->parallel_residual ? x : &x1, &w->ln2_w, &w->ln2_b, &h2));
     return mlp_part(m, s, l, &h2, &x1, y);
 }
 

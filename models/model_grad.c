@@ -56,6 +56,13 @@ static sea_status rec_append(sea_model *m, const char *what, sea_model_rec **out
     return SEA_OK;
 }
 
+/* Whether output j of a record carries a gradient: out[0], and a layernorm pair's second
+ * output out[3] (op.h); the others are saved statistics. */
+static bool rec_grad_out(const sea_model_rec *r, int j)
+{
+    return j == 0 || (r->layer < 0 && r->kind == SEA_OP_LAYERNORM && j == 3);
+}
+
 /* Note the spans record k touches: the first toucher of each, and whether it produces one. */
 static void rec_touch(sea_model *m, sea_model_rec *r, int k)
 {
@@ -64,10 +71,12 @@ static void rec_touch(sea_model *m, sea_model_rec *r, int k)
         r->span_in[i] = r->has_in[i] ? span_of(m, &r->in[i]) : -1;
         if (r->span_in[i] >= 0 && sp[r->span_in[i]].first_rec < 0) sp[r->span_in[i]].first_rec = k;
     }
-    r->span_out = r->has_out[0] ? span_of(m, &r->out[0]) : -1;
-    if (r->span_out >= 0) {
-        if (sp[r->span_out].first_rec < 0) sp[r->span_out].first_rec = k;
-        sp[r->span_out].produced = true;
+    for (int j = 0; j < SEA_OP_MAX_OUT; j++) {
+        int id = r->has_out[j] && rec_grad_out(r, j) ? span_of(m, &r->out[j]) : -1;
+        r->span_out[j] = id;
+        if (id < 0) continue;
+        if (sp[id].first_rec < 0) sp[id].first_rec = k;
+        sp[id].produced = true;
     }
 }
 
@@ -153,7 +162,8 @@ static sea_status retire_after(sea_model *m, const sea_model_rec *r, int k)
 {
     for (int i = 0; i < SEA_OP_MAX_IN; i++)
         if (r->span_in[i] >= 0 && m->arena.span[r->span_in[i]].first_rec == k) SEA_TRY(retire(m, r->span_in[i]));
-    if (r->span_out >= 0 && m->arena.span[r->span_out].first_rec == k) SEA_TRY(retire(m, r->span_out));
+    for (int j = 0; j < SEA_OP_MAX_OUT; j++)
+        if (r->span_out[j] >= 0 && m->arena.span[r->span_out[j]].first_rec == k) SEA_TRY(retire(m, r->span_out[j]));
     return SEA_OK;
 }
 
@@ -161,9 +171,17 @@ static sea_status retire_after(sea_model *m, const sea_model_rec *r, int k)
 
 static sea_status walk(sea_model *m, sea_stream *s, int hi, int lo);
 
+/* Whether a gradient reached output j of r (its span has gradient memory). */
+static bool out_has_grad(const sea_model *m, const sea_model_rec *r, int j)
+{
+    return r->span_out[j] >= 0 && m->arena.span[r->span_out[j]].gbuf;
+}
+
 static sea_status backward_op(sea_model *m, sea_stream *s, const sea_model_rec *r)
 {
-    if (r->span_out < 0 || !m->arena.span[r->span_out].gbuf) return SEA_OK;   /* no gradient reached it */
+    bool reached = false;
+    for (int j = 0; j < SEA_OP_MAX_OUT; j++) reached = reached || out_has_grad(m, r, j);
+    if (!reached) return SEA_OK;   /* no gradient reached it */
     sea_op op;
     memset(&op, 0, sizeof op);
     op.kind = r->kind;
@@ -194,22 +212,24 @@ static sea_status backward_op(sea_model *m, sea_stream *s, const sea_model_rec *
         any = true;
     }
     if (!any) return SEA_OK;
-    /* Only out[0] carries a gradient; the other outputs are saved statistics. */
-    sea_tensor out[SEA_OP_MAX_OUT];
-    for (int j = 0; j < SEA_OP_MAX_OUT; j++)
-        if (r->has_out[j]) {
-            out[j] = r->out[j];
-            op.out[j] = &out[j];
-        }
-    sea_tensor gout0 = grad_view(&m->arena.span[r->span_out], &r->out[0]);
-    op.gout[0] = &gout0;
+    /* The outputs that carry a gradient (rec_grad_out) pass it where one arrived (an absent
+     * gout is zero); the others are saved statistics. */
+    sea_tensor out[SEA_OP_MAX_OUT], gout[SEA_OP_MAX_OUT];
+    for (int j = 0; j < SEA_OP_MAX_OUT; j++) {
+        if (!r->has_out[j]) continue;
+        out[j] = r->out[j];
+        op.out[j] = &out[j];
+        if (!out_has_grad(m, r, j)) continue;
+        gout[j] = grad_view(&m->arena.span[r->span_out[j]], &r->out[j]);
+        op.gout[j] = &gout[j];
+    }
     return sea_op_run_backward(s, &op);
 }
 
 /* A checkpointed block: run it forward again, recorded, walk that, give it all back. */
 static sea_status replay_block(sea_model *m, sea_stream *s, const sea_model_rec *r)
 {
-    if (r->span_out < 0 || !m->arena.span[r->span_out].gbuf) return SEA_OK;
+    if (!out_has_grad(m, r, 0)) return SEA_OK;
     sea_model_arena_mark mk = sea_model_arena_get_mark(&m->arena);
     int n0 = m->n_rec;
     sea_model_pass ps = {.B = (int)r->in[1].shape[0], .T = (int)r->in[1].shape[1], .pos = &r->in[1],
@@ -222,10 +242,11 @@ static sea_status replay_block(sea_model *m, sea_stream *s, const sea_model_rec 
     m->recording = false;
     /* The output's gradient is dead once the block's last op (the first in the segment to
      * touch it) is back-propagated, as without recompute; nothing before the block reads it. */
-    int y_id = r->span_out;
+    int y_id = r->span_out[0];
     for (int k = n0; !st && k < m->n_rec; k++) {
         const sea_model_rec *q = &m->rec[k];
-        bool touches = q->span_out == y_id;
+        bool touches = false;
+        for (int j = 0; j < SEA_OP_MAX_OUT; j++) touches = touches || q->span_out[j] == y_id;
         for (int i = 0; i < SEA_OP_MAX_IN; i++) touches = touches || q->span_in[i] == y_id;
         if (touches) {
             m->arena.span[y_id].first_rec = k;

@@ -108,7 +108,9 @@ typedef struct sea_model_rec {
     sea_op_params p;
     bool has_in[SEA_OP_MAX_IN], has_out[SEA_OP_MAX_OUT];
     sea_tensor in[SEA_OP_MAX_IN], out[SEA_OP_MAX_OUT];
-    int span_in[SEA_OP_MAX_IN], span_out;   /* arena span of float in[i] / out[0]; -1 none */
+    /* arena span of float in[i] / of the outputs that carry a gradient (out[0], a layernorm
+     * pair's out[3]: rec_grad_out); -1 none */
+    int span_in[SEA_OP_MAX_IN], span_out[SEA_OP_MAX_OUT];
 } sea_model_rec;
 
 struct sea_model {

@@ -8,8 +8,8 @@
  *
  * Unless said otherwise: float tensors are SEA_F32 and contiguous; index tensors are SEA_I32.
  * A gradient has its tensor's dtype, except that the gradient of a bf16/f16 weight (matmul's
- * B and bias, layernorm's and rmsnorm's weight and bias, the embedding table) may be f32: the
- * mixed-precision master gradient, accumulated without rounding to 16 bits.
+ * B and bias, layernorm's weights and biases, rmsnorm's weight, the embedding table) may be
+ * f32: the mixed-precision master gradient, accumulated without rounding to 16 bits.
  * Backends that support more dtypes for an op say so through sea_backend_ops.supports().
  * Reductions must be deterministic: the same inputs give the same bits on every run
  * (fixed reduction order; no float atomics).
@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define SEA_OP_MAX_IN 7
-#define SEA_OP_MAX_OUT 3
+#define SEA_OP_MAX_OUT 4
 
 typedef enum sea_op_kind {
     /* out[0] (any dtype, any strides) = p.fill.value. No backward. */
@@ -59,7 +59,12 @@ typedef enum sea_op_kind {
     SEA_OP_MATMUL,
     /* in[0] x (N, D), in[1] weight (D), in[2] bias (D) or NULL -> out[0] y (N, D),
      * out[1] mean (N), out[2] rstd (N) (saved for backward). p.norm.eps.
-     * Backward: gin[0], gin[1], gin[2]. */
+     * A second affine of the same normalized x: in[3] weight2 (D) or NULL, in[4] bias2 (D) or
+     * NULL (only with weight2) -> out[3] y2 (N, D) = (x - mean) * rstd * weight2 + bias2,
+     * present exactly when weight2 is (GPT-NeoX's parallel residual normalizes x twice: one
+     * kernel and one read of x instead of two). weight2, bias2 and y2 follow weight, bias and y.
+     * Backward: gin[0], gin[1], gin[2] from gout[0]; gin[3], gin[4] from gout[3]; gin[0] takes
+     * both in one pass (the backward is linear in gout * weight: dy*w + dy2*w2 in one formula). */
     SEA_OP_LAYERNORM,
     /* in[0] x (N, D), in[1] weight (D) -> out[0] y, out[1] rstd (N). p.norm.eps. */
     SEA_OP_RMSNORM,

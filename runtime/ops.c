@@ -20,7 +20,7 @@ static const char *const in_names[SEA_OP_COUNT][SEA_OP_MAX_IN] = {
     [SEA_OP_COPY] = {"src"},
     [SEA_OP_EMBEDDING] = {"table", "ids"},
     [SEA_OP_MATMUL] = {"a", "b", "bias", "residual"},
-    [SEA_OP_LAYERNORM] = {"x", "weight", "bias"},
+    [SEA_OP_LAYERNORM] = {"x", "weight", "bias", "weight2", "bias2"},
     [SEA_OP_RMSNORM] = {"x", "weight"},
     [SEA_OP_ROPE] = {"x", "positions"},
     [SEA_OP_ATTENTION] = {"q", "k", "v", "key_valid"},
@@ -48,7 +48,7 @@ static const char *const out_names[SEA_OP_COUNT][SEA_OP_MAX_OUT] = {
     [SEA_OP_COPY] = {"dst"},
     [SEA_OP_EMBEDDING] = {"out"},
     [SEA_OP_MATMUL] = {"out", "preact"},
-    [SEA_OP_LAYERNORM] = {"out", "mean", "rstd"},
+    [SEA_OP_LAYERNORM] = {"out", "mean", "rstd", "out2"},
     [SEA_OP_RMSNORM] = {"out", "rstd"},
     [SEA_OP_ROPE] = {"out"},
     [SEA_OP_ATTENTION] = {"out", "lse"},
@@ -490,16 +490,24 @@ static sea_status validate_norm(const vctx *v, bool layer)
     SEA_TRY(want_fdata(v, x, "x"));
     if (x->ndim < 1) return vfail(v, SEA_ERR_SHAPE, "'x' must have at least 1 dim");
     int64_t D = last_dim(x), N = rows(x);
-    for (int i = 1; i < (layer ? 3 : 2); i++) {
+    for (int i = 1; i < (layer ? 5 : 2); i++) {
         const sea_tensor *t = IN(i);
         if (!t) continue;
         SEA_TRY(want_fdata(v, t, INN(i)));
         SEA_TRY(want_dtype_as(v, t, INN(i), x, "x"));
         if (t->ndim != 1 || t->shape[0] != D) return vfail(v, SEA_ERR_SHAPE, "'%s' must be (%lld)", INN(i), (long long)D);
     }
-    SEA_TRY(want_fdata(v, OUT(0), "out"));
-    SEA_TRY(want_dtype_as(v, OUT(0), "out", x, "x"));
-    SEA_TRY(want_same(v, OUT(0), "out", x, "x"));
+    for (int j = 0; j < (layer ? 4 : 1); j += 3) {   /* y and layernorm's y2 */
+        if (j == 3 && !IN(3)) {
+            if (OUT(3)) return vfail(v, SEA_ERR_INVALID, "'out2' (out[3]) given without 'weight2' (in[3])");
+            break;
+        }
+        SEA_TRY(need_out(v, j));
+        SEA_TRY(want_fdata(v, OUT(j), OUTN(j)));
+        SEA_TRY(want_dtype_as(v, OUT(j), OUTN(j), x, "x"));
+        SEA_TRY(want_same(v, OUT(j), OUTN(j), x, "x"));
+    }
+    if (layer && IN(4) && !IN(3)) return vfail(v, SEA_ERR_INVALID, "'bias2' (in[4]) given without 'weight2' (in[3])");
     for (int j = 1; j < (layer ? 3 : 2); j++) {
         if (!OUT(j)) {
             if (v->backward) return vfail(v, SEA_ERR_INVALID, "backward needs the saved '%s' out[%d]", OUTN(j), j);
@@ -747,7 +755,7 @@ static bool differentiable_input(sea_op_kind k, int i)
     case SEA_OP_COPY: return i == 0;
     case SEA_OP_EMBEDDING: return i == 0;
     case SEA_OP_MATMUL: return i < 4;
-    case SEA_OP_LAYERNORM: return i < 3;
+    case SEA_OP_LAYERNORM: return i < 5;
     case SEA_OP_RMSNORM: return i < 2;
     case SEA_OP_ROPE: return i == 0;
     case SEA_OP_ATTENTION: return i < 3;
@@ -757,13 +765,13 @@ static bool differentiable_input(sea_op_kind k, int i)
     }
 }
 
-/* The inputs that are model weights (matmul's B and bias, the norms' weight and bias, the
+/* The inputs that are model weights (matmul's B and bias, the norms' weights and biases, the
  * embedding table): the ones whose gradient may be f32 when they are bf16/f16. */
 static bool weight_input(sea_op_kind k, int i)
 {
     switch (k) {
     case SEA_OP_MATMUL: return i == 1 || i == 2;
-    case SEA_OP_LAYERNORM: return i == 1 || i == 2;
+    case SEA_OP_LAYERNORM: return i >= 1 && i <= 4;
     case SEA_OP_RMSNORM: return i == 1;
     case SEA_OP_EMBEDDING: return i == 0;
     default: return false;

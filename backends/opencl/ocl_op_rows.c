@@ -34,6 +34,69 @@ static cl_uint rows_of(const sea_tensor *t)
     return d ? (cl_uint)(sea_tensor_numel(t) / d) : 0;
 }
 
+/* An optional tensor as (buffer, offset, present): absent ones bind `placeholder` (kernels
+ * read it only when the flag says so). */
+static void opt_arg(const sea_tensor *t, cl_mem placeholder, cl_mem *m, cl_uint *o, cl_int *has)
+{
+    *m = t ? ocl_mem(t) : placeholder;
+    *o = t ? ocl_off(t) : 0;
+    *has = t != NULL;
+}
+
+/* Weight and bias gradients of one layernorm affine from its output gradient gy: chunked
+ * column sums (layernorm_bwd_wb), then the chunks added in order. */
+static sea_status ln_affine_grads(sea_stream *s, const sea_op *op, const sea_tensor *gy, sea_tensor *gw, sea_tensor *gb)
+{
+    const sea_tensor *x = op->in[0], *mean = op->out[1], *rstd = op->out[2];
+    T_ARGS(x);
+    T_ARGS(mean);
+    T_ARGS(rstd);
+    T_ARGS(gy);
+    cl_uint D = last_dim(x), N = rows_of(x);
+    cl_uint rpc = OCL_ROWS_PER_CHUNK, nch = (N + rpc - 1) / rpc;
+    if ((!gw && !gb) || nch == 0) return SEA_OK;
+    cl_mem part;
+    SEA_TRY(ocl_temp_alloc(s, 2 * (size_t)nch * D * sizeof(float), &part));
+    sea_status st = OCL_RUN(s, OCL_K_layernorm_bwd_wb, (size_t)nch * D, 0, OA(x_m), OA(x_o), OA(mean_m), OA(mean_o),
+                            OA(rstd_m), OA(rstd_o), OA(gy_m), OA(gy_o), OA(part), OA(N), OA(D), OA(rpc), OA(nch));
+    if (!st && gw) st = ocl_col_chunks_acc(s, part, 0, ocl_mem(gw), ocl_off(gw), 1, nch, D);
+    if (!st && gb) st = ocl_col_chunks_acc(s, part, nch * D, ocl_mem(gb), ocl_off(gb), 1, nch, D);
+    clReleaseMemObject(part);
+    return st;
+}
+
+/* LayerNorm's backward: gx from both affines' gradients in one pass (op.h), then each
+ * affine's weight and bias gradients. */
+static sea_status ln_backward(sea_stream *s, const sea_op *op)
+{
+    const sea_tensor *x = op->in[0], *w = op->in[1], *mean = op->out[1], *rstd = op->out[2];
+    const sea_tensor *gy = op->gout[0], *gy2 = op->in[3] ? op->gout[3] : NULL;
+    if (!gy && !gy2) return SEA_OK;
+    T_ARGS(x);
+    T_ARGS(w);
+    T_ARGS(mean);
+    T_ARGS(rstd);
+    cl_uint D = last_dim(x), N = rows_of(x);
+    sea_tensor *gx = op->gin[0];
+    if (gx) {
+        T_ARGS(gx);
+        cl_mem gy_m, w2_m, gy2_m;
+        cl_uint gy_o, w2_o, gy2_o;
+        cl_int has_gy, has_w2, has_gy2;
+        opt_arg(gy, x_m, &gy_m, &gy_o, &has_gy);
+        opt_arg(gy2 ? op->in[3] : NULL, w_m, &w2_m, &w2_o, &has_w2);
+        opt_arg(gy2, x_m, &gy2_m, &gy2_o, &has_gy2);
+        size_t wg = ocl_reduce_wg(s, OCL_K_layernorm_bwd_x, ROW_WG_CAP);
+        SEA_TRY(OCL_RUN(s, OCL_K_layernorm_bwd_x, N * wg, wg, OA(x_m), OA(x_o), OA(w_m), OA(w_o), OA(mean_m),
+                        OA(mean_o), OA(rstd_m), OA(rstd_o), OA(gy_m), OA(gy_o), OA(gx_m), OA(gx_o), OA(D),
+                        OA(has_gy), OA(w2_m), OA(w2_o), OA(gy2_m), OA(gy2_o), OA(has_gy2),
+                        OA_LOCAL(wg * sizeof(float))));
+    }
+    if (gy) SEA_TRY(ln_affine_grads(s, op, gy, op->gin[1], op->in[2] ? op->gin[2] : NULL));
+    if (gy2) SEA_TRY(ln_affine_grads(s, op, gy2, op->gin[3], op->in[4] ? op->gin[4] : NULL));
+    return SEA_OK;
+}
+
 sea_status ocl_op_norm(sea_stream *s, const sea_op *op, bool backward)
 {
     const sea_tensor *x = op->in[0], *w = op->in[1];
@@ -52,12 +115,18 @@ sea_status ocl_op_norm(sea_stream *s, const sea_op *op, bool backward)
             sea_status st = stat_or_scratch(s, op->out[1], N, &mean_m, &mean_o, &sc1);
             if (!st) st = stat_or_scratch(s, op->out[2], N, &rstd_m, &rstd_o, &sc2);
             if (st) return release_scratch(st, sc1, sc2);
-            cl_int has_b = b != NULL;
-            cl_mem b_m = b ? ocl_mem(b) : w_m;
-            cl_uint b_o = b ? ocl_off(b) : 0;
+            cl_mem b_m, w2_m, b2_m, y2_m;
+            cl_uint b_o, w2_o, b2_o, y2_o;
+            cl_int has_b, has_w2, has_b2, has_y2;
+            opt_arg(b, w_m, &b_m, &b_o, &has_b);
+            /* the pair's second affine (op.h): y2 is present exactly when w2 is */
+            opt_arg(op->in[3], w_m, &w2_m, &w2_o, &has_w2);
+            opt_arg(op->in[4], w_m, &b2_m, &b2_o, &has_b2);
+            opt_arg(op->out[3], y_m, &y2_m, &y2_o, &has_y2);
             size_t wg = ocl_reduce_wg(s, OCL_K_layernorm_fwd, ROW_WG_CAP);
             st = OCL_RUN(s, OCL_K_layernorm_fwd, N * wg, wg, OA(x_m), OA(x_o), OA(w_m), OA(w_o), OA(b_m), OA(b_o),
                          OA(has_b), OA(y_m), OA(y_o), OA(mean_m), OA(mean_o), OA(rstd_m), OA(rstd_o), OA(D), OA(eps),
+                         OA(w2_m), OA(w2_o), OA(has_w2), OA(b2_m), OA(b2_o), OA(has_b2), OA(y2_m), OA(y2_o),
                          OA_LOCAL(wg * sizeof(float)));
             return release_scratch(st, sc1, sc2);
         }
@@ -69,37 +138,14 @@ sea_status ocl_op_norm(sea_stream *s, const sea_op *op, bool backward)
                                 OA(rstd_m), OA(rstd_o), OA(D), OA(eps), OA_LOCAL(wg * sizeof(float)));
         return release_scratch(st, sc, NULL);
     }
+    if (ln ? !op->out[1] || !op->out[2] : !op->out[1])
+        return sea_error(SEA_ERR_INVALID, "%s: %s backward needs the saved statistics (mean/rstd outputs)", ocl_dev(s)->label,
+                         sea_op_name(op->kind));
+    if (ln) return ln_backward(s, op);
     const sea_tensor *gy = op->gout[0];
     if (!gy) return SEA_OK;
     T_ARGS(gy);
     sea_tensor *gx = op->gin[0], *gw = op->gin[1];
-    if (ln ? !op->out[1] || !op->out[2] : !op->out[1])
-        return sea_error(SEA_ERR_INVALID, "%s: %s backward needs the saved statistics (mean/rstd outputs)", ocl_dev(s)->label,
-                         sea_op_name(op->kind));
-    if (ln) {
-        const sea_tensor *mean = op->out[1], *rstd = op->out[2];
-        T_ARGS(mean);
-        T_ARGS(rstd);
-        if (gx) {
-            T_ARGS(gx);
-            size_t wg = ocl_reduce_wg(s, OCL_K_layernorm_bwd_x, ROW_WG_CAP);
-            SEA_TRY(OCL_RUN(s, OCL_K_layernorm_bwd_x, N * wg, wg, OA(x_m), OA(x_o), OA(w_m), OA(w_o), OA(mean_m),
-                            OA(mean_o), OA(rstd_m), OA(rstd_o), OA(gy_m), OA(gy_o), OA(gx_m), OA(gx_o), OA(D),
-                            OA_LOCAL(wg * sizeof(float))));
-        }
-        sea_tensor *gb = op->in[2] ? op->gin[2] : NULL;
-        if (!gw && !gb) return SEA_OK;
-        cl_uint rpc = OCL_ROWS_PER_CHUNK, nch = (N + rpc - 1) / rpc;
-        if (nch == 0) return SEA_OK;
-        cl_mem part;
-        SEA_TRY(ocl_temp_alloc(s, 2 * (size_t)nch * D * sizeof(float), &part));
-        sea_status st = OCL_RUN(s, OCL_K_layernorm_bwd_wb, (size_t)nch * D, 0, OA(x_m), OA(x_o), OA(mean_m), OA(mean_o),
-                                OA(rstd_m), OA(rstd_o), OA(gy_m), OA(gy_o), OA(part), OA(N), OA(D), OA(rpc), OA(nch));
-        if (!st && gw) st = ocl_col_chunks_acc(s, part, 0, ocl_mem(gw), ocl_off(gw), 1, nch, D);
-        if (!st && gb) st = ocl_col_chunks_acc(s, part, nch * D, ocl_mem(gb), ocl_off(gb), 1, nch, D);
-        clReleaseMemObject(part);
-        return st;
-    }
     const sea_tensor *rstd = op->out[1];
     T_ARGS(rstd);
     if (gx) {

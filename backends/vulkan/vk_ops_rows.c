@@ -23,9 +23,40 @@ static sea_status rows_fit(const char *op, const sea_device *dev, int64_t rows, 
     return SEA_OK;
 }
 
-/* Element offsets of the eight norm.comp bindings into its push constants. */
-#define PC_SET() pc.ox = b[0].elem, pc.ow = b[1].elem, pc.ob = b[2].elem, pc.oy = b[3].elem, pc.om = b[4].elem, \
-                 pc.orr = b[5].elem, pc.ogx = b[6].elem, pc.ogb = b[7].elem
+/* norm.comp's push constants: the ten bindings' element offsets among them. */
+typedef struct norm_pc {
+    uint32_t N, D, mode, flags;
+    float eps;
+    uint32_t ox, ow, ob, oy, om, orr, ogx, ogb, ow2, ob2;
+} norm_pc;
+
+#define NORM_BINDINGS 10
+
+static sea_status norm_dispatch(sea_stream *s, const vk_binding *b, norm_pc *pc, uint64_t groups, uint32_t per_group)
+{
+    vk_dev *d = DEV(s);
+    pc->ox = b[0].elem, pc->ow = b[1].elem, pc->ob = b[2].elem, pc->oy = b[3].elem, pc->om = b[4].elem;
+    pc->orr = b[5].elem, pc->ogx = b[6].elem, pc->ogb = b[7].elem, pc->ow2 = b[8].elem, pc->ob2 = b[9].elem;
+    uint32_t gx, gy;
+    vk_grid_1d(d, groups, per_group, &gx, &gy);
+    return vk_dispatch(s, VK_SH_NORM, NULL, b, NORM_BINDINGS, pc, sizeof *pc, gx, gy, 1);
+}
+
+/* Weight and bias gradients of one affine (mode 4/5: one invocation per column) from its
+ * output gradient g; b[] holds x, mean and rstd already. */
+static sea_status norm_affine_grads(sea_stream *s, const char *name, bool ln, const sea_tensor *g, sea_tensor *gw,
+                                    sea_tensor *gb, vk_binding *b, norm_pc *pc)
+{
+    vk_dev *d = DEV(s);
+    if (!gw && !gb) return SEA_OK;
+    pc->mode = ln ? 4 : 5;
+    pc->flags = (gw ? 2u : 0u) | (gb ? 1u : 0u);
+    b[3] = b[6] = b[7] = b[8] = b[9] = (vk_binding){0};
+    SEA_TRY(vk_bind_tensor(d, g, name, "grad of out", &b[3]));
+    if (gw) SEA_TRY(vk_bind_tensor(d, gw, name, "grad of weight", &b[6]));
+    if (gb) SEA_TRY(vk_bind_tensor(d, gb, name, "grad of bias", &b[7]));
+    return norm_dispatch(s, b, pc, (uint64_t)pc->D, d->row_wg);
+}
 
 sea_status vk_norm(sea_stream *s, const sea_op *op, bool backward)
 {
@@ -37,12 +68,10 @@ sea_status vk_norm(sea_stream *s, const sea_op *op, bool backward)
     if (N == 0 || D == 0) return SEA_OK;
     SEA_TRY(rows_fit(name, s->dev, N, D));
     const sea_tensor *mean = ln ? op->out[1] : NULL, *rstd = ln ? op->out[2] : op->out[1];
-    struct {
-        uint32_t N, D, mode, flags;
-        float eps;
-        uint32_t ox, ow, ob, oy, om, orr, ogx, ogb;
-    } pc = {(uint32_t)N, (uint32_t)D, 0, 0, op->p.norm.eps, 0, 0, 0, 0, 0, 0, 0, 0};
-    vk_binding b[8] = {{0}};
+    /* a layernorm pair's second affine (op.h); its gradient g2 may be absent (zero) */
+    const sea_tensor *w2 = ln ? op->in[3] : NULL, *g2 = w2 && backward ? op->gout[3] : NULL;
+    norm_pc pc = {.N = (uint32_t)N, .D = (uint32_t)D, .eps = op->p.norm.eps};
+    vk_binding b[NORM_BINDINGS] = {{0}};
     SEA_TRY(vk_bind_tensor(d, x, name, "x", &b[0]));
     SEA_TRY(vk_bind_tensor(d, op->in[1], name, "weight", &b[1]));
     if (ln && op->in[2]) {
@@ -57,34 +86,37 @@ sea_status vk_norm(sea_stream *s, const sea_op *op, bool backward)
         SEA_TRY(vk_bind_tensor(d, rstd, name, "rstd", &b[5]));
         pc.flags |= 8;
     }
-    uint32_t gx, gy;
     if (!backward) {
         SEA_TRY(vk_bind_tensor(d, op->out[0], name, "out", &b[3]));
-        pc.mode = ln ? 0 : 1;
-    } else {
-        if (!op->gout[0]) return SEA_OK;
-        SEA_TRY(vk_bind_tensor(d, op->gout[0], name, "grad of out", &b[3]));
-        if (op->gin[0]) {
-            SEA_TRY(vk_bind_tensor(d, op->gin[0], name, "grad of x", &b[6]));
-            pc.mode = ln ? 2 : 3;
-            PC_SET();
-            vk_grid_1d(d, (uint64_t)N, 1, &gx, &gy);
-            SEA_TRY(vk_dispatch(s, VK_SH_NORM, NULL, b, 8, &pc, sizeof pc, gx, gy, 1));
+        if (w2) {
+            SEA_TRY(vk_bind_tensor(d, w2, name, "weight2", &b[8]));
+            SEA_TRY(vk_bind_tensor(d, op->out[3], name, "out2", &b[7]));
+            pc.flags |= 16;
+            if (op->in[4]) {
+                SEA_TRY(vk_bind_tensor(d, op->in[4], name, "bias2", &b[9]));
+                pc.flags |= 32;
+            }
         }
-        bool gw = op->gin[1] != NULL, gb = ln && op->gin[2] != NULL;
-        if (!gw && !gb) return SEA_OK;
-        pc.mode = ln ? 4 : 5;
-        pc.flags = (gw ? 2u : 0u) | (gb ? 1u : 0u);
-        b[6] = b[7] = (vk_binding){0};
-        if (gw) SEA_TRY(vk_bind_tensor(d, op->gin[1], name, "grad of weight", &b[6]));
-        if (gb) SEA_TRY(vk_bind_tensor(d, op->gin[2], name, "grad of bias", &b[7]));
-        PC_SET();
-        vk_grid_1d(d, (uint64_t)D, d->row_wg, &gx, &gy);
-        return vk_dispatch(s, VK_SH_NORM, NULL, b, 8, &pc, sizeof pc, gx, gy, 1);
+        pc.mode = ln ? 0 : 1;
+        return norm_dispatch(s, b, &pc, (uint64_t)N, 1);
     }
-    PC_SET();
-    vk_grid_1d(d, (uint64_t)N, 1, &gx, &gy);
-    return vk_dispatch(s, VK_SH_NORM, NULL, b, 8, &pc, sizeof pc, gx, gy, 1);
+    const sea_tensor *g = op->gout[0];
+    if (!g && !g2) return SEA_OK;
+    if (op->gin[0]) {
+        if (g) SEA_TRY(vk_bind_tensor(d, g, name, "grad of out", &b[3]));
+        else pc.flags |= 64;
+        if (g2) {
+            SEA_TRY(vk_bind_tensor(d, g2, name, "grad of out2", &b[7]));
+            SEA_TRY(vk_bind_tensor(d, w2, name, "weight2", &b[8]));
+            pc.flags |= 16;
+        }
+        SEA_TRY(vk_bind_tensor(d, op->gin[0], name, "grad of x", &b[6]));
+        pc.mode = ln ? 2 : 3;
+        SEA_TRY(norm_dispatch(s, b, &pc, (uint64_t)N, 1));
+    }
+    if (g) SEA_TRY(norm_affine_grads(s, name, ln, g, op->gin[1], ln && op->in[2] ? op->gin[2] : NULL, b, &pc));
+    if (g2) SEA_TRY(norm_affine_grads(s, name, ln, g2, op->gin[3], op->in[4] ? op->gin[4] : NULL, b, &pc));
+    return SEA_OK;
 }
 
 sea_status vk_softmax(sea_stream *s, const sea_op *op, bool backward)

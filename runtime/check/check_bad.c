@@ -44,7 +44,7 @@ static void expect(sea_check_report *r, sea_stream *s, const sea_op *op, bool ba
 void ct_bad_inputs(sea_device *dev, sea_check_report *r)
 {
     sea_stream *s = sea_device_stream(dev);
-    enum { NT = 16 };
+    enum { NT = 17 };
     sea_tensor t[NT];
     memset(t, 0, sizeof t);
     const struct { sea_dtype dt; int nd; int64_t sh[4]; } spec[NT] = {
@@ -64,6 +64,7 @@ void ct_bad_inputs(sea_device *dev, sea_check_report *r)
         {SEA_I32, 1, {5}},           /* 13 tokens */
         {SEA_F32, 1, {5}},           /* 14 logp */
         {SEA_F32, 2, {8, 3}},        /* 15 b that fits a (4, 8) */
+        {SEA_F32, 2, {5, 6}},        /* 16 layernorm outputs y, y2 of x (5, 6) */
     };
     for (int i = 0; i < NT; i++)
         if (sea_tensor_alloc(dev, spec[i].dt, spec[i].nd, spec[i].sh, &t[i])) {
@@ -85,6 +86,28 @@ void ct_bad_inputs(sea_device *dev, sea_check_report *r)
     {
         sea_op op = {.kind = SEA_OP_LAYERNORM, .in = {&t[5], &t[4]}, .p.norm.eps = 1e-5f};
         bad_case b = {"layernorm without its output", SEA_ERR_INVALID, {"layernorm", "missing", "(5, 6)"}};
+        expect(r, s, &op, false, &b);
+    }
+    /* layernorm's second affine (weight2, bias2 -> out[3]) */
+    {
+        sea_op op = {.kind = SEA_OP_LAYERNORM, .in = {&t[5], &t[4], NULL, &t[8]}, .out = {&t[16], NULL, NULL, &t[16]},
+                     .p.norm.eps = 1e-5f};
+        bad_case b = {"layernorm with weight2 (5) for x (5, 6)", SEA_ERR_SHAPE, {"'weight2' must be (6)", "weight2 (5)", "(5, 6)"}};
+        expect(r, s, &op, false, &b);
+    }
+    {
+        sea_op op = {.kind = SEA_OP_LAYERNORM, .in = {&t[5], &t[4], NULL, NULL, &t[4]}, .out = {&t[16]}, .p.norm.eps = 1e-5f};
+        bad_case b = {"layernorm with bias2 but no weight2", SEA_ERR_INVALID, {"layernorm", "'bias2' (in[4]) given without 'weight2'", "(5, 6)"}};
+        expect(r, s, &op, false, &b);
+    }
+    {
+        sea_op op = {.kind = SEA_OP_LAYERNORM, .in = {&t[5], &t[4], NULL, &t[4]}, .out = {&t[16]}, .p.norm.eps = 1e-5f};
+        bad_case b = {"layernorm with weight2 but no out[3]", SEA_ERR_INVALID, {"layernorm", "missing output out[3] 'out2'", "weight2 (6)"}};
+        expect(r, s, &op, false, &b);
+    }
+    {
+        sea_op op = {.kind = SEA_OP_LAYERNORM, .in = {&t[5], &t[4]}, .out = {&t[16], NULL, NULL, &t[16]}, .p.norm.eps = 1e-5f};
+        bad_case b = {"layernorm with out[3] but no weight2", SEA_ERR_INVALID, {"layernorm", "'out2' (out[3]) given without 'weight2'", "out2 (5, 6)"}};
         expect(r, s, &op, false, &b);
     }
     {

@@ -69,6 +69,10 @@ static void norm_ref(const check_case *c, const ct_host *in, ct_host *out, bool 
             if (layer && in[2].v) y += in[2].v[d];
             out[0].v[n * D + d] = y;
         }
+        /* layernorm's second affine (in[3], in[4] -> out[3]) of the same normalized row */
+        if (layer && in[3].v && out[3].v)
+            for (int64_t d = 0; d < D; d++)
+                out[3].v[n * D + d] = (x[d] - mu) * r * in[3].v[d] + (in[4].v ? in[4].v[d] : 0.0);
         if (layer) {
             if (out[1].v) out[1].v[n] = mu;
             if (out[2].v) out[2].v[n] = r;

@@ -101,8 +101,9 @@ static void test_peak_bounds(void)
     double slack = 64 * 1024;
     /* A block keeps h1, q, k, v, q and k after rope, attention out, its projection, h2, the
      * MLP branch out, x1 and its output (12 of (N, C)), the MLP's u and gelu(u) ((N, F)),
-     * two norms' mean and rstd (N) and attention's lse (B, H, T), in 19 allocations. */
-    double block = f * N * (12.0 * C + 2.0 * F + 4.0 + H) + 19 * 256;
+     * the layernorm pair's mean and rstd (N: h1 and h2 are one op over x) and attention's
+     * lse (B, H, T), in 17 allocations. */
+    double block = f * N * (12.0 * C + 2.0 * F + 2.0 + H) + 17 * 256;
     /* The head: final norm out, gathered rows and logits. */
     double head = f * (N * C + M * C + M * V);
     double act_keep = f * N * C + L * block + head + slack;

@@ -100,6 +100,9 @@ typedef struct side {
     sea_tensor in0_view, gin0_view;
 } side;
 
+/* NONE, or a slot a case leaves out (zero: out[3] of the cases written with three outputs). */
+static bool absent(const tspec *s) { return s->ndim <= 0; }
+
 static sea_status make(sea_device *dev, const tspec *s, const float *f, const int32_t *ids, sea_tensor *t)
 {
     SEA_TRY(sea_tensor_alloc(dev, s->dt, s->ndim, s->shape, t));
@@ -117,20 +120,20 @@ static int setup(side *sd, const tcase *c, hostdata *h, bool backward)
 {
     int slot = 0;
     for (int k = 0; k < SEA_OP_MAX_IN; k++, slot++) {
-        if (c->in[k].ndim < 0) continue;
+        if (absent(&c->in[k])) continue;
         if (make(sd->dev, &c->in[k], h->f[slot], h->i[slot], &sd->in[k])) return 1;
     }
     for (int k = 0; k < SEA_OP_MAX_OUT; k++, slot++) {
-        if (c->out[k].ndim < 0) continue;
+        if (absent(&c->out[k])) continue;
         if (make(sd->dev, &c->out[k], h->f[slot], h->i[slot], &sd->out[k])) return 1;
     }
     if (!backward) return 0;
     for (int k = 0; k < SEA_OP_MAX_OUT; k++, slot++) {
-        if (c->out[k].ndim < 0 || c->out[k].dt == SEA_I32) continue;
+        if (absent(&c->out[k]) || c->out[k].dt == SEA_I32) continue;
         if (make(sd->dev, &c->out[k], h->f[slot], h->i[slot], &sd->gout[k])) return 1;
     }
     for (int k = 0; k < SEA_OP_MAX_IN; k++, slot++) {
-        if (c->in[k].ndim < 0 || c->in[k].dt == SEA_I32 || c->in[k].fill == R_MASK) continue;
+        if (absent(&c->in[k]) || c->in[k].dt == SEA_I32 || c->in[k].fill == R_MASK) continue;
         tspec g = c->in[k];
         if (c->gin_f32 & (1u << k)) g.dt = SEA_F32;
         if (make(sd->dev, &g, h->f[slot], h->i[slot], &sd->gin[k])) return 1;
@@ -151,8 +154,10 @@ static void build_op(side *sd, const tcase *c, sea_op *op, bool backward)
         op->in[0] = &sd->in0_view;
     }
     if (!backward) return;
-    /* Only the first output's gradient is seeded: the others are saved statistics. */
+    /* Only the first output's gradient is seeded, and a layernorm pair's y2 (out[3]): the
+     * others are saved statistics. */
     op->gout[0] = sd->gout[0].buf ? &sd->gout[0] : NULL;
+    if (c->kind == SEA_OP_LAYERNORM) op->gout[3] = sd->gout[3].buf ? &sd->gout[3] : NULL;
     for (int k = 0; k < SEA_OP_MAX_IN; k++) op->gin[k] = sd->gin[k].buf ? &sd->gin[k] : NULL;
     if (c->permute_in0 && op->gin[0]) {
         int perm[2] = {1, 0};
@@ -338,7 +343,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < SEA_OP_MAX_IN; i++) specs[slot++] = &c->in[i];
         for (int i = 0; i < slot; i++) {
             tspec s = *specs[i];
-            if (s.ndim < 0) continue;
+            if (absent(&s)) continue;
             if (i >= SEA_OP_MAX_IN + SEA_OP_MAX_OUT) s.fill = R_FLOAT; /* gradients: plain random */
             int64_t n = spec_numel(&s);
             h.f[i] = malloc((size_t)n * sizeof(float) + 4);
@@ -501,6 +506,15 @@ static const tcase *cases(int *count)
     p.norm.eps = 1e-5f;
     ADD("layernorm", SEA_OP_LAYERNORM, {F32(7, 300), F32(300), F32(300), NONE, NONE, NONE, NONE},
         {F32(7, 300), F32(7), F32(7)}, p, true, 1e-5);
+    /* a pair: the second affine (weight2, bias2 -> out[3]) and both gradients in one pass */
+    ADD("layernorm_pair", SEA_OP_LAYERNORM, {F32(7, 300), F32(300), F32(300), F32(300), F32(300), NONE, NONE},
+        {F32(7, 300), F32(7), F32(7), F32(7, 300)}, p, true, 1e-5);
+    ADD("layernorm_pair_no_biases", SEA_OP_LAYERNORM, {F32(40, 1030), F32(1030), NONE, F32(1030), NONE, NONE, NONE},
+        {F32(40, 1030), F32(40), F32(40), F32(40, 1030)}, p, true, 1e-5);
+    ADD("layernorm_pair_bf16_f32_wgrad", SEA_OP_LAYERNORM,
+        {BF16(7, 300), BF16(300), BF16(300), BF16(300), BF16(300), NONE, NONE},
+        {BF16(7, 300), F32(7), F32(7), BF16(7, 300)}, p, true, 2e-2);
+    c[n - 1].gin_f32 = 30;
     ADD("rmsnorm", SEA_OP_RMSNORM, {F32(2, 5, 96), F32(96), NONE, NONE, NONE, NONE, NONE}, {F32(2, 5, 96), F32(10), NONE}, p,
         true, 1e-5);
     memset(&p, 0, sizeof p);

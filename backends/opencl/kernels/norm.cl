@@ -1,9 +1,12 @@
 /* layernorm, rmsnorm, softmax: one work-group per row, fixed-order local-memory reductions. */
 
+/* has_w2: the second affine of a pair (op.h: w2, b2 -> y2) from the same mean and rstd;
+ * absent tensors are bound to a placeholder buffer and never read. */
 __kernel void layernorm_fwd(__global const float *x, uint xo, __global const float *w, uint wo,
                             __global const float *b, uint bo, int has_b, __global float *y, uint yo,
                             __global float *mean, uint mo, __global float *rstd, uint ro, uint D, float eps,
-                            __local float *buf)
+                            __global const float *w2, uint w2o, int has_w2, __global const float *b2, uint b2o,
+                            int has_b2, __global float *y2, uint y2o, __local float *buf)
 {
     uint row = get_group_id(0), lid = get_local_id(0), wg = get_local_size(0);
     __global const float *xr = x + xo + (size_t)row * D;
@@ -23,24 +26,43 @@ __kernel void layernorm_fwd(__global const float *x, uint xo, __global const flo
         float v = (xr[i] - mu) * rs * w[wo + i];
         yr[i] = has_b ? v + b[bo + i] : v;
     }
+    if (has_w2) {
+        __global float *y2r = y2 + y2o + (size_t)row * D;
+        for (uint i = lid; i < D; i += wg) {
+            float v = (xr[i] - mu) * rs * w2[w2o + i];
+            y2r[i] = has_b2 ? v + b2[b2o + i] : v;
+        }
+    }
     if (lid == 0) {
         mean[mo + row] = mu;
         rstd[ro + row] = rs;
     }
 }
 
-/* gx += rstd * (g - mean(g) - xhat * mean(g * xhat)), g = gy * w. */
+/* g = gy * w + gy2 * w2 (a pair's two affines; either gradient may be absent = zero: the
+ * backward is linear in g, so both go through one pass). Exactly gy * w without gy2. */
+inline float ln_g(__global const float *w, uint wo, __global const float *gy, uint gyo, int has_gy,
+                  __global const float *w2, uint w2o, __global const float *gy2, uint gy2o, int has_gy2, size_t k,
+                  uint i)
+{
+    float g = has_gy ? gy[gyo + k] * w[wo + i] : 0.0f;
+    if (has_gy2) g += gy2[gy2o + k] * w2[w2o + i];
+    return g;
+}
+
+/* gx += rstd * (g - mean(g) - xhat * mean(g * xhat)), g as ln_g. */
 __kernel void layernorm_bwd_x(__global const float *x, uint xo, __global const float *w, uint wo,
                               __global const float *mean, uint mo, __global const float *rstd, uint ro,
                               __global const float *gy, uint gyo, __global float *gx, uint gxo, uint D,
-                              __local float *buf)
+                              int has_gy, __global const float *w2, uint w2o, __global const float *gy2, uint gy2o,
+                              int has_gy2, __local float *buf)
 {
     uint row = get_group_id(0), lid = get_local_id(0), wg = get_local_size(0);
     size_t base = (size_t)row * D;
     float mu = mean[mo + row], rs = rstd[ro + row];
     float s1 = 0.0f, s2 = 0.0f;
     for (uint i = lid; i < D; i += wg) {
-        float g = gy[gyo + base + i] * w[wo + i];
+        float g = ln_g(w, wo, gy, gyo, has_gy, w2, w2o, gy2, gy2o, has_gy2, base + i, i);
         float xh = (x[xo + base + i] - mu) * rs;
         s1 += g;
         s2 += g * xh;
@@ -48,7 +70,7 @@ __kernel void layernorm_bwd_x(__global const float *x, uint xo, __global const f
     float m1 = wg_sum(buf, s1) / (float)D;
     float m2 = wg_sum(buf, s2) / (float)D;
     for (uint i = lid; i < D; i += wg) {
-        float g = gy[gyo + base + i] * w[wo + i];
+        float g = ln_g(w, wo, gy, gyo, has_gy, w2, w2o, gy2, gy2o, has_gy2, base + i, i);
         float xh = (x[xo + base + i] - mu) * rs;
         gx[gxo + base + i] += rs * (g - m1 - xh * m2);
     }

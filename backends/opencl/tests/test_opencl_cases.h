@@ -38,6 +38,11 @@ static const ocase cases[] = {
     {"(7, 300)", SEA_OP_SOFTMAX, {{0}}, 1, 1, {F32(7, 300)}, {F32(7, 300)}, true, 2e-6},
     {"bias (6, 70)", SEA_OP_LAYERNORM, {.norm = {1e-5f}}, 3, 3, {F32(6, 70), F32(70), F32(70)}, {F32(6, 70), F32(6), F32(6)}, true, 2e-6},
     {"no bias (6, 70)", SEA_OP_LAYERNORM, {.norm = {1e-5f}}, 3, 3, {F32(6, 70), F32(70), ABSENT}, {F32(6, 70), F32(6), F32(6)}, true, 2e-6},
+    /* a pair: second affine weight2, bias2 -> out[3], both gradients seeded */
+    {"pair, biases (6, 70)", SEA_OP_LAYERNORM, {.norm = {1e-5f}}, 5, 4, {F32(6, 70), F32(70), F32(70), F32(70), F32(70)},
+     {F32(6, 70), F32(6), F32(6), F32(6, 70)}, true, 2e-6},
+    {"pair, no biases (100, 40)", SEA_OP_LAYERNORM, {.norm = {1e-5f}}, 5, 4, {F32(100, 40), F32(40), ABSENT, F32(40), ABSENT},
+     {F32(100, 40), F32(100), F32(100), F32(100, 40)}, true, 2e-6},
     {"bias (100, 40): several row chunks", SEA_OP_LAYERNORM, {.norm = {1e-5f}}, 3, 3, {F32(100, 40), F32(40), F32(40)},
      {F32(100, 40), F32(100), F32(100)}, true, 2e-6},
     {"(77, 24): several row chunks", SEA_OP_RMSNORM, {.norm = {1e-6f}}, 2, 2, {F32(77, 24), F32(24)}, {F32(77, 24), F32(77)},

@@ -164,9 +164,14 @@ static sea_status run_case(sea_device *cpu, sea_device *vk, const tcase *c)
         if ((st = sea_op_run(sea_device_stream(sd[s].dev), &op))) break;
         if (!c->backward) continue;
         int k0 = SEA_OP_MAX_IN + SEA_OP_MAX_OUT;
-        /* Seed the gradient of out[0] only (the others are saved statistics). */
-        if ((st = upload(sd[s].dev, descs[k0], fbuf[k0], ibuf[k0], &sd[s].gout[0]))) break;
-        op.gout[0] = &sd[s].gout[0];
+        /* Seed the gradient of out[0] and of a layernorm pair's out[3] (the others are saved
+         * statistics). */
+        for (int j = 0; j < SEA_OP_MAX_OUT && !st; j += 3) {
+            if (!descs[k0 + j] || (j && c->kind != SEA_OP_LAYERNORM)) continue;
+            if ((st = upload(sd[s].dev, descs[k0 + j], fbuf[k0 + j], ibuf[k0 + j], &sd[s].gout[j]))) break;
+            op.gout[j] = &sd[s].gout[j];
+        }
+        if (st) break;
         for (int i = 0; i < SEA_OP_MAX_IN && !st; i++) {
             int k = k0 + SEA_OP_MAX_OUT + i;
             if (!descs[k] || descs[k]->dt == SEA_I32 || is_int(descs[i]) || descs[i]->gen == G_MASK) continue;
@@ -439,6 +444,11 @@ int main(int argc, char **argv)
         {"set_rows f16 odd rows", SEA_OP_SET_ROWS, {DT(SEA_F16, 3, 7), T(G_ROWS, 11, 3)}, {DT(SEA_F16, 11, 7)}, p_none, false, 0},
         {"set_rows i32", SEA_OP_SET_ROWS, {T(G_IDS, 1000, 4, 3), T(G_ROWS, 9, 4)}, {T(G_IDS, 1000, 9, 3)}, p_none, false, 0},
         {"layernorm", SEA_OP_LAYERNORM, {F(13, 300), F(300), F(300)}, {F(13, 300), F(13), F(13)}, norm, true, 1e-5},
+        /* a pair: second affine (weight2, bias2 -> out[3]) */
+        {"layernorm pair", SEA_OP_LAYERNORM, {F(13, 300), F(300), F(300), F(300), F(300)},
+         {F(13, 300), F(13), F(13), F(13, 300)}, norm, true, 1e-5},
+        {"layernorm pair no biases", SEA_OP_LAYERNORM, {F(6, 70), F(70), {0}, F(70)}, {F(6, 70), F(6), F(6), F(6, 70)},
+         norm, true, 1e-5},
         {"rmsnorm", SEA_OP_RMSNORM, {F(6, 64), F(64)}, {F(6, 64), F(6)}, norm, true, 1e-5},
         {"softmax", SEA_OP_SOFTMAX, {F(9, 515)}, {F(9, 515)}, p_none, true, 1e-5},
         {"gelu erf", SEA_OP_GELU, {F(1000)}, {F(1000)}, gelu_erf, true, 1e-5},
