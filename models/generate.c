@@ -292,30 +292,18 @@ static bool take_step(const sea_gen_params *p, gen_state *g, int B, int k, sea_g
     return all;
 }
 
-sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
-                        const int32_t *const *prompts, const int *prompt_lens, int n_prompts,
-                        const uint32_t *seq_ids, sea_gen_output *out)
+/* One batch of B sequences decoded together (the prompts already checked); writes rows
+ * [0, B) of out and sets its counters. */
+static sea_status generate_batch(sea_model *m, sea_stream *s, const sea_gen_params *p,
+                                 const int32_t *const *prompts, const int *prompt_lens, int B,
+                                 const uint32_t *seq_ids, sea_gen_output *out)
 {
-    if (m->classifier)
-        return sea_error(SEA_ERR_INVALID, "generate: %s is a sequence classifier", m->cfg.architecture);
-    if (n_prompts <= 0 || p->max_new_tokens <= 0)
-        return sea_error(SEA_ERR_INVALID, "generate: %d prompts, max_new_tokens %d", n_prompts, p->max_new_tokens);
-    if (out->n < n_prompts || out->max_new < p->max_new_tokens)
-        return sea_error(SEA_ERR_INVALID, "generate: output holds %d x %d, needs %d x %d", out->n, out->max_new,
-                         n_prompts, p->max_new_tokens);
-    int B = n_prompts, P = 0;
+    int P = 0;
     out->graph_captures = out->graph_launches = out->decode_steps = 0;
     out->prefill_s = 0;
     double t_start = sea_op_profile_now();
-    for (int b = 0; b < B; b++) {
-        if (prompt_lens[b] < 1)
-            return sea_error(SEA_ERR_INVALID, "generate: prompt %d is empty (needs at least one token, e.g. BOS)", b);
-        for (int t = 0; t < prompt_lens[b]; t++)
-            if (prompts[b][t] < 0 || prompts[b][t] >= m->V)
-                return sea_error(SEA_ERR_INVALID, "generate: prompt %d token %d = %d outside vocabulary [0, %d)", b,
-                                 t, prompts[b][t], m->V);
+    for (int b = 0; b < B; b++)
         if (prompt_lens[b] > P) P = prompt_lens[b];
-    }
     int S = P + p->max_new_tokens;
     gen_state g;
     memset(&g, 0, sizeof g);
@@ -422,4 +410,84 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
     gen_state_free(&g);
     if (st) return sea_error_context(st, "generate (%d prompts, up to %d + %d tokens)", B, P, p->max_new_tokens);
     return SEA_OK;
+}
+
+/* Rows [row0, row0 + n) of out, as an output of n rows (same arrays, same row length). */
+static sea_gen_output output_rows(const sea_gen_output *out, int row0, int n)
+{
+    sea_gen_output r = *out;
+    r.n = n;
+    r.tokens += (size_t)row0 * out->max_new;
+    r.logp += (size_t)row0 * out->max_new;
+    r.lengths += row0;
+    r.finished += row0;
+    return r;
+}
+
+/* Batches: all n sequences at once unless p->max_batch says fewer, or they do not fit. A
+ * batch that runs out of memory is retried in halves (its rows are written from scratch),
+ * and the size that fitted is kept in the model for later calls (SEA generates every round
+ * with the same shapes). Each sequence's tokens depend on its prompt, seed and sequence id
+ * only, so batching changes no token (bit for bit where the kernels' per-row arithmetic does
+ * not depend on the number of rows: the CPU backend, the emulator; cuBLAS may pick other
+ * kernels for other shapes). */
+sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
+                        const int32_t *const *prompts, const int *prompt_lens, int n_prompts,
+                        const uint32_t *seq_ids, sea_gen_output *out)
+{
+    if (m->classifier)
+        return sea_error(SEA_ERR_INVALID, "generate: %s is a sequence classifier", m->cfg.architecture);
+    if (n_prompts <= 0 || p->max_new_tokens <= 0)
+        return sea_error(SEA_ERR_INVALID, "generate: %d prompts, max_new_tokens %d", n_prompts, p->max_new_tokens);
+    if (out->n < n_prompts || out->max_new < p->max_new_tokens)
+        return sea_error(SEA_ERR_INVALID, "generate: output holds %d x %d, needs %d x %d", out->n, out->max_new,
+                         n_prompts, p->max_new_tokens);
+    for (int b = 0; b < n_prompts; b++) {
+        if (prompt_lens[b] < 1)
+            return sea_error(SEA_ERR_INVALID, "generate: prompt %d is empty (needs at least one token, e.g. BOS)", b);
+        for (int t = 0; t < prompt_lens[b]; t++)
+            if (prompts[b][t] < 0 || prompts[b][t] >= m->V)
+                return sea_error(SEA_ERR_INVALID, "generate: prompt %d token %d = %d outside vocabulary [0, %d)", b,
+                                 t, prompts[b][t], m->V);
+    }
+    uint32_t *own_ids = NULL;
+    if (!seq_ids) {   /* batches keep the sequence ids of the whole call */
+        own_ids = malloc((size_t)n_prompts * sizeof *own_ids);
+        if (!own_ids) return sea_error(SEA_ERR_OOM, "generate: out of host memory");
+        for (int i = 0; i < n_prompts; i++) own_ids[i] = (uint32_t)i;
+        seq_ids = own_ids;
+    }
+    bool fixed = p->max_batch > 0;
+    int cap = fixed ? p->max_batch : m->gen_batch_fit > 0 ? m->gen_batch_fit : n_prompts;
+    if (cap > n_prompts) cap = n_prompts;
+    int captures = 0, launches = 0, steps = 0;
+    double prefill = 0;
+    sea_status st = SEA_OK;
+    for (int i0 = 0; !st && i0 < n_prompts;) {
+        int n = n_prompts - i0 < cap ? n_prompts - i0 : cap;
+        sea_gen_output rows = output_rows(out, i0, n);
+        size_t high_water = m->arena.high_water;
+        st = generate_batch(m, s, p, prompts + i0, prompt_lens + i0, n, seq_ids + i0, &rows);
+        if (st == SEA_ERR_OOM && !fixed && n > 1) {
+            /* the failed batch's activations are not what the smaller one needs */
+            sea_model_arena_forget_growth(&m->arena, high_water);
+            cap = (n + 1) / 2;
+            fprintf(stderr, "sea: generate: %d sequences at once ran out of memory; %d at a time (%s)\n", n, cap,
+                    sea_last_error());
+            m->gen_batch_fit = cap;
+            st = SEA_OK;
+            continue;
+        }
+        captures += rows.graph_captures;
+        launches += rows.graph_launches;
+        steps += rows.decode_steps;
+        prefill += rows.prefill_s;
+        i0 += n;
+    }
+    free(own_ids);
+    out->graph_captures = captures;
+    out->graph_launches = launches;
+    out->decode_steps = steps;
+    out->prefill_s = prefill;
+    return st;
 }

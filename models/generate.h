@@ -38,10 +38,13 @@ typedef struct sea_gen_params {
                              (run-ahead, generate.c); 0 = 1 on CPU-type devices, 8 on GPUs.
                              Same tokens either way; a batch that stops mid-way may run up
                              to read_every - 1 steps for nothing */
+    int max_batch;        /* sequences decoded together; 0 = all of them, or as many as fit:
+                             a batch that runs out of memory is redone in halves, and the
+                             model keeps the size that fitted for its later calls */
 } sea_gen_params;
 
 /* max_new_tokens 32, temperature 1, top_k 0, top_p 1, seed 0, not greedy, no eos, graphs auto,
- * read_every auto. */
+ * read_every auto, max_batch auto. */
 sea_gen_params sea_gen_params_default(void);
 
 /* Results, caller-allocated through sea_gen_output_alloc; row i belongs to prompt i. */
@@ -54,10 +57,12 @@ typedef struct sea_gen_output {
     bool *finished;       /* (n) stopped by an eos token */
     int graph_captures;   /* decode steps captured / replayed from a graph by the last call */
     int graph_launches;
-    int decode_steps;     /* decode steps the last call ran on the device (with run-ahead, up to
-                             read_every - 1 more than the longest sequence needed) */
-    double prefill_s;     /* wall seconds of the last call up to the first tokens on the host
-                             (prompt pass, first sampling); the rest of the call is decoding */
+    int decode_steps;     /* decode steps the last call ran on the device, summed over its
+                             batches (with run-ahead, up to read_every - 1 more per batch than
+                             its longest sequence needed) */
+    double prefill_s;     /* wall seconds of the last call's prompt passes and first samplings
+                             (up to each batch's first tokens on the host), summed over its
+                             batches; the rest of the call is decoding */
 } sea_gen_output;
 
 sea_status sea_gen_output_alloc(int n, int max_new, sea_gen_output *out);

@@ -55,6 +55,16 @@ static sea_status arena_add(sea_model_arena *a, size_t size)
     return SEA_OK;
 }
 
+void sea_model_arena_forget_growth(sea_model_arena *a, size_t high_water)
+{
+    arena_drop(a);
+    a->high_water = high_water;
+    a->n_span = 0;
+    a->cur = 0;
+    a->used = 0;
+    a->total = 0;
+}
+
 sea_status sea_model_arena_reset(sea_model_arena *a, bool train)
 {
     if (a->n > 1 || (a->n == 1 && a->size[0] < a->high_water)) arena_drop(a);

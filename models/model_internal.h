@@ -119,6 +119,7 @@ struct sea_model {
     sea_model_arch arch;
     bool classifier;
     sea_dtype dtype;               /* compute dtype: weights the forward reads and activations */
+    int gen_batch_fit;             /* sequences generate found to fit at once (0 = not limited yet) */
 
     /* Dimensions from the config. */
     int C, L, H, Hkv, hd, F, V, n_labels;
@@ -221,6 +222,9 @@ void sea_model_arena_init(sea_model_arena *a, sea_device *dev);
 void sea_model_arena_free(sea_model_arena *a);
 /* Start a pass (invalidates every tensor handed out before). train: keep spans. */
 sea_status sea_model_arena_reset(sea_model_arena *a, bool train);
+/* After a pass that failed (out of memory): release the chunks and go back to an earlier
+ * high-water mark, so what the failed pass grew to is not allocated again at the next reset. */
+void sea_model_arena_forget_growth(sea_model_arena *a, size_t high_water);
 sea_status sea_model_arena_tensor(sea_model_arena *a, sea_dtype dt, int ndim, const int64_t *shape,
                                   sea_tensor *out);
 sea_model_arena_mark sea_model_arena_get_mark(const sea_model_arena *a);

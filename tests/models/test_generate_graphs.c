@@ -143,8 +143,20 @@ static void test_model(const char *name, sea_dtype dt)
     gen(m, p, SEA_GEN_GRAPHS_ON, prompts, lens, &on);
     int dgreedy = compare(&off, &on, "greedy");
     printf("  %-16s %s greedy: %d differences\n", name, sea_dtype_name(dt), dgreedy);
-    sea_gen_output_free(&off);
     sea_gen_output_free(&on);
+    /* In batches of 3 and 1 (max_batch): the same tokens as all 4 sequences at once; the
+     * counters are the batches' sums. */
+    {
+        sea_gen_params pb = p;
+        pb.max_batch = 3;
+        gen(m, pb, SEA_GEN_GRAPHS_OFF, prompts, lens, &on);
+        int dbatch = compare(&off, &on, "batches of 3");
+        CHECK(on.decode_steps == 2 * (MAX_NEW - 1), "%s: batches of 3 and 1 ran %d decode steps, want %d", name,
+              on.decode_steps, 2 * (MAX_NEW - 1));
+        printf("  %-16s %s greedy in batches of 3: %d differences\n", name, sea_dtype_name(dt), dbatch);
+        sea_gen_output_free(&on);
+    }
+    sea_gen_output_free(&off);
     for (int i = 0; i < NP; i++) free(prompts[i]);
     sea_model_free(m);
 }
