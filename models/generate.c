@@ -427,10 +427,11 @@ static sea_gen_output output_rows(const sea_gen_output *out, int row0, int n)
 /* Batches: all n sequences at once unless p->max_batch says fewer, or they do not fit. A
  * batch that runs out of memory is retried in halves (its rows are written from scratch),
  * and the size that fitted is kept in the model for later calls (SEA generates every round
- * with the same shapes). Each sequence's tokens depend on its prompt, seed and sequence id
- * only, so batching changes no token (bit for bit where the kernels' per-row arithmetic does
- * not depend on the number of rows: the CPU backend, the emulator; cuBLAS may pick other
- * kernels for other shapes). */
+ * with the same shapes). Each sequence's random stream depends on its seed and sequence id
+ * only, so batching changes no token: on the CPU backend not a bit. On GPUs the log-probs
+ * may move in the last bits: a batch pads its prompts to its own longest (the attention's key
+ * tiles then fall elsewhere in the padding) and cuBLAS may pick other kernels for other
+ * shapes. */
 sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
                         const int32_t *const *prompts, const int *prompt_lens, int n_prompts,
                         const uint32_t *seq_ids, sea_gen_output *out)

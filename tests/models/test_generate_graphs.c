@@ -32,6 +32,25 @@ static void gen(sea_model *m, sea_gen_params p, sea_gen_graphs graphs, int32_t *
     CHECK_OK(sea_generate(m, sea_device_stream(g_dev), &p, (const int32_t *const *)prompts, lens, NP, sids, out));
 }
 
+/* Same tokens, lengths and stops, log-probs within tol (0: the same bits). */
+static int compare_tol(const sea_gen_output *a, const sea_gen_output *b, const char *what, double tol, double *worst)
+{
+    int diff = 0;
+    *worst = 0;
+    for (int i = 0; i < NP; i++) {
+        if (a->lengths[i] != b->lengths[i] || a->finished[i] != b->finished[i]) diff++;
+        for (int k = 0; k < MAX_NEW; k++) {
+            size_t j = (size_t)i * MAX_NEW + k;
+            double d = fabs((double)a->logp[j] - (double)b->logp[j]);
+            *worst = d > *worst ? d : *worst;
+            if (a->tokens[j] != b->tokens[j] || (tol == 0 ? memcmp(&a->logp[j], &b->logp[j], sizeof(float)) != 0 : d > tol))
+                diff++;
+        }
+    }
+    CHECK(diff == 0, "%s: %d differences (largest log-prob difference %.3g, tolerance %g)", what, diff, *worst, tol);
+    return diff;
+}
+
 static int compare(const sea_gen_output *a, const sea_gen_output *b, const char *what)
 {
     int diff = 0;
@@ -145,15 +164,22 @@ static void test_model(const char *name, sea_dtype dt)
     printf("  %-16s %s greedy: %d differences\n", name, sea_dtype_name(dt), dgreedy);
     sea_gen_output_free(&on);
     /* In batches of 3 and 1 (max_batch): the same tokens as all 4 sequences at once; the
-     * counters are the batches' sums. */
-    {
+     * counters are the batches' sums. On the CPU the same bits. Elsewhere the log-probs may
+     * move in the last bits: a batch pads its prompts to its own longest, so the attention
+     * kernels' key tiles fall elsewhere in the padding and their online softmax rescales in
+     * another order. So off the CPU only in f32: a bf16 greedy step near a tie could then
+     * pick another token, which is not what this checks. */
+    if (g_dev->props.kind == SEA_DEVICE_CPU || dt == SEA_F32) {
         sea_gen_params pb = p;
         pb.max_batch = 3;
         gen(m, pb, SEA_GEN_GRAPHS_OFF, prompts, lens, &on);
-        int dbatch = compare(&off, &on, "batches of 3");
+        double worst;
+        bool exact = g_dev->props.kind == SEA_DEVICE_CPU;
+        int dbatch = compare_tol(&off, &on, "batches of 3", exact ? 0 : 1e-4, &worst);
         CHECK(on.decode_steps == 2 * (MAX_NEW - 1), "%s: batches of 3 and 1 ran %d decode steps, want %d", name,
               on.decode_steps, 2 * (MAX_NEW - 1));
-        printf("  %-16s %s greedy in batches of 3: %d differences\n", name, sea_dtype_name(dt), dbatch);
+        printf("  %-16s %s greedy in batches of 3: %d differences (log-probs %s, largest difference %.3g)\n", name,
+               sea_dtype_name(dt), dbatch, exact ? "bitwise" : "within tolerance", worst);
         sea_gen_output_free(&on);
     }
     sea_gen_output_free(&off);
