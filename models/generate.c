@@ -272,6 +272,34 @@ static sea_status decode_step_graph(sea_model *m, sea_stream *s, gen_state *g, i
     return sea_graph_launch(s, dg->graph);
 }
 
+static bool same_prompt(const int32_t *const *prompts, const int *lens, int a, int b)
+{
+    return lens[a] == lens[b] && (prompts[a] == prompts[b] || !memcmp(prompts[a], prompts[b], sizeof(int32_t) * (size_t)lens[a]));
+}
+
+/* Sequences per prompt when the batch is consecutive groups of one size whose members share a
+ * prompt (the SEA actor's M samples of each prompt), else 1. Each group's prompt is then
+ * prefilled once and its keys and values copied to every member's cache rows: the prompt
+ * pass does 1/M of the work and holds 1/M of the activations. */
+static int shared_prompt_run(const int32_t *const *prompts, const int *lens, int B)
+{
+    int run = 1;
+    while (run < B && same_prompt(prompts, lens, 0, run)) run++;
+    for (int R = run; R > 1; R--) {
+        if (B % R || run % R) continue;
+        bool ok = true;
+        for (int b = 0; ok && b < B; b++) ok = same_prompt(prompts, lens, b - b % R, b);
+        if (ok) return R;
+    }
+    return 1;
+}
+
+/* Rows 0, R, 2R, ... of a (B, P) row-major array moved to rows 0, 1, 2, ... (in place). */
+static void keep_every_rth_row(int32_t *a, int B, int P, int R)
+{
+    for (int g = 1; g < B / R; g++) memmove(a + (size_t)g * P, a + (size_t)g * R * P, sizeof(int32_t) * (size_t)P);
+}
+
 /* Record the tokens of a step; returns true when every sequence has stopped. */
 static bool take_step(const sea_gen_params *p, gen_state *g, int B, int k, sea_gen_output *out, bool *done)
 {
@@ -298,8 +326,9 @@ static sea_status generate_batch(sea_model *m, sea_stream *s, const sea_gen_para
                                  const int32_t *const *prompts, const int *prompt_lens, int B,
                                  const uint32_t *seq_ids, sea_gen_output *out)
 {
-    int P = 0;
+    int P = 0, R = p->prefill_each ? 1 : shared_prompt_run(prompts, prompt_lens, B), Bu = B / R;
     out->graph_captures = out->graph_launches = out->decode_steps = 0;
+    out->prompts_prefilled = Bu;
     out->prefill_s = 0;
     double t_start = sea_op_profile_now();
     for (int b = 0; b < B; b++)
@@ -325,7 +354,7 @@ static sea_status generate_batch(sea_model *m, sea_stream *s, const sea_gen_para
             g.ids[(size_t)b * P + t] = t < pad ? 0 : prompts[b][t - pad];
             g.kv[(size_t)b * P + t] = t >= pad;
         }
-        g.rows[b] = b * P + P - 1;
+        g.rows[b] = (b / R) * P + P - 1;   /* the last prompt row of its group's prefill */
         g.sids[b] = seq_ids ? (int32_t)seq_ids[b] : b;
         g.plen[b] = prompt_lens[b];
         out->lengths[b] = 0;
@@ -351,17 +380,25 @@ static sea_status generate_batch(sea_model *m, sea_stream *s, const sea_gen_para
         m->recording = false;
         st = sea_model_arena_reset(&m->arena, false);
     }
-    sea_tensor ids_t, kv_t, pos_t, rows_t, hidden, last, logits, kvslot;
-    int64_t bp[2] = {B, P}, flat = (int64_t)B * P;
-    if (!st) st = sea_model_upload_i32(m, s, g.ids, 1, &flat, &ids_t);
-    if (!st) st = sea_model_upload_i32(m, s, g.kv, 2, bp, &kv_t);
-    if (!st) st = sea_model_upload_i32(m, s, g.pos, 2, bp, &pos_t);
-    if (!st) st = sea_model_upload_i32(m, s, g.rows, 1, &bb, &rows_t);
+    /* Every sequence's slot validity; then the prompt pass over one row per prompt group
+     * (Bu = B / R rows), its keys and values going to all R members' cache rows. */
+    sea_tensor ids_t, kv_all, kv_t, pos_t, rows_t, hidden, last, logits, kvslot;
+    int64_t bp[2] = {B, P}, bup[2] = {Bu, P}, flat = (int64_t)Bu * P;
+    if (!st) st = sea_model_upload_i32(m, s, g.kv, 2, bp, &kv_all);
     if (!st) st = sea_tensor_slice(&g.cache.valid, 1, 0, P, &kvslot);
-    if (!st) st = sea_copy(s, &kv_t, &kvslot);
+    if (!st) st = sea_copy(s, &kv_all, &kvslot);
+    if (!st && R > 1) {
+        keep_every_rth_row(g.ids, B, P, R);
+        keep_every_rth_row(g.kv, B, P, R);
+        keep_every_rth_row(g.pos, B, P, R);
+    }
+    if (!st) st = sea_model_upload_i32(m, s, g.ids, 1, &flat, &ids_t);
+    if (!st) st = sea_model_upload_i32(m, s, g.kv, 2, bup, &kv_t);
+    if (!st) st = sea_model_upload_i32(m, s, g.pos, 2, bup, &pos_t);
+    if (!st) st = sea_model_upload_i32(m, s, g.rows, 1, &bb, &rows_t);
     if (!st) {
-        sea_model_pass ps = {.B = B, .T = P, .ids = &ids_t, .pos = &pos_t, .key_valid = &kv_t,
-                             .cache = &g.cache, .cache_pos = 0};
+        sea_model_pass ps = {.B = Bu, .T = P, .ids = &ids_t, .pos = &pos_t, .key_valid = &kv_t,
+                             .cache = &g.cache, .cache_pos = 0, .cache_repeat = R};
         st = sea_model_trunk(m, s, &ps, &hidden);
     }
     if (!st) st = sea_model_gather_rows(m, s, &hidden, &rows_t, &last);
@@ -459,9 +496,10 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
         seq_ids = own_ids;
     }
     bool fixed = p->max_batch > 0;
+    int group = p->prefill_each ? 1 : shared_prompt_run(prompts, prompt_lens, n_prompts);
     int cap = fixed ? p->max_batch : m->gen_batch_fit > 0 ? m->gen_batch_fit : n_prompts;
     if (cap > n_prompts) cap = n_prompts;
-    int captures = 0, launches = 0, steps = 0;
+    int captures = 0, launches = 0, steps = 0, prefilled = 0;
     double prefill = 0;
     sea_status st = SEA_OK;
     for (int i0 = 0; !st && i0 < n_prompts;) {
@@ -473,6 +511,7 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
             /* the failed batch's activations are not what the smaller one needs */
             sea_model_arena_forget_growth(&m->arena, high_water);
             cap = (n + 1) / 2;
+            if (cap > group) cap = cap / group * group;   /* whole prompt groups share a prefill */
             fprintf(stderr, "sea: generate: %d sequences at once ran out of memory; %d at a time (%s)\n", n, cap,
                     sea_last_error());
             m->gen_batch_fit = cap;
@@ -482,6 +521,7 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
         captures += rows.graph_captures;
         launches += rows.graph_launches;
         steps += rows.decode_steps;
+        prefilled += rows.prompts_prefilled;
         prefill += rows.prefill_s;
         i0 += n;
     }
@@ -489,6 +529,7 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
     out->graph_captures = captures;
     out->graph_launches = launches;
     out->decode_steps = steps;
+    out->prompts_prefilled = prefilled;
     out->prefill_s = prefill;
     return st;
 }

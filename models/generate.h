@@ -41,6 +41,9 @@ typedef struct sea_gen_params {
     int max_batch;        /* sequences decoded together; 0 = all of them, or as many as fit:
                              a batch that runs out of memory is redone in halves, and the
                              model keeps the size that fitted for its later calls */
+    bool prefill_each;    /* prefill every sequence's prompt even where consecutive sequences
+                             share one (normally each shared prompt is prefilled once; for
+                             comparison) */
 } sea_gen_params;
 
 /* max_new_tokens 32, temperature 1, top_k 0, top_p 1, seed 0, not greedy, no eos, graphs auto,
@@ -57,6 +60,8 @@ typedef struct sea_gen_output {
     bool *finished;       /* (n) stopped by an eos token */
     int graph_captures;   /* decode steps captured / replayed from a graph by the last call */
     int graph_launches;
+    int prompts_prefilled;  /* prompt passes the last call ran: fewer than the sequences where
+                             consecutive ones share a prompt (see prefill_each) */
     int decode_steps;     /* decode steps the last call ran on the device, summed over its
                              batches (with run-ahead, up to read_every - 1 more per batch than
                              its longest sequence needed) */

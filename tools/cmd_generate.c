@@ -15,8 +15,13 @@ static void usage(FILE *f)
             "usage: sea generate --model DIR|FILE.gguf (--prompt TEXT | --prompt-ids 1,2,3)\n"
             "                    [--max-new-tokens N] [--greedy | --temperature T --top-p P --top-k K]\n"
             "                    [--seed S] [--batch N] [--no-eos] [--device SPEC] [--dtype f32|bf16] [--json]\n"
-            "  --batch N     N samples of the prompt in one batch (sequence ids 0..N-1)\n"
-            "  --no-eos      do not stop at the end-of-sequence token\n"
+            "                    [--max-batch N] [--prefill-each]\n"
+            "  --batch N        N samples of the prompt (sequence ids 0..N-1), decoded together as far\n"
+            "                   as memory allows (a batch that does not fit is redone in halves)\n"
+            "  --max-batch N    decode at most N samples at a time\n"
+            "  --prefill-each   run the prompt pass once per sample (normally once for all: the\n"
+            "                   same tokens; for comparison)\n"
+            "  --no-eos         do not stop at the end-of-sequence token\n"
             "Defaults: 32 new tokens, temperature 1, top-p 1, top-k 0 (all), seed 0.\n");
 }
 
@@ -44,6 +49,8 @@ int sea_cmd_generate(int argc, char **argv)
         if (!strcmp(a, "--json")) json = true;
         else if (!strcmp(a, "--greedy")) p.greedy = true;
         else if (!strcmp(a, "--no-eos")) no_eos = true;
+        else if (!strcmp(a, "--prefill-each")) p.prefill_each = true;
+        else if (!strcmp(a, "--max-batch") && need(i, argc, a)) p.max_batch = atoi(argv[++i]);
         else if (!strcmp(a, "--model") && need(i, argc, a)) model = argv[++i];
         else if (!strcmp(a, "--prompt") && need(i, argc, a)) prompt = argv[++i];
         else if (!strcmp(a, "--prompt-ids") && need(i, argc, a)) prompt_ids = argv[++i];
@@ -66,9 +73,10 @@ int sea_cmd_generate(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (p.max_new_tokens <= 0 || batch <= 0 || p.temperature < 0 || !(p.top_p > 0 && p.top_p <= 1) || p.top_k < 0) {
+    if (p.max_new_tokens <= 0 || batch <= 0 || p.temperature < 0 || !(p.top_p > 0 && p.top_p <= 1) || p.top_k < 0 ||
+        p.max_batch < 0) {
         fprintf(stderr, "sea generate: need --max-new-tokens > 0, --batch > 0, --temperature >= 0, "
-                        "0 < --top-p <= 1, --top-k >= 0\n");
+                        "0 < --top-p <= 1, --top-k >= 0, --max-batch >= 0\n");
         return 2;
     }
     model_cli c;
@@ -157,8 +165,8 @@ int sea_cmd_generate(int argc, char **argv)
             free(text);
         }
         if (json)
-            printf("], \"seconds\": %.6f, \"new_tokens\": %ld, \"new_tokens_per_s\": %.2f}\n", secs, total,
-                   secs > 0 ? (double)total / secs : 0.0);
+            printf("], \"prompt_passes\": %d, \"seconds\": %.6f, \"new_tokens\": %ld, \"new_tokens_per_s\": %.2f}\n",
+                   out.prompts_prefilled, secs, total, secs > 0 ? (double)total / secs : 0.0);
         else
             fprintf(stderr, "%ld new tokens in %.3f s (%.1f tokens/s) on %s\n", total, secs,
                     secs > 0 ? (double)total / secs : 0.0, sea_device_label(c.dev));

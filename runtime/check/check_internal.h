@@ -24,6 +24,7 @@ typedef enum ct_view {
     CT_PLAIN = 0,     /* contiguous tensor */
     CT_SLICE,         /* slice [start, start + len) of dim view_dim of a parent with view_parent entries there */
     CT_TRANSPOSED,    /* a parent stored with the last two dims swapped, permuted back (last stride != 1) */
+    CT_BROADCAST,     /* inputs: a parent with 1 entry in dim view_dim, seen with stride 0 there */
 } ct_view;
 
 typedef struct ct_spec {

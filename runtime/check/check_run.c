@@ -107,6 +107,7 @@ static sea_status slot_alloc(sea_device *dev, const ct_spec *spec, sea_dtype var
     int64_t pshape[4];
     memcpy(pshape, spec->shape, sizeof pshape);
     if (spec->view == CT_SLICE) pshape[spec->view_dim] = spec->view_parent;
+    if (spec->view == CT_BROADCAST) pshape[spec->view_dim] = 1;
     if (spec->view == CT_TRANSPOSED && spec->ndim >= 2) {
         pshape[spec->ndim - 1] = spec->shape[spec->ndim - 2];
         pshape[spec->ndim - 2] = spec->shape[spec->ndim - 1];
@@ -120,6 +121,9 @@ static sea_status slot_alloc(sea_device *dev, const ct_spec *spec, sea_dtype var
         perm[spec->ndim - 1] = spec->ndim - 2;
         perm[spec->ndim - 2] = spec->ndim - 1;
         SEA_TRY(sea_tensor_permute(&s->parent, perm, &s->view));
+    } else if (spec->view == CT_BROADCAST) {
+        s->view.shape[spec->view_dim] = spec->shape[spec->view_dim];
+        s->view.stride[spec->view_dim] = 0;
     }
     s->pnumel = numel_of(spec->ndim, pshape);
     s->esize = sea_dtype_size(s->spec.dtype);

@@ -4,8 +4,7 @@
 # device memory cut by SEA_CUDA_EMU_MEM_MB. 1 MiB fails at the stream (cuBLAS's 32 MiB
 # workspace), 34 MiB at the model's activations, and 40 MiB is enough for generate but not
 # for train (its evaluation decoding goes down to one sequence at a time and still does not
-# fit beside the training state). 256 samples of one prompt fit in 40 MiB only in batches:
-# generation halves a batch that runs out of memory (models/generate.c).
+# fit beside the training state). Then 256 samples of one prompt (below).
 # usage: test_cuda_oom.sh SEA EMULATOR_DIR REPO_ROOT WORKDIR
 set -u
 SEA=$1; EMU=$2; ROOT=$3; W=$4
@@ -30,17 +29,24 @@ run 40 ok generate
 run 40 oom "$SEA" train --policy "$ROOT/data/arith-sft" --prompt-data builtin:arith --oracle builtin:arith \
     --exp-method enn-baits --num-samples 4 --num-ensemble 4 --rm-hidden 16 --rm-batch 8 --batch-size 4 \
     --max-new-tokens 5 --max-rounds 2 --quiet --seed 1 --device cuda:0 --output-dir "$W/train"
-# 256 samples at once do not fit in 40 MiB: generation redoes them 128 at a time, says so,
-# and gives the same tokens and log-probs as with the memory to do them at once.
+# 256 samples of one prompt: with one prompt pass for all of them they fit in 40 MiB at
+# once. With a prompt pass each (--prefill-each) they do not: generation redoes them 128 at a
+# time and says so. Every way gives the same tokens and log-probs as all at once with the
+# memory to spare.
 many() { "$SEA" generate --model "$ROOT/data/arith-sft" --device cuda:0 --prompt 12+7= --max-new-tokens 8 \
-    --batch 256 --seed 3 --json; }
-run 40 ok many
-echo "$last" | grep -q 'sea: generate: 256 sequences at once ran out of memory; 128 at a time' ||
-    { echo "40 MiB, 256 samples: generation did not say it went to smaller batches: $last"; exit 1; }
-small=$(echo "$last" | grep '^{' | sed 's/"seconds".*//')
-run 64 ok many
+    --batch 256 --seed 3 --json "$@"; }
+samples() { echo "$last" | grep '^{' | sed 's/"prompt_passes".*//'; }
+run 64 ok many --prefill-each
 echo "$last" | grep -q 'ran out of memory' && { echo "64 MiB, 256 samples: should fit at once: $last"; exit 1; }
-[ "$small" = "$(echo "$last" | grep '^{' | sed 's/"seconds".*//')" ] ||
-    { echo "256 samples in batches of 128 differ from all at once"; exit 1; }
+echo "$last" | grep -q '"prompt_passes": 256,' || { echo "64 MiB, --prefill-each: not 256 prompt passes: $last"; exit 1; }
+ref=$(samples)
+run 40 ok many
+echo "$last" | grep -q 'ran out of memory' && { echo "40 MiB, 256 samples sharing a prompt pass: should fit: $last"; exit 1; }
+echo "$last" | grep -q '"prompt_passes": 1,' || { echo "40 MiB: not 1 prompt pass: $last"; exit 1; }
+[ "$ref" = "$(samples)" ] || { echo "256 samples with one prompt pass differ from a pass each"; exit 1; }
+run 40 ok many --prefill-each
+echo "$last" | grep -q 'sea: generate: 256 sequences at once ran out of memory; 128 at a time' ||
+    { echo "40 MiB, --prefill-each: generation did not say it went to smaller batches: $last"; exit 1; }
+[ "$ref" = "$(samples)" ] || { echo "256 samples in batches of 128 differ from all at once"; exit 1; }
 rm -rf "$W"
 echo "out of device memory: clear errors, no crash"

@@ -183,6 +183,35 @@ static void test_model(const char *name, sea_dtype dt)
         sea_gen_output_free(&on);
     }
     sea_gen_output_free(&off);
+    /* Two prompts with two samples each (the SEA actor's layout): each prompt prefilled once,
+     * its keys and values copied to both samples' cache rows; the same tokens as prefilling
+     * every sequence, sampling at temperature 0.9 (the two samples of a prompt differ). */
+    if (g_dev->props.kind == SEA_DEVICE_CPU || dt == SEA_F32) {
+        int32_t *shared[NP] = {prompts[0], prompts[0], prompts[2], prompts[2]};
+        int shared_lens[NP] = {lens[0], lens[0], lens[2], lens[2]};
+        sea_gen_params ps = p;
+        ps.greedy = false;
+        ps.temperature = 0.9f;
+        ps.prefill_each = true;
+        gen(m, ps, SEA_GEN_GRAPHS_OFF, shared, shared_lens, &off);
+        ps.prefill_each = false;
+        gen(m, ps, SEA_GEN_GRAPHS_OFF, shared, shared_lens, &on);
+        double worst;
+        bool exact = g_dev->props.kind == SEA_DEVICE_CPU;
+        int dshared = compare_tol(&off, &on, "prompts prefilled once", exact ? 0 : 1e-4, &worst);
+        CHECK(off.prompts_prefilled == NP && on.prompts_prefilled == NP / 2,
+              "%s: %d and %d prompt passes, want %d (each) and %d (shared)", name, off.prompts_prefilled,
+              on.prompts_prefilled, NP, NP / 2);
+        int same_samples = 0;
+        for (int k = 0; k < MAX_NEW; k++) same_samples += on.tokens[k] == on.tokens[MAX_NEW + k];
+        CHECK(same_samples < MAX_NEW, "%s: the two samples of one prompt are identical", name);
+        printf("  %-16s %s samples sharing a prompt: %d prompt passes for %d sequences, %d differences (%s, "
+               "largest difference %.3g)\n",
+               name, sea_dtype_name(dt), on.prompts_prefilled, NP, dshared, exact ? "bitwise" : "within tolerance",
+               worst);
+        sea_gen_output_free(&off);
+        sea_gen_output_free(&on);
+    }
     for (int i = 0; i < NP; i++) free(prompts[i]);
     sea_model_free(m);
 }
