@@ -11,7 +11,9 @@
  * usage: bench_models [--model NAME] [--device SPEC] [--steps N] [--only dpo|sample] [--recompute]
  *                     [--dtype f32|bf16]
  *                     [--pairs 4 --seq 128] [--batch 8 --prompt 32 --new 32] [--graphs auto|on|off]
- *                     [--read-every N]   (decode steps between token reads; 0 = auto) */
+ *                     [--read-every N]   (decode steps between token reads; 0 = auto)
+ *                     [--per-prompt M] [--prefill-each]   (M samples of each prompt, as SEA's
+ *                     actor draws them; their prompt passes shared unless --prefill-each) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,10 +78,16 @@ int main(int argc, char **argv)
     const char *dtype = "f32";   /* compute dtype: f32 or bf16 (f32 master weights) */
     const char *graphs = "auto"; /* captured decode steps: auto (native graphs only), on, off */
     int read_every = 0;          /* decode steps between host reads of the tokens (0 = auto) */
+    int per_prompt = 1;          /* consecutive sequences sharing one prompt */
+    bool prefill_each = false;   /* a prompt pass per sequence even when shared */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--recompute")) {
             recompute = true;
+            continue;
+        }
+        if (!strcmp(a, "--prefill-each")) {
+            prefill_each = true;
             continue;
         }
         i++;   /* every other flag takes a value */
@@ -96,11 +104,12 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--new")) SN = atoi(v);
         else if (!strcmp(a, "--graphs")) graphs = v;
         else if (!strcmp(a, "--read-every")) read_every = atoi(v);
+        else if (!strcmp(a, "--per-prompt")) per_prompt = atoi(v);
         else {
             fprintf(stderr, "usage: bench_models [--model tiny-8m|pythia-14m|pythia-70m|pythia-160m] "
                             "[--device SPEC] [--steps N] [--only dpo|sample] [--recompute] [--dtype f32|bf16] "
                             "[--pairs 4 --seq 128] [--batch 8 --prompt 32 --new 32] [--graphs auto|on|off] "
-                            "[--read-every N]\n");
+                            "[--read-every N] [--per-prompt M] [--prefill-each]\n");
             return 2;
         }
     }
@@ -209,9 +218,10 @@ int main(int argc, char **argv)
     int32_t *pr = malloc((size_t)SB * SP * sizeof *pr);
     const int32_t **prompts = malloc(sizeof(int32_t *) * SB);
     int *lens = malloc(sizeof(int) * SB);
+    if (per_prompt < 1) per_prompt = 1;
     for (int b = 0; b < SB; b++) {
         for (int t = 0; t < SP; t++) pr[b * SP + t] = rand() % shapes[si].V;
-        prompts[b] = pr + b * SP;
+        prompts[b] = pr + (b - b % per_prompt) * SP;   /* groups of per_prompt share a prompt */
         lens[b] = SP;
     }
     sea_gen_params gp = sea_gen_params_default();
@@ -219,6 +229,7 @@ int main(int argc, char **argv)
     gp.temperature = 0.7f;
     gp.seed = 7;
     gp.read_every = read_every;
+    gp.prefill_each = prefill_each;
     gp.graphs = !strcmp(graphs, "on") ? SEA_GEN_GRAPHS_ON : !strcmp(graphs, "off") ? SEA_GEN_GRAPHS_OFF : SEA_GEN_GRAPHS_AUTO;
     sea_gen_output out;
     TRY(sea_gen_output_alloc(SB, SN, &out));
@@ -230,9 +241,10 @@ int main(int argc, char **argv)
     for (int b = 0; b < SB; b++) total += out.lengths[b];
     printf("{\"bench\": \"sample\", \"model\": \"%s\", \"dtype\": \"%s\", \"batch\": %d, \"prompt\": %d, \"new\": %d, \"s\": %.3f, "
            "\"new_tokens_per_s\": %.1f, \"prefill_s\": %.4f, \"decode_new_tokens_per_s\": %.1f, \"graph_captures\": %d, "
-           "\"graph_launches\": %d, \"read_every\": %d, \"decode_steps\": %d, \"peak_rss_mib\": %.0f}\n", name,
+           "\"graph_launches\": %d, \"read_every\": %d, \"decode_steps\": %d, \"per_prompt\": %d, \"prompt_passes\": %d, "
+           "\"peak_rss_mib\": %.0f}\n", name,
            dtype, SB, SP, SN, ds, total / ds, out.prefill_s, (total - SB) / (ds - out.prefill_s), out.graph_captures,
-           out.graph_launches, read_every, out.decode_steps, peak_rss_mib());
+           out.graph_launches, read_every, out.decode_steps, per_prompt, out.prompts_prefilled, peak_rss_mib());
     sea_gen_output_free(&out);
     free(pr);
     free(prompts);
