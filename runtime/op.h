@@ -89,6 +89,12 @@ typedef enum sea_op_kind {
      * in[1] k_cache (B, S, Hkv, hd), in[2] v_cache (B, S, Hkv, hd),
      * in[3] key_valid i32 (B, S) (1 = real token, 0 = padding or not yet written),
      * p.attn.n_keys = number of cache positions filled (keys 0..n_keys-1 are considered).
+     * Optional shared prefix (the samples of one prompt share its keys and values, stored
+     * once): in[4] prefix_k (Bp, Sp, Hkv, hd), in[5] prefix_v (Bp, Sp, Hkv, hd), in[6]
+     * prefix_valid i32 (Bp, Sp), all three or none, contiguous, the caches' dtype; B a
+     * multiple of Bp. Sequence b attends the keys s < Sp of prefix row b / (B / Bp) with
+     * prefix_valid != 0, then its own cache's keys as above: one softmax over both sets, as
+     * if the prefix row were copied in front of its own cache.
      * out[0] (B, H, hd). */
     SEA_OP_DECODE_ATTENTION,
     /* Elementwise activations: in[0] x -> out[0] y (same shape). Backward uses in[0].
