@@ -24,7 +24,7 @@ static const char *const in_names[SEA_OP_COUNT][SEA_OP_MAX_IN] = {
     [SEA_OP_RMSNORM] = {"x", "weight"},
     [SEA_OP_ROPE] = {"x", "positions"},
     [SEA_OP_ATTENTION] = {"q", "k", "v", "key_valid"},
-    [SEA_OP_DECODE_ATTENTION] = {"q", "k_cache", "v_cache", "key_valid"},
+    [SEA_OP_DECODE_ATTENTION] = {"q", "k_cache", "v_cache", "key_valid", "prefix_k", "prefix_v", "prefix_valid"},
     [SEA_OP_GELU] = {"x"},
     [SEA_OP_SILU] = {"x"},
     [SEA_OP_RELU] = {"x"},
@@ -459,6 +459,33 @@ static sea_status validate_attention(const vctx *v)
     return SEA_OK;
 }
 
+/* Decode attention's optional shared prefix in[4..6]: all three or none; prefix_k and
+ * prefix_v (Bp, Sp, Hkv, hd) in the caches' dtype, prefix_valid i32 (Bp, Sp), B % Bp == 0
+ * (each prefix row serves B / Bp consecutive sequences). */
+static sea_status want_decode_prefix(const vctx *v, int64_t B, int64_t Hkv, int64_t hd)
+{
+    const sea_op *op = v->op;
+    if (!IN(4) && !IN(5) && !IN(6)) return SEA_OK;
+    for (int i = 4; i < 7; i++)
+        if (!IN(i)) return vfail(v, SEA_ERR_INVALID, "missing input in[%d] '%s' (the prefix inputs in[4..6] come all three or none)", i, INN(i));
+    const sea_tensor *pk = IN(4), *pv = IN(5), *pvalid = IN(6);
+    for (int i = 4; i < 6; i++) {
+        SEA_TRY(want_fdata(v, IN(i), INN(i)));
+        SEA_TRY(want_dtype_as(v, IN(i), INN(i), IN(1), "k_cache"));
+    }
+    SEA_TRY(want_ndim(v, pk, "prefix_k", 4));
+    int64_t Bp = pk->shape[0], Sp = pk->shape[1];
+    if (pk->shape[2] != Hkv || pk->shape[3] != hd)
+        return vfail(v, SEA_ERR_SHAPE, "'prefix_k' must be (Bp, Sp, Hkv, hd) = (Bp, Sp, %lld, %lld)", (long long)Hkv, (long long)hd);
+    if (Bp <= 0 || B % Bp)
+        return vfail(v, SEA_ERR_SHAPE, "'prefix_k' has %lld rows, which do not divide the batch B = %lld", (long long)Bp, (long long)B);
+    if (!same_shape(pk, pv)) return vfail(v, SEA_ERR_SHAPE, "'prefix_k' and 'prefix_v' differ in shape");
+    SEA_TRY(want_i32(v, pvalid, "prefix_valid"));
+    if (pvalid->ndim != 2 || pvalid->shape[0] != Bp || pvalid->shape[1] != Sp)
+        return vfail(v, SEA_ERR_SHAPE, "'prefix_valid' must be (Bp, Sp) = (%lld, %lld)", (long long)Bp, (long long)Sp);
+    return SEA_OK;
+}
+
 static sea_status validate_decode_attention(const vctx *v)
 {
     const sea_op *op = v->op;
@@ -476,6 +503,7 @@ static sea_status validate_decode_attention(const vctx *v)
     SEA_TRY(want_key_valid(v, IN(3), B, S, "S"));
     if (op->p.attn.n_keys < 0 || op->p.attn.n_keys > S)
         return vfail(v, SEA_ERR_INVALID, "n_keys %d outside [0, S = %lld]", op->p.attn.n_keys, (long long)S);
+    SEA_TRY(want_decode_prefix(v, B, Hkv, hd));
     return want_attn_out(v);
 }
 

@@ -19,6 +19,9 @@ typedef struct attn_ctx {
     int64_t B, T, S, H, Hkv, hd;
     int n_keys;                 /* decode: keys 0..n_keys-1 */
     int64_t qs_b, qs_h;         /* decode: q's batch and head strides (q may be a head slice) */
+    const float *pk, *pv;       /* decode: shared prefix (Bp, Sp, Hkv, hd) or NULL */
+    const int32_t *pvalid;      /* decode: (Bp, Sp) */
+    int64_t Sp, group_b;        /* decode: prefix length; sequences per prefix row (B / Bp) */
     float scale;
     int failed;                 /* a worker could not allocate its scratch */
 } attn_ctx;
@@ -59,21 +62,32 @@ SEA_CPU_CLONES static double decode_mix(float *restrict out, const float *restri
     return sum;
 }
 
-/* One query against keys [0, n_keys) of sequence b and kv head kh; writes out row, returns lse. */
-static float attend_row(const attn_ctx *c, const float *q, int64_t b, int64_t kh, int64_t n_keys, float *scores,
-                        float *out)
+/* One decode query of sequence b, kv head kh: the keys of its prefix row (when the op has
+ * one) then its own keys [0, n_keys), one softmax over both, as if the prefix row were
+ * copied in front of its cache. scores holds Sp + n_keys. Writes the out row. Without a
+ * prefix the arithmetic is exactly the prefix-free op's (sum starts at 0). */
+static void attend_row(const attn_ctx *c, const float *q, int64_t b, int64_t kh, int64_t n_keys, float *scores,
+                       float *out)
 {
-    int64_t hd = c->hd, kstride = c->Hkv * hd;
-    const float *kb = c->k + (b * c->S * c->Hkv + kh) * hd;
+    int64_t hd = c->hd, kstride = c->Hkv * hd, np = c->pk ? c->Sp : 0;
+    const float *kb = c->k + (b * c->S * c->Hkv + kh) * hd;   /* (S, Hkv, hd) at head kh */
     const float *vb = c->v + (b * c->S * c->Hkv + kh) * hd;
-    const int32_t *valid = c->valid ? c->valid + b * c->S : NULL;
-    float m = decode_scores(scores, q, kb, kstride, hd, n_keys, c->scale, valid);
+    const float *pkb = NULL, *pvb = NULL;                      /* (Sp, Hkv, hd) at head kh */
+    float m = -INFINITY;
+    if (np) {
+        int64_t pb = b / c->group_b;
+        pkb = c->pk + (pb * np * c->Hkv + kh) * hd;
+        pvb = c->pv + (pb * np * c->Hkv + kh) * hd;
+        m = decode_scores(scores, q, pkb, kstride, hd, np, c->scale, c->pvalid + pb * np);
+    }
+    float m_own = decode_scores(scores + np, q, kb, kstride, hd, n_keys, c->scale, c->valid ? c->valid + b * c->S : NULL);
+    if (m_own > m) m = m_own;
     memset(out, 0, (size_t)hd * sizeof(float));
-    if (m == -INFINITY) return -INFINITY;   /* no admissible key: zeros */
-    double sum = decode_mix(out, scores, vb, kstride, hd, n_keys, m);
+    if (m == -INFINITY) return;   /* no admissible key: zeros */
+    double sum = np ? decode_mix(out, scores, pvb, kstride, hd, np, m) : 0;
+    sum += decode_mix(out, scores + np, vb, kstride, hd, n_keys, m);
     float inv = (float)(1.0 / sum);
     for (int64_t d = 0; d < hd; d++) out[d] *= inv;
-    return m + (float)log(sum);
 }
 
 /* Query rows per block: the score block (ATTN_QB x T) stays small for long sequences. */
@@ -222,7 +236,7 @@ static void decode_rows(void *vctx, int64_t begin, int64_t end, int tid)
 {
     attn_ctx *c = vctx;
     (void)tid;
-    float *scores = malloc((size_t)(c->S ? c->S : 1) * sizeof(float));
+    float *scores = malloc((size_t)(c->Sp + c->S + 1) * sizeof(float));
     if (!scores) {
         __atomic_store_n(&c->failed, 1, __ATOMIC_RELAXED);
         return;
@@ -242,7 +256,15 @@ sea_status sea_cpu_decode_attention(const sea_op *op)
                   .out = cpu_f32(op->out[0]), .B = q->shape[0], .H = q->shape[1], .hd = q->shape[2], .S = k->shape[1],
                   .Hkv = k->shape[2], .n_keys = op->p.attn.n_keys, .scale = op->p.attn.scale,
                   .qs_b = q->stride[0], .qs_h = q->stride[1]};
-    cpu_for(c.B * c.H, cpu_min_items(2 * (int64_t)c.n_keys * c.hd), decode_rows, &c);
-    if (c.failed) return sea_error(SEA_ERR_OOM, "decode_attention: out of host memory for %lld keys on cpu", (long long)c.S);
+    if (op->in[4]) {
+        c.pk = cpu_f32(op->in[4]);
+        c.pv = cpu_f32(op->in[5]);
+        c.pvalid = cpu_i32(op->in[6]);
+        c.Sp = op->in[4]->shape[1];
+        c.group_b = c.B / op->in[4]->shape[0];
+    }
+    cpu_for(c.B * c.H, cpu_min_items(2 * ((int64_t)c.n_keys + c.Sp) * c.hd), decode_rows, &c);
+    if (c.failed)
+        return sea_error(SEA_ERR_OOM, "decode_attention: out of host memory for %lld keys on cpu", (long long)(c.Sp + c.S));
     return SEA_OK;
 }

@@ -41,6 +41,68 @@ static void expect(sea_check_report *r, sea_stream *s, const sea_op *op, bool ba
     record(r, b, got, sea_last_error());
 }
 
+/* Decode attention's shared prefix in[4..6] (op.h): all three or none, (Bp, Sp, Hkv, hd) with
+ * the caches' Hkv, hd and dtype, Bp dividing B, prefix_valid i32 (Bp, Sp), contiguous. */
+static void bad_decode_prefix(sea_device *dev, sea_stream *s, sea_check_report *r)
+{
+    enum { NP = 12 };
+    sea_tensor t[NP];
+    memset(t, 0, sizeof t);
+    const struct { sea_dtype dt; int nd; int64_t sh[4]; } spec[NP] = {
+        {SEA_F32, 3, {4, 4, 8}},      /* 0 q (B 4, H 4, hd 8), also out */
+        {SEA_F32, 4, {4, 6, 2, 8}},   /* 1 k_cache, v_cache (S 6, Hkv 2) */
+        {SEA_I32, 2, {4, 6}},         /* 2 key_valid */
+        {SEA_F32, 4, {2, 5, 2, 8}},   /* 3 prefix_k, prefix_v (Bp 2, Sp 5) */
+        {SEA_I32, 2, {2, 5}},         /* 4 prefix_valid */
+        {SEA_F32, 4, {3, 5, 2, 8}},   /* 5 3 prefix rows for B 4 */
+        {SEA_F32, 4, {2, 5, 1, 8}},   /* 6 1 kv head for the caches' 2 */
+        {SEA_I32, 2, {2, 4}},         /* 7 prefix_valid of the wrong length */
+        {SEA_BF16, 4, {2, 5, 2, 8}},  /* 8 bf16 prefix for f32 caches */
+        {SEA_F32, 2, {2, 5}},         /* 9 f32 prefix_valid */
+        {SEA_F32, 4, {2, 5, 2, 8}},   /* 10 prefix_v of the right shape */
+        {SEA_F32, 4, {2, 5, 2, 16}},  /* 11 storage of a non-contiguous (2, 5, 2, 8) view */
+    };
+    for (int i = 0; i < NP; i++)
+        if (sea_tensor_alloc(dev, spec[i].dt, spec[i].nd, spec[i].sh, &t[i])) {
+            bad_case b = {"allocating decode prefix test tensors", SEA_OK, {0}};
+            record(r, &b, SEA_ERR_OOM, sea_last_error());
+            goto out;
+        }
+    sea_tensor strided = t[11];   /* every other 8 of the last dim: not contiguous */
+    strided.shape[3] = 8;
+    const struct {
+        const sea_tensor *pk, *pv, *pvalid;
+        bad_case b;
+    } cases[] = {
+        {&t[3], NULL, NULL, {"decode prefix_k without prefix_v, prefix_valid", SEA_ERR_INVALID,
+                             {"decode_attention", "missing input in[5] 'prefix_v'", "prefix_k (2, 5, 2, 8)"}}},
+        {&t[3], &t[10], NULL, {"decode prefix without prefix_valid", SEA_ERR_INVALID,
+                               {"decode_attention", "missing input in[6] 'prefix_valid'", "all three or none"}}},
+        {&t[5], &t[5], &t[4], {"decode prefix of 3 rows for a batch of 4", SEA_ERR_SHAPE,
+                               {"decode_attention", "do not divide the batch B = 4", "prefix_k (3, 5, 2, 8)"}}},
+        {&t[6], &t[6], &t[4], {"decode prefix with 1 kv head for the caches' 2", SEA_ERR_SHAPE,
+                               {"decode_attention", "'prefix_k' must be (Bp, Sp, Hkv, hd) = (Bp, Sp, 2, 8)", "prefix_k (2, 5, 1, 8)"}}},
+        {&t[3], &t[6], &t[4], {"decode prefix_v shaped unlike prefix_k", SEA_ERR_SHAPE,
+                               {"decode_attention", "'prefix_k' and 'prefix_v' differ", "prefix_v (2, 5, 1, 8)"}}},
+        {&t[3], &t[10], &t[7], {"decode prefix_valid (2, 4) for Sp 5", SEA_ERR_SHAPE,
+                                {"decode_attention", "'prefix_valid' must be (Bp, Sp) = (2, 5)", "prefix_valid (2, 4)"}}},
+        {&t[8], &t[8], &t[4], {"decode bf16 prefix for f32 caches", SEA_ERR_DTYPE,
+                               {"decode_attention", "'prefix_k' is bf16 but 'k_cache' is f32", "prefix_k (2, 5, 2, 8) bf16"}}},
+        {&t[3], &t[10], &t[9], {"decode f32 prefix_valid", SEA_ERR_DTYPE,
+                                {"decode_attention", "'prefix_valid' is f32, expected i32", "prefix_valid (2, 5)"}}},
+        {&strided, &t[10], &t[4], {"decode non-contiguous prefix_k", SEA_ERR_SHAPE,
+                                   {"decode_attention", "'prefix_k' must be contiguous", "prefix_k (2, 5, 2, 8)"}}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sea_op op = {.kind = SEA_OP_DECODE_ATTENTION, .in = {&t[0], &t[1], &t[1], &t[2], cases[i].pk, cases[i].pv, cases[i].pvalid},
+                     .out = {&t[0]}, .p.attn = {0.35f, 6}};
+        expect(r, s, &op, false, &cases[i].b);
+    }
+out:
+    for (int i = 0; i < NP; i++)
+        if (t[i].buf) sea_tensor_free(&t[i]);
+}
+
 void ct_bad_inputs(sea_device *dev, sea_check_report *r)
 {
     sea_stream *s = sea_device_stream(dev);
@@ -253,6 +315,7 @@ void ct_bad_inputs(sea_device *dev, sea_check_report *r)
             sea_tensor_free(&rt);
         }
     }
+    bad_decode_prefix(dev, s, r);
 out:
     for (int i = 0; i < NT; i++)
         if (t[i].buf) sea_tensor_free(&t[i]);

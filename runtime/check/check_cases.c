@@ -228,6 +228,28 @@ const check_case sea_check_cases[] = {
     {"decode (2, 3, 16), all 20 keys", SEA_OP_DECODE_ATTENTION, {.attn = {0.25f, 20}},
      .in = {XN(1, S3(2, 3, 16)), XN(1, S4(2, 20, 3, 16)), XN(1, S4(2, 20, 3, 16)), XD(SEA_I32, CT_MASK, 0, 0, S2(2, 20))},
      .out = {OUT(S3(2, 3, 16))}, .ref = ct_ref_decode_attention},
+    /* with a shared prefix in[4..6]: row r of a CT_MASK starts with round(a * len) * r padding
+     * keys, so later rows lose their own keys (row 3 here: none of its first 9) or their prefix */
+    {"decode GQA 4/2 + prefix (Bp 2 of B 4, Sp 7, padding), 9 of 12 own keys", SEA_OP_DECODE_ATTENTION,
+     {.attn = {0.35355339f, 9}},
+     .in = {XN(1, S3(4, 4, 8)), XN(1, S4(4, 12, 2, 8)), XN(1, S4(4, 12, 2, 8)), XD(SEA_I32, CT_MASK, 0.25, 0.15, S2(4, 12)),
+            XN(1, S4(2, 7, 2, 8)), XN(1, S4(2, 7, 2, 8)), XD(SEA_I32, CT_MASK, 0.3, 0.2, S2(2, 7))},
+     .out = {OUT(S3(4, 4, 8))}, .ref = ct_ref_decode_attention, .bf16_variant = true},
+    {"decode + prefix with an all-padding row (sequences 2, 3 see no key at all)", SEA_OP_DECODE_ATTENTION,
+     {.attn = {0.35355339f, 9}},
+     .in = {XN(1, S3(4, 4, 8)), XN(1, S4(4, 12, 2, 8)), XN(1, S4(4, 12, 2, 8)), XD(SEA_I32, CT_MASK, 0.4, 0.1, S2(4, 12)),
+            XN(1, S4(2, 5, 2, 8)), XN(1, S4(2, 5, 2, 8)), XD(SEA_I32, CT_MASK, 1, 0, S2(2, 5))},
+     .out = {OUT(S3(4, 4, 8))}, .ref = ct_ref_decode_attention},
+    {"decode + one prefix for all 3 (Sp 6), q heads [1, 5) of a fused (3, 6, 8) rope output", SEA_OP_DECODE_ATTENTION,
+     {.attn = {0.35355339f, 10}},
+     .in = {XN(1, S3(3, 4, 8), .view = CT_SLICE, .view_dim = 1, .view_start = 1, .view_parent = 6),
+            XN(1, S4(3, 12, 2, 8)), XN(1, S4(3, 12, 2, 8)), XD(SEA_I32, CT_MASK, 0.2, 0, S2(3, 12)),
+            XN(1, S4(1, 6, 2, 8)), XN(1, S4(1, 6, 2, 8)), XD(SEA_I32, CT_MASK, 0, 0.2, S2(1, 6))},
+     .out = {OUT(S3(3, 4, 8))}, .ref = ct_ref_decode_attention, .bf16_variant = true},
+    {"decode (2, 3, 16), n_keys 0: the prefix (Bp = B, Sp 13) alone", SEA_OP_DECODE_ATTENTION, {.attn = {0.25f, 0}},
+     .in = {XN(1, S3(2, 3, 16)), XN(1, S4(2, 4, 3, 16)), XN(1, S4(2, 4, 3, 16)), XD(SEA_I32, CT_MASK, 0, 0, S2(2, 4)),
+            XN(1, S4(2, 13, 3, 16)), XN(1, S4(2, 13, 3, 16)), XD(SEA_I32, CT_MASK, 0, 0.1, S2(2, 13))},
+     .out = {OUT(S3(2, 3, 16))}, .ref = ct_ref_decode_attention},
 
     /* ---- activations and elementwise ---- */
     {"gelu erf (9, 31)", SEA_OP_GELU, {.act = {false}}, .in = {XN(2, S2(9, 31))}, .out = {OUT(S2(9, 31))},

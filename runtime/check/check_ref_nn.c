@@ -167,18 +167,39 @@ void ct_ref_attention(const check_case *c, const ct_host *in, ct_host *out)
     free(scores);
 }
 
+/* Decode with an optional shared prefix in[4..6], by its definition (op.h): sequence b's keys
+ * are its prefix row b / (B / Bp) copied in front of its own first n_keys, one softmax. */
 void ct_ref_decode_attention(const check_case *c, const ct_host *in, ct_host *out)
 {
     int64_t B = in[0].shape[0], H = in[0].shape[1], hd = in[0].shape[2], S = in[1].shape[1], Hkv = in[1].shape[2];
-    double *scores = malloc((size_t)S * sizeof(double));
-    if (!scores) return;
-    for (int64_t b = 0; b < B; b++)
-        for (int64_t h = 0; h < H; h++) {
-            int64_t kh = h / (H / Hkv);
-            attend(in[0].v + (b * H + h) * hd, in[1].v + (b * S * Hkv + kh) * hd, in[2].v + (b * S * Hkv + kh) * hd,
-                   in[3].v + b * S, c->p.attn.n_keys, Hkv, hd, c->p.attn.scale, out[0].v + (b * H + h) * hd, scores);
+    bool prefix = in[4].v != NULL;
+    int64_t Bp = prefix ? in[4].shape[0] : 1, Sp = prefix ? in[4].shape[1] : 0, n = Sp + c->p.attn.n_keys;
+    size_t row = (size_t)Hkv * (size_t)hd;
+    double *scores = malloc((size_t)(n + 1) * sizeof(double));
+    double *k = malloc((size_t)(n + 1) * row * sizeof(double));    /* (Sp + n_keys, Hkv, hd) */
+    double *v = malloc((size_t)(n + 1) * row * sizeof(double));
+    double *valid = malloc((size_t)(n + 1) * sizeof(double));      /* (Sp + n_keys) */
+    if (scores && k && v && valid)
+        for (int64_t b = 0; b < B; b++) {
+            int64_t pb = b / (B / Bp);
+            if (prefix) {
+                memcpy(k, in[4].v + pb * Sp * (int64_t)row, (size_t)Sp * row * sizeof(double));
+                memcpy(v, in[5].v + pb * Sp * (int64_t)row, (size_t)Sp * row * sizeof(double));
+                memcpy(valid, in[6].v + pb * Sp, (size_t)Sp * sizeof(double));
+            }
+            memcpy(k + Sp * (int64_t)row, in[1].v + b * S * (int64_t)row, (size_t)c->p.attn.n_keys * row * sizeof(double));
+            memcpy(v + Sp * (int64_t)row, in[2].v + b * S * (int64_t)row, (size_t)c->p.attn.n_keys * row * sizeof(double));
+            memcpy(valid + Sp, in[3].v + b * S, (size_t)c->p.attn.n_keys * sizeof(double));
+            for (int64_t h = 0; h < H; h++) {
+                int64_t kh = h / (H / Hkv);
+                attend(in[0].v + (b * H + h) * hd, k + kh * hd, v + kh * hd, valid, n, Hkv, hd, c->p.attn.scale,
+                       out[0].v + (b * H + h) * hd, scores);
+            }
         }
     free(scores);
+    free(k);
+    free(v);
+    free(valid);
 }
 
 void ct_ref_ensemble_mlp(const check_case *c, const ct_host *in, ct_host *out)
