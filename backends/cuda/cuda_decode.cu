@@ -42,10 +42,18 @@ __device__ __forceinline__ void merge_partials(const float *pm, const float *pl,
     }
 }
 
+/* The optional shared prefix (op.h: in[4..6]): prefix_k, prefix_v (Bp, Sp, Hkv, hd) and
+ * prefix_valid (Bp, Sp); sequence b reads row b / group_b. k == NULL: none. */
+struct decode_prefix {
+    const void *k, *v;
+    const int32_t *valid;
+    int64_t Sp, group_b;
+};
+
 template <int NV>
 __global__ void k_decode(const void *q, int64_t qs_b, int64_t qs_h, const void *kc, const void *vc, int t,
                          const int32_t *key_valid, void *out, int64_t H, int64_t S, int64_t Hkv, int hd, int n_keys,
-                         float scale)
+                         float scale, decode_prefix pre)
 {
     __shared__ float wm[WARPS], wl[WARPS];
     extern __shared__ float wo[]; /* WARPS x hd */
@@ -59,24 +67,32 @@ __global__ void k_decode(const void *q, int64_t qs_b, int64_t qs_h, const void *
         o[i] = 0.0f;
     }
     float m = -INFINITY, l = 0.0f;
-    for (int s = w; s < n_keys; s += WARPS) {
-        if (!key_valid[b * S + s]) continue; /* uniform across the warp */
-        const int64_t base = ((b * S + s) * Hkv + g) * hd;
-        float dot = 0.0f;
+    /* segment 0: the prefix row's Sp keys (when there is one), 1: the own cache's n_keys; each
+     * warp walks its share of both with one online softmax */
+    for (int seg = pre.k ? 0 : 1; seg < 2; seg++) {
+        const void *K = seg ? kc : pre.k, *V = seg ? vc : pre.v;
+        const int64_t row0 = seg ? b * S : b / pre.group_b * pre.Sp; /* first key's row in (rows, Hkv, hd) */
+        const int32_t *valid = seg ? key_valid : pre.valid;
+        const int n = seg ? n_keys : (int)pre.Sp;
+        for (int s = w; s < n; s += WARPS) {
+            if (!valid[row0 + s]) continue; /* uniform across the warp */
+            const int64_t base = ((row0 + s) * Hkv + g) * hd;
+            float dot = 0.0f;
 #pragma unroll
-        for (int i = 0; i < NV; i++) {
-            int d = lane + 32 * i;
-            if (d < hd) dot += qv[i] * ldf(kc, t, base + d);
-        }
-        float x = warp_sum(dot) * scale;
-        float mn = fmaxf(m, x);
-        float corr = expf(m - mn), p = expf(x - mn);
-        l = l * corr + p;
-        m = mn;
+            for (int i = 0; i < NV; i++) {
+                int d = lane + 32 * i;
+                if (d < hd) dot += qv[i] * ldf(K, t, base + d);
+            }
+            float x = warp_sum(dot) * scale;
+            float mn = fmaxf(m, x);
+            float corr = expf(m - mn), p = expf(x - mn);
+            l = l * corr + p;
+            m = mn;
 #pragma unroll
-        for (int i = 0; i < NV; i++) {
-            int d = lane + 32 * i;
-            o[i] = o[i] * corr + (d < hd ? p * ldf(vc, t, base + d) : 0.0f);
+            for (int i = 0; i < NV; i++) {
+                int d = lane + 32 * i;
+                o[i] = o[i] * corr + (d < hd ? p * ldf(V, t, base + d) : 0.0f);
+            }
         }
     }
     if (lane == 0) {
@@ -111,7 +127,7 @@ template <int G, bool BF>
 __global__ void __launch_bounds__(WARPS * 32)
     k_decode_vec(const uint16_t *q, int64_t qs_b, int64_t qs_h, const uint16_t *kc, const uint16_t *vc,
                  const int32_t *key_valid, uint16_t *out, int64_t H, int64_t S, int64_t Hkv, int hd, int n_keys,
-                 float scale)
+                 float scale, decode_prefix pre)
 {
     constexpr int KPW = 32 / G, HD = 8 * G, SLOTS = WARPS * KPW, STEP = WARPS * KPW;
     __shared__ float pm[SLOTS], pl[SLOTS];
@@ -124,41 +140,49 @@ __global__ void __launch_bounds__(WARPS * 32)
     for (int i = 0; i < 8; i++) qv[i] = o[i] = 0.0f;
     if (dims) unpack8<BF>(*(const uint4 *)(q + b * qs_b + h * qs_h + 8 * part), qv);
     float m = -INFINITY, l = 0.0f;
-    /* key s's row of either cache: ((b * S + s) * Hkv + g) * hd elements in */
-    const uint16_t *kb = kc + (b * S * Hkv + g) * hd + 8 * part, *vb = vc + (b * S * Hkv + g) * hd + 8 * part;
     const int64_t row = Hkv * hd;
-    int s = w * KPW + sub;
-    bool next_ok = s < n_keys && key_valid[b * S + s] != 0;
-    uint4 kn = make_uint4(0, 0, 0, 0), vn = make_uint4(0, 0, 0, 0);
-    if (next_ok && dims) {
-        kn = *(const uint4 *)(kb + s * row);
-        vn = *(const uint4 *)(vb + s * row);
-    }
-    for (int s0 = w * KPW; s0 < n_keys; s0 += STEP) { /* uniform across the warp */
-        const uint4 ku = kn, vu = vn;
-        const bool ok = next_ok;
-        s += STEP;
-        next_ok = s < n_keys && key_valid[b * S + s] != 0;
+    /* segment 0: the prefix row's Sp keys (when there is one), 1: the own cache's n_keys; one
+     * online softmax over both, the same pipelined walk for each */
+    for (int seg = pre.k ? 0 : 1; seg < 2; seg++) {
+        /* key s's row of either cache: ((row0 + s) * Hkv + g) * hd elements in */
+        const int64_t row0 = seg ? b * S : b / pre.group_b * pre.Sp;
+        const uint16_t *kb = (seg ? kc : (const uint16_t *)pre.k) + (row0 * Hkv + g) * hd + 8 * part;
+        const uint16_t *vb = (seg ? vc : (const uint16_t *)pre.v) + (row0 * Hkv + g) * hd + 8 * part;
+        const int32_t *valid = (seg ? key_valid : pre.valid) + row0;
+        const int n = seg ? n_keys : (int)pre.Sp;
+        int s = w * KPW + sub;
+        bool next_ok = s < n && valid[s] != 0;
+        uint4 kn = make_uint4(0, 0, 0, 0), vn = make_uint4(0, 0, 0, 0);
         if (next_ok && dims) {
             kn = *(const uint4 *)(kb + s * row);
             vn = *(const uint4 *)(vb + s * row);
         }
-        float kf[8];
-        unpack8<BF>(ku, kf);
-        float dot = 0.0f;
+        for (int s0 = w * KPW; s0 < n; s0 += STEP) { /* uniform across the warp */
+            const uint4 ku = kn, vu = vn;
+            const bool ok = next_ok;
+            s += STEP;
+            next_ok = s < n && valid[s] != 0;
+            if (next_ok && dims) {
+                kn = *(const uint4 *)(kb + s * row);
+                vn = *(const uint4 *)(vb + s * row);
+            }
+            float kf[8];
+            unpack8<BF>(ku, kf);
+            float dot = 0.0f;
 #pragma unroll
-        for (int i = 0; i < 8; i++) dot += qv[i] * kf[i];
+            for (int i = 0; i < 8; i++) dot += qv[i] * kf[i];
 #pragma unroll
-        for (int off = G / 2; off > 0; off >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, off);
-        if (ok) {
-            const float x = dot * scale, mn = fmaxf(m, x);
-            const float corr = expf(m - mn), p = expf(x - mn);
-            l = l * corr + p;
-            m = mn;
-            float vf[8];
-            unpack8<BF>(vu, vf);
+            for (int off = G / 2; off > 0; off >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, off);
+            if (ok) {
+                const float x = dot * scale, mn = fmaxf(m, x);
+                const float corr = expf(m - mn), p = expf(x - mn);
+                l = l * corr + p;
+                m = mn;
+                float vf[8];
+                unpack8<BF>(vu, vf);
 #pragma unroll
-            for (int i = 0; i < 8; i++) o[i] = o[i] * corr + p * vf[i];
+                for (int i = 0; i < 8; i++) o[i] = o[i] * corr + p * vf[i];
+            }
         }
     }
     const int slot = w * KPW + sub;
@@ -173,7 +197,7 @@ __global__ void __launch_bounds__(WARPS * 32)
 }
 
 typedef void (*decode_vec_fn)(const uint16_t *, int64_t, int64_t, const uint16_t *, const uint16_t *, const int32_t *,
-                              uint16_t *, int64_t, int64_t, int64_t, int, int, float);
+                              uint16_t *, int64_t, int64_t, int64_t, int, int, float, decode_prefix);
 
 /* The smallest lane group holding hd / 8 lanes: hd a multiple of 8 up to 256 (Pythia-2.8B's
  * 80 takes groups of 16, 10 lanes busy). */
@@ -197,6 +221,7 @@ static decode_vec_fn decode_vec_pick(const sea_op *op)
     /* 16-byte loads: every base 16-byte aligned, q's strides whole multiples of 8 elements */
     uintptr_t a = (uintptr_t)sea_cuda_ptr(q) | (uintptr_t)sea_cuda_ptr(kc) | (uintptr_t)sea_cuda_ptr(vc) |
                   (uintptr_t)sea_cuda_ptr(out);
+    if (op->in[4]) a |= (uintptr_t)sea_cuda_ptr(op->in[4]) | (uintptr_t)sea_cuda_ptr(op->in[5]);
     if ((a & 15) || (q->stride[0] & 7) || (q->stride[1] & 7)) return NULL;
     return q->dtype == SEA_BF16 ? decode_vec_for<true>(q->shape[2]) : decode_vec_for<false>(q->shape[2]);
 }
@@ -216,15 +241,23 @@ extern "C" sea_status sea_cuda_decode_attention_forward(sea_cuda_stream *cs, con
     if (mode && *mode && !basic && strcmp(mode, "auto"))
         return sea_error(SEA_ERR_INVALID, "%s: SEA_CUDA_DECODE=%.40s: expected auto or basic", cs->cdev->label, mode);
     decode_vec_fn k_vec = basic ? NULL : decode_vec_pick(op);
+    decode_prefix pre = {NULL, NULL, NULL, 0, 1};
+    if (op->in[4]) {
+        pre.k = sea_cuda_ptr(op->in[4]);
+        pre.v = sea_cuda_ptr(op->in[5]);
+        pre.valid = (const int32_t *)sea_cuda_ptr(op->in[6]);
+        pre.Sp = op->in[4]->shape[1];
+        pre.group_b = B / op->in[4]->shape[0];
+    }
     if (k_vec) {
         k_vec<<<dim3((unsigned)H, (unsigned)B), WARPS * 32, 0, cs->stream>>>(
             (const uint16_t *)sea_cuda_ptr(q), q->stride[0], q->stride[1], (const uint16_t *)sea_cuda_ptr(kc),
             (const uint16_t *)sea_cuda_ptr(op->in[2]), (const int32_t *)sea_cuda_ptr(op->in[3]),
-            (uint16_t *)sea_cuda_ptr(op->out[0]), H, S, Hkv, (int)hd, op->p.attn.n_keys, op->p.attn.scale);
+            (uint16_t *)sea_cuda_ptr(op->out[0]), H, S, Hkv, (int)hd, op->p.attn.n_keys, op->p.attn.scale, pre);
         return sea_cuda_launch_check(cs, "decode_attention");
     }
     void (*k_basic)(const void *, int64_t, int64_t, const void *, const void *, int, const int32_t *, void *, int64_t,
-                    int64_t, int64_t, int, int, float);
+                    int64_t, int64_t, int, int, float, decode_prefix);
     switch ((hd + 31) / 32) {
     case 1: k_basic = k_decode<1>; break;
     case 2: k_basic = k_decode<2>; break;
@@ -238,7 +271,7 @@ extern "C" sea_status sea_cuda_decode_attention_forward(sea_cuda_stream *cs, con
     size_t smem = (size_t)(WARPS * hd) * sizeof(float);
     k_basic<<<dim3((unsigned)H, (unsigned)B), WARPS * 32, smem, cs->stream>>>(
         sea_cuda_ptr(q), q->stride[0], q->stride[1], sea_cuda_ptr(kc), sea_cuda_ptr(op->in[2]), q->dtype, (const int32_t *)sea_cuda_ptr(op->in[3]),
-        sea_cuda_ptr(op->out[0]), H, S, Hkv, (int)hd, op->p.attn.n_keys, op->p.attn.scale);
+        sea_cuda_ptr(op->out[0]), H, S, Hkv, (int)hd, op->p.attn.n_keys, op->p.attn.scale, pre);
     return sea_cuda_launch_check(cs, "decode_attention");
 }
 

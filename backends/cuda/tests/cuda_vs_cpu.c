@@ -34,7 +34,8 @@ typedef struct tcase {
     bool backward;
     double tol;
     bool permute_in0; /* copy: read in[0] through a transposed view */
-    const char *attn_env; /* SEA_CUDA_ATTN for the GPU runs of this case, or NULL */
+    const char *attn_env; /* SEA_CUDA_ATTN (SEA_CUDA_DECODE for decode_attention) for the GPU
+                             runs of this case, or NULL */
     double maxtol;        /* > 0: also max |out - ref| / rms(ref) <= maxtol (a few wrong rows
                              cannot hide in the norm of a large output) */
     unsigned gin_f32;     /* bit i: gin[i] is f32 whatever in[i] is (a bf16 weight's master
@@ -273,21 +274,27 @@ static void round_to(sea_dtype dt, float *f, int64_t n)
     }
 }
 
-/* Set (value != NULL) or clear SEA_CUDA_ATTN for one case; restore what was there. */
-static char *saved_attn_env;
-static void attn_env_push(const char *value)
+/* The variable that picks this case's kernel: SEA_CUDA_DECODE for decode, else SEA_CUDA_ATTN. */
+static const char *attn_env_var(const tcase *c)
 {
-    if (!value) return;
-    const char *old = getenv("SEA_CUDA_ATTN");
-    saved_attn_env = old ? strdup(old) : NULL;
-    setenv("SEA_CUDA_ATTN", value, 1);
+    return c->kind == SEA_OP_DECODE_ATTENTION ? "SEA_CUDA_DECODE" : "SEA_CUDA_ATTN";
 }
 
-static void attn_env_pop(const char *value)
+/* Set (attn_env != NULL) the case's kernel variable for one case; restore what was there. */
+static char *saved_attn_env;
+static void attn_env_push(const tcase *c)
 {
-    if (!value) return;
-    if (saved_attn_env) setenv("SEA_CUDA_ATTN", saved_attn_env, 1);
-    else unsetenv("SEA_CUDA_ATTN");
+    if (!c->attn_env) return;
+    const char *old = getenv(attn_env_var(c));
+    saved_attn_env = old ? strdup(old) : NULL;
+    setenv(attn_env_var(c), c->attn_env, 1);
+}
+
+static void attn_env_pop(const tcase *c)
+{
+    if (!c->attn_env) return;
+    if (saved_attn_env) setenv(attn_env_var(c), saved_attn_env, 1);
+    else unsetenv(attn_env_var(c));
     free(saved_attn_env);
     saved_attn_env = NULL;
 }
@@ -366,7 +373,7 @@ int main(int argc, char **argv)
             printf("%-28s SKIP (cpu reference: %s)\n", c->name, sea_last_error());
             continue;
         }
-        attn_env_push(c->attn_env);
+        attn_env_push(c);
         /* The CPU checking itself runs 16-bit cases as their f32 twins on both sides. */
         const tcase *cg = self_check && run_side(gpu, c, &h, c->backward, got, ng) < 0 ? &c32 : c;
         for (int i = 0; i < 16; i++) {
@@ -375,7 +382,7 @@ int main(int argc, char **argv)
         }
         int b = run_side(gpu, cg, &h, c->backward, got, ng);
         int b2 = b < 0 ? -1 : run_side(gpu, cg, &h, c->backward, again, na);
-        attn_env_pop(c->attn_env);
+        attn_env_pop(c);
         if (b < 0) {
             printf("%-28s FAIL (cuda: %s)\n", c->name, sea_last_error());
             failed++;
@@ -635,6 +642,29 @@ static const tcase *cases(int *count)
     p.attn.n_keys = 300;
     ADD_DECODE("decode_attention_bf16_hd8_many_keys", BF16, 2, 3, 300, 1, 8, 1e-2);
 #undef ADD_DECODE
+    /* With the shared prefix in[4..6] (Bp rows of Sp keys, left/right padded by PADI, each
+     * serving B / Bp sequences) walked before the own keys: both kernels, the vectorized one
+     * at lane groups of 8, 16 and 32, one prefix row for the whole batch and one per sequence. */
+#define ADD_DECODE_PREFIX(name, DT, B, H, S, Hkv, hd, Bp, Sp, tol)                                                \
+    ADD(name, SEA_OP_DECODE_ATTENTION,                                                                          \
+        {DT(B, H, hd), DT(B, S, Hkv, hd), DT(B, S, Hkv, hd), MASKI(B, S), DT(Bp, Sp, Hkv, hd), DT(Bp, Sp, Hkv, hd), \
+         PADI(Bp, Sp)},                                                                                         \
+        {DT(B, H, hd), NONE, NONE}, p, false, tol)
+    p.attn.scale = 0.125f;
+    p.attn.n_keys = 17;
+    ADD_DECODE_PREFIX("decode_prefix_f32", F32, 4, 4, 20, 2, 64, 2, 23, 1e-5);
+    p.attn.n_keys = 37;
+    ADD_DECODE_PREFIX("decode_prefix_bf16_hd64", BF16, 4, 4, 40, 2, 64, 2, 37, 1e-2);
+    ADD_DECODE_PREFIX("decode_prefix_bf16_hd64_basic", BF16, 4, 4, 40, 2, 64, 2, 37, 1e-2);
+    c[n - 1].attn_env = "basic";
+    ADD_DECODE_PREFIX("decode_prefix_f16_hd128_per_seq", F16, 2, 2, 40, 2, 128, 2, 29, 2e-3);
+    p.attn.scale = 0.11f;
+    p.attn.n_keys = 33;
+    ADD_DECODE_PREFIX("decode_prefix_bf16_hd80", BF16, 6, 4, 33, 4, 80, 3, 50, 1e-2);
+    p.attn.scale = 0.0625f;
+    p.attn.n_keys = 70;
+    ADD_DECODE_PREFIX("decode_prefix_bf16_hd256_one_row", BF16, 4, 8, 75, 8, 256, 1, 70, 1e-2);
+#undef ADD_DECODE_PREFIX
     memset(&p, 0, sizeof p);
     ADD("gelu", SEA_OP_GELU, {F32(5, 77), NO3, NO3}, {F32(5, 77), NONE, NONE}, p, true, 1e-6);
     p.act.approximate = true;
