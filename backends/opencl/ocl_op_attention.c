@@ -34,9 +34,16 @@ sea_status ocl_op_attention(sea_stream *s, const sea_op *op, bool backward)
         /* q's strides in elements: (B, H, hd) with any batch/head strides for decode */
         cl_uint qsb = (cl_uint)q->stride[0], qsh = (cl_uint)q->stride[decode ? 1 : 2];
         if (!decode) qsb = Tq * H * hd, qsh = hd;
+        /* decode's shared prefix in[4..6] (absent: the kernel reads none of these) */
+        const sea_tensor *pk = decode ? op->in[4] : NULL;
+        cl_int has_pre = pk != NULL;
+        cl_mem pk_m = pk ? ocl_mem(pk) : q_m, pv_m = pk ? ocl_mem(op->in[5]) : q_m, pkv_m = pk ? ocl_mem(op->in[6]) : q_m;
+        cl_uint pk_o = pk ? ocl_off(pk) : 0, pv_o = pk ? ocl_off(op->in[5]) : 0, pkv_o = pk ? ocl_off(op->in[6]) : 0;
+        cl_uint Sp = pk ? (cl_uint)pk->shape[1] : 0, pgroup = pk ? B / (cl_uint)pk->shape[0] : 1;
         return OCL_RUN(s, OCL_K_attn_fwd, (size_t)B * H * Tq * wg, wg, OA(q_m), OA(q_o), OA(k_m), OA(k_o), OA(v_m),
                        OA(v_o), OA(kv_m), OA(kv_o), OA(has_kv), OA(o_m), OA(o_o), OA(l_m), OA(l_o), OA(has_lse), OA(Tq),
-                       OA(Sk), OA(H), OA(Hkv), OA(hd), OA(coff), OA(scale), OA(qsb), OA(qsh),
+                       OA(Sk), OA(H), OA(Hkv), OA(hd), OA(coff), OA(scale), OA(qsb), OA(qsh), OA(pk_m), OA(pk_o),
+                       OA(pv_m), OA(pv_o), OA(pkv_m), OA(pkv_o), OA(has_pre), OA(Sp), OA(pgroup),
                        OA_LOCAL(hd * sizeof(float)), OA_LOCAL(wg * sizeof(float)), OA_LOCAL(wg * sizeof(float)));
     }
 

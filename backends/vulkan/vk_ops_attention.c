@@ -9,7 +9,8 @@ typedef struct attn_fwd_pc {
     float scale;
     uint32_t sqb, sqt, sqh, skb, sks, skh, svb, svs, svh, sob, sot, soh, skvb;
     uint32_t oq, ok, ov, okv, oo, ol;
-} attn_fwd_pc;
+    uint32_t Sp, pgroup, opk, opv, opkv;   /* decode's shared prefix (flag 8) */
+} attn_fwd_pc;   /* 124 bytes: within VK_PUSH_BYTES */
 
 typedef struct attn_bwd_pc {
     uint32_t B, T, H, Hkv, hd, mode, flags;
@@ -30,7 +31,7 @@ static sea_status attn_fwd(sea_stream *s, const sea_op *op)
     uint32_t Sfull = (uint32_t)k->shape[1], Hkv = (uint32_t)k->shape[2];
     if (hd > 256) return sea_error(SEA_ERR_UNSUPPORTED, "%s on %s: head dim %u > 256", name, d->label, hd);
     if (B == 0 || T == 0 || H == 0) return SEA_OK;
-    vk_binding b[6] = {{0}};
+    vk_binding b[9] = {{0}};
     SEA_TRY(vk_bind_tensor(d, q, name, "q", &b[0]));
     SEA_TRY(vk_bind_tensor(d, k, name, decode ? "k_cache" : "k", &b[1]));
     SEA_TRY(vk_bind_tensor(d, op->in[2], name, decode ? "v_cache" : "v", &b[2]));
@@ -44,6 +45,17 @@ static sea_status attn_fwd(sea_stream *s, const sea_op *op)
         SEA_TRY(vk_bind_tensor(d, op->out[1], name, "lse", &b[5]));
         flags |= 4;
     }
+    /* decode's shared prefix in[4..6]: contiguous (Bp, Sp, Hkv, hd), the caches' row layout */
+    const sea_tensor *pk = decode ? op->in[4] : NULL;
+    uint32_t Sp = 0, pgroup = 1;
+    if (pk) {
+        SEA_TRY(vk_bind_tensor(d, pk, name, "prefix_k", &b[6]));
+        SEA_TRY(vk_bind_tensor(d, op->in[5], name, "prefix_v", &b[7]));
+        SEA_TRY(vk_bind_tensor(d, op->in[6], name, "prefix_valid", &b[8]));
+        Sp = (uint32_t)pk->shape[1];
+        pgroup = B / (uint32_t)pk->shape[0];
+        flags |= 8;
+    }
     uint32_t qt = decode ? 0u : H * hd, kvrow = Hkv * hd;
     /* decode's q may be a head slice of a fused rope output: its own batch and head strides */
     uint32_t qb = decode ? (uint32_t)q->stride[0] : T * H * hd, qh = decode ? (uint32_t)q->stride[1] : hd;
@@ -53,8 +65,10 @@ static sea_status attn_fwd(sea_stream *s, const sea_op *op)
                       Sfull * kvrow, kvrow, hd,
                       T * H * hd, qt, hd,
                       Sfull,
-                      b[0].elem, b[1].elem, b[2].elem, b[3].elem, b[4].elem, b[5].elem};
-    return vk_dispatch(s, VK_SH_ATTN_FWD, NULL, b, 6, &pc, sizeof pc, T, H, B);
+                      b[0].elem, b[1].elem, b[2].elem, b[3].elem, b[4].elem, b[5].elem,
+                      Sp, pgroup, b[6].elem, b[7].elem, b[8].elem};
+    _Static_assert(sizeof(attn_fwd_pc) <= VK_PUSH_BYTES, "attn_fwd push constants exceed the guaranteed 128 bytes");
+    return vk_dispatch(s, VK_SH_ATTN_FWD, NULL, b, 9, &pc, sizeof pc, T, H, B);
 }
 
 static sea_status attn_bwd(sea_stream *s, const sea_op *op)

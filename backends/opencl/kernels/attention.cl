@@ -8,11 +8,15 @@
 
 #define ATTN_MAX_DPT 8 /* head dims per work-item: hd <= 8 * group size */
 
+/* Decode's optional shared prefix (op.h, in[4..6]): has_pre != 0 walks the Sp keys of prefix
+ * row b / pgroup (pk, pv (Bp, Sp, Hkv, hd), pkv (Bp, Sp)) before the own keys, in the same
+ * online softmax, as if the row were copied in front of the cache. */
 __kernel void attn_fwd(__global const float *q, uint qo, __global const float *k, uint ko, __global const float *v,
                        uint vo, __global const int *kv, uint kvo, int has_kv, __global float *out, uint oo,
                        __global float *lse, uint lo, int has_lse, uint Tq, uint Sk, uint H, uint Hkv, uint hd,
-                       int coff, float scale, uint qsb, uint qsh, __local float *qs, __local float *ps,
-                       __local float *buf)
+                       int coff, float scale, uint qsb, uint qsh, __global const float *pk, uint pko,
+                       __global const float *pv, uint pvo, __global const int *pkv, uint pkvo, int has_pre, uint Sp,
+                       uint pgroup, __local float *qs, __local float *ps, __local float *buf)
 {
     uint g = get_group_id(0), lid = get_local_id(0), wg = get_local_size(0);
     uint t = g % Tq, bh = g / Tq, h = bh % H, b = bh / H;
@@ -21,39 +25,46 @@ __kernel void attn_fwd(__global const float *q, uint qo, __global const float *k
     size_t qrow = (((size_t)b * Tq + t) * H + h) * hd, qin = (size_t)b * qsb + (size_t)t * H * qsh + (size_t)h * qsh;
     for (uint d = lid; d < hd; d += wg) qs[d] = q[qo + qin + d];
     barrier(CLK_LOCAL_MEM_FENCE);
-    int kmax = min((int)t + coff, (int)Sk - 1);
     float m = -INFINITY, l = 0.0f;
     float acc[ATTN_MAX_DPT];
     for (int j = 0; j < ATTN_MAX_DPT; j++) acc[j] = 0.0f;
-    for (int c0 = 0; c0 <= kmax; c0 += (int)wg) {
-        int s = c0 + (int)lid;
-        float sc = -INFINITY;
-        if (s <= kmax && (!has_kv || kv[kvo + (size_t)b * Sk + s] != 0)) {
-            __global const float *kr = k + ko + (((size_t)b * Sk + s) * Hkv + hk) * hd;
-            float dot = 0.0f;
-            for (uint d = 0; d < hd; d++) dot += qs[d] * kr[d];
-            sc = dot * scale;
-        }
-        float cm = wg_max(buf, sc);
-        float mn = fmax(m, cm);
-        if (mn == -INFINITY) continue; /* whole chunk masked so far: uniform across the group */
-        float p = sc == -INFINITY ? 0.0f : exp(sc - mn);
-        ps[lid] = p;
-        float corr = m == -INFINITY ? 0.0f : exp(m - mn);
-        l = l * corr + wg_sum(buf, p); /* wg_sum's barriers also publish ps */
-        int cn = min((int)wg, kmax + 1 - c0);
-        for (int j = 0; j < ATTN_MAX_DPT; j++) {
-            uint d = lid + j * wg;
-            if (d >= hd) break;
-            float a = acc[j] * corr;
-            for (int jj = 0; jj < cn; jj++) {
-                float pj = ps[jj];
-                if (pj != 0.0f) a += pj * v[vo + (((size_t)b * Sk + c0 + jj) * Hkv + hk) * hd + d];
+    /* segment 0: the prefix row (decode with a prefix only), 1: the own keys */
+    for (int seg = has_pre ? 0 : 1; seg < 2; seg++) {
+        __global const float *K = seg ? k + ko : pk + pko, *V = seg ? v + vo : pv + pvo;
+        __global const int *valid = seg ? kv + kvo : pkv + pkvo;
+        int checked = seg ? has_kv : 1;
+        size_t row0 = seg ? (size_t)b * Sk : (size_t)(b / pgroup) * Sp; /* first key's row in (rows, Hkv, hd) */
+        int kmax = seg ? min((int)t + coff, (int)Sk - 1) : (int)Sp - 1;
+        for (int c0 = 0; c0 <= kmax; c0 += (int)wg) {
+            int s = c0 + (int)lid;
+            float sc = -INFINITY;
+            if (s <= kmax && (!checked || valid[row0 + s] != 0)) {
+                __global const float *kr = K + ((row0 + s) * Hkv + hk) * hd;
+                float dot = 0.0f;
+                for (uint d = 0; d < hd; d++) dot += qs[d] * kr[d];
+                sc = dot * scale;
             }
-            acc[j] = a;
+            float cm = wg_max(buf, sc);
+            float mn = fmax(m, cm);
+            if (mn == -INFINITY) continue; /* whole chunk masked so far: uniform across the group */
+            float p = sc == -INFINITY ? 0.0f : exp(sc - mn);
+            ps[lid] = p;
+            float corr = m == -INFINITY ? 0.0f : exp(m - mn);
+            l = l * corr + wg_sum(buf, p); /* wg_sum's barriers also publish ps */
+            int cn = min((int)wg, kmax + 1 - c0);
+            for (int j = 0; j < ATTN_MAX_DPT; j++) {
+                uint d = lid + j * wg;
+                if (d >= hd) break;
+                float a = acc[j] * corr;
+                for (int jj = 0; jj < cn; jj++) {
+                    float pj = ps[jj];
+                    if (pj != 0.0f) a += pj * V[((row0 + c0 + jj) * Hkv + hk) * hd + d];
+                }
+                acc[j] = a;
+            }
+            m = mn;
+            barrier(CLK_LOCAL_MEM_FENCE); /* ps is rewritten by the next chunk */
         }
-        m = mn;
-        barrier(CLK_LOCAL_MEM_FENCE); /* ps is rewritten by the next chunk */
     }
     for (int j = 0; j < ATTN_MAX_DPT; j++) {
         uint d = lid + j * wg;

@@ -72,6 +72,16 @@ static const ocase cases[] = {
      {F32(1, 140, 2, 8), F32(1, 140, 2, 8), F32(1, 140, 2, 8), ABSENT}, {F32(1, 140, 2, 8), F32(1, 2, 140)}, true, 5e-6},
     {"(3, 4/2, 16) S 11 n_keys 7", SEA_OP_DECODE_ATTENTION, {.attn = {0.25f, 7}}, 4, 1,
      {F32(3, 4, 16), F32(3, 11, 2, 16), F32(3, 11, 2, 16), I32(G_KEYVALID, 0, 3, 11)}, {F32(3, 4, 16)}, false, 5e-6},
+    /* decode with a shared prefix (in[4..6], left-padded rows): 2 rows for 4 sequences, then one
+     * row of 140 keys for both sequences (more than a work-group: several chunks) */
+    {"prefix Bp 2 Sp 9, (4, 4/2, 16) S 11 n_keys 7", SEA_OP_DECODE_ATTENTION, {.attn = {0.25f, 7}}, 7, 1,
+     {F32(4, 4, 16), F32(4, 11, 2, 16), F32(4, 11, 2, 16), I32(G_KEYVALID, 0, 4, 11), F32(2, 9, 2, 16), F32(2, 9, 2, 16),
+      I32(G_KEYVALID, 0, 2, 9)},
+     {F32(4, 4, 16)}, false, 5e-6},
+    {"prefix Bp 1 Sp 140, (2, 2/1, 8) S 5 n_keys 5", SEA_OP_DECODE_ATTENTION, {.attn = {0.35f, 5}}, 7, 1,
+     {F32(2, 2, 8), F32(2, 5, 1, 8), F32(2, 5, 1, 8), I32(G_KEYVALID, 0, 2, 5), F32(1, 140, 1, 8), F32(1, 140, 1, 8),
+      I32(G_KEYVALID, 0, 1, 140)},
+     {F32(2, 2, 8)}, false, 5e-6},
     /* matmul */
     {"(7, 13) x (13, 5)", SEA_OP_MATMUL, {.matmul = {false, false, SEA_ACT_NONE}}, 3, 2,
      {F32(7, 13), F32(13, 5), ABSENT}, {F32(7, 5), ABSENT}, true, 2e-6},

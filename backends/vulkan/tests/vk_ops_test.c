@@ -473,6 +473,13 @@ int main(int argc, char **argv)
         {"attention hd=80", SEA_OP_ATTENTION, {F(1, 20, 2, 80), F(1, 20, 2, 80), F(1, 20, 2, 80)}, {F(1, 20, 2, 80), F(1, 2, 20)}, attn, true, 1e-5},
         {"decode_attention", SEA_OP_DECODE_ATTENTION, {F(3, 4, 16), F(3, 16, 2, 16), F(3, 16, 2, 16), T(G_VALID, 0, 3, 16)},
          {F(3, 4, 16)}, dec, false, 1e-5},
+        /* the shared prefix in[4..6]: 2 rows for 4 sequences; one row of 70 keys (two chunks of 64) for 2 */
+        {"decode_attention prefix", SEA_OP_DECODE_ATTENTION,
+         {F(4, 4, 16), F(4, 16, 2, 16), F(4, 16, 2, 16), T(G_VALID, 0, 4, 16), F(2, 9, 2, 16), F(2, 9, 2, 16), T(G_VALID, 0, 2, 9)},
+         {F(4, 4, 16)}, dec, false, 1e-5},
+        {"decode_attention long prefix", SEA_OP_DECODE_ATTENTION,
+         {F(2, 2, 80), F(2, 16, 1, 80), F(2, 16, 1, 80), T(G_VALID, 0, 2, 16), F(1, 70, 1, 80), F(1, 70, 1, 80), T(G_VALID, 0, 1, 70)},
+         {F(2, 2, 80)}, dec, false, 1e-5},
         {"ensemble_mlp", SEA_OP_ENSEMBLE_MLP, {F(13, 20), F(3, 20, 16), F(3, 16), F(3, 16, 16), F(3, 16), F(3, 16), F(3)},
          {F(3, 13), F(3, 13, 16), F(3, 13, 16)}, p_none, true, 1e-5},
         {"adamw", SEA_OP_ADAMW, {F(5000)}, {F(5000), F(5000), POSF(5000)}, adamw, false, 1e-6},
