@@ -13,6 +13,10 @@
  * - k_decode, anything else (f32, odd head dims, unaligned views): lanes strided over the
  *   head dim, one key per warp step, the warps' partials merged in warp order.
  *
+ * With the optional shared prefix (op.h: in[4..6], a prompt's keys/values stored once for its
+ * samples) both kernels walk two key segments, the prefix row then the own cache, through the
+ * same loop and online softmax; the merge is unchanged.
+ *
  * SEA_CUDA_DECODE=basic forces k_decode (for comparison; check.sh's benchmark A/B); auto or
  * unset picks; anything else is an error naming the variable. */
 #include <stdlib.h>
