@@ -353,7 +353,7 @@ if sh_on and sh_off:
     out.append("sample b%d as %d prompts x %d: shared prefix %.0f tok/s (prefill %.0f ms) vs a cache per sample %.0f (prefill %.0f ms) = %.2fx" % (a["batch"], a["batch"] // a["per_prompt"], a["per_prompt"], a["new_tokens_per_s"], 1e3 * a["prefill_s"], b["new_tokens_per_s"], 1e3 * b["prefill_s"], a["new_tokens_per_s"] / b["new_tokens_per_s"]))
 print("; ".join(out))
 ' "$OUT/bench_models.json" "$OUT/gpu_peer.json" 2>&1 | tail -1)
-    record targets info 0 "$(echo "$tgt" | cut -c1-600)"
+    record targets info 0 "$(echo "$tgt" | cut -c1-1000)"
 fi
 
 {
