@@ -93,7 +93,14 @@ typedef struct gen_state {
     int32_t *ids, *kv, *pos, *rows, *sids, *tok_h;
     float *logp_h;
     int *plen;
-    sea_kv_cache cache;
+    /* Keys and values. Without a shared prompt, cache holds each sequence's prompt (slots
+     * [0, P)) and its new tokens (from slot0 = P). When groups of consecutive sequences share
+     * a prompt (the SEA actor's samples), the prompt's are stored once per group in prefix
+     * (Bu, P) and decode attention reads them before each member's own cache, which then
+     * holds only the new tokens (slot0 = 0): 1/M of the prompt's cache memory and reads. */
+    sea_kv_cache cache, prefix;
+    bool has_prefix;
+    int slot0;                   /* cache slot of decode step 1's token */
     sea_tensor sid;              /* (B) outside the arena: it lives across passes */
     /* A step's inputs (in_buf) and what its sampling wrote (out_buf) are one buffer each (two
      * views, the second at SEA_MODEL_VIEW_ALIGN), so each moves in one copy. The inputs sit
@@ -124,6 +131,7 @@ static void gen_state_free(gen_state *g)
     free(g->logp_h);
     free(g->plen);
     sea_kv_cache_free(&g->cache);
+    if (g->has_prefix) sea_kv_cache_free(&g->prefix);
     sea_tensor_free(&g->sid);
     sea_graph_free(g->dg.graph);   /* before the buffers its ops read */
     sea_buffer_release(g->out_buf);
@@ -181,8 +189,8 @@ static sea_tensor io_row(const gen_state *g, sea_buffer *b, int j)
 }
 
 /* The inputs of decode steps k0 .. k0 + n - 1 (rotary positions plen + k - 1, cache rows
- * b * S + P + k - 1) to plan_buf, in one write. */
-static sea_status chunk_write_plan(sea_stream *s, int B, int S, int P, int k0, int n, gen_state *g)
+ * b * S + slot0 + k - 1) to plan_buf, in one write. */
+static sea_status chunk_write_plan(sea_stream *s, int B, int S, int k0, int n, gen_state *g)
 {
     size_t row = 2 * g->half;
     memset(g->chunk_h, 0, (size_t)n * row);
@@ -190,7 +198,7 @@ static sea_status chunk_write_plan(sea_stream *s, int B, int S, int P, int k0, i
         int32_t *pos = (int32_t *)(g->chunk_h + j * row), *rows = (int32_t *)(g->chunk_h + j * row + g->half);
         for (int b = 0; b < B; b++) {
             pos[b] = g->plen[b] + k0 + j - 1;
-            rows[b] = b * S + P + k0 + j - 1;
+            rows[b] = b * S + g->slot0 + k0 + j - 1;
         }
     }
     return sea_buffer_write(s, g->plan_buf, 0, g->chunk_h, (size_t)n * row);
@@ -221,7 +229,8 @@ static sea_status decode_step(sea_model *m, sea_stream *s, gen_state *g, int B, 
     sea_tensor hidden;
     SEA_TRY(sea_model_arena_reset(&m->arena, false));
     sea_model_pass ps = {.B = B, .T = 1, .ids = &g->tok, .pos = &g->pos1, .cache = &g->cache, .cache_pos = slot,
-                         .decode = true, .cache_rows = &g->slot_rows, .n_keys = n_keys};
+                         .decode = true, .cache_rows = &g->slot_rows, .n_keys = n_keys,
+                         .prefix = g->has_prefix ? &g->prefix : NULL};
     SEA_TRY(sea_model_trunk(m, s, &ps, &hidden));
     return sea_model_lm_head(m, s, &hidden, logits);
 }
@@ -279,8 +288,8 @@ static bool same_prompt(const int32_t *const *prompts, const int *lens, int a, i
 
 /* Sequences per prompt when the batch is consecutive groups of one size whose members share a
  * prompt (the SEA actor's M samples of each prompt), else 1. Each group's prompt is then
- * prefilled once and its keys and values copied to every member's cache rows: the prompt
- * pass does 1/M of the work and holds 1/M of the activations. */
+ * prefilled once into a shared prefix cache (gen_state): the prompt pass does 1/M of the
+ * work and holds 1/M of the activations, and its keys and values are stored and read once. */
 static int shared_prompt_run(const int32_t *const *prompts, const int *lens, int B)
 {
     int run = 1;
@@ -333,9 +342,10 @@ static sea_status generate_batch(sea_model *m, sea_stream *s, const sea_gen_para
     double t_start = sea_op_profile_now();
     for (int b = 0; b < B; b++)
         if (prompt_lens[b] > P) P = prompt_lens[b];
-    int S = P + p->max_new_tokens;
     gen_state g;
     memset(&g, 0, sizeof g);
+    g.slot0 = R > 1 ? 0 : P;
+    int S = g.slot0 + p->max_new_tokens;   /* own cache slots */
     bool *done = calloc((size_t)B, sizeof *done);
     g.ids = malloc((size_t)B * P * sizeof *g.ids);
     g.kv = malloc((size_t)B * P * sizeof *g.kv);
@@ -367,6 +377,10 @@ static sea_status generate_batch(sea_model *m, sea_stream *s, const sea_gen_para
     int64_t bb = B;
     if (!st) sea_model_positions(g.kv, B, P, g.pos);
     if (!st) st = sea_kv_cache_alloc(m->dev, s, m->dtype, m->L, B, S, m->Hkv, m->hd, &g.cache);
+    if (!st && R > 1) {
+        st = sea_kv_cache_alloc(m->dev, s, m->dtype, m->L, Bu, P, m->Hkv, m->hd, &g.prefix);
+        g.has_prefix = !st;
+    }
     if (!st) st = io_alloc(m->dev, B, read_every_for(p, m->dev), &g);
     if (!st) st = sea_tensor_alloc(m->dev, SEA_I32, 1, &bb, &g.sid);
     if (!st) st = sea_tensor_write_i32(s, &g.sid, g.sids);
@@ -380,13 +394,10 @@ static sea_status generate_batch(sea_model *m, sea_stream *s, const sea_gen_para
         m->recording = false;
         st = sea_model_arena_reset(&m->arena, false);
     }
-    /* Every sequence's slot validity; then the prompt pass over one row per prompt group
-     * (Bu = B / R rows), its keys and values going to all R members' cache rows. */
-    sea_tensor ids_t, kv_all, kv_t, pos_t, rows_t, hidden, last, logits, kvslot;
-    int64_t bp[2] = {B, P}, bup[2] = {Bu, P}, flat = (int64_t)Bu * P;
-    if (!st) st = sea_model_upload_i32(m, s, g.kv, 2, bp, &kv_all);
-    if (!st) st = sea_tensor_slice(&g.cache.valid, 1, 0, P, &kvslot);
-    if (!st) st = sea_copy(s, &kv_all, &kvslot);
+    /* The prompt pass over one row per prompt group (Bu = B / R rows), into the cache's
+     * prompt slots or the shared prefix; the prompt slots' validity with it. */
+    sea_tensor ids_t, kv_t, pos_t, rows_t, hidden, last, logits, kvslot;
+    int64_t bup[2] = {Bu, P}, flat = (int64_t)Bu * P;
     if (!st && R > 1) {
         keep_every_rth_row(g.ids, B, P, R);
         keep_every_rth_row(g.kv, B, P, R);
@@ -396,9 +407,12 @@ static sea_status generate_batch(sea_model *m, sea_stream *s, const sea_gen_para
     if (!st) st = sea_model_upload_i32(m, s, g.kv, 2, bup, &kv_t);
     if (!st) st = sea_model_upload_i32(m, s, g.pos, 2, bup, &pos_t);
     if (!st) st = sea_model_upload_i32(m, s, g.rows, 1, &bb, &rows_t);
+    sea_kv_cache *prompt_cache = R > 1 ? &g.prefix : &g.cache;
+    if (!st) st = sea_tensor_slice(&prompt_cache->valid, 1, 0, P, &kvslot);
+    if (!st) st = sea_copy(s, &kv_t, &kvslot);
     if (!st) {
         sea_model_pass ps = {.B = Bu, .T = P, .ids = &ids_t, .pos = &pos_t, .key_valid = &kv_t,
-                             .cache = &g.cache, .cache_pos = 0, .cache_repeat = R};
+                             .cache = prompt_cache, .cache_pos = 0};
         st = sea_model_trunk(m, s, &ps, &hidden);
     }
     if (!st) st = sea_model_gather_rows(m, s, &hidden, &rows_t, &last);
@@ -413,9 +427,9 @@ static sea_status generate_batch(sea_model *m, sea_stream *s, const sea_gen_para
     sea_tensor in_all = io_row(&g, g.in_buf, 0), out_all = io_row(&g, g.out_buf, 0);
     for (int k0 = 1; !st && !all && k0 < p->max_new_tokens; k0 += g.read_every) {
         int n = p->max_new_tokens - k0 < g.read_every ? p->max_new_tokens - k0 : g.read_every;
-        st = chunk_write_plan(s, B, S, P, k0, n, &g);
+        st = chunk_write_plan(s, B, S, k0, n, &g);
         for (int j = 0; !st && j < n; j++) {
-            int k = k0 + j, slot = P + k - 1;
+            int k = k0 + j, slot = g.slot0 + k - 1;
             sea_tensor col, plan_row = io_row(&g, g.plan_buf, j), hist_row = io_row(&g, g.hist_buf, j);
             st = sea_copy(s, &plan_row, &in_all);
             if (!st) st = sea_tensor_slice(&g.cache.valid, 1, slot, 1, &col);

@@ -201,28 +201,6 @@ static sea_status copy_into(sea_model *m, sea_stream *s, const sea_tensor *src, 
     return sea_op_run(s, &op);
 }
 
-/* Prefill: x (B, T, Hkv, hd), contiguous, into slots [pos, pos + T) of cache rows
- * b * repeat .. b * repeat + repeat - 1 of cache (B * repeat, S, Hkv, hd): one copy that reads
- * x with stride 0 over the repeats (the samples of one prompt share its prefill). */
-static sea_status cache_write_repeated(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *cache,
-                                       int64_t pos, int repeat)
-{
-    int64_t B = x->shape[0], T = x->shape[1], R = x->shape[2] * x->shape[3], S = cache->shape[1];
-    if (!sea_tensor_is_contiguous(x) || !sea_tensor_is_contiguous(cache) || cache->shape[0] != B * repeat ||
-        cache->shape[2] * cache->shape[3] != R || pos + T > S)
-        return sea_error(SEA_ERR_INTERNAL, "prefill of %lld rows x %d repeats into a cache of %lld rows", (long long)B,
-                         repeat, (long long)cache->shape[0]);
-    int64_t shape[4] = {B, repeat, T, R};
-    sea_tensor src = sea_tensor_make(x->buf, x->offset, x->dtype, 4, shape);
-    src.stride[0] = T * R;   /* (T * R, 0, R, 1): x's rows, each read repeat times */
-    src.stride[1] = 0;
-    sea_tensor dst = sea_tensor_make(cache->buf, cache->offset + (size_t)(pos * R) * sea_dtype_size(cache->dtype),
-                                     cache->dtype, 4, shape);
-    dst.stride[0] = repeat * S * R;
-    dst.stride[1] = S * R;
-    return copy_into(m, s, &src, &dst);
-}
-
 /* Decode: x2 (B, Hkv*hd) (rows at any stride) into rows (B) of cache (B, S, Hkv, hd) seen as
  * (B*S, Hkv*hd). */
 static sea_status cache_rows_write2(sea_stream *s, const sea_tensor *x2, const sea_tensor *cache, const sea_tensor *rows)
@@ -294,9 +272,6 @@ static sea_status qkv_separate(sea_model *m, sea_stream *s, const sea_model_pass
     if (ps->cache && ps->decode) {
         SEA_TRY(cache_rows_write(s, kr, &ps->cache->k[l], ps->cache_rows));
         SEA_TRY(cache_rows_write(s, v4, &ps->cache->v[l], ps->cache_rows));
-    } else if (ps->cache && ps->cache_repeat > 1) {
-        SEA_TRY(cache_write_repeated(m, s, kr, &ps->cache->k[l], ps->cache_pos, ps->cache_repeat));
-        SEA_TRY(cache_write_repeated(m, s, v4, &ps->cache->v[l], ps->cache_pos, ps->cache_repeat));
     } else if (ps->cache) {
         sea_tensor kc, vc;
         SEA_TRY(sea_tensor_slice(&ps->cache->k[l], 1, ps->cache_pos, T, &kc));
@@ -340,8 +315,22 @@ static sea_status attention_part(sea_model *m, sea_stream *s, const sea_model_pa
     } else {
         if (!fused) SEA_TRY(reshape(&qr, 3, B, H, hd, 1, &q3));
         SEA_TRY(new_t(m, qr.dtype, 3, B, H, hd, 1, &att));
-        SEA_TRY(sea_decode_attention(s, &q3, &ps->cache->k[l], &ps->cache->v[l], &ps->cache->valid,
-                                     ps->n_keys ? ps->n_keys : ps->cache_pos + 1, scale, &att));
+        /* with a shared prefix: the prompt's keys and values, stored once per prompt */
+        sea_op op = {0};
+        op.kind = SEA_OP_DECODE_ATTENTION;
+        op.in[0] = &q3;
+        op.in[1] = &ps->cache->k[l];
+        op.in[2] = &ps->cache->v[l];
+        op.in[3] = &ps->cache->valid;
+        if (ps->prefix) {
+            op.in[4] = &ps->prefix->k[l];
+            op.in[5] = &ps->prefix->v[l];
+            op.in[6] = &ps->prefix->valid;
+        }
+        op.out[0] = &att;
+        op.p.attn.scale = scale;
+        op.p.attn.n_keys = ps->n_keys ? ps->n_keys : ps->cache_pos + 1;
+        SEA_TRY(sea_op_run(s, &op));
     }
     SEA_TRY(reshape(&att, 2, B * T, H * hd, 1, 1, &att2));
     return linear_residual(m, s, &att2, &y->wo, &y->bo, res, out);

@@ -265,9 +265,9 @@ typedef struct sea_model_pass {
     const sea_tensor *key_valid;  /* (B, T) i32, prefill/train; NULL = all valid */
     struct sea_kv_cache *cache;   /* non-NULL: write k/v at cache_pos.. (and decode reads it) */
     int cache_pos;
-    /* Prefill: each pass row's prompt is shared by this many consecutive sequences of the
-     * cache (B * cache_repeat rows): its k/v go into all of them. 0 or 1 = one each. */
-    int cache_repeat;
+    /* Decode: the prompt part shared by groups of B / prefix->B consecutive sequences
+     * (models/generate.c), attended before cache; NULL = the prompt is in cache. */
+    struct sea_kv_cache *prefix;
     bool decode;                  /* T == 1: attend over cache slots [0, cache_pos] */
     /* Decode: k/v go to these rows (B) i32 of each cache viewed as (B*S, Hkv*hd), b*S + slot,
      * not to a view at cache_pos: the slot lives on the device, so a captured step replays

@@ -282,6 +282,11 @@ if [ -x "$P/tools/bench_models" ]; then
         [ "$LAST_STATE" = ok ] && note "$(grep -m1 '^SEA_PROFILE' "$pf" | sed 's/.*, \([0-9.]* ms\) in all.*/\1 in ops:/') $(prof_top "$pf" | cut -d';' -f1-3)"
         rm -f "$pf"
     done
+    # SEA's own sampling layout: 16 prompts x 16 samples (batch 256), the prompts' keys and
+    # values stored once per prompt (decode attention's shared prefix) against a cache per
+    # sample (--prefill-each).
+    step bench_1b_bf16_shared 60 "$OUT/bench_models.json" $BM --only sample --dtype bf16 --batch 256 --per-prompt 16 && bm_note 1
+    step bench_1b_bf16_shared_each 60 "$OUT/bench_models.json" $BM --only sample --dtype bf16 --batch 256 --per-prompt 16 --prefill-each && bm_note 1
     # Decode run-ahead (models/generate.c: tokens read every 8 steps) against reading them
     # after every step, graphs on both: the A/B of the host round trip per step.
     step bench_1b_bf16_read1 60 "$OUT/bench_models.json" $BM --only sample --dtype bf16 --batch 64 --read-every 1 && bm_note 1
@@ -328,7 +333,7 @@ ps = pick(peer, bench="sample", model="pythia-1b")
 for B, graphs, read in ((64, None, 0), (64, 0, 0), (256, None, 0), (64, None, 1)):
     r = None
     for x in sea:
-        if x.get("bench") == "sample" and x.get("dtype") == "bf16" and x.get("batch") == B and (graphs is None) == (x.get("graph_launches", 0) > 0) and x.get("read_every", 0) == read:
+        if x.get("bench") == "sample" and x.get("dtype") == "bf16" and x.get("batch") == B and (graphs is None) == (x.get("graph_launches", 0) > 0) and x.get("read_every", 0) == read and x.get("per_prompt", 1) == 1:
             r = x
     if not r: continue
     n = sd["params"] if sd else 1011781632
@@ -340,9 +345,15 @@ for B, graphs, read in ((64, None, 0), (64, 0, 0), (256, None, 0), (64, None, 1)
         t += " (decode alone %.0f = %.0f%%, prefill %.0f ms)" % (r["decode_new_tokens_per_s"], 100 * r["decode_new_tokens_per_s"] / (B * bw / step_bytes), 1e3 * r["prefill_s"])
     if ps and B == 64 and "new_tokens_per_s" in ps: t += " = %.1fx peer" % (r["new_tokens_per_s"] / ps["new_tokens_per_s"])
     out.append(t)
+sh = [x for x in sea if x.get("bench") == "sample" and x.get("per_prompt", 1) > 1]
+sh_on = [x for x in sh if x.get("prompt_passes", 0) < x.get("batch", 0)]
+sh_off = [x for x in sh if x.get("prompt_passes", 0) == x.get("batch", 0)]
+if sh_on and sh_off:
+    a, b = sh_on[-1], sh_off[-1]
+    out.append("sample b%d as %d prompts x %d: shared prefix %.0f tok/s (prefill %.0f ms) vs a cache per sample %.0f (prefill %.0f ms) = %.2fx" % (a["batch"], a["batch"] // a["per_prompt"], a["per_prompt"], a["new_tokens_per_s"], 1e3 * a["prefill_s"], b["new_tokens_per_s"], 1e3 * b["prefill_s"], a["new_tokens_per_s"] / b["new_tokens_per_s"]))
 print("; ".join(out))
 ' "$OUT/bench_models.json" "$OUT/gpu_peer.json" 2>&1 | tail -1)
-    record targets info 0 "$(echo "$tgt" | cut -c1-600)"
+    record targets info 0 "$(echo "$tgt" | cut -c1-1000)"
 fi
 
 {

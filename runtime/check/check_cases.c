@@ -58,8 +58,8 @@ const check_case sea_check_cases[] = {
      .in = {XN(1, S4(2, 3, 2, 8))},
      .out = {OUT(S4(2, 3, 2, 8), .view = CT_SLICE, .view_dim = 1, .view_start = 4, .view_parent = 10)},
      .ref = ct_ref_copy, .grad_ref = ct_ref_identity, .grad_in = 1, .grad_out = 1, .exact = true},
-    /* A source read with stride 0 (every replica of a prompt's keys from one prefill row,
-     * models/generate.c) into a cache slice. */
+    /* A source read with stride 0 (a broadcast: one row copied to several) into a cache
+     * slice. */
     {"KV-cache broadcast: (3, 1 -> 4, 5, 8) into slice [2, 7) of (3, 4, 9, 8)", SEA_OP_COPY, {.fill = {0}},
      .in = {XN(1, S4(3, 4, 5, 8), .view = CT_BROADCAST, .view_dim = 1)},
      .out = {OUT(S4(3, 4, 5, 8), .view = CT_SLICE, .view_dim = 2, .view_start = 2, .view_parent = 9)},
