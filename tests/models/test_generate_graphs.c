@@ -205,6 +205,12 @@ static void test_model(const char *name, sea_dtype dt)
         int same_samples = 0;
         for (int k = 0; k < MAX_NEW; k++) same_samples += on.tokens[k] == on.tokens[MAX_NEW + k];
         CHECK(same_samples < MAX_NEW, "%s: the two samples of one prompt are identical", name);
+        /* the shared prefix in captured steps (how a GPU runs the actor): the same bits */
+        sea_gen_output graphed;
+        gen(m, ps, SEA_GEN_GRAPHS_ON, shared, shared_lens, &graphed);
+        CHECK(graphed.graph_launches > 0, "%s: shared prompts: no graph launched", name);
+        compare(&on, &graphed, "shared prompts, captured");
+        sea_gen_output_free(&graphed);
         printf("  %-16s %s samples sharing a prompt: %d prompt passes for %d sequences, %d differences (%s, "
                "largest difference %.3g)\n",
                name, sea_dtype_name(dt), on.prompts_prefilled, NP, dshared, exact ? "bitwise" : "within tolerance",
