@@ -136,6 +136,27 @@ static void test_generate(void)
     cJSON_Delete(b);
     free(o1);
     free(o2);
+    /* --batch 5: one prompt pass for the 5 samples; --max-batch 2 --prefill-each: batches of
+     * 2, 2 and 1 with a pass per sample. The same samples, bit for bit on the CPU. */
+    snprintf(args, sizeof args, "generate --model '%s/neox_par' --prompt 'hello sea' --temperature 0.8 --no-eos "
+             "--seed 9 --max-new-tokens 5 --batch 5 --json", g_dir);
+    cJSON *shared = run_json(args);
+    snprintf(args, sizeof args, "generate --model '%s/neox_par' --prompt 'hello sea' --temperature 0.8 --no-eos "
+             "--seed 9 --max-new-tokens 5 --batch 5 --max-batch 2 --prefill-each --json", g_dir);
+    cJSON *each = run_json(args);
+    if (shared && each) {
+        char *ss = cJSON_PrintUnformatted(cJSON_GetObjectItem(shared, "samples"));
+        char *se = cJSON_PrintUnformatted(cJSON_GetObjectItem(each, "samples"));
+        int ps = cJSON_GetObjectItem(shared, "prompt_passes") ? cJSON_GetObjectItem(shared, "prompt_passes")->valueint : -1;
+        int pe = cJSON_GetObjectItem(each, "prompt_passes") ? cJSON_GetObjectItem(each, "prompt_passes")->valueint : -1;
+        CHECK(ss && se && !strcmp(ss, se), "--batch 5 shared vs --max-batch 2 --prefill-each: different samples");
+        CHECK(ps == 1 && pe == 5, "prompt_passes %d (shared, want 1) and %d (each, want 5)", ps, pe);
+        printf("sea generate --batch 5: one prompt pass, the same samples as 5 passes in batches of 2\n");
+        free(ss);
+        free(se);
+    }
+    cJSON_Delete(shared);
+    cJSON_Delete(each);
     free(prompt);
     free(want);
     sea_safetensors_close(ref);
