@@ -7,6 +7,14 @@
  * finished keep running (their tokens are dropped): the batch shape stays fixed, which keeps
  * every sequence's numbers independent of when the others stop.
  *
+ * Shared prompts: when consecutive groups of sequences share a prompt (SEA's M samples per
+ * prompt), the prefill runs once per group and writes a prefix cache of one row per group;
+ * each sequence's own cache then holds only its new tokens (step k at slot k - 1) and decode
+ * attention reads the group's prefix row before it (gen_state).
+ *
+ * Batches: sea_generate decodes all sequences at once unless they do not fit in memory
+ * (halving on out-of-memory, see there).
+ *
  * Run-ahead: the host does not wait for a step's tokens before launching the next. Every
  * step's inputs (rotary positions, cache rows) are known in advance and the sampled tokens
  * feed the next step on the device, so the host only needs the tokens to record them and to
