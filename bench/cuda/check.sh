@@ -233,7 +233,8 @@ def f(name, label):
     r = rows.get(name)
     return "%s %.0f" % (label, r["gb_s"]) if r and "gb_s" in r else "%s n/a" % label
 print("GB/s: " + "; ".join([f("decode_attention_bf16_b64_s320_h8_hd256", "bf16 vec"),
-      f("decode_attention_bf16_basic_b64_s320_h8_hd256", "bf16 basic"), f("decode_attention_b64_s320_h8_hd256", "f32 basic")]))
+      f("decode_attention_bf16_basic_b64_s320_h8_hd256", "bf16 basic"), f("decode_attention_b64_s320_h8_hd256", "f32 basic"),
+      f("decode_attention_bf16_prefix_b64_p4x256_s64_h8_hd256", "bf16 vec, 256 keys in a prefix shared by 16 (per-sequence-equivalent)")]))
 ' "$OUT/bench.json" 2>&1 | tail -1)
     grep -q '"decode_attention_bf16_b64_s320_h8_hd256".*"gb_s"' "$OUT/bench.json" && st=info || st=FAIL
     record decode_B64S320H8hd256 "$st" 0 "$(echo "$dec" | cut -c1-300)"

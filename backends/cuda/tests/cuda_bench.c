@@ -274,6 +274,34 @@ static void bench_memory_ops(void)
         sea_tensor *all[] = {&q, &kc, &vc, &kv, &o};
         for (size_t i = 0; i < 5; i++) sea_tensor_free(all[i]);
     }
+    /* The same 64 sequences and 320 keys each, as SEA samples them: 4 prompts x 16 samples,
+     * the 256 prompt keys in a shared prefix (one row per prompt) and 64 of each sample's own.
+     * Bytes counted as in the row above (every sequence's 320 keys), so the GB/s of the two
+     * rows compare their times; the distinct bytes are 4 x 256 + 64 x 64 rows, 29 % of them. */
+    if (want("decode_attention") || want("decode_attention_bf16_prefix")) {
+        int64_t B = 64, Bp = 4, Sp = 256, S = 64, H = 8, hd = 256;
+        sea_dtype dt = SEA_BF16;
+        sea_tensor q = T(dt, 3, B, H, hd, 1), kc = T(dt, 4, B, S, H, hd), vc = T(dt, 4, B, S, H, hd),
+                   kv = T(SEA_I32, 2, B, S, 1, 1), pk = T(dt, 4, Bp, Sp, H, hd), pv = T(dt, 4, Bp, Sp, H, hd),
+                   pvalid = T(SEA_I32, 2, Bp, Sp, 1, 1), o = T(dt, 3, B, H, hd, 1);
+        op_arg a;
+        memset(&a, 0, sizeof a);
+        a.op.kind = SEA_OP_DECODE_ATTENTION;
+        a.op.in[0] = &q;
+        a.op.in[1] = &kc;
+        a.op.in[2] = &vc;
+        a.op.in[3] = &kv;
+        a.op.in[4] = &pk;
+        a.op.in[5] = &pv;
+        a.op.in[6] = &pvalid;
+        a.op.out[0] = &o;
+        a.op.p.attn.scale = 0.0625f;
+        a.op.p.attn.n_keys = (int)S;
+        report_bw("decode_attention_bf16_prefix_b64_p4x256_s64_h8_hd256", timeit("decode_attention", op_run, &a, 20),
+                  2.0 * sea_dtype_size(dt) * B * (Sp + S) * H * hd);
+        sea_tensor *all[] = {&q, &kc, &vc, &kv, &pk, &pv, &pvalid, &o};
+        for (size_t i = 0; i < 8; i++) sea_tensor_free(all[i]);
+    }
     for (int variant = 0; variant < 2; variant++) {
         const char *name = variant ? "sample_top_p_b64_v50304" : "sample_plain_b64_v50304";
         if (!want(name)) continue;
