@@ -106,8 +106,7 @@ typedef struct gen_state {
      * a prompt (the SEA actor's samples), the prompt's are stored once per group in prefix
      * (Bu, P) and decode attention reads them before each member's own cache, which then
      * holds only the new tokens (slot0 = 0): 1/M of the prompt's cache memory and reads. */
-    sea_kv_cache cache, prefix;
-    bool has_prefix;
+    sea_kv_cache cache, prefix;  /* prefix.k == NULL: none */
     int slot0;                   /* cache slot of decode step 1's token */
     sea_tensor sid;              /* (B) outside the arena: it lives across passes */
     /* A step's inputs (in_buf) and what its sampling wrote (out_buf) are one buffer each (two
@@ -139,7 +138,7 @@ static void gen_state_free(gen_state *g)
     free(g->logp_h);
     free(g->plen);
     sea_kv_cache_free(&g->cache);
-    if (g->has_prefix) sea_kv_cache_free(&g->prefix);
+    sea_kv_cache_free(&g->prefix);
     sea_tensor_free(&g->sid);
     sea_graph_free(g->dg.graph);   /* before the buffers its ops read */
     sea_buffer_release(g->out_buf);
@@ -238,7 +237,7 @@ static sea_status decode_step(sea_model *m, sea_stream *s, gen_state *g, int B, 
     SEA_TRY(sea_model_arena_reset(&m->arena, false));
     sea_model_pass ps = {.B = B, .T = 1, .ids = &g->tok, .pos = &g->pos1, .cache = &g->cache, .cache_pos = slot,
                          .decode = true, .cache_rows = &g->slot_rows, .n_keys = n_keys,
-                         .prefix = g->has_prefix ? &g->prefix : NULL};
+                         .prefix = g->prefix.k ? &g->prefix : NULL};
     SEA_TRY(sea_model_trunk(m, s, &ps, &hidden));
     return sea_model_lm_head(m, s, &hidden, logits);
 }
@@ -337,8 +336,8 @@ static bool take_step(const sea_gen_params *p, gen_state *g, int B, int k, sea_g
     return all;
 }
 
-/* One batch of B sequences decoded together (the prompts already checked); writes rows
- * [0, B) of out and sets its counters. */
+/* One batch of B sequences decoded together (the prompts already checked, seq_ids given);
+ * writes rows [0, B) of out and sets its counters. */
 static sea_status generate_batch(sea_model *m, sea_stream *s, const sea_gen_params *p,
                                  const int32_t *const *prompts, const int *prompt_lens, int B,
                                  const uint32_t *seq_ids, sea_gen_output *out)
@@ -373,7 +372,7 @@ static sea_status generate_batch(sea_model *m, sea_stream *s, const sea_gen_para
             g.kv[(size_t)b * P + t] = t >= pad;
         }
         g.rows[b] = (b / R) * P + P - 1;   /* the last prompt row of its group's prefill */
-        g.sids[b] = seq_ids ? (int32_t)seq_ids[b] : b;
+        g.sids[b] = (int32_t)seq_ids[b];
         g.plen[b] = prompt_lens[b];
         out->lengths[b] = 0;
         out->finished[b] = false;
@@ -385,10 +384,7 @@ static sea_status generate_batch(sea_model *m, sea_stream *s, const sea_gen_para
     int64_t bb = B;
     if (!st) sea_model_positions(g.kv, B, P, g.pos);
     if (!st) st = sea_kv_cache_alloc(m->dev, s, m->dtype, m->L, B, S, m->Hkv, m->hd, &g.cache);
-    if (!st && R > 1) {
-        st = sea_kv_cache_alloc(m->dev, s, m->dtype, m->L, Bu, P, m->Hkv, m->hd, &g.prefix);
-        g.has_prefix = !st;
-    }
+    if (!st && R > 1) st = sea_kv_cache_alloc(m->dev, s, m->dtype, m->L, Bu, P, m->Hkv, m->hd, &g.prefix);
     if (!st) st = io_alloc(m->dev, B, read_every_for(p, m->dev), &g);
     if (!st) st = sea_tensor_alloc(m->dev, SEA_I32, 1, &bb, &g.sid);
     if (!st) st = sea_tensor_write_i32(s, &g.sid, g.sids);

@@ -316,21 +316,10 @@ static sea_status attention_part(sea_model *m, sea_stream *s, const sea_model_pa
         if (!fused) SEA_TRY(reshape(&qr, 3, B, H, hd, 1, &q3));
         SEA_TRY(new_t(m, qr.dtype, 3, B, H, hd, 1, &att));
         /* with a shared prefix: the prompt's keys and values, stored once per prompt */
-        sea_op op = {0};
-        op.kind = SEA_OP_DECODE_ATTENTION;
-        op.in[0] = &q3;
-        op.in[1] = &ps->cache->k[l];
-        op.in[2] = &ps->cache->v[l];
-        op.in[3] = &ps->cache->valid;
-        if (ps->prefix) {
-            op.in[4] = &ps->prefix->k[l];
-            op.in[5] = &ps->prefix->v[l];
-            op.in[6] = &ps->prefix->valid;
-        }
-        op.out[0] = &att;
-        op.p.attn.scale = scale;
-        op.p.attn.n_keys = ps->n_keys ? ps->n_keys : ps->cache_pos + 1;
-        SEA_TRY(sea_op_run(s, &op));
+        const sea_kv_cache *pf = ps->prefix;
+        SEA_TRY(sea_decode_attention(s, &q3, &ps->cache->k[l], &ps->cache->v[l], &ps->cache->valid,
+                                     pf ? &pf->k[l] : NULL, pf ? &pf->v[l] : NULL, pf ? &pf->valid : NULL,
+                                     ps->n_keys ? ps->n_keys : ps->cache_pos + 1, scale, &att));
     }
     SEA_TRY(reshape(&att, 2, B * T, H * hd, 1, 1, &att2));
     return linear_residual(m, s, &att2, &y->wo, &y->bo, res, out);

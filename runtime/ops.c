@@ -1090,13 +1090,17 @@ sea_status sea_attention(sea_stream *s, const sea_tensor *q, const sea_tensor *k
 }
 
 sea_status sea_decode_attention(sea_stream *s, const sea_tensor *q, const sea_tensor *k_cache, const sea_tensor *v_cache,
-                                const sea_tensor *key_valid, int n_keys, float scale, sea_tensor *out)
+                                const sea_tensor *key_valid, const sea_tensor *prefix_k, const sea_tensor *prefix_v,
+                                const sea_tensor *prefix_valid, int n_keys, float scale, sea_tensor *out)
 {
     sea_op op = op_make(SEA_OP_DECODE_ATTENTION);
     op.in[0] = q;
     op.in[1] = k_cache;
     op.in[2] = v_cache;
     op.in[3] = key_valid;
+    op.in[4] = prefix_k;
+    op.in[5] = prefix_v;
+    op.in[6] = prefix_valid;
     op.out[0] = out;
     op.p.attn.scale = scale;
     op.p.attn.n_keys = n_keys;

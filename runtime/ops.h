@@ -38,9 +38,11 @@ sea_status sea_rope(sea_stream *s, const sea_tensor *x, const sea_tensor *positi
                     const sea_op_params *rope_params, sea_tensor *out);
 sea_status sea_attention(sea_stream *s, const sea_tensor *q, const sea_tensor *k, const sea_tensor *v,
                          const sea_tensor *key_valid, float scale, sea_tensor *out, sea_tensor *lse);
+/* prefix_k, prefix_v, prefix_valid: the optional shared prefix (op.h), all three or NULL. */
 sea_status sea_decode_attention(sea_stream *s, const sea_tensor *q, const sea_tensor *k_cache,
-                                const sea_tensor *v_cache, const sea_tensor *key_valid, int n_keys,
-                                float scale, sea_tensor *out);
+                                const sea_tensor *v_cache, const sea_tensor *key_valid,
+                                const sea_tensor *prefix_k, const sea_tensor *prefix_v,
+                                const sea_tensor *prefix_valid, int n_keys, float scale, sea_tensor *out);
 sea_status sea_gelu(sea_stream *s, const sea_tensor *x, bool approximate, sea_tensor *out);
 sea_status sea_silu(sea_stream *s, const sea_tensor *x, sea_tensor *out);
 sea_status sea_relu(sea_stream *s, const sea_tensor *x, sea_tensor *out);

@@ -39,9 +39,11 @@ sea_status launch(sea_cuda_stream *cs, fa_which which, const sea_cuda_attn_plan 
                   const char *kname)
 {
     char name[192];
-    snprintf(name, sizeof name, "%s %s (B, T, H, Hkv, hd) = (%lld, %lld, %lld, %lld, %lld)%s", kname,
-             sea_dtype_name(a->dt), (long long)a->B, (long long)a->T, (long long)a->H, (long long)a->Hkv,
-             (long long)a->hd, a->hd == p->hd ? "" : p->hd == 64 ? " on the hd 64 kernels" : p->hd == 128 ? " on the hd 128 kernels" : " on the hd 256 kernels");
+    int len = snprintf(name, sizeof name, "%s %s (B, T, H, Hkv, hd) = (%lld, %lld, %lld, %lld, %lld)", kname,
+                       sea_dtype_name(a->dt), (long long)a->B, (long long)a->T, (long long)a->H, (long long)a->Hkv,
+                       (long long)a->hd);
+    if (a->hd != p->hd && len > 0 && (size_t)len < sizeof name)
+        snprintf(name + len, sizeof name - (size_t)len, " on the hd %d kernels", p->hd);
     if (a->hd > p->hd || a->hd % 8 != 0)
         return sea_error(SEA_ERR_INTERNAL, "%s: %s: head dim does not fit the kernels", cs->cdev->label, name);
     fa_kernel k = pick(which, p->hd, a->dt == SEA_BF16);

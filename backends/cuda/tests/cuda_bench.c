@@ -249,15 +249,26 @@ static void bench_memory_ops(void)
     }
     /* Decode attention at the sampling benchmark's shape (Pythia-1B, batch 64, 320 keys): f32
      * (the basic kernel), and bf16 with the vectorized kernel and, for comparison, the basic one
-     * (SEA_CUDA_DECODE=basic). Bytes: K and V rows read once. */
-    for (int variant = 0; variant < 3; variant++) {
-        static const char *const names[3] = {"decode_attention_b64_s320_h8_hd256", "decode_attention_bf16_b64_s320_h8_hd256",
-                                             "decode_attention_bf16_basic_b64_s320_h8_hd256"};
+     * (SEA_CUDA_DECODE=basic). Bytes: K and V rows read once. The last variant is the same 64
+     * sequences and 320 keys each as SEA samples them: 4 prompts x 16 samples, the 256 prompt
+     * keys in a shared prefix (one row per prompt) and 64 of each sample's own; its bytes are
+     * counted as the others' (every sequence's 320 keys), so the GB/s compare times, while
+     * the distinct bytes are 4 x 256 + 64 x 64 rows, 29 % of them. */
+    for (int variant = 0; variant < 4; variant++) {
+        static const char *const names[4] = {"decode_attention_b64_s320_h8_hd256", "decode_attention_bf16_b64_s320_h8_hd256",
+                                             "decode_attention_bf16_basic_b64_s320_h8_hd256",
+                                             "decode_attention_bf16_prefix_b64_p4x256_s64_h8_hd256"};
         if (!want("decode_attention") && !want(names[variant])) continue;
         sea_dtype dt = variant ? SEA_BF16 : SEA_F32;
-        int64_t B = 64, S = 320, H = 8, hd = 256;
+        const bool prefix = variant == 3;
+        int64_t B = 64, S = prefix ? 64 : 320, Bp = 4, Sp = prefix ? 256 : 0, H = 8, hd = 256;
         sea_tensor q = T(dt, 3, B, H, hd, 1), kc = T(dt, 4, B, S, H, hd), vc = T(dt, 4, B, S, H, hd),
-                   kv = T(SEA_I32, 2, B, S, 1, 1), o = T(dt, 3, B, H, hd, 1);
+                   kv = T(SEA_I32, 2, B, S, 1, 1), o = T(dt, 3, B, H, hd, 1), pk = {0}, pv = {0}, pvalid = {0};
+        if (prefix) {
+            pk = T(dt, 4, Bp, Sp, H, hd);
+            pv = T(dt, 4, Bp, Sp, H, hd);
+            pvalid = T(SEA_I32, 2, Bp, Sp, 1, 1);
+        }
         op_arg a;
         memset(&a, 0, sizeof a);
         a.op.kind = SEA_OP_DECODE_ATTENTION;
@@ -265,41 +276,19 @@ static void bench_memory_ops(void)
         a.op.in[1] = &kc;
         a.op.in[2] = &vc;
         a.op.in[3] = &kv;
+        if (prefix) {
+            a.op.in[4] = &pk;
+            a.op.in[5] = &pv;
+            a.op.in[6] = &pvalid;
+        }
         a.op.out[0] = &o;
         a.op.p.attn.scale = 0.0625f;
         a.op.p.attn.n_keys = (int)S;
         if (variant == 2) setenv("SEA_CUDA_DECODE", "basic", 1);
-        report_bw(names[variant], timeit("decode_attention", op_run, &a, 20), 2.0 * sea_dtype_size(dt) * B * S * H * hd);
-        if (variant == 2) unsetenv("SEA_CUDA_DECODE");
-        sea_tensor *all[] = {&q, &kc, &vc, &kv, &o};
-        for (size_t i = 0; i < 5; i++) sea_tensor_free(all[i]);
-    }
-    /* The same 64 sequences and 320 keys each, as SEA samples them: 4 prompts x 16 samples,
-     * the 256 prompt keys in a shared prefix (one row per prompt) and 64 of each sample's own.
-     * Bytes counted as in the row above (every sequence's 320 keys), so the GB/s of the two
-     * rows compare their times; the distinct bytes are 4 x 256 + 64 x 64 rows, 29 % of them. */
-    if (want("decode_attention") || want("decode_attention_bf16_prefix")) {
-        int64_t B = 64, Bp = 4, Sp = 256, S = 64, H = 8, hd = 256;
-        sea_dtype dt = SEA_BF16;
-        sea_tensor q = T(dt, 3, B, H, hd, 1), kc = T(dt, 4, B, S, H, hd), vc = T(dt, 4, B, S, H, hd),
-                   kv = T(SEA_I32, 2, B, S, 1, 1), pk = T(dt, 4, Bp, Sp, H, hd), pv = T(dt, 4, Bp, Sp, H, hd),
-                   pvalid = T(SEA_I32, 2, Bp, Sp, 1, 1), o = T(dt, 3, B, H, hd, 1);
-        op_arg a;
-        memset(&a, 0, sizeof a);
-        a.op.kind = SEA_OP_DECODE_ATTENTION;
-        a.op.in[0] = &q;
-        a.op.in[1] = &kc;
-        a.op.in[2] = &vc;
-        a.op.in[3] = &kv;
-        a.op.in[4] = &pk;
-        a.op.in[5] = &pv;
-        a.op.in[6] = &pvalid;
-        a.op.out[0] = &o;
-        a.op.p.attn.scale = 0.0625f;
-        a.op.p.attn.n_keys = (int)S;
-        report_bw("decode_attention_bf16_prefix_b64_p4x256_s64_h8_hd256", timeit("decode_attention", op_run, &a, 20),
+        report_bw(names[variant], timeit("decode_attention", op_run, &a, 20),
                   2.0 * sea_dtype_size(dt) * B * (Sp + S) * H * hd);
-        sea_tensor *all[] = {&q, &kc, &vc, &kv, &pk, &pv, &pvalid, &o};
+        if (variant == 2) unsetenv("SEA_CUDA_DECODE");
+        sea_tensor *all[] = {&q, &kc, &vc, &kv, &o, &pk, &pv, &pvalid};
         for (size_t i = 0; i < 8; i++) sea_tensor_free(all[i]);
     }
     for (int variant = 0; variant < 2; variant++) {
