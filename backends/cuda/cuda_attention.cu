@@ -17,6 +17,8 @@
 
 #include "cuda_common.cuh"
 
+SEA_CUDA_ABI_UNIT(attention)
+
 #define WARPS 4
 #define RPW 4                  /* rows per warp */
 #define BR (WARPS * RPW)       /* rows per block: 16 */

@@ -23,6 +23,8 @@
 
 #include "cuda_common.cuh"
 
+SEA_CUDA_ABI_UNIT(decode)
+
 #define WARPS 8
 #define MAX_NV 8
 

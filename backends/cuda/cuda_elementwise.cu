@@ -2,6 +2,8 @@
  * and the matmul epilogue (bias + activation). Memory-bound: one grid-stride loop each. */
 #include "cuda_common.cuh"
 
+SEA_CUDA_ABI_UNIT(elementwise)
+
 #define THREADS 256
 
 /* ---- activations ---- */

@@ -7,6 +7,8 @@
  * O(N^2) compares on cached data, cheap for the N (tokens per batch) of a training step. */
 #include "cuda_common.cuh"
 
+SEA_CUDA_ABI_UNIT(embedding)
+
 #define THREADS 256
 #define ID_TILE 1024
 

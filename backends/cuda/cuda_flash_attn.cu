@@ -4,6 +4,8 @@
 
 #include "cuda_flash_attn.cuh"
 
+SEA_CUDA_ABI_UNIT(flash_attn)
+
 namespace {
 
 typedef void (*fa_kernel)(sea_cuda_fa_args);

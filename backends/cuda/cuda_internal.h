@@ -183,6 +183,60 @@ SEA_CUDA_OP(clip)
 #undef SEA_CUDA_OP
 sea_status sea_cuda_set_rows_forward(sea_cuda_stream *cs, const sea_op *op);   /* no backward */
 
+/* ---- build consistency (cuda_abi.c) ----
+ * Every .cu file reports a fingerprint of the layouts of the structs it reads (sea_op,
+ * sea_tensor, sea_buffer, this file's stream and device state), and the module offers no
+ * devices when one differs from its C files' (cuda_module.c). Meson 1.0 writes no header
+ * dependencies for nvcc: after a change to runtime/op.h an old kernel object survives the
+ * rebuild, reads shifted fields, and computes wrong results without any error (this
+ * happened on an H200: fill wrote nothing, scale gave zeros). */
+#define SEA_CUDA_ABI_MIX(h, v) (((h) ^ (uint64_t)(v)) * 1099511628211ULL)
+#define SEA_CUDA_ABI_STRUCTS                                                                                  \
+    SEA_CUDA_ABI_MIX(                                                                                         \
+        SEA_CUDA_ABI_MIX(                                                                                     \
+            SEA_CUDA_ABI_MIX(                                                                                 \
+                SEA_CUDA_ABI_MIX(                                                                             \
+                    SEA_CUDA_ABI_MIX(                                                                         \
+                        SEA_CUDA_ABI_MIX(                                                                     \
+                            SEA_CUDA_ABI_MIX(                                                                 \
+                                SEA_CUDA_ABI_MIX(                                                             \
+                                    SEA_CUDA_ABI_MIX(                                                         \
+                                        SEA_CUDA_ABI_MIX(                                                     \
+                                            SEA_CUDA_ABI_MIX(                                                 \
+                                                SEA_CUDA_ABI_MIX(14695981039346656037ULL, sizeof(sea_op)),    \
+                                                offsetof(sea_op, out)),                                       \
+                                            offsetof(sea_op, gin)),                                           \
+                                        offsetof(sea_op, p)),                                                 \
+                                    sizeof(sea_op_params)),                                                   \
+                                SEA_OP_COUNT),                                                                \
+                            SEA_DTYPE_COUNT),                                                                 \
+                        sizeof(sea_tensor)),                                                                  \
+                    offsetof(sea_tensor, shape)),                                                             \
+                offsetof(sea_buffer, handle)),                                                                \
+            sizeof(sea_cuda_stream)),                                                                         \
+        sizeof(sea_cuda_device))
+#define SEA_CUDA_ABI_FINGERPRINT \
+    SEA_CUDA_ABI_MIX(SEA_CUDA_ABI_MIX(SEA_CUDA_ABI_STRUCTS, sizeof(sea_cuda_fa_args)), sizeof(sea_cuda_attn_plan))
+/* In each .cu file: SEA_CUDA_ABI_UNIT(elementwise) defines sea_cuda_abi_elementwise(). */
+#define SEA_CUDA_ABI_UNIT(unit)                                                                               \
+    extern "C" uint64_t sea_cuda_abi_##unit(void) { return SEA_CUDA_ABI_FINGERPRINT; }
+typedef struct sea_cuda_abi_unit {
+    const char *file;            /* "cuda_elementwise.cu" */
+    uint64_t (*fingerprint)(void);
+} sea_cuda_abi_unit;
+/* The first unit whose fingerprint differs from `expect`, or NULL when all agree. */
+const sea_cuda_abi_unit *sea_cuda_abi_stale_unit(const sea_cuda_abi_unit *units, size_t n, uint64_t expect);
+uint64_t sea_cuda_abi_elementwise(void);
+uint64_t sea_cuda_abi_reduce(void);
+uint64_t sea_cuda_abi_norm(void);
+uint64_t sea_cuda_abi_softmax(void);
+uint64_t sea_cuda_abi_embedding(void);
+uint64_t sea_cuda_abi_rope(void);
+uint64_t sea_cuda_abi_attention(void);
+uint64_t sea_cuda_abi_flash_attn(void);
+uint64_t sea_cuda_abi_decode(void);
+uint64_t sea_cuda_abi_sample(void);
+
 #ifdef __cplusplus
 }
 #endif

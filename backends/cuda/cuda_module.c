@@ -15,8 +15,29 @@ static pthread_once_t enum_once = PTHREAD_ONCE_INIT;
 static int n_devices;
 static char unavailable[512];
 
+/* The kernel objects, checked against this file's struct layouts before any device is offered. */
+static const sea_cuda_abi_unit abi_units[] = {
+    {"cuda_elementwise.cu", sea_cuda_abi_elementwise}, {"cuda_reduce.cu", sea_cuda_abi_reduce},
+    {"cuda_norm.cu", sea_cuda_abi_norm},               {"cuda_softmax.cu", sea_cuda_abi_softmax},
+    {"cuda_embedding.cu", sea_cuda_abi_embedding},     {"cuda_rope.cu", sea_cuda_abi_rope},
+    {"cuda_attention.cu", sea_cuda_abi_attention},     {"cuda_flash_attn.cu", sea_cuda_abi_flash_attn},
+    {"cuda_decode.cu", sea_cuda_abi_decode},           {"cuda_sample.cu", sea_cuda_abi_sample},
+};
+
 static void enumerate(void)
 {
+    const sea_cuda_abi_unit *stale =
+        sea_cuda_abi_stale_unit(abi_units, sizeof abi_units / sizeof abi_units[0], SEA_CUDA_ABI_FINGERPRINT);
+    if (stale) {
+        /* Wrong results without an error is the alternative: offer no device. */
+        snprintf(unavailable, sizeof unavailable,
+                 "this sea-cuda module mixes objects built from different sources: %s was compiled against "
+                 "other versions of runtime/op.h, runtime/tensor.h or cuda_internal.h than the rest (meson 1.0 "
+                 "does not track the headers nvcc reads); delete the build folder's "
+                 "backends/cuda/sea-cuda.so.p/*.cu.o and rebuild",
+                 stale->file);
+        return;
+    }
 #ifndef SEA_CUDA_EMULATED /* the CUDA emulator (emu/) needs no driver */
     /* Ask the dynamic loader first: cudart's own message for a missing driver
      * ("CUDA driver version is insufficient") would send people looking for the wrong fix. */

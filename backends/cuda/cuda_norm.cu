@@ -5,6 +5,8 @@
  * bias2 -> y2) rides in the same kernels: one launch and one read of x for both. */
 #include "cuda_common.cuh"
 
+SEA_CUDA_ABI_UNIT(norm)
+
 #define THREADS 256
 
 __global__ void k_layernorm(const void *x, int t, const void *w, const void *b, const void *w2, const void *b2,

@@ -3,6 +3,8 @@
  * (fixed chunk sizes and grid sizes), so results are bitwise reproducible. */
 #include "cuda_common.cuh"
 
+SEA_CUDA_ABI_UNIT(reduce)
+
 #define THREADS 256
 #define COLSUM_CHUNK 64   /* rows per partial sum */
 

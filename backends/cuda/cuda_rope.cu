@@ -4,6 +4,8 @@
  * long positions lose no precision (op.h asks backends to agree to ~1e-6). */
 #include "cuda_common.cuh"
 
+SEA_CUDA_ABI_UNIT(rope)
+
 #define MAX_PAIRS 256   /* rot_dims <= 512 */
 
 struct rope_freqs {

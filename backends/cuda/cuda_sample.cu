@@ -12,6 +12,8 @@
 #include "cuda_common.cuh"
 #include "cuda_philox.cuh"
 
+SEA_CUDA_ABI_UNIT(sample)
+
 #define THREADS 1024
 
 /* (score, index) argmax merge: larger score wins, ties go to the lower index. */

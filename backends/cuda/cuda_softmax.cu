@@ -3,6 +3,8 @@
  * never materialized (V = 50k-128k for LLM vocabularies). */
 #include "cuda_common.cuh"
 
+SEA_CUDA_ABI_UNIT(softmax)
+
 #define THREADS 512
 
 __global__ void __launch_bounds__(THREADS) k_softmax(const void *x, int t, void *y, int yt, int64_t V)

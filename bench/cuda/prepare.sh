@@ -22,6 +22,10 @@ if [ ! -f "$B/build.ninja" ]; then
     meson setup "$B" -Dcuda=enabled -Demulate_cuda=disabled -Dopencl=disabled -Dvulkan=disabled -Dopenblas=disabled -Dmpi=disabled \
         --buildtype=release
 fi
+# nvcc writes no dependency file under this meson (1.0), so ninja does not rebuild a .cu object
+# when a header it includes changes (runtime/op.h's sea_op, say): a pack built that way mixed
+# old and new struct layouts and failed on the GPU. Recompile every .cu object each time.
+rm -f "$B"/backends/cuda/sea-cuda.so.p/*.cu.o
 ninja -C "$B"
 
 rm -rf "$P"
