@@ -40,6 +40,17 @@ typedef struct sea_device_props {
     char driver[64];               /* driver/runtime version string */
 } sea_device_props;
 
+/* Device memory as the backend's allocator counts it, in bytes: what a framework's "peak
+ * allocated" is compared with (PyTorch's torch.cuda.max_memory_allocated), which the
+ * driver's used/free cannot give (it includes the context and cached free blocks). */
+typedef struct sea_device_memory {
+    size_t allocated;       /* requested by live buffers and op temporaries */
+    size_t allocated_peak;  /* the most `allocated` was since the device opened or the last reset */
+    size_t held;            /* taken from the driver for those blocks (rounded up to size classes) */
+    size_t held_peak;
+    size_t cached;          /* freed blocks kept for reuse, not counted in `held` */
+} sea_device_memory;
+
 struct sea_backend_ops {
     const char *name;   /* "cpu", "cuda", "opencl", "vulkan" */
     /* Enumerate once (cheap to call again). Returns the count; 0 when unavailable. */
@@ -84,6 +95,9 @@ struct sea_backend_ops {
     sea_status (*graph_end)(sea_stream *s, void **out);
     sea_status (*graph_launch)(sea_stream *s, void *graph);
     void (*graph_free)(sea_device *dev, void *graph);
+
+    /* Optional: the device allocator's counters (sea_device_memory_stats below). */
+    sea_status (*memory_stats)(sea_device *dev, bool reset_peak, sea_device_memory *out);
 };
 
 struct sea_device {
@@ -121,6 +135,10 @@ sea_status sea_stream_sync(sea_stream *s);
 sea_status sea_stream_native(sea_stream *s, void **out);
 /* "cuda:0 (NVIDIA H200)" for messages. */
 const char *sea_device_label(const sea_device *dev);
+
+/* reset_peak: after reading, the peaks restart from the current values. SEA_ERR_UNSUPPORTED
+ * for backends that keep no counters (the CPU, OpenCL and Vulkan backends today). */
+sea_status sea_device_memory_stats(sea_device *dev, bool reset_peak, sea_device_memory *out);
 
 /* The entry point every module exports. */
 typedef const struct sea_backend_ops *(*sea_backend_module_entry_fn)(void);

@@ -132,6 +132,16 @@ sea_status sea_stream_sync(sea_stream *s)
     return s->dev->backend->stream_sync(s);
 }
 
+sea_status sea_device_memory_stats(sea_device *dev, bool reset_peak, sea_device_memory *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!dev) return sea_error(SEA_ERR_INVALID, "memory_stats: NULL device");
+    if (!dev->backend->memory_stats)
+        return sea_error(SEA_ERR_UNSUPPORTED, "%s: the %s backend keeps no memory statistics", sea_device_label(dev),
+                         dev->backend->name);
+    return dev->backend->memory_stats(dev, reset_peak, out);
+}
+
 sea_status sea_stream_native(sea_stream *s, void **out)
 {
     *out = NULL;

@@ -52,6 +52,20 @@ static double device_used_mib(sea_device *dev)
     return (double)(p.mem_total - p.mem_free) / 1048576.0;
 }
 
+/* The device allocator's peaks since it opened or the last reset, MiB: what live buffers and
+ * op temporaries asked for (PyTorch's max_memory_allocated counts the same) and what their
+ * size-class blocks hold. -1 where the backend keeps no counters (the CPU: see peak RSS). */
+static void device_peaks_mib(sea_device *dev, bool reset, double *allocated, double *held)
+{
+    sea_device_memory m;
+    if (sea_device_memory_stats(dev, reset, &m)) {
+        *allocated = *held = -1;
+        return;
+    }
+    *allocated = (double)m.allocated_peak / 1048576.0;
+    *held = (double)m.held_peak / 1048576.0;
+}
+
 /* Peak resident set of this process so far, MiB (Linux reports ru_maxrss in KiB). */
 static double peak_rss_mib(void)
 {
@@ -202,14 +216,17 @@ int main(int argc, char **argv)
         sea_model_memory_stats pm, rm;
         sea_model_memory(pol, &pm);
         sea_model_memory(ref, &rm);
+        double peak_alloc, peak_held;   /* since the device opened: loading, warm-up and the steps */
+        device_peaks_mib(dev, false, &peak_alloc, &peak_held);
         printf("{\"bench\": \"dpo_step\", \"model\": \"%s\", \"dtype\": \"%s\", \"params\": %lld, \"pairs\": %d, "
                "\"seq\": %d, \"recompute\": %s, \"step_s\": %.4f, \"tokens_per_s\": %.1f, \"gflops\": %.1f, "
                "\"peak_rss_mib\": %.0f, \"policy_act_peak_mib\": %.1f, \"policy_grad_peak_mib\": %.1f, "
-               "\"ref_act_peak_mib\": %.1f, \"ref_weights_mib\": %.1f, \"device_used_mib\": %.0f}\n",
+               "\"ref_act_peak_mib\": %.1f, \"ref_weights_mib\": %.1f, \"device_used_mib\": %.0f, "
+               "\"device_peak_alloc_mib\": %.0f, \"device_peak_held_mib\": %.0f}\n",
                name, dtype, (long long)n, B, T, recompute ? "true" : "false", dt, 2 * B * T / dt,
                8.0 * (double)n * 2 * B * T / dt / 1e9, peak_rss_mib(), pm.act_peak / 1048576.0,
                pm.grad_peak / 1048576.0, rm.act_peak / 1048576.0, rm.weights_reserved / 1048576.0,
-               device_used_mib(dev));
+               device_used_mib(dev), peak_alloc, peak_held);
     }
     fflush(stdout);
 
@@ -233,18 +250,22 @@ int main(int argc, char **argv)
     gp.graphs = !strcmp(graphs, "on") ? SEA_GEN_GRAPHS_ON : !strcmp(graphs, "off") ? SEA_GEN_GRAPHS_OFF : SEA_GEN_GRAPHS_AUTO;
     sea_gen_output out;
     TRY(sea_gen_output_alloc(SB, SN, &out));
+    double peak_alloc, peak_held;
+    device_peaks_mib(dev, true, &peak_alloc, &peak_held);   /* the sampling calls' own peak from here */
     TRY(sea_generate(pol, s, &gp, prompts, lens, SB, NULL, &out));
     double t1 = now();
     TRY(sea_generate(pol, s, &gp, prompts, lens, SB, NULL, &out));
     double ds = now() - t1;
+    device_peaks_mib(dev, false, &peak_alloc, &peak_held);
     long total = 0;
     for (int b = 0; b < SB; b++) total += out.lengths[b];
     printf("{\"bench\": \"sample\", \"model\": \"%s\", \"dtype\": \"%s\", \"batch\": %d, \"prompt\": %d, \"new\": %d, \"s\": %.3f, "
            "\"new_tokens_per_s\": %.1f, \"prefill_s\": %.4f, \"decode_new_tokens_per_s\": %.1f, \"graph_captures\": %d, "
            "\"graph_launches\": %d, \"read_every\": %d, \"decode_steps\": %d, \"per_prompt\": %d, \"prompt_passes\": %d, "
-           "\"peak_rss_mib\": %.0f}\n", name,
+           "\"peak_rss_mib\": %.0f, \"device_peak_alloc_mib\": %.0f, \"device_peak_held_mib\": %.0f}\n", name,
            dtype, SB, SP, SN, ds, total / ds, out.prefill_s, (total - SB) / (ds - out.prefill_s), out.graph_captures,
-           out.graph_launches, read_every, out.decode_steps, per_prompt, out.prompts_prefilled, peak_rss_mib());
+           out.graph_launches, read_every, out.decode_steps, per_prompt, out.prompts_prefilled, peak_rss_mib(),
+           peak_alloc, peak_held);
     sea_gen_output_free(&out);
     free(pr);
     free(prompts);

@@ -26,7 +26,9 @@ struct cache_node {
 struct sea_cuda_cache {
     pthread_mutex_t lock;
     struct cache_node *free_list[N_CLASSES];
-    size_t in_use, cached;
+    size_t in_use, cached;   /* bytes in size classes: held by live blocks, kept free */
+    size_t requested;        /* bytes the live blocks were asked for */
+    size_t in_use_peak, requested_peak;
     bool disabled;
 };
 
@@ -43,6 +45,15 @@ static size_t size_class(size_t size, int *index)
     size_t q = (size - base + step - 1) / step; /* 0..4 */
     *index = (e - 9) * 4 + (int)q;
     return base + q * step;
+}
+
+/* A block of class cls for a request of size bytes goes live. Caller holds the lock. */
+static void count_alloc(struct sea_cuda_cache *c, size_t cls, size_t size)
+{
+    c->in_use += cls;
+    c->requested += size;
+    if (c->in_use > c->in_use_peak) c->in_use_peak = c->in_use;
+    if (c->requested > c->requested_peak) c->requested_peak = c->requested;
 }
 
 sea_status sea_cuda_cache_create(sea_cuda_device *d)
@@ -98,7 +109,7 @@ sea_status sea_cuda_mem_alloc(sea_cuda_device *d, size_t size, void **out)
     if (n) {
         c->free_list[idx] = n->next;
         c->cached -= cls;
-        c->in_use += cls;
+        count_alloc(c, cls, size);
         pthread_mutex_unlock(&c->lock);
         *out = n->ptr;
         free(n);
@@ -129,7 +140,7 @@ sea_status sea_cuda_mem_alloc(sea_cuda_device *d, size_t size, void **out)
         return sea_error(SEA_ERR_DEVICE, "%s: cudaMalloc(%zu): %s (%s)", d->label, size,
                          cudaGetErrorName(e), cudaGetErrorString(e));
     }
-    c->in_use += cls;
+    count_alloc(c, cls, size);
     pthread_mutex_unlock(&c->lock);
     *out = p;
     return SEA_OK;
@@ -146,6 +157,7 @@ void sea_cuda_mem_free(sea_cuda_device *d, void *ptr, size_t size)
         cudaFree(ptr); /* synchronizes: safe even with work in flight */
         pthread_mutex_lock(&c->lock);
         c->in_use -= cls;
+        c->requested -= size;
         pthread_mutex_unlock(&c->lock);
         return;
     }
@@ -155,8 +167,27 @@ void sea_cuda_mem_free(sea_cuda_device *d, void *ptr, size_t size)
     n->next = c->free_list[idx];
     c->free_list[idx] = n;
     c->in_use -= cls;
+    c->requested -= size;
     c->cached += cls;
     pthread_mutex_unlock(&c->lock);
+}
+
+sea_status sea_cuda_memory_stats(sea_device *dev, bool reset_peak, sea_device_memory *out)
+{
+    sea_cuda_device *d = dev->ctx;
+    struct sea_cuda_cache *c = d->cache;
+    pthread_mutex_lock(&c->lock);
+    out->allocated = c->requested;
+    out->allocated_peak = c->requested_peak;
+    out->held = c->in_use;
+    out->held_peak = c->in_use_peak;
+    out->cached = c->cached;
+    if (reset_peak) {
+        c->requested_peak = c->requested;
+        c->in_use_peak = c->in_use;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return SEA_OK;
 }
 
 sea_status sea_cuda_tmp_alloc(sea_cuda_stream *cs, size_t size, void **out)

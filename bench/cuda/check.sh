@@ -327,7 +327,11 @@ if sd:
     t = "DPO bf16 %.0f tok/s" % sd["tokens_per_s"]
     if pl.get("bf16_matmul_tflops"): t += " (MFU %.0f%% of %.0f TF measured)" % (100 * sd["gflops"] / 1e3 / pl["bf16_matmul_tflops"], pl["bf16_matmul_tflops"])
     if pd and "tokens_per_s" in pd: t += " = %.2fx peer (target 1.3x)" % (sd["tokens_per_s"] / pd["tokens_per_s"])
-    if sd.get("device_used_mib", -1) > 0: t += ", device %.1f GiB used vs peer peak alloc %.1f GiB" % (sd["device_used_mib"] / 1024, (pd or {}).get("peak_mem_gib", float("nan")))
+    # Memory: the allocator peak of what was asked for, as PyTorch max_memory_allocated
+    # counts it; then the blocks held (size classes) and the driver used (context, cache).
+    if sd.get("device_peak_alloc_mib", -1) > 0:
+        t += ", device peak allocated %.1f GiB vs peer %.1f GiB (held %.1f, driver used %.1f)" % (sd["device_peak_alloc_mib"] / 1024, (pd or {}).get("peak_mem_gib", float("nan")), sd.get("device_peak_held_mib", -1) / 1024, sd.get("device_used_mib", -1) / 1024)
+    elif sd.get("device_used_mib", -1) > 0: t += ", device %.1f GiB used vs peer peak alloc %.1f GiB" % (sd["device_used_mib"] / 1024, (pd or {}).get("peak_mem_gib", float("nan")))
     out.append(t)
 L, C, V = 16, 2048, 50304
 ps = pick(peer, bench="sample", model="pythia-1b")

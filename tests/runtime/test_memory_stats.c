@@ -1,0 +1,112 @@
+/* The device allocator's counters (sea_device_memory_stats), on a device, the CPU by default:
+ * - a backend without counters (the CPU) says so, naming the device;
+ * - with counters (CUDA): live buffers add exactly the bytes they asked for to `allocated`
+ *   and at least that to `held`; a freed one leaves them and goes to `cached`; the peaks keep
+ *   the high-water mark until a reset brings them down to the current values;
+ * - an op's temporaries count in the peak: a broadcast add's backward reduces through an f32
+ *   temporary of the full shape, so the peak rises by at least its size during the op.
+ * usage: test_memory_stats [DEVICE]   (a named device that is absent -> exit 77) */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/ops.h"
+#include "tests/test_check.h"
+
+static int failures;
+
+static void test_counters(sea_device *dev)
+{
+    sea_device_memory m0, m;
+    REQUIRE_OK(sea_device_memory_stats(dev, true, &m0));
+    CHECK(m0.allocated_peak == m0.allocated && m0.held_peak == m0.held, "a reset left the peaks above the current");
+    CHECK(m0.held >= m0.allocated, "held %zu < allocated %zu", m0.held, m0.allocated);
+
+    int64_t n_small = 1000, n_big = 1 << 18; /* 4000 bytes and 1 MiB of f32 */
+    sea_tensor small, big;
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 1, &n_small, &small));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 1, &n_big, &big));
+    REQUIRE_OK(sea_device_memory_stats(dev, false, &m));
+    CHECK(m.allocated == m0.allocated + 4000 + (1 << 20), "allocated %zu, want %zu", m.allocated,
+          m0.allocated + 4000 + (1 << 20));
+    CHECK(m.held >= m0.held + 4000 + (1 << 20) && m.held <= m0.held + (4000 + (1 << 20)) * 5 / 4 + 1024,
+          "held grew by %zu for 1052576 bytes (size classes add at most 25%%)", m.held - m0.held);
+    CHECK(m.allocated_peak == m.allocated, "peak %zu below allocated %zu", m.allocated_peak, m.allocated);
+
+    size_t big_held = m.held;
+    sea_tensor_free(&big);
+    REQUIRE_OK(sea_device_memory_stats(dev, false, &m));
+    CHECK(m.allocated == m0.allocated + 4000, "after the free: allocated %zu, want %zu", m.allocated,
+          m0.allocated + 4000);
+    CHECK(m.allocated_peak == m0.allocated + 4000 + (1 << 20), "the peak forgot the freed buffer: %zu",
+          m.allocated_peak);
+    CHECK(m.cached >= m0.cached + (1 << 20) && m.cached - m0.cached == big_held - m.held,
+          "the freed block is not cached: cached %zu -> %zu, held %zu -> %zu", m0.cached, m.cached, big_held, m.held);
+
+    REQUIRE_OK(sea_device_memory_stats(dev, true, &m));   /* read, then reset */
+    REQUIRE_OK(sea_device_memory_stats(dev, false, &m));
+    CHECK(m.allocated_peak == m.allocated && m.held_peak == m.held, "the reset did not lower the peaks");
+
+    /* A broadcast add's backward: gb (64) = column sums of g (512, 64) through an f32
+     * temporary of g's size (128 KiB), freed before the op returns. */
+    int64_t sa[2] = {512, 64}, sb = 64;
+    sea_tensor a, b, y, g, ga, gb;
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 2, sa, &a));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 1, &sb, &b));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 2, sa, &y));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 2, sa, &g));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 2, sa, &ga));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 1, &sb, &gb));
+    sea_stream *s = sea_device_stream(dev);
+    REQUIRE_OK(sea_fill(s, &g, 1.0));
+    REQUIRE_OK(sea_fill(s, &ga, 0.0));
+    REQUIRE_OK(sea_fill(s, &gb, 0.0));
+    sea_device_memory before;
+    REQUIRE_OK(sea_device_memory_stats(dev, true, &before));
+    sea_op op;
+    memset(&op, 0, sizeof op);
+    op.kind = SEA_OP_ADD;
+    op.in[0] = &a;
+    op.in[1] = &b;
+    op.out[0] = &y;
+    op.gin[0] = &ga;
+    op.gin[1] = &gb;
+    op.gout[0] = &g;
+    REQUIRE_OK(sea_op_run_backward(s, &op));
+    REQUIRE_OK(sea_stream_sync(s));
+    REQUIRE_OK(sea_device_memory_stats(dev, false, &m));
+    CHECK(m.allocated == before.allocated, "the op kept %zd bytes", (ssize_t)(m.allocated - before.allocated));
+    CHECK(m.allocated_peak >= before.allocated + 512 * 64 * 4, "the temporary is not in the peak: %zu -> %zu",
+          before.allocated, m.allocated_peak);
+    float got[64];
+    REQUIRE_OK(sea_tensor_read_f32(s, &gb, got));
+    CHECK(got[0] == 512.0f && got[63] == 512.0f, "gb = %g, %g; want 512", got[0], got[63]);
+
+    sea_tensor *all[] = {&small, &a, &b, &y, &g, &ga, &gb};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sea_tensor_free(all[i]);
+}
+
+int main(int argc, char **argv)
+{
+    const char *spec = argc > 1 ? argv[1] : "cpu";
+    sea_device *dev = NULL;
+    if (sea_device_open(spec, &dev)) {
+        fprintf(stderr, "%s: %s\n", spec, sea_last_error());
+        return strcmp(spec, "cpu") ? 77 : 1;
+    }
+    printf("device: %s\n", sea_device_label(dev));
+    sea_device_memory m;
+    sea_status st = sea_device_memory_stats(dev, false, &m);
+    if (!strcmp(dev->backend->name, "cpu")) {
+        CHECK(st == SEA_ERR_UNSUPPORTED, "the cpu backend answered %s", sea_status_name(st));
+        CHECK(strstr(sea_last_error(), "cpu") && strstr(sea_last_error(), "no memory statistics"),
+              "the refusal does not say which device and why: %s", sea_last_error());
+    } else if (st == SEA_ERR_UNSUPPORTED) {
+        printf("%s: %s (nothing to test)\n", spec, sea_last_error());
+    } else {
+        test_counters(dev);
+    }
+    sea_device_close(dev);
+    if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
+    else printf("memory statistics: all checks passed\n");
+    return failures != 0;
+}
