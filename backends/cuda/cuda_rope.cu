@@ -34,39 +34,50 @@ static void compute_freqs(const sea_op_params *p, rope_freqs *f)
     }
 }
 
-/* One thread per rotated pair or copied element of one (b, t, h) row.
+/* One block per (b, t) token. The token's cos/sin (one float64 sincos per rotated pair, shared
+ * by its H heads) go to shared memory first; then the block walks the token's H x hd
+ * elements with 32-bit indices. (A thread per element recomputed the sincos for every head
+ * and spent most of its time on four 64-bit divisions, which the GPU emulates in software.)
  * sign = +1 forward (rotate by +angle), -1 backward (rotate by -angle, accumulate). */
 __global__ void k_rope(const char *x, int xt, int64_t sx0, int64_t sx1, int64_t sx2, const int32_t *pos, char *y,
-                       int yt, int64_t sy0, int64_t sy1, int64_t sy2, int64_t T, int64_t H, int64_t hd, int rot,
-                       int gptj, float sign, bool accumulate, rope_freqs f, int64_t rows)
+                       int yt, int64_t sy0, int64_t sy1, int64_t sy2, int64_t T, int H, int hd, int rot, int gptj,
+                       float sign, bool accumulate, rope_freqs f, int64_t BT)
 {
-    int half = rot / 2;
-    int64_t per_row = half + (hd - rot);
-    GRID_STRIDE(idx, rows * per_row)
-    {
-        int64_t r = idx / per_row, k = idx - r * per_row;
-        int64_t h = r % H, bt = r / H, t = bt % T, b = bt / T;
-        const char *xr = x + (b * sx0 + t * sx1 + h * sx2) * (int64_t)sea_dtype_size_dev(xt);
-        char *yr = y + (b * sy0 + t * sy1 + h * sy2) * (int64_t)sea_dtype_size_dev(yt);
-        if (k < half) {
-            int64_t i0 = gptj ? 2 * k : k, i1 = gptj ? 2 * k + 1 : k + half;
-            double ang = (double)pos[bt] * f.inv_freq[k];
+    __shared__ float cos_sin[2 * MAX_PAIRS]; /* cos of pair k at k, sin at half + k */
+    const int half = rot / 2, per_head = half + (hd - rot), xs = sea_dtype_size_dev(xt), ys = sea_dtype_size_dev(yt);
+    for (int64_t bt = blockIdx.x; bt < BT; bt += gridDim.x) {
+        const int64_t t = bt % T, b = bt / T;
+        __syncthreads(); /* the previous token's cos_sin is no longer read */
+        for (int k = threadIdx.x; k < half; k += blockDim.x) {
             double sd, cd;
-            sincos(ang, &sd, &cd);
-            float c = (float)cd, s = sign * (float)sd;
-            float a0 = ldf(xr, xt, i0), a1 = ldf(xr, xt, i1);
-            float o0 = a0 * c - a1 * s, o1 = a1 * c + a0 * s;
-            if (accumulate) {
-                o0 += ldf(yr, yt, i0);
-                o1 += ldf(yr, yt, i1);
+            sincos((double)pos[bt] * f.inv_freq[k], &sd, &cd);
+            cos_sin[k] = (float)cd;
+            cos_sin[half + k] = (float)sd;
+        }
+        __syncthreads();
+        const char *x_tok = x + (b * sx0 + t * sx1) * xs;
+        char *y_tok = y + (b * sy0 + t * sy1) * ys;
+        for (int e = threadIdx.x; e < H * per_head; e += blockDim.x) {
+            const int h = e / per_head, k = e - h * per_head;
+            const char *xr = x_tok + h * sx2 * xs;
+            char *yr = y_tok + h * sy2 * ys;
+            if (k < half) {
+                const int i0 = gptj ? 2 * k : k, i1 = gptj ? 2 * k + 1 : k + half;
+                const float c = cos_sin[k], s = sign * cos_sin[half + k];
+                const float a0 = ldf(xr, xt, i0), a1 = ldf(xr, xt, i1);
+                float o0 = a0 * c - a1 * s, o1 = a1 * c + a0 * s;
+                if (accumulate) {
+                    o0 += ldf(yr, yt, i0);
+                    o1 += ldf(yr, yt, i1);
+                }
+                stf(yr, yt, i0, o0);
+                stf(yr, yt, i1, o1);
+            } else {
+                const int i = rot + (k - half);
+                float v = ldf(xr, xt, i);
+                if (accumulate) v += ldf(yr, yt, i);
+                stf(yr, yt, i, v);
             }
-            stf(yr, yt, i0, o0);
-            stf(yr, yt, i1, o1);
-        } else {
-            int64_t i = rot + (k - half);
-            float v = ldf(xr, xt, i);
-            if (accumulate) v += ldf(yr, yt, i);
-            stf(yr, yt, i, v);
         }
     }
 }
@@ -79,15 +90,17 @@ static sea_status launch(sea_cuda_stream *cs, const sea_op *op, const sea_tensor
     if (rot / 2 > MAX_PAIRS)
         return sea_error(SEA_ERR_UNSUPPORTED, "%s: %s: rot_dims %d above the supported %d", cs->cdev->label, name, rot,
                          2 * MAX_PAIRS);
-    int64_t rows = B * T * H;
-    int64_t total = rows * (rot / 2 + (hd - rot));
-    if (total == 0) return SEA_OK;
+    if (H * (rot / 2 + (hd - rot)) > INT32_MAX)
+        return sea_error(SEA_ERR_UNSUPPORTED, "%s: %s: %lld heads of %lld dims in one token", cs->cdev->label, name,
+                         (long long)H, (long long)hd);
+    int64_t BT = B * T;
+    if (BT == 0 || H == 0 || hd == 0) return SEA_OK;
     rope_freqs f;
     compute_freqs(&op->p, &f);
-    k_rope<<<grid_for(total, 256), 256, 0, cs->stream>>>(
+    k_rope<<<grid_for(BT, 1), 256, 0, cs->stream>>>(
         (const char *)sea_cuda_ptr(x), x->dtype, x->stride[0], x->stride[1], x->stride[2],
         (const int32_t *)sea_cuda_ptr(op->in[1]), (char *)sea_cuda_ptr(y), y->dtype, y->stride[0], y->stride[1],
-        y->stride[2], T, H, hd, rot, op->p.rope.style == SEA_ROPE_GPTJ, sign, accumulate, f, rows);
+        y->stride[2], T, (int)H, (int)hd, rot, op->p.rope.style == SEA_ROPE_GPTJ, sign, accumulate, f, BT);
     return sea_cuda_launch_check(cs, name);
 }
 
