@@ -55,6 +55,17 @@ __global__ void k_fill(cu_view o, int64_t n, float fv, int32_t iv)
     }
 }
 
+/* Contiguous outputs (almost every fill) take a linear walk: view_offset's four 64-bit
+ * divisions per element, emulated in software on the GPU, cost more than the store. */
+__global__ void k_fill_linear(void *o, int ot, int64_t n, float fv, int32_t iv)
+{
+    GRID_STRIDE(i, n)
+    {
+        if (ot == SEA_I32) ((int32_t *)o)[i] = iv;
+        else stf(o, ot, i, fv);
+    }
+}
+
 extern "C" sea_status sea_cuda_fill_forward(sea_cuda_stream *cs, const sea_op *op)
 {
     const sea_tensor *o = op->out[0];
@@ -64,8 +75,11 @@ extern "C" sea_status sea_cuda_fill_forward(sea_cuda_stream *cs, const sea_op *o
     if (v == 0.0 && sea_tensor_is_contiguous(o))
         return sea_cuda_check(cudaMemsetAsync(sea_cuda_ptr(o), 0, (size_t)n * sea_dtype_size(o->dtype), cs->stream), cs,
                               "fill");
-    cu_view ov = make_view(o);
-    k_fill<<<grid_for(n, THREADS), THREADS, 0, cs->stream>>>(ov, n, (float)v, o->dtype == SEA_I32 ? (int32_t)v : 0);
+    const int32_t iv = o->dtype == SEA_I32 ? (int32_t)v : 0;
+    if (sea_tensor_is_contiguous(o))
+        k_fill_linear<<<grid_for(n, THREADS), THREADS, 0, cs->stream>>>(sea_cuda_ptr(o), o->dtype, n, (float)v, iv);
+    else
+        k_fill<<<grid_for(n, THREADS), THREADS, 0, cs->stream>>>(make_view(o), n, (float)v, iv);
     return sea_cuda_launch_check(cs, "fill");
 }
 
@@ -92,6 +106,34 @@ __global__ void k_copy(cu_view d, cu_view s, int64_t n, bool accumulate)
     }
 }
 
+/* Both contiguous (casts, the f32 -> bf16 refresh of a model's weights): a linear walk, for
+ * the same reason as k_fill_linear. */
+__global__ void k_copy_linear(void *d, int dt, const void *s, int st, int64_t n, bool accumulate)
+{
+    GRID_STRIDE(i, n)
+    {
+        if (dt == SEA_I32 && st == SEA_I32) {
+            ((int32_t *)d)[i] = ((const int32_t *)s)[i];
+        } else {
+            float v = ldf(s, st, i);
+            if (accumulate) v += ldf(d, dt, i);
+            stf(d, dt, i, v);
+        }
+    }
+}
+
+/* d (+)= s over d's shape, through the views unless both are contiguous. */
+static sea_status launch_copy(sea_cuda_stream *cs, sea_tensor *d, const sea_tensor *s, int64_t n, bool accumulate,
+                              const char *name)
+{
+    if (sea_tensor_same_shape(d, s) && sea_tensor_is_contiguous(d) && sea_tensor_is_contiguous(s))
+        k_copy_linear<<<grid_for(n, THREADS), THREADS, 0, cs->stream>>>(sea_cuda_ptr(d), d->dtype, sea_cuda_ptr(s),
+                                                                        s->dtype, n, accumulate);
+    else
+        k_copy<<<grid_for(n, THREADS), THREADS, 0, cs->stream>>>(make_view(d), make_view(s), n, accumulate);
+    return sea_cuda_launch_check(cs, name);
+}
+
 extern "C" sea_status sea_cuda_copy_forward(sea_cuda_stream *cs, const sea_op *op)
 {
     const sea_tensor *s = op->in[0];
@@ -102,8 +144,7 @@ extern "C" sea_status sea_cuda_copy_forward(sea_cuda_stream *cs, const sea_op *o
         return sea_cuda_check(cudaMemcpyAsync(sea_cuda_ptr(d), sea_cuda_ptr(s), (size_t)n * sea_dtype_size(d->dtype),
                                               cudaMemcpyDeviceToDevice, cs->stream),
                               cs, "copy");
-    k_copy<<<grid_for(n, THREADS), THREADS, 0, cs->stream>>>(make_view(d), make_view(s), n, false);
-    return sea_cuda_launch_check(cs, "copy");
+    return launch_copy(cs, d, s, n, false, "copy");
 }
 
 extern "C" sea_status sea_cuda_copy_backward(sea_cuda_stream *cs, const sea_op *op)
@@ -113,8 +154,7 @@ extern "C" sea_status sea_cuda_copy_backward(sea_cuda_stream *cs, const sea_op *
     if (!gi || !go) return SEA_OK;
     int64_t n = numel_of(gi);
     if (n == 0) return SEA_OK;
-    k_copy<<<grid_for(n, THREADS), THREADS, 0, cs->stream>>>(make_view(gi), make_view(go), n, true);
-    return sea_cuda_launch_check(cs, "copy backward");
+    return launch_copy(cs, gi, go, n, true, "copy backward");
 }
 
 /* ---- unary: gelu, silu, relu, scale ---- */
