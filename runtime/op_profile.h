@@ -5,7 +5,9 @@
  * op's own time; that synchronisation slows those devices down, so read the shares, not the
  * totals. On the CPU ops run synchronously and the numbers are the real ones. The table
  * (calls, total ms, share, by op and direction) goes to stderr at exit. Off by default:
- * then the cost is one branch per op. Ops replayed from a captured graph (graph.h) are not
+ * then the cost is one branch per op. SEA_PROFILE=shapes also prints the 40 largest rows by
+ * (op, direction, operand shapes and dtypes), with each matmul's TFLOP/s and every op's GB/s
+ * of its operands' bytes: which GEMM shape falls short of the device's rate. Ops replayed from a captured graph (graph.h) are not
  * timed: generation does not capture decode steps while SEA_PROFILE is set. */
 #ifndef SEA_OP_PROFILE_H
 #define SEA_OP_PROFILE_H
@@ -18,7 +20,7 @@
 bool sea_op_profile_enabled(void);
 /* Wall-clock seconds, monotonic. */
 double sea_op_profile_now(void);
-/* Add one timed call of kind (forward or backward). */
-void sea_op_profile_add(sea_op_kind kind, bool backward, double seconds);
+/* Add one timed call of op (forward or backward). */
+void sea_op_profile_add(const sea_op *op, bool backward, double seconds);
 
 #endif

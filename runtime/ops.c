@@ -940,7 +940,7 @@ static sea_status run_kernel(sea_stream *s, const sea_op *op, bool backward)
     double t0 = sea_op_profile_now();
     SEA_TRY(backward ? be->op_backward(s, op) : be->op_forward(s, op));
     SEA_TRY(sea_stream_sync(s));
-    sea_op_profile_add(op->kind, backward, sea_op_profile_now() - t0);
+    sea_op_profile_add(op, backward, sea_op_profile_now() - t0);
     return SEA_OK;
 }
 

@@ -272,13 +272,14 @@ SEA_RUN=${SEA_CHECK_SEA_RUN:-"$P/sea demo --device cuda:0 --seeds 1 --max-querie
 step sea_run 75 "$LOG" bash -c "$SEA_RUN"
 
 if [ -x "$P/tools/bench_models" ]; then
-    # Where the time goes, op by op (SEA_PROFILE syncs after every op, so the totals are a
-    # little above the unprofiled run's): one bf16 DPO step and one uncaptured sampling call.
+    # Where the time goes, op by op and shape by shape with each GEMM's TFLOP/s
+    # (SEA_PROFILE=shapes; it syncs after every op, so the totals are a little above the
+    # unprofiled run's): one bf16 DPO step and one uncaptured sampling call.
     # The tables go to check.log; the summary names the three largest shares.
     prof_top() { sed -n '/^SEA_PROFILE: time in ops/,$p' "$1" | awk 'NR > 2 && NF >= 5 {printf "%s %s %s; ", $1, $2, $NF}' | cut -c1-150; }
     for what in dpo sample; do
         pf=$(mktemp)
-        SEA_PROFILE=1 step "profile_1b_$what" 60 "$pf" $BM --only $what --steps 1 --dtype bf16 --batch 64 --graphs off
+        SEA_PROFILE=shapes step "profile_1b_$what" 60 "$pf" $BM --only $what --steps 1 --dtype bf16 --batch 64 --graphs off
         cat "$pf" >> "$LOG"
         [ "$LAST_STATE" = ok ] && note "$(grep -m1 '^SEA_PROFILE' "$pf" | sed 's/.*, \([0-9.]* ms\) in all.*/\1 in ops:/') $(prof_top "$pf" | cut -d';' -f1-3)"
         rm -f "$pf"
