@@ -48,6 +48,8 @@ static int run_ops(void)
     op.gin[1] = &gb;
     op.gout[0] = &gc;
     REQUIRE_OK(sea_op_run_backward(s, &op));
+    sea_tensor *all[] = {&a, &b, &c, &d, &e, &ga, &gb, &gc};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sea_tensor_free(all[i]);
     sea_device_close(dev);
     return 0;
 }
