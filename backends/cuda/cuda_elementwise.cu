@@ -122,15 +122,49 @@ __global__ void k_copy_linear(void *d, int dt, const void *s, int st, int64_t n,
     }
 }
 
-/* d (+)= s over d's shape, through the views unless both are contiguous. */
+/* Views whose last dim is contiguous on both sides (a KV-cache slice, a head slice of a
+ * projection): one unravel per row, then the row's elements by consecutive threads, instead
+ * of k_copy's two 4-d unravels per element. */
+__global__ void k_copy_rows(cu_view d, cu_view s, int64_t rows, int64_t cols, bool accumulate)
+{
+    for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+        int64_t i = r, od = 0, os = 0;
+        for (int k = 2; k >= 0; k--) {
+            const int64_t q = i / d.shape[k], c = i - q * d.shape[k];
+            od += c * d.stride[k];
+            os += c * s.stride[k];
+            i = q;
+        }
+        for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) {
+            if (d.dtype == SEA_I32 && s.dtype == SEA_I32) {
+                ((int32_t *)d.p)[od + c] = ((const int32_t *)s.p)[os + c];
+            } else {
+                float v = ldf(s.p, s.dtype, os + c);
+                if (accumulate) v += ldf(d.p, d.dtype, od + c);
+                stf(d.p, d.dtype, od + c, v);
+            }
+        }
+    }
+}
+
+/* d (+)= s over d's shape: linearly when both are contiguous, by rows when their last dims
+ * are, else element by element through the views. */
 static sea_status launch_copy(sea_cuda_stream *cs, sea_tensor *d, const sea_tensor *s, int64_t n, bool accumulate,
                               const char *name)
 {
     if (sea_tensor_same_shape(d, s) && sea_tensor_is_contiguous(d) && sea_tensor_is_contiguous(s))
         k_copy_linear<<<grid_for(n, THREADS), THREADS, 0, cs->stream>>>(sea_cuda_ptr(d), d->dtype, sea_cuda_ptr(s),
                                                                         s->dtype, n, accumulate);
-    else
-        k_copy<<<grid_for(n, THREADS), THREADS, 0, cs->stream>>>(make_view(d), make_view(s), n, accumulate);
+    else {
+        const cu_view dv = make_view(d), sv = make_view(s);
+        const int64_t cols = dv.shape[3];
+        if (cols >= 8 && dv.stride[3] == 1 && sv.stride[3] == 1) {
+            const int threads = cols >= THREADS ? THREADS : (int)((cols + 31) / 32 * 32);
+            k_copy_rows<<<grid_for(n / cols, 1), threads, 0, cs->stream>>>(dv, sv, n / cols, cols, accumulate);
+        } else {
+            k_copy<<<grid_for(n, THREADS), THREADS, 0, cs->stream>>>(dv, sv, n, accumulate);
+        }
+    }
     return sea_cuda_launch_check(cs, name);
 }
 
