@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -100,6 +101,21 @@ static void put(line *l, const char *k, double v)
     l->n += (size_t)snprintf(l->buf + l->n, sizeof l->buf - l->n, "%s\"%s\": ", l->n > 1 ? ", " : "", k);
     if (isfinite(v)) l->n += (size_t)snprintf(l->buf + l->n, sizeof l->buf - l->n, "%.10g", v);
     else l->n += (size_t)snprintf(l->buf + l->n, sizeof l->buf - l->n, "null");
+}
+
+/* Memory for dashboards: the device allocator's peak since the previous line (null where the
+ * backend keeps no counters, as on the CPU) and the process's peak resident set so far. Like
+ * the timings they describe the machine rather than the run, and tests that compare metrics
+ * leave both out. */
+static void put_memory(const sea_run *r, line *l)
+{
+    sea_device_memory m;
+    double dev = NAN;
+    if (sea_device_memory_stats(r->dev, true, &m) == SEA_OK) dev = (double)m.allocated_peak / 1073741824.0;
+    else sea_error_clear();
+    put(l, "memory/device_peak_gib", dev);
+    struct rusage ru;
+    put(l, "memory/host_peak_rss_gib", getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / 1048576.0 : NAN);
 }
 
 /* The rank that asks the oracle and writes every file: world rank 0 (the first actor). */
@@ -873,6 +889,7 @@ sea_status sea_train_run(const sea_train_cfg *cfg, sea_train_result *res)
         put(&ml, "eval/rm_win_rate", wr);
         if (cfg->bon_n > 0) put(&ml, "eval/bon_win_rate", bon);
         put(&ml, "timing/eval", sea_run_now() - t);
+        put_memory(&r, &ml);
         if (!st) st = emit(&r, &ml);
         if (!st && cfg->checkpoint_every > 0) st = save(&r);
     }
@@ -893,6 +910,7 @@ sea_status sea_train_run(const sea_train_cfg *cfg, sea_train_result *res)
             put(&ml, "timing/eval", sea_run_now() - t);
             if (st) break;
         }
+        put_memory(&r, &ml);
         st = emit(&r, &ml);
         if (st) break;
         progress(&r);

@@ -15,6 +15,14 @@ RUN="--policy $ROOT/data/arith-sft --prompt-data builtin:arith --oracle builtin:
  --learning-rate 1e-3 --eval-every 2 --eval-n 8 --burn-in 1 --max-rounds 3 --quiet --seed 1"
 "$SEA" train $RUN --device cpu --output-dir "$W/cpu" || { echo "cpu run failed"; exit 1; }
 env "$ENVSET" "$SEA" train $RUN --device "$DEV" --output-dir "$W/dev" || { echo "$DEV run failed"; exit 1; }
+# Memory metrics on every line: the host's peak RSS everywhere, the device allocator's peak
+# where the backend counts it (CUDA) and null where it does not (the CPU).
+grep -v -q '"memory/host_peak_rss_gib": [0-9]' "$W/cpu/metrics.jsonl" && { echo "a cpu line without the host's peak RSS"; exit 1; }
+grep -v -q '"memory/device_peak_gib": null' "$W/cpu/metrics.jsonl" && { echo "a cpu line with a device peak"; exit 1; }
+case "$DEV" in cuda*)
+  grep -v -q '"memory/device_peak_gib": [0-9]' "$W/dev/metrics.jsonl" &&
+    { echo "a $DEV line without the device allocator's peak"; grep -o '"memory/[a-z_]*": [^,}]*' "$W/dev/metrics.jsonl" | head -4; exit 1; } ;;
+esac
 "$ROOT/tests/dist/compare_metrics.sh" "$W/cpu/metrics.jsonl" "$W/dev/metrics.jsonl" "$RTOL" ||
   { echo "$DEV metrics differ from cpu"; exit 1; }
 rm -rf "$W"

@@ -55,12 +55,12 @@ q=$(sed -n 's/.*"queries": \([0-9]*\).*/\1/p' "$W/config/summary.json")
 # the oracle as an external program: the built-in rule re-implemented by a shell judge
 run judge --exp-method passive --oracle "judge:sh $J/judge_arith.sh"
 cmp -s "$W/passive/metrics.jsonl" /dev/null && fail=1
-a=$(sed -E 's/, "timing\/[a-z]+": [^,}]*//g' "$W/passive/metrics.jsonl" | md5sum)
-b=$(sed -E 's/, "timing\/[a-z]+": [^,}]*//g' "$W/judge/metrics.jsonl" | md5sum)
+a=$(sed -E 's/, "(timing|memory)\/[a-z_]+": [^,}]*//g' "$W/passive/metrics.jsonl" | md5sum)
+b=$(sed -E 's/, "(timing|memory)\/[a-z_]+": [^,}]*//g' "$W/judge/metrics.jsonl" | md5sum)
 [ "$a" = "$b" ] || { echo "FAIL judge: the judge run differs from the built-in oracle run"; fail=1; }
 # ... and in a SEA run the same metrics as without it
 run recompute --exp-method passive --recompute
-c=$(sed -E 's/, "timing\/[a-z]+": [^,}]*//g' "$W/recompute/metrics.jsonl" | md5sum)
+c=$(sed -E 's/, "(timing|memory)\/[a-z_]+": [^,}]*//g' "$W/recompute/metrics.jsonl" | md5sum)
 [ "$a" = "$c" ] || { echo "FAIL recompute: the run differs from the one without --recompute"; fail=1; }
 
 # bf16 compute over f32 master weights: sft and a SEA run finish with finite metrics and no
@@ -71,8 +71,8 @@ c=$(sed -E 's/, "timing\/[a-z]+": [^,}]*//g' "$W/recompute/metrics.jsonl" | md5s
 run bf16 --exp-method enn-baits --compute-dtype bf16
 run bf16-again --exp-method enn-baits --compute-dtype bf16
 grep -qiE 'nan|inf|"skipped_step": [1-9]' "$W/bf16/metrics.jsonl" && { echo "FAIL bf16: non-finite metrics"; fail=1; }
-d=$(sed -E 's/, "timing\/[a-z_]+": [^,}]*//g' "$W/bf16/metrics.jsonl" | md5sum)
-e=$(sed -E 's/, "timing\/[a-z_]+": [^,}]*//g' "$W/bf16-again/metrics.jsonl" | md5sum)
+d=$(sed -E 's/, "(timing|memory)\/[a-z_]+": [^,}]*//g' "$W/bf16/metrics.jsonl" | md5sum)
+e=$(sed -E 's/, "(timing|memory)\/[a-z_]+": [^,}]*//g' "$W/bf16-again/metrics.jsonl" | md5sum)
 [ "$d" = "$e" ] || { echo "FAIL bf16: two runs with the same seed differ"; fail=1; }
 "$SEA" train $BASE --output-dir "$W/bad3" --compute-dtype f16 > "$W/bad3.log" 2>&1 && { echo "FAIL: --compute-dtype f16 accepted"; fail=1; }
 

@@ -12,7 +12,7 @@ mkdir -p "$W"
 COMMON="--policy $W/policy --prompt-data builtin:arith --oracle builtin:arith --exp-method enn-baits \
  --num-samples 6 --num-ensemble 6 --rm-hidden 16 --rm-batch 16 --batch-size 8 --max-new-tokens 5 \
  --learning-rate 1e-3 --eval-every 2 --eval-n 24 --burn-in 2 --max-rounds 7 --max-queries 1000 --quiet --seed 5"
-strip() { sed -E 's/, "timing\/[a-z]+": [^,}]*//g' "$1"; }
+strip() { sed -E 's/, "(timing|memory)\/[a-z_]+": [^,}]*//g' "$1"; }
 
 "$SEA" train $COMMON --output-dir "$W/full" || { echo "uninterrupted run failed"; exit 1; }
 "$SEA" train $COMMON --output-dir "$W/cut" --kill-after-rounds 3
