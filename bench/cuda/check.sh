@@ -264,6 +264,9 @@ if [ -x "$P/tools/bench_models" ]; then
     step bench_1b_bf16_b256 60 "$OUT/bench_models.json" $BM --only sample --dtype bf16 --batch 256 && bm_note 1
     # The DPO step again without the cuBLASLt bias epilogue (cuda_gemm_lt.c): the A/B of that path.
     SEA_CUDA_LT=0 step bench_1b_bf16_nolt 60 "$OUT/bench_models.json" $BM --only dpo --steps 2 --dtype bf16 && bm_note 1
+    # The DPO step with activation recomputation (blocks rerun in backward): the memory it
+    # saves and the time it costs, for the peak-memory target.
+    step bench_1b_bf16_recompute 60 "$OUT/bench_models.json" $BM --only dpo --steps 2 --dtype bf16 --recompute && bm_note 1
 fi
 
 # 8. A short SEA run on the GPU (override with SEA_CHECK_SEA_RUN="command"): before the
@@ -334,6 +337,10 @@ if sd:
         t += ", device peak allocated %.1f GiB vs peer %.1f GiB (held %.1f, driver used %.1f)" % (sd["device_peak_alloc_mib"] / 1024, (pd or {}).get("peak_mem_gib", float("nan")), sd.get("device_peak_held_mib", -1) / 1024, sd.get("device_used_mib", -1) / 1024)
     elif sd.get("device_used_mib", -1) > 0: t += ", device %.1f GiB used vs peer peak alloc %.1f GiB" % (sd["device_used_mib"] / 1024, (pd or {}).get("peak_mem_gib", float("nan")))
     out.append(t)
+rc = [x for x in sea if x.get("bench") == "dpo_step" and x.get("dtype") == "bf16" and x.get("recompute")]
+if sd and rc and rc[-1].get("device_peak_alloc_mib", -1) > 0:
+    r = rc[-1]
+    out.append("DPO with --recompute %.0f tok/s (%.2fx peer), device peak allocated %.1f GiB" % (r["tokens_per_s"], r["tokens_per_s"] / pd["tokens_per_s"] if pd and "tokens_per_s" in pd else float("nan"), r["device_peak_alloc_mib"] / 1024))
 L, C, V = 16, 2048, 50304
 ps = pick(peer, bench="sample", model="pythia-1b")
 for B, graphs, read in ((64, None, 0), (64, 0, 0), (256, None, 0), (64, None, 1)):
