@@ -190,9 +190,11 @@ sea_status sea_cuda_set_rows_forward(sea_cuda_stream *cs, const sea_op *op);   /
  * Every .cu file reports a fingerprint of the layouts of the structs it reads (sea_op,
  * sea_tensor, sea_buffer, this file's stream and device state), and the module offers no
  * devices when one differs from its C files' (cuda_module.c). Meson 1.0 writes no header
- * dependencies for nvcc: after a change to runtime/op.h an old kernel object survives the
- * rebuild, reads shifted fields, and computes wrong results without any error (this
- * happened on an H200: fill wrote nothing, scale gave zeros). */
+ * dependencies for nvcc: after a change to runtime/op.h an old kernel object could survive
+ * the rebuild, read shifted fields, and compute wrong results without any error (this
+ * happened on an H200: fill wrote nothing, scale gave zeros). meson.build's cu_wrapper.sh
+ * wrappers now recompile the kernels on such changes; this check catches what they miss
+ * (a build folder from before them, another build system, a copied object). */
 #define SEA_CUDA_ABI_MIX(h, v) (((h) ^ (uint64_t)(v)) * 1099511628211ULL)
 #define SEA_CUDA_ABI_STRUCTS                                                                                  \
     SEA_CUDA_ABI_MIX(                                                                                         \

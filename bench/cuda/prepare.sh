@@ -22,9 +22,10 @@ if [ ! -f "$B/build.ninja" ]; then
     meson setup "$B" -Dcuda=enabled -Demulate_cuda=disabled -Dopencl=disabled -Dvulkan=disabled -Dopenblas=disabled -Dmpi=disabled \
         --buildtype=release
 fi
-# nvcc writes no dependency file under this meson (1.0), so ninja does not rebuild a .cu object
-# when a header it includes changes (runtime/op.h's sea_op, say): a pack built that way mixed
-# old and new struct layouts and failed on the GPU. Recompile every .cu object each time.
+# nvcc writes no dependency file under this meson (1.0); backends/cuda/meson.build's wrappers
+# make header changes recompile the kernels, but a pack that mixed old and new struct layouts
+# once failed on the GPU, and a build folder made before the wrappers lacks them: recompile
+# every .cu object each time.
 rm -f "$B"/backends/cuda/sea-cuda.so.p/*.cu.o
 ninja -C "$B"
 
