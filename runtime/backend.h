@@ -44,7 +44,8 @@ typedef struct sea_device_props {
  * allocated" is compared with (PyTorch's torch.cuda.max_memory_allocated), which the
  * driver's used/free cannot give (it includes the context and cached free blocks). */
 typedef struct sea_device_memory {
-    size_t allocated;       /* requested by live buffers and op temporaries */
+    size_t allocated;       /* requested by live buffers and op temporaries (Vulkan: rounded up to
+                             * its buffer alignment, a few hundred bytes at most) */
     size_t allocated_peak;  /* the most `allocated` was since the device opened or the last reset */
     size_t held;            /* taken from the driver for those blocks (rounded up to size classes) */
     size_t held_peak;
@@ -137,7 +138,7 @@ sea_status sea_stream_native(sea_stream *s, void **out);
 const char *sea_device_label(const sea_device *dev);
 
 /* reset_peak: after reading, the peaks restart from the current values. SEA_ERR_UNSUPPORTED
- * for backends that keep no counters (the CPU, OpenCL and Vulkan backends today). */
+ * for backends that keep no counters (the CPU and OpenCL backends today). */
 sea_status sea_device_memory_stats(sea_device *dev, bool reset_peak, sea_device_memory *out);
 
 /* The entry point every module exports. */

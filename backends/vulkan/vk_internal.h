@@ -35,6 +35,7 @@ typedef struct vk_block {
     VkBuffer buffer;          /* one VkBuffer spans the block; allocations are ranges of it */
     VkDeviceSize size;
     void *mapped;             /* host pointer when the memory is host-visible */
+    bool host;                /* a staging block (host memory), not counted in the device's statistics */
     /* Free list of (off, size) holes, sorted by offset. */
     VkDeviceSize *hole_off, *hole_size;
     int n_holes, cap_holes;
@@ -79,6 +80,9 @@ typedef struct vk_dev {
     vk_pipeline *pipelines;
 
     pthread_mutex_t lock;             /* allocator, pipelines, queue submission */
+    /* Device-local memory (under lock; memory_stats): live ranges (buffers and temporaries,
+     * aligned), their peak, and the blocks' total, of which the rest is free for reuse. */
+    VkDeviceSize live, live_peak, block_bytes;
     vk_block *blocks;                 /* device-memory blocks */
     vk_block *host_blocks;            /* staging blocks */
     VkDeviceSize block_size;
@@ -128,6 +132,7 @@ void vk_mem_free(vk_dev *d, const vk_alloc *a);
 void vk_mem_destroy_all(vk_dev *d);
 sea_status vk_buffer_alloc(sea_device *dev, size_t size, sea_buffer *buf);
 void vk_buffer_free(sea_device *dev, sea_buffer *buf);
+sea_status vk_memory_stats(sea_device *dev, bool reset_peak, sea_device_memory *out);
 
 /* Streams and recording (vk_stream.c). */
 sea_status vk_stream_create(sea_device *dev, sea_stream *s);

@@ -64,6 +64,7 @@ static sea_status block_create(vk_dev *d, VkDeviceSize size, bool host, vk_block
                              (size_t)size, vk_result_name(r));
         return vk_check(r, d, "vkAllocateMemory");
     }
+    b->host = host;
     r = vkBindBufferMemory(d->dev, b->buffer, b->mem, 0);
     if (r == VK_SUCCESS && (d->memprops.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
         (host || !d->force_staging))
@@ -154,10 +155,15 @@ sea_status vk_mem_alloc(vk_dev *d, VkDeviceSize size, bool host, vk_alloc *out)
     if (st) goto done;
     b->next = *list;
     *list = b;
+    if (!host) d->block_bytes += b->size;
     VkDeviceSize off = 0;   /* a fresh block always has room; 0 keeps -Wmaybe-uninitialized quiet */
     block_take(b, want, &off);
     *out = (vk_alloc){b, off, want};
 done:
+    if (!st && !host) {
+        d->live += want;
+        if (d->live > d->live_peak) d->live_peak = d->live;
+    }
     pthread_mutex_unlock(&d->lock);
     return st;
 }
@@ -166,6 +172,7 @@ void vk_mem_free(vk_dev *d, const vk_alloc *a)
 {
     if (!a->blk) return;
     pthread_mutex_lock(&d->lock);
+    if (!a->blk->host) d->live -= a->size;
     if (block_give(a->blk, a->off, a->size)) {
         /* Out of host memory for the hole list: the range leaks until the device closes. */
         sea_error_clear();
@@ -191,6 +198,7 @@ void vk_mem_destroy_all(vk_dev *d)
     destroy_list(d, d->blocks);
     destroy_list(d, d->host_blocks);
     d->blocks = d->host_blocks = NULL;
+    d->live = d->live_peak = d->block_bytes = 0;
 }
 
 sea_status vk_buffer_alloc(sea_device *dev, size_t size, sea_buffer *buf)
@@ -207,6 +215,18 @@ sea_status vk_buffer_alloc(sea_device *dev, size_t size, sea_buffer *buf)
     /* buf->host stays NULL even on UMA devices: recorded work may still be pending, so the
      * host must go through buffer_read/buffer_write, which order against it. */
     buf->host = NULL;
+    return SEA_OK;
+}
+
+sea_status vk_memory_stats(sea_device *dev, bool reset_peak, sea_device_memory *out)
+{
+    vk_dev *d = dev->ctx;
+    pthread_mutex_lock(&d->lock);
+    out->allocated = out->held = (size_t)d->live;
+    out->allocated_peak = out->held_peak = (size_t)d->live_peak;
+    out->cached = (size_t)(d->block_bytes - d->live);
+    if (reset_peak) d->live_peak = d->live;
+    pthread_mutex_unlock(&d->lock);
     return SEA_OK;
 }
 

@@ -214,6 +214,7 @@ static const struct sea_backend_ops vk_ops = {
     .stream_sync = vk_stream_sync,
     .buffer_alloc = vk_buffer_alloc,
     .buffer_free = vk_buffer_free,
+    .memory_stats = vk_memory_stats,
     .buffer_write = vk_buffer_write,
     .buffer_read = vk_buffer_read,
     .supports = vk_supports,

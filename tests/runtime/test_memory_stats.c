@@ -1,10 +1,11 @@
 /* The device allocator's counters (sea_device_memory_stats), on a device, the CPU by default:
  * - a backend without counters (the CPU) says so, naming the device;
- * - with counters (CUDA): live buffers add exactly the bytes they asked for to `allocated`
- *   and at least that to `held`; a freed one leaves them and goes to `cached`; the peaks keep
+ * - with counters (CUDA, Vulkan): live buffers add the bytes they asked for to `allocated`
+ *   (exactly on CUDA, rounded to the alignment on Vulkan) and at least that to `held`; a freed one leaves them and goes to `cached`; the peaks keep
  *   the high-water mark until a reset brings them down to the current values;
- * - an op's temporaries count in the peak: a broadcast add's backward reduces through an f32
- *   temporary of the full shape, so the peak rises by at least its size during the op.
+ * - an op's temporaries count in the peak (CUDA: a broadcast add's backward reduces through
+ *   an f32 temporary of the full shape, so the peak rises by at least its size) and are
+ *   given back by the time the stream is synced.
  * usage: test_memory_stats [DEVICE]   (a named device that is absent -> exit 77) */
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +15,11 @@
 
 static int failures;
 
+/* CUDA counts the bytes asked for exactly; Vulkan rounds each range up to its alignment. */
 static void test_counters(sea_device *dev)
 {
+    const bool exact = !strcmp(dev->backend->name, "cuda");
+    const size_t slack = exact ? 0 : 4096; /* per allocation */
     sea_device_memory m0, m;
     REQUIRE_OK(sea_device_memory_stats(dev, true, &m0));
     CHECK(m0.allocated_peak == m0.allocated && m0.held_peak == m0.held, "a reset left the peaks above the current");
@@ -26,21 +30,22 @@ static void test_counters(sea_device *dev)
     REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 1, &n_small, &small));
     REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 1, &n_big, &big));
     REQUIRE_OK(sea_device_memory_stats(dev, false, &m));
-    CHECK(m.allocated == m0.allocated + 4000 + (1 << 20), "allocated %zu, want %zu", m.allocated,
-          m0.allocated + 4000 + (1 << 20));
-    CHECK(m.held >= m0.held + 4000 + (1 << 20) && m.held <= m0.held + (4000 + (1 << 20)) * 5 / 4 + 1024,
+    CHECK(m.allocated >= m0.allocated + 4000 + (1 << 20) && m.allocated <= m0.allocated + 4000 + (1 << 20) + 2 * slack,
+          "allocated %zu, want %zu (+ %zu)", m.allocated, m0.allocated + 4000 + (1 << 20), 2 * slack);
+    CHECK(m.held >= m.allocated && m.held <= m0.held + (4000 + (1 << 20)) * 5 / 4 + 1024 + 2 * slack,
           "held grew by %zu for 1052576 bytes (size classes add at most 25%%)", m.held - m0.held);
     CHECK(m.allocated_peak == m.allocated, "peak %zu below allocated %zu", m.allocated_peak, m.allocated);
 
-    size_t big_held = m.held;
+    const size_t big_held = m.held, big_cached = m.cached, big_allocated = m.allocated;
     sea_tensor_free(&big);
     REQUIRE_OK(sea_device_memory_stats(dev, false, &m));
-    CHECK(m.allocated == m0.allocated + 4000, "after the free: allocated %zu, want %zu", m.allocated,
-          m0.allocated + 4000);
-    CHECK(m.allocated_peak == m0.allocated + 4000 + (1 << 20), "the peak forgot the freed buffer: %zu",
-          m.allocated_peak);
-    CHECK(m.cached >= m0.cached + (1 << 20) && m.cached - m0.cached == big_held - m.held,
-          "the freed block is not cached: cached %zu -> %zu, held %zu -> %zu", m0.cached, m.cached, big_held, m.held);
+    CHECK(m.allocated >= m0.allocated + 4000 && m.allocated <= m0.allocated + 4000 + slack,
+          "after the free: allocated %zu, want %zu", m.allocated, m0.allocated + 4000);
+    CHECK(m.allocated_peak == big_allocated, "the peak forgot the freed buffer: %zu, was %zu", m.allocated_peak,
+          big_allocated);
+    CHECK(big_held - m.held >= (1 << 20) && m.cached - big_cached == big_held - m.held,
+          "the freed block is not kept for reuse: cached %zu -> %zu, held %zu -> %zu", big_cached, m.cached, big_held,
+          m.held);
 
     REQUIRE_OK(sea_device_memory_stats(dev, true, &m));   /* read, then reset */
     REQUIRE_OK(sea_device_memory_stats(dev, false, &m));
@@ -75,8 +80,9 @@ static void test_counters(sea_device *dev)
     REQUIRE_OK(sea_stream_sync(s));
     REQUIRE_OK(sea_device_memory_stats(dev, false, &m));
     CHECK(m.allocated == before.allocated, "the op kept %zd bytes", (ssize_t)(m.allocated - before.allocated));
-    CHECK(m.allocated_peak >= before.allocated + 512 * 64 * 4, "the temporary is not in the peak: %zu -> %zu",
-          before.allocated, m.allocated_peak);
+    if (exact) /* CUDA reduces through an f32 temporary; other backends may not need one */
+        CHECK(m.allocated_peak >= before.allocated + 512 * 64 * 4, "the temporary is not in the peak: %zu -> %zu",
+              before.allocated, m.allocated_peak);
     float got[64];
     REQUIRE_OK(sea_tensor_read_f32(s, &gb, got));
     CHECK(got[0] == 512.0f && got[63] == 512.0f, "gb = %g, %g; want 512", got[0], got[63]);
