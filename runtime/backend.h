@@ -138,7 +138,7 @@ sea_status sea_stream_native(sea_stream *s, void **out);
 const char *sea_device_label(const sea_device *dev);
 
 /* reset_peak: after reading, the peaks restart from the current values. SEA_ERR_UNSUPPORTED
- * for backends that keep no counters (the CPU and OpenCL backends today). */
+ * for backends that keep no counters (the CPU backend, whose memory is the process's). */
 sea_status sea_device_memory_stats(sea_device *dev, bool reset_peak, sea_device_memory *out);
 
 /* The entry point every module exports. */

@@ -47,6 +47,10 @@ typedef struct ocl_device_ctx {
     char label[192];                /* "opencl:0 (name)" for messages */
     /* cl_kernel argument state is shared: one launch at a time per device. */
     pthread_mutex_t launch_lock;
+    /* Memory statistics (memory_stats): bytes of live buffers and temporaries, and their
+     * peak, under mem_lock. */
+    pthread_mutex_t mem_lock;
+    size_t live, live_peak;
 } ocl_device_ctx;
 
 typedef struct ocl_stream_ctx {
@@ -73,11 +77,14 @@ sea_status ocl_buffer_alloc(sea_device *dev, size_t size, sea_buffer *buf);
 void ocl_buffer_free(sea_device *dev, sea_buffer *buf);
 sea_status ocl_buffer_write(sea_stream *s, sea_buffer *buf, size_t off, const void *src, size_t n);
 sea_status ocl_buffer_read(sea_stream *s, const sea_buffer *buf, size_t off, void *dst, size_t n);
-/* A temporary device buffer for one op (released by the caller with clReleaseMemObject;
- * the in-order queue keeps it alive until the kernels using it have run). */
+/* A temporary device buffer for one op (released by the caller with ocl_temp_free; the
+ * in-order queue keeps it alive until the kernels using it have run). */
 sea_status ocl_temp_alloc(sea_stream *s, size_t bytes, cl_mem *out);
 /* A read-only temporary holding a copy of host data (same lifetime rules). */
 sea_status ocl_temp_upload(sea_stream *s, const void *src, size_t bytes, cl_mem *out);
+/* Releases a temporary (NULL is fine) and takes it off the memory statistics. */
+void ocl_temp_free(sea_stream *s, cl_mem m);
+sea_status ocl_memory_stats(sea_device *dev, bool reset_peak, sea_device_memory *out);
 
 /* CL error name and status mapping: OOM-type codes become SEA_ERR_OOM. */
 const char *ocl_error_name(cl_int err);

@@ -80,10 +80,12 @@ sea_status ocl_device_open(sea_device *dev)
     d->local_mem = (size_t)lmem;
     if (d->max_wg == 0) d->max_wg = 64;
     pthread_mutex_init(&d->launch_lock, NULL);
+    pthread_mutex_init(&d->mem_lock, NULL);
     st = ocl_program_build(d);
     if (st) {
         clReleaseContext(d->context);
         pthread_mutex_destroy(&d->launch_lock);
+        pthread_mutex_destroy(&d->mem_lock);
         free(d);
         return st;
     }
@@ -98,6 +100,7 @@ void ocl_device_close(sea_device *dev)
     ocl_program_release(d);
     clReleaseContext(d->context);
     pthread_mutex_destroy(&d->launch_lock);
+    pthread_mutex_destroy(&d->mem_lock);
     free(d);
     dev->ctx = NULL;
 }
@@ -134,12 +137,38 @@ sea_status ocl_stream_sync(sea_stream *s)
     return SEA_OK;
 }
 
+/* The statistics: +bytes when memory is created, -bytes when it is released. */
+static void count_mem(ocl_device_ctx *d, size_t bytes, bool add)
+{
+    pthread_mutex_lock(&d->mem_lock);
+    if (add) {
+        d->live += bytes;
+        if (d->live > d->live_peak) d->live_peak = d->live;
+    } else {
+        d->live -= bytes;
+    }
+    pthread_mutex_unlock(&d->mem_lock);
+}
+
+sea_status ocl_memory_stats(sea_device *dev, bool reset_peak, sea_device_memory *out)
+{
+    ocl_device_ctx *d = dev->ctx;
+    pthread_mutex_lock(&d->mem_lock);
+    out->allocated = out->held = d->live;
+    out->allocated_peak = out->held_peak = d->live_peak;
+    out->cached = 0; /* the driver owns freed memory */
+    if (reset_peak) d->live_peak = d->live;
+    pthread_mutex_unlock(&d->mem_lock);
+    return SEA_OK;
+}
+
 sea_status ocl_buffer_alloc(sea_device *dev, size_t size, sea_buffer *buf)
 {
     ocl_device_ctx *d = dev->ctx;
     cl_int err;
     cl_mem m = clCreateBuffer(d->context, CL_MEM_READ_WRITE, size, NULL, &err);
     if (!m) return ocl_fail(err, "%s: allocating a buffer of %zu bytes", d->label, size);
+    count_mem(d, size, true);
     buf->handle = m;
     buf->host = NULL;
     return SEA_OK;
@@ -147,7 +176,10 @@ sea_status ocl_buffer_alloc(sea_device *dev, size_t size, sea_buffer *buf)
 
 void ocl_buffer_free(sea_device *dev, sea_buffer *buf)
 {
-    if (buf->handle) clReleaseMemObject((cl_mem)buf->handle);
+    if (buf->handle) {
+        count_mem(dev->ctx, buf->size, false);
+        clReleaseMemObject((cl_mem)buf->handle);
+    }
     buf->handle = NULL;
 }
 
@@ -157,7 +189,16 @@ sea_status ocl_temp_alloc(sea_stream *s, size_t bytes, cl_mem *out)
     cl_int err;
     *out = clCreateBuffer(d->context, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &err);
     if (!*out) return ocl_fail(err, "%s: allocating %zu bytes of scratch", d->label, bytes);
+    count_mem(d, bytes ? bytes : 4, true);
     return SEA_OK;
+}
+
+void ocl_temp_free(sea_stream *s, cl_mem m)
+{
+    if (!m) return;
+    size_t bytes = 0;
+    if (clGetMemObjectInfo(m, CL_MEM_SIZE, sizeof bytes, &bytes, NULL) == CL_SUCCESS) count_mem(ocl_dev(s), bytes, false);
+    clReleaseMemObject(m);
 }
 
 sea_status ocl_buffer_write(sea_stream *s, sea_buffer *buf, size_t off, const void *src, size_t n)
@@ -224,5 +265,6 @@ sea_status ocl_temp_upload(sea_stream *s, const void *src, size_t bytes, cl_mem 
     /* COPY_HOST_PTR copies at creation, so `src` may be freed as soon as we return. */
     *out = clCreateBuffer(d->context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, bytes ? bytes : 4, (void *)src, &err);
     if (!*out) return ocl_fail(err, "%s: uploading %zu bytes of op parameters", d->label, bytes);
+    count_mem(d, bytes ? bytes : 4, true);
     return SEA_OK;
 }

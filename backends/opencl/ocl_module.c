@@ -85,6 +85,7 @@ static const struct sea_backend_ops ocl_backend = {
     .stream_sync = ocl_stream_sync,
     .buffer_alloc = ocl_buffer_alloc,
     .buffer_free = ocl_buffer_free,
+    .memory_stats = ocl_memory_stats,
     .buffer_write = ocl_buffer_write,
     .buffer_read = ocl_buffer_read,
     .supports = ocl_supports,

@@ -82,6 +82,6 @@ sea_status ocl_op_attention(sea_stream *s, const sea_op *op, bool backward)
                          OA(hd), OA(scale), OA_LOCAL(hd * sizeof(float)), OA_LOCAL(hd * sizeof(float)),
                          OA_LOCAL(wg * sizeof(float)), OA_LOCAL(wg * sizeof(float)));
     }
-    clReleaseMemObject(delta);
+    ocl_temp_free(s, delta);
     return st;
 }

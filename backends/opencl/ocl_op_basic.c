@@ -207,7 +207,7 @@ sea_status ocl_op_optim(sea_stream *s, const sea_op *op)
         if (!st)
             st = OCL_RUN(s, OCL_K_sumsq_final, wg2, wg2, OA(part), OA(groups), OA(out_m), OA(out_o),
                          OA_LOCAL(wg2 * sizeof(float)));
-        clReleaseMemObject(part);
+        ocl_temp_free(s, part);
         return st;
     }
     case SEA_OP_CLIP: {

@@ -52,7 +52,7 @@ static sea_status forward(sea_stream *s, const sea_op *op)
         st = OCL_RUN(s, OCL_K_emlp_out_fwd, (size_t)K * N, 0, OA(h2_m), OA(h2_o), OA(W3_m), OA(W3_o), OA(b3_m), OA(b3_o),
                      OA(r_m), OA(r_o), OA(K), OA(N), OA(h));
     }
-    if (tmp) clReleaseMemObject(tmp);
+    if (tmp) ocl_temp_free(s, tmp);
     return st;
 }
 
@@ -114,7 +114,7 @@ static sea_status backward(sea_stream *s, const sea_op *op)
             st = ocl_gemm(s, false, true, N, d, h, 1.0f, gz, gz1_o + (size_t)k * N * h, h, 0, W1_m,
                           W1_o + (size_t)k * d * h, h, 0, 1.0f, gx_m, gx_o, d, 0, 1);
     }
-    clReleaseMemObject(gz);
+    ocl_temp_free(s, gz);
     return st;
 }
 

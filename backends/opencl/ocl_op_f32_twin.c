@@ -39,7 +39,7 @@ static sea_status make_twin(sea_stream *s, const sea_tensor *t, bool load, twin 
     for (int i = 0; i < t->ndim; i++) shape[i] = t->shape[i];
     w->t = sea_tensor_make(&w->buf, 0, SEA_F32, t->ndim, shape);
     sea_status st = load ? convert(s, t, &w->t) : SEA_OK;
-    if (st) clReleaseMemObject(m); /* the caller only releases twins that were made */
+    if (st) ocl_temp_free(s, m); /* the caller only releases twins that were made */
     return st;
 }
 
@@ -83,12 +83,12 @@ sea_status ocl_op_via_f32(sea_stream *s, const sea_op *op, bool backward,
             if (has_gin[i]) st = convert(s, &gin[i].t, op->gin[i]);
     /* Releasing is safe with kernels in flight: OpenCL keeps the memory until they finish. */
     for (int i = 0; i < SEA_OP_MAX_IN; i++) {
-        if (has_in[i]) clReleaseMemObject((cl_mem)in[i].buf.handle);
-        if (has_gin[i]) clReleaseMemObject((cl_mem)gin[i].buf.handle);
+        if (has_in[i]) ocl_temp_free(s, (cl_mem)in[i].buf.handle);
+        if (has_gin[i]) ocl_temp_free(s, (cl_mem)gin[i].buf.handle);
     }
     for (int j = 0; j < SEA_OP_MAX_OUT; j++) {
-        if (has_out[j]) clReleaseMemObject((cl_mem)out[j].buf.handle);
-        if (has_gout[j]) clReleaseMemObject((cl_mem)gout[j].buf.handle);
+        if (has_out[j]) ocl_temp_free(s, (cl_mem)out[j].buf.handle);
+        if (has_gout[j]) ocl_temp_free(s, (cl_mem)gout[j].buf.handle);
     }
     return st;
 }

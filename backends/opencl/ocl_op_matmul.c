@@ -58,7 +58,7 @@ sea_status ocl_col_sum_acc(sea_stream *s, cl_mem z, cl_uint zo, cl_mem g, cl_uin
                             OA(rows), OA(N), OA(rpc), OA(nch));
     cl_uint zero = 0;
     if (!st) st = ocl_col_chunks_acc(s, part, zero, g, go, batch, nch, N);
-    clReleaseMemObject(part);
+    ocl_temp_free(s, part);
     return st;
 }
 
@@ -124,7 +124,7 @@ sea_status ocl_op_matmul(sea_stream *s, const sea_op *op, bool backward)
         sea_status st = OCL_RUN(s, OCL_K_act_bwd, n, 0, OA(go_m), OA(go_o), OA(pre_m), OA(pre_o), OA(tmp), OA(zero),
                                 OA(n), OA(a));
         if (st) {
-            clReleaseMemObject(tmp);
+            ocl_temp_free(s, tmp);
             return st;
         }
         gz = tmp;
@@ -167,6 +167,6 @@ sea_status ocl_op_matmul(sea_stream *s, const sea_op *op, bool backward)
         T_ARGS(gbias);
         st = ocl_col_sum_acc(s, gz, (cl_uint)gz_o, gbias_m, gbias_o, 1, (cl_uint)(batch * M), (cl_uint)N);
     }
-    if (tmp) clReleaseMemObject(tmp);
+    if (tmp) ocl_temp_free(s, tmp);
     return st;
 }

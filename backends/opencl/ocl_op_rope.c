@@ -68,6 +68,6 @@ sea_status ocl_op_rope(sea_stream *s, const sea_op *op, bool backward)
         st = OCL_RUN(s, OCL_K_rope_bwd, n, 0, OA(s_m), OA(s_o), OA(ssb), OA(sst), OA(ssh), OA(d_m), OA(d_o), OA(dsb),
                      OA(dst_), OA(dsh), OA(p_m), OA(p_o), OA(B), OA(T), OA(H), OA(hd), OA(rot), OA(gptj), OA(tab_m));
     }
-    clReleaseMemObject(tab_m);
+    ocl_temp_free(s, tab_m);
     return st;
 }

@@ -20,10 +20,10 @@ static sea_status stat_or_scratch(sea_stream *s, const sea_tensor *t, size_t n, 
     return SEA_OK;
 }
 
-static sea_status release_scratch(sea_status st, cl_mem a, cl_mem b)
+static sea_status release_scratch(sea_stream *s, sea_status st, cl_mem a, cl_mem b)
 {
-    if (a) clReleaseMemObject(a);
-    if (b) clReleaseMemObject(b);
+    ocl_temp_free(s, a);
+    ocl_temp_free(s, b);
     return st;
 }
 
@@ -61,7 +61,7 @@ static sea_status ln_affine_grads(sea_stream *s, const sea_op *op, const sea_ten
                             OA(rstd_m), OA(rstd_o), OA(gy_m), OA(gy_o), OA(part), OA(N), OA(D), OA(rpc), OA(nch));
     if (!st && gw) st = ocl_col_chunks_acc(s, part, 0, ocl_mem(gw), ocl_off(gw), 1, nch, D);
     if (!st && gb) st = ocl_col_chunks_acc(s, part, nch * D, ocl_mem(gb), ocl_off(gb), 1, nch, D);
-    clReleaseMemObject(part);
+    ocl_temp_free(s, part);
     return st;
 }
 
@@ -114,7 +114,7 @@ sea_status ocl_op_norm(sea_stream *s, const sea_op *op, bool backward)
             cl_uint mean_o, rstd_o;
             sea_status st = stat_or_scratch(s, op->out[1], N, &mean_m, &mean_o, &sc1);
             if (!st) st = stat_or_scratch(s, op->out[2], N, &rstd_m, &rstd_o, &sc2);
-            if (st) return release_scratch(st, sc1, sc2);
+            if (st) return release_scratch(s, st, sc1, sc2);
             cl_mem b_m, w2_m, b2_m, y2_m;
             cl_uint b_o, w2_o, b2_o, y2_o;
             cl_int has_b, has_w2, has_b2, has_y2;
@@ -128,7 +128,7 @@ sea_status ocl_op_norm(sea_stream *s, const sea_op *op, bool backward)
                          OA(has_b), OA(y_m), OA(y_o), OA(mean_m), OA(mean_o), OA(rstd_m), OA(rstd_o), OA(D), OA(eps),
                          OA(w2_m), OA(w2_o), OA(has_w2), OA(b2_m), OA(b2_o), OA(has_b2), OA(y2_m), OA(y2_o),
                          OA_LOCAL(wg * sizeof(float)));
-            return release_scratch(st, sc1, sc2);
+            return release_scratch(s, st, sc1, sc2);
         }
         cl_mem rstd_m, sc = NULL;
         cl_uint rstd_o;
@@ -136,7 +136,7 @@ sea_status ocl_op_norm(sea_stream *s, const sea_op *op, bool backward)
         size_t wg = ocl_reduce_wg(s, OCL_K_rmsnorm_fwd, ROW_WG_CAP);
         sea_status st = OCL_RUN(s, OCL_K_rmsnorm_fwd, N * wg, wg, OA(x_m), OA(x_o), OA(w_m), OA(w_o), OA(y_m), OA(y_o),
                                 OA(rstd_m), OA(rstd_o), OA(D), OA(eps), OA_LOCAL(wg * sizeof(float)));
-        return release_scratch(st, sc, NULL);
+        return release_scratch(s, st, sc, NULL);
     }
     if (ln ? !op->out[1] || !op->out[2] : !op->out[1])
         return sea_error(SEA_ERR_INVALID, "%s: %s backward needs the saved statistics (mean/rstd outputs)", ocl_dev(s)->label,
@@ -162,7 +162,7 @@ sea_status ocl_op_norm(sea_stream *s, const sea_op *op, bool backward)
     sea_status st = OCL_RUN(s, OCL_K_rmsnorm_bwd_w, (size_t)nch * D, 0, OA(x_m), OA(x_o), OA(rstd_m), OA(rstd_o),
                             OA(gy_m), OA(gy_o), OA(part), OA(N), OA(D), OA(rpc), OA(nch));
     if (!st) st = ocl_col_chunks_acc(s, part, 0, ocl_mem(gw), ocl_off(gw), 1, nch, D);
-    clReleaseMemObject(part);
+    ocl_temp_free(s, part);
     return st;
 }
 
@@ -250,7 +250,7 @@ sea_status ocl_op_loss(sea_stream *s, const sea_op *op, bool backward)
             size_t wg = ocl_reduce_wg(s, OCL_K_lsm_gather_fwd, ROW_WG_CAP);
             sea_status st = OCL_RUN(s, OCL_K_lsm_gather_fwd, N * wg, wg, OA(x_m), OA(x_o), OA(t_m), OA(t_o), OA(lp_m),
                                     OA(lp_o), OA(lse_m), OA(lse_o), OA(V), OA_LOCAL(wg * sizeof(float)));
-            return release_scratch(st, sc, NULL);
+            return release_scratch(s, st, sc, NULL);
         }
         return loss_backward(s, op, N, V);
     }
@@ -262,7 +262,7 @@ sea_status ocl_op_loss(sea_stream *s, const sea_op *op, bool backward)
         cl_uint lse_o;
         SEA_TRY(stat_or_scratch(s, op->out[1], N, &lse_m, &lse_o, &sc));
         sea_status ast = ocl_temp_alloc(s, (size_t)N * sizeof(float), &nll);
-        if (ast) return release_scratch(ast, sc, NULL);
+        if (ast) return release_scratch(s, ast, sc, NULL);
         size_t wg = ocl_reduce_wg(s, OCL_K_ce_rows, ROW_WG_CAP);
         sea_status st = OCL_RUN(s, OCL_K_ce_rows, N * wg, wg, OA(x_m), OA(x_o), OA(t_m), OA(t_o), OA(lse_m), OA(lse_o),
                                 OA(nll), OA(V), OA_LOCAL(wg * sizeof(float)));
@@ -270,7 +270,7 @@ sea_status ocl_op_loss(sea_stream *s, const sea_op *op, bool backward)
         if (!st)
             st = OCL_RUN(s, OCL_K_ce_final, wg2, wg2, OA(nll), OA(t_m), OA(t_o), OA(N), OA(loss_m), OA(loss_o),
                          OA_LOCAL(wg2 * sizeof(float)));
-        return release_scratch(st, nll, sc);
+        return release_scratch(s, st, nll, sc);
     }
     return loss_backward(s, op, N, V);
 }
