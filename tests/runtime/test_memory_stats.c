@@ -92,6 +92,44 @@ static void test_counters(sea_device *dev)
     REQUIRE_OK(sea_tensor_read_f32(s, &gb, got));
     CHECK(got[0] == 512.0f && got[63] == 512.0f, "gb = %g, %g; want 512", got[0], got[63]);
 
+    /* A matmul's bias gradient: OpenCL sums it through partial-sum temporaries; they too
+     * must be counted back out once the op is done. */
+    int64_t sx[2] = {64, 32}, sw[2] = {16, 32}, sbias = 16, so[2] = {64, 16};
+    sea_tensor x, w, bias, o, gx, gw, gbias, go;
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 2, sx, &x));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 2, sw, &w));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 1, &sbias, &bias));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 2, so, &o));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 2, sx, &gx));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 2, sw, &gw));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 1, &sbias, &gbias));
+    REQUIRE_OK(sea_tensor_alloc(dev, SEA_F32, 2, so, &go));
+    sea_tensor *mm[] = {&x, &w, &bias, &go, &gx, &gw, &gbias};
+    for (size_t i = 0; i < sizeof mm / sizeof mm[0]; i++) REQUIRE_OK(sea_fill(s, mm[i], i < 4 ? 0.5 : 0.0));
+    REQUIRE_OK(sea_stream_sync(s));
+    REQUIRE_OK(sea_device_memory_stats(dev, true, &before));
+    memset(&op, 0, sizeof op);
+    op.kind = SEA_OP_MATMUL;
+    op.p.matmul.trans_b = true;
+    op.in[0] = &x;
+    op.in[1] = &w;
+    op.in[2] = &bias;
+    op.out[0] = &o;
+    op.gin[0] = &gx;
+    op.gin[1] = &gw;
+    op.gin[2] = &gbias;
+    op.gout[0] = &go;
+    REQUIRE_OK(sea_op_run_backward(s, &op));
+    REQUIRE_OK(sea_stream_sync(s));
+    REQUIRE_OK(sea_device_memory_stats(dev, false, &m));
+    CHECK(m.allocated == before.allocated, "the matmul backward kept %zd bytes",
+          (ssize_t)(m.allocated - before.allocated));
+    float gb16[16];
+    REQUIRE_OK(sea_tensor_read_f32(s, &gbias, gb16));
+    CHECK(gb16[0] == 32.0f && gb16[15] == 32.0f, "bias gradient %g, %g; want 32", gb16[0], gb16[15]);
+    sea_tensor *mm_all[] = {&x, &w, &bias, &o, &gx, &gw, &gbias, &go};
+    for (size_t i = 0; i < sizeof mm_all / sizeof mm_all[0]; i++) sea_tensor_free(mm_all[i]);
+
     sea_tensor *all[] = {&small, &a, &b, &y, &g, &ga, &gb};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sea_tensor_free(all[i]);
 }
