@@ -45,13 +45,18 @@ __device__ __forceinline__ float act_df(sea_act a, float x)
 }
 
 /* ---- fill ---- */
+/* Element off of o (dtype ot) = the fill value: iv for i32, else fv in o's dtype. */
+__device__ __forceinline__ void fill_elem(void *o, int ot, int64_t off, float fv, int32_t iv)
+{
+    if (ot == SEA_I32) ((int32_t *)o)[off] = iv;
+    else stf(o, ot, off, fv);
+}
+
 __global__ void k_fill(cu_view o, int64_t n, float fv, int32_t iv)
 {
     GRID_STRIDE(i, n)
     {
-        int64_t off = view_offset(o, o.shape, i);
-        if (o.dtype == SEA_I32) ((int32_t *)o.p)[off] = iv;
-        else stf(o.p, o.dtype, off, fv);
+        fill_elem(o.p, o.dtype, view_offset(o, o.shape, i), fv, iv);
     }
 }
 
@@ -61,8 +66,7 @@ __global__ void k_fill_linear(void *o, int ot, int64_t n, float fv, int32_t iv)
 {
     GRID_STRIDE(i, n)
     {
-        if (ot == SEA_I32) ((int32_t *)o)[i] = iv;
-        else stf(o, ot, i, fv);
+        fill_elem(o, ot, i, fv, iv);
     }
 }
 
@@ -90,19 +94,25 @@ extern "C" sea_status sea_cuda_fill_backward(sea_cuda_stream *cs, const sea_op *
 }
 
 /* ---- copy / cast ---- */
+/* Element od of d (dtype dt) (+)= element os of s (dtype st): i32 to i32 by value, anything
+ * else through f32. */
+__device__ __forceinline__ void copy_elem(void *d, int dt, int64_t od, const void *s, int st, int64_t os,
+                                          bool accumulate)
+{
+    if (dt == SEA_I32 && st == SEA_I32) {
+        ((int32_t *)d)[od] = ((const int32_t *)s)[os];
+    } else {
+        float v = ldf(s, st, os);
+        if (accumulate) v += ldf(d, dt, od);
+        stf(d, dt, od, v);
+    }
+}
+
 __global__ void k_copy(cu_view d, cu_view s, int64_t n, bool accumulate)
 {
     GRID_STRIDE(i, n)
     {
-        int64_t od = view_offset(d, d.shape, i);
-        int64_t os = view_offset(s, d.shape, i);
-        if (d.dtype == SEA_I32 && s.dtype == SEA_I32) {
-            ((int32_t *)d.p)[od] = ((const int32_t *)s.p)[os];
-        } else {
-            float v = ldf(s.p, s.dtype, os);
-            if (accumulate) v += ldf(d.p, d.dtype, od);
-            stf(d.p, d.dtype, od, v);
-        }
+        copy_elem(d.p, d.dtype, view_offset(d, d.shape, i), s.p, s.dtype, view_offset(s, d.shape, i), accumulate);
     }
 }
 
@@ -112,13 +122,7 @@ __global__ void k_copy_linear(void *d, int dt, const void *s, int st, int64_t n,
 {
     GRID_STRIDE(i, n)
     {
-        if (dt == SEA_I32 && st == SEA_I32) {
-            ((int32_t *)d)[i] = ((const int32_t *)s)[i];
-        } else {
-            float v = ldf(s, st, i);
-            if (accumulate) v += ldf(d, dt, i);
-            stf(d, dt, i, v);
-        }
+        copy_elem(d, dt, i, s, st, i, accumulate);
     }
 }
 
@@ -135,15 +139,8 @@ __global__ void k_copy_rows(cu_view d, cu_view s, int64_t rows, int64_t cols, bo
             os += c * s.stride[k];
             i = q;
         }
-        for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) {
-            if (d.dtype == SEA_I32 && s.dtype == SEA_I32) {
-                ((int32_t *)d.p)[od + c] = ((const int32_t *)s.p)[os + c];
-            } else {
-                float v = ldf(s.p, s.dtype, os + c);
-                if (accumulate) v += ldf(d.p, d.dtype, od + c);
-                stf(d.p, d.dtype, od + c, v);
-            }
-        }
+        for (int64_t c = threadIdx.x; c < cols; c += blockDim.x)
+            copy_elem(d.p, d.dtype, od + c, s.p, s.dtype, os + c, accumulate);
     }
 }
 

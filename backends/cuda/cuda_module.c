@@ -16,13 +16,9 @@ static int n_devices;
 static char unavailable[512];
 
 /* The kernel objects, checked against this file's struct layouts before any device is offered. */
-static const sea_cuda_abi_unit abi_units[] = {
-    {"cuda_elementwise.cu", sea_cuda_abi_elementwise}, {"cuda_reduce.cu", sea_cuda_abi_reduce},
-    {"cuda_norm.cu", sea_cuda_abi_norm},               {"cuda_softmax.cu", sea_cuda_abi_softmax},
-    {"cuda_embedding.cu", sea_cuda_abi_embedding},     {"cuda_rope.cu", sea_cuda_abi_rope},
-    {"cuda_attention.cu", sea_cuda_abi_attention},     {"cuda_flash_attn.cu", sea_cuda_abi_flash_attn},
-    {"cuda_decode.cu", sea_cuda_abi_decode},           {"cuda_sample.cu", sea_cuda_abi_sample},
-};
+#define ABI_UNIT_ROW(unit) {"cuda_" #unit ".cu", sea_cuda_abi_##unit},
+static const sea_cuda_abi_unit abi_units[] = {SEA_CUDA_KERNEL_UNITS(ABI_UNIT_ROW)};
+#undef ABI_UNIT_ROW
 
 static void enumerate(void)
 {

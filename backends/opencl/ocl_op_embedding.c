@@ -67,9 +67,9 @@ sea_status ocl_op_embedding(sea_stream *s, const sea_op *op, bool backward)
         st = OCL_RUN(s, OCL_K_embedding_bwd, (size_t)nu * D, 0, OA(g_m), OA(g_o), OA(uid_m), OA(start_m), OA(pos_m),
                      OA(gt_m), OA(gt_o), OA(nu), OA(D));
     }
-    if (uid_m) ocl_temp_free(s, uid_m);
-    if (start_m) ocl_temp_free(s, start_m);
-    if (pos_m) ocl_temp_free(s, pos_m);
+    ocl_temp_free(s, uid_m);
+    ocl_temp_free(s, start_m);
+    ocl_temp_free(s, pos_m);
 done:
     free(host_ids);
     free(pairs);

@@ -52,7 +52,7 @@ static sea_status forward(sea_stream *s, const sea_op *op)
         st = OCL_RUN(s, OCL_K_emlp_out_fwd, (size_t)K * N, 0, OA(h2_m), OA(h2_o), OA(W3_m), OA(W3_o), OA(b3_m), OA(b3_o),
                      OA(r_m), OA(r_o), OA(K), OA(N), OA(h));
     }
-    if (tmp) ocl_temp_free(s, tmp);
+    ocl_temp_free(s, tmp);
     return st;
 }
 

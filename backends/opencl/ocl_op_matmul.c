@@ -167,6 +167,6 @@ sea_status ocl_op_matmul(sea_stream *s, const sea_op *op, bool backward)
         T_ARGS(gbias);
         st = ocl_col_sum_acc(s, gz, (cl_uint)gz_o, gbias_m, gbias_o, 1, (cl_uint)(batch * M), (cl_uint)N);
     }
-    if (tmp) ocl_temp_free(s, tmp);
+    ocl_temp_free(s, tmp);
     return st;
 }

@@ -24,6 +24,6 @@ sea_status ocl_op_sample(sea_stream *s, const sea_op *op)
     sea_status st = OCL_RUN(s, OCL_K_sample_rows, (size_t)B * wg, wg, OA(l_m), OA(l_o), OA(s_m), OA(s_o), OA(t_m),
                             OA(t_o), OA(p_m), OA(p_o), OA(V), OA(temp), OA(top_k), OA(top_p), OA(seed), OA(step),
                             OA_LOCAL(wg * sizeof(float)), OA_LOCAL(wg * sizeof(cl_int)));
-    if (scratch) ocl_temp_free(s, scratch);
+    ocl_temp_free(s, scratch);
     return st;
 }
