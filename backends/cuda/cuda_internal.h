@@ -231,8 +231,8 @@ typedef struct sea_cuda_abi_unit {
 } sea_cuda_abi_unit;
 /* The first unit whose fingerprint differs from `expect`, or NULL when all agree. */
 const sea_cuda_abi_unit *sea_cuda_abi_stale_unit(const sea_cuda_abi_unit *units, size_t n, uint64_t expect);
-/* The kernel files, cuda_<unit>.cu each: X(unit) for every one (declarations here, the
- * module's check table in cuda_module.c). */
+/* The kernel files, cuda_<unit>.cu each (meson.build's cuda_kernel_files): X(unit) for every
+ * one (declarations here, the module's check table in cuda_module.c). */
 #define SEA_CUDA_KERNEL_UNITS(X)                                                                                  \
     X(elementwise) X(reduce) X(norm) X(softmax) X(embedding) X(rope) X(attention) X(flash_attn) X(decode) X(sample)
 #define SEA_CUDA_ABI_DECLARE(unit) uint64_t sea_cuda_abi_##unit(void);
