@@ -230,6 +230,13 @@ static sea_status setup(sea_run *r, bool *resumed)
         SEA_TRY(sea_erm_create(r->dev, &ec, &r->erm));
         SEA_TRY(sea_replay_init(&r->replay, c->rm_buffer, r->feat_dim));
     }
+    /* One activation arena for the process's models: none of their passes falls between the
+     * policy's train forward and its backward (the learner runs the reference first), so the
+     * reference, a sampler copy and a feature model need no activation memory of their own
+     * (docs/memory.md). */
+    SEA_TRY(sea_model_share_activations(r->ref, r->policy));
+    if (r->own_actor) SEA_TRY(sea_model_share_activations(r->actor, r->policy));
+    if (r->own_feat) SEA_TRY(sea_model_share_activations(r->feat, r->policy));
     sea_learner_cfg lc = {0};
     lc.loss.algo = c->algo;
     lc.loss.beta = c->beta > 0 ? c->beta : sea_pref_algo_default_beta(c->algo);

@@ -234,7 +234,7 @@ static sea_status decode_step(sea_model *m, sea_stream *s, gen_state *g, int B, 
                               sea_tensor *logits)
 {
     sea_tensor hidden;
-    SEA_TRY(sea_model_arena_reset(&m->arena, false));
+    SEA_TRY(sea_model_arena_reset(m->arena, false));
     sea_model_pass ps = {.B = B, .T = 1, .ids = &g->tok, .pos = &g->pos1, .cache = &g->cache, .cache_pos = slot,
                          .decode = true, .cache_rows = &g->slot_rows, .n_keys = n_keys,
                          .prefix = g->prefix.k ? &g->prefix : NULL};
@@ -396,7 +396,7 @@ static sea_status generate_batch(sea_model *m, sea_stream *s, const sea_gen_para
             sea_model_rec_clear(m);
         }
         m->recording = false;
-        st = sea_model_arena_reset(&m->arena, false);
+        st = sea_model_arena_reset(m->arena, false);
     }
     /* The prompt pass over one row per prompt group (Bu = B / R rows), into the cache's
      * prompt slots or the shared prefix; the prompt slots' validity with it. */
@@ -523,11 +523,11 @@ sea_status sea_generate(sea_model *m, sea_stream *s, const sea_gen_params *p,
     for (int i0 = 0; !st && i0 < n_prompts;) {
         int n = n_prompts - i0 < cap ? n_prompts - i0 : cap;
         sea_gen_output rows = output_rows(out, i0, n);
-        size_t high_water = m->arena.high_water;
+        size_t high_water = m->arena->high_water;
         st = generate_batch(m, s, p, prompts + i0, prompt_lens + i0, n, seq_ids + i0, &rows);
         if (st == SEA_ERR_OOM && !fixed && n > 1) {
             /* the failed batch's activations are not what the smaller one needs */
-            sea_model_arena_forget_growth(&m->arena, high_water);
+            sea_model_arena_forget_growth(m->arena, high_water);
             cap = (n + 1) / 2;
             if (cap > group) cap = cap / group * group;   /* whole prompt groups share a prefill */
             fprintf(stderr, "sea: generate: %d sequences at once ran out of memory; %d at a time (%s)\n", n, cap,

@@ -116,7 +116,12 @@ sea_status sea_model_alloc(sea_device *dev, const sea_hf_config *cfg, sea_dtype 
     m->dev = dev;
     m->cfg = *cfg;
     m->dtype = SEA_F32;   /* sea_model_precision_init below switches */
-    sea_model_arena_init(&m->arena, dev);
+    m->head_chunk_bytes = SEA_MODEL_HEAD_CHUNK_DEFAULT;
+    m->arena = sea_model_arena_new(dev);
+    if (!m->arena) {
+        free(m);
+        return sea_error(SEA_ERR_OOM, "model: out of host memory");
+    }
     sea_model_gpool_init(&m->gpool, dev);
     sea_status st;
     const char *arch = cfg->architecture;
@@ -156,7 +161,7 @@ sea_status sea_model_alloc(sea_device *dev, const sea_hf_config *cfg, sea_dtype 
 void sea_model_free(sea_model *m)
 {
     if (!m) return;
-    sea_model_arena_free(&m->arena);
+    sea_model_arena_unref(m->arena);
     sea_model_gpool_free_all(&m->gpool);
     sea_model_precision_free(m);
     sea_buffer_release(m->pbuf);
@@ -255,13 +260,31 @@ const char *sea_model_tensor_name(const sea_model *m, int i)
 
 void sea_model_set_recompute(sea_model *m, bool on) { m->recompute = on; }
 bool sea_model_get_recompute(const sea_model *m) { return m->recompute; }
+sea_status sea_model_share_activations(sea_model *m, sea_model *with)
+{
+    if (m == with || m->arena == with->arena) return SEA_OK;
+    char a[96], b[96];
+    if (m->dev != with->dev)
+        return sea_error(SEA_ERR_INVALID, "share_activations: %s and %s are on different devices",
+                         sea_model_label(m, a, sizeof a), sea_model_label(with, b, sizeof b));
+    if (m->have_train)   /* its recording points into the arena it is leaving */
+        return sea_error(SEA_ERR_INVALID, "share_activations: %s has a train forward awaiting backward",
+                         sea_model_label(m, a, sizeof a));
+    sea_model_arena_unref(m->arena);
+    m->arena = with->arena;
+    m->arena->refs++;
+    return SEA_OK;
+}
+
+void sea_model_set_head_chunk_bytes(sea_model *m, size_t bytes) { m->head_chunk_bytes = bytes; }
+size_t sea_model_get_head_chunk_bytes(const sea_model *m) { return m->head_chunk_bytes; }
 
 void sea_model_memory(const sea_model *m, sea_model_memory_stats *out)
 {
     memset(out, 0, sizeof *out);
-    out->act_peak = m->arena.peak;
+    out->act_peak = m->arena->peak;
     out->grad_peak = m->gpool.peak;
-    for (int i = 0; i < m->arena.n; i++) out->act_reserved += m->arena.size[i];
+    for (int i = 0; i < m->arena->n; i++) out->act_reserved += m->arena->size[i];
     for (int i = 0; i < m->gpool.n; i++) out->grad_reserved += m->gpool.size[i];
     const sea_buffer *w[3] = {m->pbuf, m->gbuf, m->cbuf};
     for (int i = 0; i < 3; i++)
@@ -270,7 +293,7 @@ void sea_model_memory(const sea_model *m, sea_model_memory_stats *out)
 
 void sea_model_memory_reset_peaks(sea_model *m)
 {
-    m->arena.restart_peak = true;
+    m->arena->restart_peak = true;
     m->gpool.restart_peak = true;
 }
 
@@ -429,6 +452,7 @@ sea_status sea_model_clone(const sea_model *m, sea_device *dev, sea_model **out)
     sea_model *c;
     SEA_TRY(sea_model_alloc(dev ? dev : m->dev, &m->cfg, m->dtype, &c));
     c->recompute = m->recompute;
+    c->head_chunk_bytes = m->head_chunk_bytes;
     sea_status st = sea_model_copy_params(c, m);
     if (!st) st = sea_model_zero_grad(c, sea_device_stream(c->dev));
     if (st) {

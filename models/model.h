@@ -139,8 +139,8 @@ bool sea_model_is_frozen(const sea_model *m);
  * lies in, so reshaped and sliced views share it), keeping activations until
  * sea_model_backward_logprobs; any other forward pass of the same model in between discards
  * the recording.
- * Memory (docs/memory.md): inference keeps one block's intermediates at a time plus the
- * counted rows' logits; train = true keeps every block's activations (only each block's input
+ * Memory (docs/memory.md): inference keeps one block's intermediates at a time plus one chunk
+ * of the counted rows' logits (sea_model_set_head_chunk_bytes); train = true keeps every block's activations (only each block's input
  * with recompute), and backward allocates activation gradients only while they are live. */
 sea_status sea_model_forward_logprobs(sea_model *m, sea_stream *s,
                                       const int32_t *ids,        /* (B, T) */
@@ -163,6 +163,33 @@ sea_status sea_model_backward_logprobs(sea_model *m, sea_stream *s,
  * of the blocks; gradients are the same bits as without it. Off by default. */
 void sea_model_set_recompute(sea_model *m, bool on);
 bool sea_model_get_recompute(const sea_model *m);
+
+/* The LM head in row chunks (forward_logprobs): when the counted rows' f32 logits (M, V) would
+ * take more than `bytes`, they are computed in equal chunks of at most that size, each reduced
+ * to log-probs and given back before the next, so the full (M, V) logits (and in backward
+ * their gradient) never exist at once. A train = true pass records each chunk as one entry
+ * and backward computes that chunk's logits again (one more LM-head matmul per step) before
+ * back-propagating it. Log-probs and gradients equal the unchunked ones to rounding (a chunk's
+ * matmul has fewer rows, which a BLAS may sum in another order), and the same chunking gives
+ * the same bits every time. Chunks are multiples of 64 rows (a limit below 64 rows' logits
+ * acts as 64 rows). 0 = the whole head at once. Default SEA_MODEL_HEAD_CHUNK_DEFAULT (at
+ * Pythia's 50304-token vocabulary: chunks of at most 640 rows; small batches fit in one chunk
+ * and run exactly as unchunked). Kept by sea_model_clone. */
+#define SEA_MODEL_HEAD_CHUNK_DEFAULT ((size_t)128 << 20)
+void sea_model_set_head_chunk_bytes(sea_model *m, size_t bytes);
+size_t sea_model_get_head_chunk_bytes(const sea_model *m);
+
+/* Let m's passes use the activation memory of `with` (same device) from now on, giving back
+ * m's own: a frozen reference or a feature backbone whose passes run between the policy's
+ * steps then costs no activation memory of its own (at Pythia-1B's DPO shape, an inference
+ * pass holds one block plus a head chunk: about 0.6 GiB). A pass of either model invalidates
+ * everything the other's last pass left in that memory: a train forward must be followed by
+ * its backward before the other model runs a pass (backward_logprobs fails with
+ * SEA_ERR_INVALID otherwise, nothing is corrupted). sea_model_memory then reports the shared
+ * arena's act_peak and act_reserved for both. Any number of models may share; the memory is
+ * freed with the last of them. SEA_ERR_INVALID when the devices differ or m has a train
+ * forward awaiting backward. */
+sea_status sea_model_share_activations(sea_model *m, sea_model *with);
 
 /* Device memory of the model's passes, in bytes. Peaks are the most in use at any one time
  * since the model was created, or since the pass after sea_model_memory_reset_peaks. (A

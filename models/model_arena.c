@@ -8,10 +8,13 @@
 #define ARENA_ALIGN SEA_MODEL_VIEW_ALIGN
 #define ARENA_MIN_CHUNK (4u << 20)
 
-void sea_model_arena_init(sea_model_arena *a, sea_device *dev)
+sea_model_arena *sea_model_arena_new(sea_device *dev)
 {
-    memset(a, 0, sizeof *a);
+    sea_model_arena *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
     a->dev = dev;
+    a->refs = 1;
+    return a;
 }
 
 static void arena_drop(sea_model_arena *a)
@@ -24,14 +27,12 @@ static void arena_drop(sea_model_arena *a)
     a->n = 0;
 }
 
-void sea_model_arena_free(sea_model_arena *a)
+void sea_model_arena_unref(sea_model_arena *a)
 {
+    if (!a || --a->refs > 0) return;
     arena_drop(a);
     free(a->span);
-    a->span = NULL;
-    a->n_span = a->cap_span = 0;
-    a->cur = 0;
-    a->used = a->total = 0;
+    free(a);
 }
 
 static size_t max_chunk(const sea_model_arena *a)
@@ -70,6 +71,7 @@ sea_status sea_model_arena_reset(sea_model_arena *a, bool train)
     if (a->n > 1 || (a->n == 1 && a->size[0] < a->high_water)) arena_drop(a);
     if (a->restart_peak) a->peak = 0;
     a->restart_peak = false;
+    a->passes++;
     a->track = train;
     a->n_span = 0;
     a->cur = 0;

@@ -8,8 +8,8 @@
  *
  * What a block's backward reads (why training keeps what it keeps): the matmuls their inputs
  * (h1, att, h2, gelu(u)), the norms their input and mean/rstd, attention q, k, v (after rope),
- * its output and lse, gelu its input u. The residual adds and rope read nothing; q and k
- * before rope, the two branch outputs and x1 are kept only because the bump arena cannot
+ * its output and lse, gelu its input u. The residual adds and rope read nothing: rope runs in
+ * place, so q and k before rope are not kept; x1 is kept only because the bump arena cannot
  * free in the middle. Recompute keeps just x per block and rebuilds the rest in backward. */
 #include <math.h>
 #include <string.h>
@@ -25,7 +25,7 @@ static sea_status new_t(sea_model *m, sea_dtype dt, int ndim, int64_t d0, int64_
                         sea_tensor *out)
 {
     int64_t shape[4] = {d0, d1, d2, d3};
-    return sea_model_arena_tensor(&m->arena, dt, ndim, shape, out);
+    return sea_model_arena_tensor(m->arena, dt, ndim, shape, out);
 }
 
 static sea_status reshape(const sea_tensor *t, int ndim, int64_t d0, int64_t d1, int64_t d2, int64_t d3,
@@ -170,7 +170,7 @@ static sea_status binary_into(sea_model *m, sea_stream *s, sea_op_kind kind, con
 static sea_status binary(sea_model *m, sea_stream *s, sea_op_kind kind, const sea_tensor *a,
                          const sea_tensor *b, sea_tensor *out)
 {
-    SEA_TRY(sea_model_arena_tensor(&m->arena, a->dtype, a->ndim, a->shape, out));
+    SEA_TRY(sea_model_arena_tensor(m->arena, a->dtype, a->ndim, a->shape, out));
     return binary_into(m, s, kind, a, b, out);
 }
 
@@ -181,12 +181,27 @@ static sea_status rope(sea_model *m, sea_stream *s, const sea_tensor *x, const s
         *out = *x;
         return SEA_OK;
     }
-    SEA_TRY(sea_model_arena_tensor(&m->arena, x->dtype, x->ndim, x->shape, out));
+    SEA_TRY(sea_model_arena_tensor(m->arena, x->dtype, x->ndim, x->shape, out));
     sea_op op = {0};
     op.kind = SEA_OP_ROPE;
     op.in[0] = x;
     op.in[1] = pos;
     op.out[0] = out;
+    op.p = m->rope;
+    return sea_model_run(m, s, &op);
+}
+
+/* x (B, T, heads, hd), contiguous, rotated in place (op.h allows it): the unrotated values
+ * are never read again (rope's backward reads only positions, the projection's backward its
+ * input), so keeping them would cost two (N, C) a block in training. */
+static sea_status rope_in_place(sea_model *m, sea_stream *s, sea_tensor *x, const sea_tensor *pos)
+{
+    if (m->rope.rope.rot_dims == 0) return SEA_OK;   /* rotary_pct 0: nothing rotates */
+    sea_op op = {0};
+    op.kind = SEA_OP_ROPE;
+    op.in[0] = x;
+    op.in[1] = pos;
+    op.out[0] = x;
     op.p = m->rope;
     return sea_model_run(m, s, &op);
 }
@@ -253,22 +268,23 @@ static sea_status decode_qkv_fused(sea_model *m, sea_stream *s, const sea_model_
     return cache_rows_write2(s, &v2, &ps->cache->v[l], ps->cache_rows);
 }
 
-/* q, k, v from three GEMMs (h (N, C) -> (B, T, heads, hd)), rotated; in a pass over a KV
- * cache, k and v also go into it. qr and kr come out contiguous, v4 as the GEMM wrote it. */
+/* q, k, v from three GEMMs (h (N, C) -> (B, T, heads, hd)), q and k rotated in place; in a
+ * pass over a KV cache, k and v also go into it. All three contiguous, as the GEMMs wrote
+ * them. */
 static sea_status qkv_separate(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l, const sea_tensor *h,
                                sea_tensor *qr, sea_tensor *kr, sea_tensor *v4)
 {
     const sea_model_layer *y = &m->layers[l];
     int64_t B = ps->B, T = ps->T, H = m->H, Hkv = m->Hkv, hd = m->hd;
-    sea_tensor q, k, v, q4, k4;
+    sea_tensor q, k, v;
     SEA_TRY(linear(m, s, h, &y->wq, &y->bq, &q));
     SEA_TRY(linear(m, s, h, &y->wk, &y->bk, &k));
     SEA_TRY(linear(m, s, h, &y->wv, &y->bv, &v));
-    SEA_TRY(reshape(&q, 4, B, T, H, hd, &q4));
-    SEA_TRY(reshape(&k, 4, B, T, Hkv, hd, &k4));
+    SEA_TRY(reshape(&q, 4, B, T, H, hd, qr));
+    SEA_TRY(reshape(&k, 4, B, T, Hkv, hd, kr));
     SEA_TRY(reshape(&v, 4, B, T, Hkv, hd, v4));
-    SEA_TRY(rope(m, s, &q4, ps->pos, qr));
-    SEA_TRY(rope(m, s, &k4, ps->pos, kr));
+    SEA_TRY(rope_in_place(m, s, qr, ps->pos));
+    SEA_TRY(rope_in_place(m, s, kr, ps->pos));
     if (ps->cache && ps->decode) {
         SEA_TRY(cache_rows_write(s, kr, &ps->cache->k[l], ps->cache_rows));
         SEA_TRY(cache_rows_write(s, v4, &ps->cache->v[l], ps->cache_rows));
@@ -376,12 +392,12 @@ static sea_status trunk_block(sea_model *m, sea_stream *s, const sea_model_pass 
 {
     bool drop = !ps->train || m->recompute;
     if (!drop) return sea_model_block(m, s, ps, l, x, y);
-    sea_model_arena_mark mk = sea_model_arena_get_mark(&m->arena);
+    sea_model_arena_mark mk = sea_model_arena_get_mark(m->arena);
     bool rec = m->recording;
     m->recording = false;   /* a checkpointed block is recorded as one entry, below */
     sea_status st = sea_model_block(m, s, ps, l, x, y);
     m->recording = rec;
-    sea_model_arena_release(&m->arena, &mk);
+    sea_model_arena_release(m->arena, &mk);
     if (!st && rec) st = sea_model_rec_block(m, l, x, ps->pos, ps->key_valid, y);
     return st;
 }
@@ -432,6 +448,20 @@ sea_status sea_model_lm_head(sea_model *m, sea_stream *s, const sea_tensor *h, s
     return linear_dt(m, s, h, &m->lm_head, NULL, SEA_F32, logits);
 }
 
+sea_status sea_model_head_logprobs(sea_model *m, sea_stream *s, const sea_tensor *h, const sea_tensor *targets,
+                                   const sea_tensor *logp, const sea_tensor *lse)
+{
+    sea_tensor logits, lp = *logp, ls = *lse;
+    SEA_TRY(sea_model_lm_head(m, s, h, &logits));
+    sea_op op = {0};
+    op.kind = SEA_OP_LOGSOFTMAX_GATHER;
+    op.in[0] = &logits;
+    op.in[1] = targets;
+    op.out[0] = &lp;
+    op.out[1] = &ls;
+    return sea_model_run(m, s, &op);
+}
+
 void sea_model_positions(const int32_t *key_valid, int B, int T, int32_t *pos)
 {
     for (int b = 0; b < B; b++) {
@@ -447,13 +477,13 @@ void sea_model_positions(const int32_t *key_valid, int B, int T, int32_t *pos)
 sea_status sea_model_upload_i32(sea_model *m, sea_stream *s, const int32_t *src, int ndim,
                                 const int64_t *shape, sea_tensor *out)
 {
-    SEA_TRY(sea_model_arena_tensor(&m->arena, SEA_I32, ndim, shape, out));
+    SEA_TRY(sea_model_arena_tensor(m->arena, SEA_I32, ndim, shape, out));
     return sea_tensor_write_i32(s, out, src);
 }
 
 sea_status sea_model_upload_f32(sea_model *m, sea_stream *s, const float *src, int ndim,
                                 const int64_t *shape, sea_tensor *out)
 {
-    SEA_TRY(sea_model_arena_tensor(&m->arena, SEA_F32, ndim, shape, out));
+    SEA_TRY(sea_model_arena_tensor(m->arena, SEA_F32, ndim, shape, out));
     return sea_tensor_write_f32(s, out, src);
 }

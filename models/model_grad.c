@@ -22,6 +22,8 @@
  * the main recording and its intermediates come from the arena after a mark), that segment
  * is walked, and both are given back. The same kernels in the same order on the same inputs
  * give the same bits, so gradients equal those without recompute exactly (tests/models).
+ * A chunk of a chunked LM head (sea_model_set_head_chunk_bytes) is replayed the same way:
+ * its logits are computed again from its kept hidden rows, recorded and walked.
  *
  * bf16 compute (model_precision.c): weights read from the bf16 copy accumulate their
  * gradients in f32, at the same element offsets of the f32 gradient buffer: the backward
@@ -37,7 +39,7 @@ static bool float_dtype(sea_dtype t) { return t == SEA_F32 || t == SEA_BF16 || t
 static int span_of(const sea_model *m, const sea_tensor *t)
 {
     if (!float_dtype(t->dtype)) return -1;
-    return sea_model_arena_find(&m->arena, t);
+    return sea_model_arena_find(m->arena, t);
 }
 
 static sea_status rec_append(sea_model *m, const char *what, sea_model_rec **out)
@@ -51,7 +53,7 @@ static sea_status rec_append(sea_model *m, const char *what, sea_model_rec **out
     }
     sea_model_rec *r = &m->rec[m->n_rec++];
     memset(r, 0, sizeof *r);
-    r->layer = -1;
+    r->layer = SEA_MODEL_REC_OP;
     *out = r;
     return SEA_OK;
 }
@@ -60,13 +62,13 @@ static sea_status rec_append(sea_model *m, const char *what, sea_model_rec **out
  * output out[3] (op.h); the others are saved statistics. */
 static bool rec_grad_out(const sea_model_rec *r, int j)
 {
-    return j == 0 || (r->layer < 0 && r->kind == SEA_OP_LAYERNORM && j == 3);
+    return j == 0 || (r->layer == SEA_MODEL_REC_OP && r->kind == SEA_OP_LAYERNORM && j == 3);
 }
 
 /* Note the spans record k touches: the first toucher of each, and whether it produces one. */
 static void rec_touch(sea_model *m, sea_model_rec *r, int k)
 {
-    sea_model_span *sp = m->arena.span;
+    sea_model_span *sp = m->arena->span;
     for (int i = 0; i < SEA_OP_MAX_IN; i++) {
         r->span_in[i] = r->has_in[i] ? span_of(m, &r->in[i]) : -1;
         if (r->span_in[i] >= 0 && sp[r->span_in[i]].first_rec < 0) sp[r->span_in[i]].first_rec = k;
@@ -120,6 +122,22 @@ sea_status sea_model_rec_block(sea_model *m, int layer, const sea_tensor *x, con
     return SEA_OK;
 }
 
+sea_status sea_model_rec_head(sea_model *m, const sea_tensor *h, const sea_tensor *targets,
+                              const sea_tensor *logp, const sea_tensor *lse)
+{
+    sea_model_rec *r = NULL;
+    SEA_TRY(rec_append(m, "an LM-head chunk", &r));
+    r->layer = SEA_MODEL_REC_HEAD;
+    r->kind = SEA_OP_LOGSOFTMAX_GATHER;
+    r->has_in[0] = r->has_in[1] = r->has_out[0] = r->has_out[1] = true;
+    r->in[0] = *h;
+    r->in[1] = *targets;
+    r->out[0] = *logp;
+    r->out[1] = *lse;
+    rec_touch(m, r, m->n_rec - 1);
+    return SEA_OK;
+}
+
 void sea_model_rec_clear(sea_model *m)
 {
     m->n_rec = 0;
@@ -138,7 +156,7 @@ static sea_tensor grad_view(const sea_model_span *sp, const sea_tensor *t)
 
 static sea_status make_live(sea_model *m, sea_stream *s, int id)
 {
-    sea_model_span *sp = &m->arena.span[id];
+    sea_model_span *sp = &m->arena->span[id];
     if (sp->gbuf) return SEA_OK;
     SEA_TRY(sea_model_gpool_alloc(&m->gpool, sp->bytes, &sp->gbuf, &sp->goff));
     /* Backward kernels accumulate (+=), so a gradient starts at zero; all-zero bits are zero
@@ -150,7 +168,7 @@ static sea_status make_live(sea_model *m, sea_stream *s, int id)
 
 static sea_status retire(sea_model *m, int id)
 {
-    sea_model_span *sp = &m->arena.span[id];
+    sea_model_span *sp = &m->arena->span[id];
     if (!sp->gbuf) return SEA_OK;
     sea_status st = sea_model_gpool_put(&m->gpool, sp->gbuf, sp->goff, sp->bytes);
     sp->gbuf = NULL;
@@ -161,9 +179,9 @@ static sea_status retire(sea_model *m, int id)
 static sea_status retire_after(sea_model *m, const sea_model_rec *r, int k)
 {
     for (int i = 0; i < SEA_OP_MAX_IN; i++)
-        if (r->span_in[i] >= 0 && m->arena.span[r->span_in[i]].first_rec == k) SEA_TRY(retire(m, r->span_in[i]));
+        if (r->span_in[i] >= 0 && m->arena->span[r->span_in[i]].first_rec == k) SEA_TRY(retire(m, r->span_in[i]));
     for (int j = 0; j < SEA_OP_MAX_OUT; j++)
-        if (r->span_out[j] >= 0 && m->arena.span[r->span_out[j]].first_rec == k) SEA_TRY(retire(m, r->span_out[j]));
+        if (r->span_out[j] >= 0 && m->arena->span[r->span_out[j]].first_rec == k) SEA_TRY(retire(m, r->span_out[j]));
     return SEA_OK;
 }
 
@@ -174,7 +192,7 @@ static sea_status walk(sea_model *m, sea_stream *s, int hi, int lo);
 /* Whether a gradient reached output j of r (its span has gradient memory). */
 static bool out_has_grad(const sea_model *m, const sea_model_rec *r, int j)
 {
-    return r->span_out[j] >= 0 && m->arena.span[r->span_out[j]].gbuf;
+    return r->span_out[j] >= 0 && m->arena->span[r->span_out[j]].gbuf;
 }
 
 static sea_status backward_op(sea_model *m, sea_stream *s, const sea_model_rec *r)
@@ -202,9 +220,9 @@ static sea_status backward_op(sea_model *m, sea_stream *s, const sea_model_rec *
             gin[i].buf = m->gbuf;
             gin[i].dtype = SEA_F32;
             gin[i].offset = r->in[i].offset / sea_dtype_size(r->in[i].dtype) * sizeof(float);
-        } else if (id >= 0 && m->arena.span[id].produced) {
+        } else if (id >= 0 && m->arena->span[id].produced) {
             SEA_TRY(make_live(m, s, id));
-            gin[i] = grad_view(&m->arena.span[id], &r->in[i]);
+            gin[i] = grad_view(&m->arena->span[id], &r->in[i]);
         } else {
             continue;   /* ids, masks, positions, inputs no recorded op produced */
         }
@@ -220,17 +238,55 @@ static sea_status backward_op(sea_model *m, sea_stream *s, const sea_model_rec *
         out[j] = r->out[j];
         op.out[j] = &out[j];
         if (!out_has_grad(m, r, j)) continue;
-        gout[j] = grad_view(&m->arena.span[r->span_out[j]], &r->out[j]);
+        gout[j] = grad_view(&m->arena->span[r->span_out[j]], &r->out[j]);
         op.gout[j] = &gout[j];
     }
-    return sea_op_run_backward(s, &op);
+    /* An op that ran in place (rope: out is its input, op.h) has one gradient for both, and
+     * its backward accumulates gin += f(gout): gout goes aside to a pool block first and gin
+     * starts from zero. */
+    sea_buffer *ab = NULL;
+    size_t aoff = 0, abytes = 0;
+    sea_tensor aside;
+    sea_status st = SEA_OK;
+    for (int j = 0; j < SEA_OP_MAX_OUT && !ab && !st; j++)
+        for (int i = 0; op.gout[j] && i < SEA_OP_MAX_IN && !ab && !st; i++) {
+            if (!op.gin[i] || gin[i].buf != gout[j].buf || gin[i].offset != gout[j].offset) continue;
+            abytes = sea_tensor_nbytes(&gout[j]);
+            st = sea_model_gpool_alloc(&m->gpool, abytes, &ab, &aoff);
+            if (st) break;
+            aside = sea_tensor_make(ab, aoff, gout[j].dtype, gout[j].ndim, gout[j].shape);
+            st = sea_copy(s, &gout[j], &aside);
+            if (!st) st = sea_fill(s, &gin[i], 0.0);
+            op.gout[j] = &aside;
+        }
+    if (!st) st = sea_op_run_backward(s, &op);
+    if (ab) {
+        sea_status st2 = sea_model_gpool_put(&m->gpool, ab, aoff, abytes);
+        if (!st) st = st2;
+    }
+    return st;
+}
+
+/* After a segment was recorded again from mark mk (records n0..): walk it (unless st already
+ * failed), then give back its gradients, records and arena tensors. */
+static sea_status finish_segment(sea_model *m, sea_stream *s, sea_status st, const sea_model_arena_mark *mk, int n0)
+{
+    if (!st) st = walk(m, s, m->n_rec, n0);
+    /* Every intermediate's gradient is back already unless an error cut the walk short. */
+    for (int i = mk->n_span; i < m->arena->n_span; i++) {
+        sea_status st2 = retire(m, i);
+        if (!st) st = st2;
+    }
+    m->n_rec = n0;
+    sea_model_arena_release(m->arena, mk);
+    return st;
 }
 
 /* A checkpointed block: run it forward again, recorded, walk that, give it all back. */
 static sea_status replay_block(sea_model *m, sea_stream *s, const sea_model_rec *r)
 {
     if (!out_has_grad(m, r, 0)) return SEA_OK;
-    sea_model_arena_mark mk = sea_model_arena_get_mark(&m->arena);
+    sea_model_arena_mark mk = sea_model_arena_get_mark(m->arena);
     int n0 = m->n_rec;
     sea_model_pass ps = {.B = (int)r->in[1].shape[0], .T = (int)r->in[1].shape[1], .pos = &r->in[1],
                          .key_valid = r->has_in[2] ? &r->in[2] : NULL, .train = true};
@@ -249,19 +305,27 @@ static sea_status replay_block(sea_model *m, sea_stream *s, const sea_model_rec 
         for (int j = 0; j < SEA_OP_MAX_OUT; j++) touches = touches || q->span_out[j] == y_id;
         for (int i = 0; i < SEA_OP_MAX_IN; i++) touches = touches || q->span_in[i] == y_id;
         if (touches) {
-            m->arena.span[y_id].first_rec = k;
+            m->arena->span[y_id].first_rec = k;
             break;
         }
     }
-    if (!st) st = walk(m, s, m->n_rec, n0);
-    /* Every intermediate's gradient is back already unless an error cut the walk short. */
-    for (int i = mk.n_span; i < m->arena.n_span; i++) {
-        sea_status st2 = retire(m, i);
-        if (!st) st = st2;
-    }
-    m->n_rec = n0;
-    sea_model_arena_release(&m->arena, &mk);
+    st = finish_segment(m, s, st, &mk, n0);
     return st ? sea_error_context(st, "recomputed layer %d", r->layer) : SEA_OK;
+}
+
+/* A chunk of a chunked LM head: its logits again, recorded, walked, given back. The
+ * log-probs' span keeps its gradient (seeded for all chunks) until the walk reaches the
+ * first chunk's record; the hidden rows' gradient accumulates over the chunks. */
+static sea_status replay_head(sea_model *m, sea_stream *s, const sea_model_rec *r)
+{
+    if (!out_has_grad(m, r, 0)) return SEA_OK;
+    sea_model_arena_mark mk = sea_model_arena_get_mark(m->arena);
+    int n0 = m->n_rec;
+    m->recording = true;
+    sea_status st = sea_model_head_logprobs(m, s, &r->in[0], &r->in[1], &r->out[0], &r->out[1]);
+    m->recording = false;
+    st = finish_segment(m, s, st, &mk, n0);
+    return st ? sea_error_context(st, "recomputed LM-head rows (%lld)", (long long)r->in[0].shape[0]) : SEA_OK;
 }
 
 static sea_status walk(sea_model *m, sea_stream *s, int hi, int lo)
@@ -269,10 +333,14 @@ static sea_status walk(sea_model *m, sea_stream *s, int hi, int lo)
     for (int k = hi - 1; k >= lo; k--) {
         /* By value: replaying a block appends records, which may move the array. */
         sea_model_rec r = m->rec[k];
-        sea_status st = r.layer >= 0 ? replay_block(m, s, &r) : backward_op(m, s, &r);
+        sea_status st = r.layer >= 0                    ? replay_block(m, s, &r)
+                        : r.layer == SEA_MODEL_REC_HEAD ? replay_head(m, s, &r)
+                                                        : backward_op(m, s, &r);
         if (!st) st = retire_after(m, &r, k);
         if (st)
-            return r.layer >= 0 ? st : sea_error_context(st, "model backward, op %d (%s)", k, sea_op_name(r.kind));
+            return r.layer != SEA_MODEL_REC_OP
+                       ? st
+                       : sea_error_context(st, "model backward, op %d (%s)", k, sea_op_name(r.kind));
     }
     return SEA_OK;
 }
@@ -280,13 +348,13 @@ static sea_status walk(sea_model *m, sea_stream *s, int hi, int lo)
 sea_status sea_model_grad_seed(sea_model *m, sea_stream *s, const sea_tensor *t, const float *seed)
 {
     /* Gradients left by a walk an error stopped point into the pool that is reset here. */
-    for (int i = 0; i < m->arena.n_span; i++) m->arena.span[i].gbuf = NULL;
+    for (int i = 0; i < m->arena->n_span; i++) m->arena->span[i].gbuf = NULL;
     SEA_TRY(sea_model_gpool_reset(&m->gpool));
     int id = span_of(m, t);
-    if (id < 0 || !m->arena.span[id].produced)
+    if (id < 0 || !m->arena->span[id].produced)
         return sea_error(SEA_ERR_INTERNAL, "model backward: the seeded tensor was not recorded");
     SEA_TRY(make_live(m, s, id));
-    sea_tensor g = grad_view(&m->arena.span[id], t);
+    sea_tensor g = grad_view(&m->arena->span[id], t);
     return sea_tensor_write_f32(s, &g, seed);
 }
 

@@ -68,6 +68,8 @@ typedef struct sea_model_arena {
     bool track;                /* keep spans (training pass) */
     sea_model_span *span;
     int n_span, cap_span;
+    int refs;                  /* models using it (sea_model_share_activations) */
+    uint64_t passes;           /* resets so far: a pending train forward's pass must be the last */
 } sea_model_arena;
 
 /* Where the arena stood; release() returns to it. */
@@ -101,7 +103,12 @@ typedef struct sea_model_gpool {
 /* One recorded op for the model's own backward (see model_grad.c). Tensors by value.
  * layer >= 0 marks a checkpointed block (recompute): in[0] its input x (N, C), in[1] the
  * positions (B, T), in[2] key_valid (B, T) or absent, out[0] its output (N, C); its ops are
- * recorded again when backward reaches it. */
+ * recorded again when backward reaches it. layer == SEA_MODEL_REC_HEAD marks one chunk of a
+ * chunked LM head: in[0] its hidden rows (m, C), in[1] their targets (m) i32, out[0] their
+ * logp (m) f32, out[1] their log-sum-exp (m) f32; the chunk's logits are computed again, and
+ * recorded, when backward reaches it. */
+#define SEA_MODEL_REC_OP (-1)
+#define SEA_MODEL_REC_HEAD (-2)
 typedef struct sea_model_rec {
     sea_op_kind kind;
     int layer;
@@ -147,13 +154,15 @@ struct sea_model {
     bool frozen;
 
     /* Activations and recording. */
-    sea_model_arena arena;
+    sea_model_arena *arena;        /* own, or shared with other models (sea_model_share_activations) */
     sea_model_gpool gpool;         /* activation gradients during backward */
     bool recompute;                /* training keeps block inputs only; blocks rerun in backward */
+    size_t head_chunk_bytes;       /* most f32 logits at once in forward_logprobs; 0 = no limit */
     bool recording;
     sea_model_rec *rec;
     int n_rec, cap_rec;
     bool have_train;               /* a train forward awaits backward */
+    uint64_t train_pass;           /* arena->passes after that forward's reset */
     /* The log-probs of a train forward are computed only for the M rows that count
      * (compacted); backward seeds their gradient from d_sum/d_mean on the host. */
     sea_tensor train_lp;           /* (M) logp of the counted rows */
@@ -218,8 +227,10 @@ sea_status sea_model_load_gguf(sea_device *dev, const char *path, const sea_mode
  * sub-buffer rules allow it (OpenCL base-address alignment, Vulkan
  * minStorageBufferOffsetAlignment are at most 256 bytes in practice). */
 #define SEA_MODEL_VIEW_ALIGN 256
-void sea_model_arena_init(sea_model_arena *a, sea_device *dev);
-void sea_model_arena_free(sea_model_arena *a);
+/* A new arena (one reference) on dev, or NULL when out of host memory. */
+sea_model_arena *sea_model_arena_new(sea_device *dev);
+/* Drop one reference; the last frees the chunks. NULL is ignored. */
+void sea_model_arena_unref(sea_model_arena *a);
 /* Start a pass (invalidates every tensor handed out before). train: keep spans. */
 sea_status sea_model_arena_reset(sea_model_arena *a, bool train);
 /* After a pass that failed (out of memory): release the chunks and go back to an earlier
@@ -249,6 +260,9 @@ sea_status sea_model_run(sea_model *m, sea_stream *s, const sea_op *op);
 /* Record checkpointed block `layer`: x (N, C) -> y (N, C) over positions/key_valid (B, T). */
 sea_status sea_model_rec_block(sea_model *m, int layer, const sea_tensor *x, const sea_tensor *pos,
                                const sea_tensor *key_valid, const sea_tensor *y);
+/* Record one chunk of a chunked LM head (SEA_MODEL_REC_HEAD above). */
+sea_status sea_model_rec_head(sea_model *m, const sea_tensor *h, const sea_tensor *targets,
+                              const sea_tensor *logp, const sea_tensor *lse);
 void sea_model_rec_clear(sea_model *m);
 /* Start a backward: a fresh gradient pool, then `seed` (host, numel of t) as the gradient of
  * the recorded tensor t (an arena tensor produced by a recorded op). */
@@ -286,6 +300,10 @@ sea_status sea_model_gather_rows(sea_model *m, sea_stream *s, const sea_tensor *
                                  const sea_tensor *rows, sea_tensor *out);
 /* logits (n, V) = h (n, C) @ lm_head^T. */
 sea_status sea_model_lm_head(sea_model *m, sea_stream *s, const sea_tensor *h, sea_tensor *logits);
+/* logp (n), lse (n) of targets (n) i32 under the LM head's logits of h (n, C); the logits are
+ * an arena tensor left to the caller (recorded with the rest when m->recording). */
+sea_status sea_model_head_logprobs(sea_model *m, sea_stream *s, const sea_tensor *h, const sea_tensor *targets,
+                                   const sea_tensor *logp, const sea_tensor *lse);
 /* Host helper: rotary positions (number of real tokens before t) from key_valid (NULL = all). */
 /* One transformer block: x (N, C) -> y (N, C), y allocated by the caller. */
 sea_status sea_model_block(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l,

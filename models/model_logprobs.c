@@ -24,7 +24,7 @@ static sea_status begin_pass(sea_model *m, sea_stream *s, const int32_t *ids, co
         sea_model_rec_clear(m);
     }
     m->recording = false;
-    SEA_TRY(sea_model_arena_reset(&m->arena, train));
+    SEA_TRY(sea_model_arena_reset(m->arena, train));
     size_t n = (size_t)B * T;
     int32_t *pos = malloc(n * sizeof *pos);
     int32_t *ones = key_valid ? NULL : malloc(n * sizeof *ones);
@@ -57,6 +57,52 @@ static void clear_train(sea_model *m)
 }
 
 void sea_model_train_state_free(sea_model *m) { clear_train(m); }
+
+/* Rows per chunk of the LM head for M counted rows: as equal as the rule allows, each's f32
+ * logits within m->head_chunk_bytes; M when they all fit. A chunk is a multiple of
+ * HEAD_CHUNK_ALIGN rows (the last one excepted), so that the chunk views of the (M) i32/f32
+ * tensors start at SEA_MODEL_VIEW_ALIGN-byte offsets as every backend's sub-buffers need; a
+ * limit below that many rows' logits is raised to it. */
+#define HEAD_CHUNK_ALIGN (SEA_MODEL_VIEW_ALIGN / 4)
+static int64_t head_chunk_rows(const sea_model *m, int64_t M)
+{
+    size_t row = (size_t)m->V * sizeof(float), lim = m->head_chunk_bytes;
+    if (lim == 0 || (size_t)M * row <= lim) return M;
+    int64_t most = (int64_t)(lim / row);
+    most = most < HEAD_CHUNK_ALIGN ? HEAD_CHUNK_ALIGN : most - most % HEAD_CHUNK_ALIGN;
+    if (M <= most) return M;
+    int64_t chunks = (M + most - 1) / most, per = (M + chunks - 1) / chunks;
+    return (per + HEAD_CHUNK_ALIGN - 1) / HEAD_CHUNK_ALIGN * HEAD_CHUNK_ALIGN;
+}
+
+/* logp, lse (M) of the targets (M) under the LM head's logits of sel (M, C), a chunk of rows
+ * at a time (head_chunk_rows). Unchunked, the head's ops are recorded like any other (when
+ * m->recording); chunked, each chunk's logits are given back before the next chunk and a
+ * training pass records the chunk as one entry that backward computes again (model_grad.c). */
+static sea_status head_logprobs(sea_model *m, sea_stream *s, const sea_tensor *sel, const sea_tensor *tg,
+                                const sea_tensor *lpt, const sea_tensor *lse)
+{
+    const int64_t M = sel->shape[0], per = head_chunk_rows(m, M);
+    if (per == M) return sea_model_head_logprobs(m, s, sel, tg, lpt, lse);
+    const bool train = m->recording;
+    m->recording = false;
+    sea_status st = SEA_OK;
+    for (int64_t r0 = 0; !st && r0 < M; r0 += per) {
+        const int64_t n = M - r0 < per ? M - r0 : per;
+        sea_tensor h, t, lp, ls;
+        st = sea_tensor_slice(sel, 0, r0, n, &h);
+        if (!st) st = sea_tensor_slice(tg, 0, r0, n, &t);
+        if (!st) st = sea_tensor_slice(lpt, 0, r0, n, &lp);
+        if (!st) st = sea_tensor_slice(lse, 0, r0, n, &ls);
+        if (st) break;
+        sea_model_arena_mark mk = sea_model_arena_get_mark(m->arena);
+        st = sea_model_head_logprobs(m, s, &h, &t, &lp, &ls);
+        sea_model_arena_release(m->arena, &mk);
+        if (!st && train) st = sea_model_rec_head(m, &h, &t, &lp, &ls);
+    }
+    m->recording = train;
+    return st ? sea_error_context(st, "LM head in chunks of %lld rows", (long long)per) : SEA_OK;
+}
 
 /* Position t predicts token t+1, so row i = (b, t) carries the logp of token t+1 with weight
  * w[i] = resp_mask[b, t+1] (no resp_mask: 1 for every real token whose predecessor is real).
@@ -100,7 +146,7 @@ sea_status sea_model_forward_logprobs(sea_model *m, sea_stream *s, const int32_t
             M++;
         }
     sea_status st = SEA_OK;
-    sea_tensor rows_t, tg_t, hidden, sel, logits, lpt, lse;
+    sea_tensor rows_t, tg_t, hidden, sel, lpt, lse;
     if (M > 0) {
         int64_t mm = M;
         m->recording = train;
@@ -110,18 +156,9 @@ sea_status sea_model_forward_logprobs(sea_model *m, sea_stream *s, const int32_t
         if (!st) st = sea_model_upload_i32(m, s, tg, 1, &mm, &tg_t);
         if (!st) st = sea_model_trunk(m, s, &ps, &hidden);
         if (!st) st = sea_model_gather_rows(m, s, &hidden, &rows_t, &sel);
-        if (!st) st = sea_model_lm_head(m, s, &sel, &logits);
-        if (!st) st = sea_model_arena_tensor(&m->arena, SEA_F32, 1, &mm, &lpt);
-        if (!st) st = sea_model_arena_tensor(&m->arena, SEA_F32, 1, &mm, &lse);
-        if (!st) {
-            sea_op op = {0};
-            op.kind = SEA_OP_LOGSOFTMAX_GATHER;
-            op.in[0] = &logits;
-            op.in[1] = &tg_t;
-            op.out[0] = &lpt;
-            op.out[1] = &lse;
-            st = sea_model_run(m, s, &op);
-        }
+        if (!st) st = sea_model_arena_tensor(m->arena, SEA_F32, 1, &mm, &lpt);
+        if (!st) st = sea_model_arena_tensor(m->arena, SEA_F32, 1, &mm, &lse);
+        if (!st) st = head_logprobs(m, s, &sel, &tg_t, &lpt, &lse);
         m->recording = false;
         if (!st) st = sea_tensor_read_f32(s, &lpt, lp);
     }
@@ -151,6 +188,7 @@ sea_status sea_model_forward_logprobs(sea_model *m, sea_stream *s, const int32_t
         return st ? sea_error_context(st, "forward_logprobs (%d, %d)", B, T) : SEA_OK;
     }
     m->have_train = true;
+    m->train_pass = m->arena->passes;
     m->train_B = B;
     m->train_M = M;
     m->train_row_b = rb;
@@ -167,6 +205,13 @@ sea_status sea_model_backward_logprobs(sea_model *m, sea_stream *s, const float 
         return sea_error(SEA_ERR_INVALID, "backward_logprobs: no forward_logprobs with train=true to "
                          "differentiate (or another forward ran since)");
     m->have_train = false;
+    if (m->arena->passes != m->train_pass) {
+        sea_model_rec_clear(m);
+        clear_train(m);
+        return sea_error(SEA_ERR_INVALID, "backward_logprobs: another model sharing this one's activation "
+                         "memory (sea_model_share_activations) ran a pass since the train forward; run the "
+                         "other model's passes before the train forward or after the backward");
+    }
     int M = m->train_M;
     sea_status st = SEA_OK;
     if (M > 0) {
@@ -255,7 +300,7 @@ sea_status sea_model_score(sea_model *m, sea_stream *s, const int32_t *ids, cons
     sea_tensor h, sc;
     SEA_TRY(hidden_rows(m, s, "model_score", ids, key_valid, B, T, NULL, &h));
     int64_t shape[2] = {B, m->n_labels};
-    SEA_TRY(sea_model_arena_tensor(&m->arena, SEA_F32, 2, shape, &sc));
+    SEA_TRY(sea_model_arena_tensor(m->arena, SEA_F32, 2, shape, &sc));
     SEA_TRY(sea_matmul(s, &h, &m->score, NULL, false, true, SEA_ACT_NONE, &sc, NULL));
     return sea_tensor_read_f32(s, &sc, out);
 }

@@ -74,7 +74,11 @@ typedef enum sea_op_kind {
      * GPTJ (interleaved pairs (2i, 2i+1)). Frequency i: theta^(-2i/rot_dims), then llama3
      * scaling if p.rope.scaling == SEA_ROPE_SCALING_LLAMA3 (as HF's _compute_llama3_parameters).
      * Angles are computed in float64 on the host or in f32 as pos * inv_freq; backends agree
-     * to ~1e-6 relative. Backward: gin[0] += R(-angle) gout. */
+     * to ~1e-6 relative. Backward: gin[0] += R(-angle) gout. out[0] may be in[0] itself when
+     * that is contiguous (in place: the same values as into other memory; every backend reads
+     * both elements of a pair before writing either); no other overlap. An in-place rope's
+     * gradient is then the same memory as its input's: the caller rotates it in place
+     * (models/model_grad.c: copy gout aside, zero it, run the backward from the copy). */
     SEA_OP_ROPE,
     /* Causal self-attention with key padding (prefill and training).
      * in[0] q (B, T, H, hd), in[1] k (B, T, Hkv, hd), in[2] v (B, T, Hkv, hd); H % Hkv == 0

@@ -371,6 +371,10 @@ static sea_status validate_rope(const vctx *v)
     SEA_TRY(want_fdata(v, o, "out"));
     SEA_TRY(want_dtype_as(v, o, "out", x, "x"));
     SEA_TRY(want_same(v, o, "out", x, "x"));
+    /* In place is the one overlap allowed: out the very contiguous tensor x is. */
+    if (overlap(x, o) && !(x->offset == o->offset && contiguous(x) && contiguous(o)))
+        return vfail(v, SEA_ERR_INVALID, "'out' overlaps 'x' (rope runs in place only when out is x itself, "
+                     "contiguous)");
     const __typeof__(op->p.rope) *r = &op->p.rope;
     if (r->rot_dims <= 0 || r->rot_dims > x->shape[3] || r->rot_dims % 2)
         return vfail(v, SEA_ERR_INVALID, "rot_dims %d must be even and in (0, head dim %lld]", r->rot_dims, (long long)x->shape[3]);

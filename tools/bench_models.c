@@ -9,11 +9,15 @@
  * policy's activation and activation-gradient peaks (sea_model_memory).
  *
  * usage: bench_models [--model NAME] [--device SPEC] [--steps N] [--only dpo|sample] [--recompute]
- *                     [--dtype f32|bf16]
+ *                     [--dtype f32|bf16] [--head-chunk-mib N] [--separate-activations]
  *                     [--pairs 4 --seq 128] [--batch 8 --prompt 32 --new 32] [--graphs auto|on|off]
  *                     [--read-every N]   (decode steps between token reads; 0 = auto)
  *                     [--per-prompt M] [--prefill-each]   (M samples of each prompt, as SEA's
- *                     actor draws them; their prompt passes shared unless --prefill-each) */
+ *                     actor draws them; their prompt passes shared unless --prefill-each)
+ * --head-chunk-mib: most f32 logits at once in the log-prob passes (sea_model_set_head_chunk_bytes;
+ * 0 = the whole head; default the model's, 128). --separate-activations: the reference keeps
+ * its own activation memory instead of sharing the policy's (sea_model_share_activations), as
+ * before both existed. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +98,8 @@ int main(int argc, char **argv)
     int read_every = 0;          /* decode steps between host reads of the tokens (0 = auto) */
     int per_prompt = 1;          /* consecutive sequences sharing one prompt */
     bool prefill_each = false;   /* a prompt pass per sequence even when shared */
+    int head_chunk_mib = -1;     /* -1: the model's default */
+    bool separate = false;       /* the reference keeps its own activation memory */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--recompute")) {
@@ -102,6 +108,10 @@ int main(int argc, char **argv)
         }
         if (!strcmp(a, "--prefill-each")) {
             prefill_each = true;
+            continue;
+        }
+        if (!strcmp(a, "--separate-activations")) {
+            separate = true;
             continue;
         }
         i++;   /* every other flag takes a value */
@@ -119,11 +129,13 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--graphs")) graphs = v;
         else if (!strcmp(a, "--read-every")) read_every = atoi(v);
         else if (!strcmp(a, "--per-prompt")) per_prompt = atoi(v);
+        else if (!strcmp(a, "--head-chunk-mib")) head_chunk_mib = atoi(v);
         else {
             fprintf(stderr, "usage: bench_models [--model tiny-8m|pythia-14m|pythia-70m|pythia-160m] "
                             "[--device SPEC] [--steps N] [--only dpo|sample] [--recompute] [--dtype f32|bf16] "
                             "[--pairs 4 --seq 128] [--batch 8 --prompt 32 --new 32] [--graphs auto|on|off] "
-                            "[--read-every N] [--per-prompt M] [--prefill-each]\n");
+                            "[--read-every N] [--per-prompt M] [--prefill-each] [--head-chunk-mib N] "
+                            "[--separate-activations]\n");
             return 2;
         }
     }
@@ -159,6 +171,12 @@ int main(int argc, char **argv)
     TRY(sea_model_create(dev, &cfg, 1, 0.02f, &pol));
     TRY(sea_model_create(dev, &cfg, 2, 0.02f, &ref));
     sea_model_set_recompute(pol, recompute);
+    if (head_chunk_mib >= 0) {
+        sea_model_set_head_chunk_bytes(pol, (size_t)head_chunk_mib << 20);
+        sea_model_set_head_chunk_bytes(ref, (size_t)head_chunk_mib << 20);
+    }
+    /* The reference's passes run before the policy's train forward: one arena serves both. */
+    if (!separate) TRY(sea_model_share_activations(ref, pol));
     if (strcmp(dtype, "f32") && strcmp(dtype, "bf16")) {
         fprintf(stderr, "bench_models: --dtype %s: need f32 or bf16\n", dtype);
         return 2;
@@ -219,11 +237,12 @@ int main(int argc, char **argv)
         double peak_alloc, peak_held;   /* since the device opened: loading, warm-up and the steps */
         device_peaks_mib(dev, false, &peak_alloc, &peak_held);
         printf("{\"bench\": \"dpo_step\", \"model\": \"%s\", \"dtype\": \"%s\", \"params\": %lld, \"pairs\": %d, "
-               "\"seq\": %d, \"recompute\": %s, \"step_s\": %.4f, \"tokens_per_s\": %.1f, \"gflops\": %.1f, "
+               "\"seq\": %d, \"recompute\": %s, \"head_chunk_mib\": %.0f, \"shared_activations\": %s, \"step_s\": %.4f, \"tokens_per_s\": %.1f, \"gflops\": %.1f, "
                "\"peak_rss_mib\": %.0f, \"policy_act_peak_mib\": %.1f, \"policy_grad_peak_mib\": %.1f, "
                "\"ref_act_peak_mib\": %.1f, \"ref_weights_mib\": %.1f, \"device_used_mib\": %.0f, "
                "\"device_peak_alloc_mib\": %.0f, \"device_peak_held_mib\": %.0f}\n",
-               name, dtype, (long long)n, B, T, recompute ? "true" : "false", dt, 2 * B * T / dt,
+               name, dtype, (long long)n, B, T, recompute ? "true" : "false",
+               sea_model_get_head_chunk_bytes(pol) / 1048576.0, separate ? "false" : "true", dt, 2 * B * T / dt,
                8.0 * (double)n * 2 * B * T / dt / 1e9, peak_rss_mib(), pm.act_peak / 1048576.0,
                pm.grad_peak / 1048576.0, rm.act_peak / 1048576.0, rm.weights_reserved / 1048576.0,
                device_used_mib(dev), peak_alloc, peak_held);

@@ -311,6 +311,20 @@ sea_status vk_rope(sea_stream *s, const sea_op *op, bool backward)
     int64_t n = sea_tensor_numel(x);
     if (n == 0) return SEA_OK;
     SEA_TRY(rows_fit("rope", s->dev, n, 1));
+    /* The shader computes each element from its pair's two inputs, one invocation per
+     * element: in place (op.h allows out == x) it would read a partner already rotated, so
+     * x goes to a temporary first. */
+    vk_alloc tmp_alloc;
+    sea_buffer tmp_buf;
+    sea_tensor tmp;
+    if (src->buf == dst->buf && src->offset == dst->offset) {
+        size_t bytes = (size_t)n * sea_dtype_size(src->dtype);
+        SEA_TRY(vk_temp(s, bytes, &tmp_alloc));
+        tmp_buf = (sea_buffer){.dev = s->dev, .size = bytes, .handle = &tmp_alloc};
+        tmp = sea_tensor_make(&tmp_buf, 0, src->dtype, src->ndim, src->shape);
+        SEA_TRY(vk_copy(s, src, &tmp, false, "rope"));
+        src = &tmp;
+    }
     vk_binding b[4];
     SEA_TRY(vk_bind_tensor(d, src, "rope", backward ? "grad of out" : "x", &b[0]));
     SEA_TRY(vk_bind_tensor(d, op->in[1], "rope", "positions", &b[1]));

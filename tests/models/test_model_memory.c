@@ -4,7 +4,10 @@
  *    Llama with GQA), for a first step and a second one that reuses the memory;
  *  - the activation arena and the activation-gradient pool stay below bounds computed from
  *    the shapes: gradients only while live (not a mirror of every activation), inference one
- *    block at a time, recompute one block plus the residual stream.
+ *    block at a time, recompute one block plus the residual stream;
+ *  - the LM head in chunks gives the whole head's log-probs and gradients to rounding, the
+ *    same bits every run and with recompute, and holds one chunk's logits and gradient;
+ *  - a reference sharing the policy's activation memory gives the same results in one arena.
  *
  * usage: test_model_memory [DEVICE] [FIXTURE_DIR]   (a named device absent -> exit 77) */
 #include "models/hf_config.h"
@@ -66,11 +69,9 @@ static void test_recompute_same_bits(const char *dir, const char *name)
     sea_model_free(m);
 }
 
-/* Bounds from the shapes, GPT-NeoX with parallel residual (Pythia), f32. N = B*T tokens,
- * M = counted rows (the response half). */
-static void test_peak_bounds(void)
+/* A random GPT-NeoX model with parallel residual (Pythia's layout), f32, MLP width 4 C. */
+static sea_model *pythia_like(int C, int L, int H, int V)
 {
-    const int C = 64, L = 6, H = 4, F = 4 * C, V = 1000, B = 8, T = 64;
     sea_hf_config cfg;
     sea_hf_config_init(&cfg, "gpt_neox");
     snprintf(cfg.architecture, sizeof cfg.architecture, "GPTNeoXForCausalLM");
@@ -78,7 +79,7 @@ static void test_peak_bounds(void)
     cfg.num_hidden_layers = L;
     cfg.num_attention_heads = cfg.num_key_value_heads = H;
     cfg.head_dim = C / H;
-    cfg.intermediate_size = F;
+    cfg.intermediate_size = 4 * C;
     cfg.vocab_size = V;
     cfg.partial_rotary_factor = 0.25;
     cfg.use_parallel_residual = true;
@@ -86,6 +87,15 @@ static void test_peak_bounds(void)
     cfg.rope_theta = 10000;
     sea_model *m = NULL;
     CHECK_OK(sea_model_create(g_dev, &cfg, 3, 0.02f, &m));
+    return m;
+}
+
+/* Bounds from the shapes, GPT-NeoX with parallel residual (Pythia), f32. N = B*T tokens,
+ * M = counted rows (the response half). */
+static void test_peak_bounds(void)
+{
+    const int C = 64, L = 6, H = 4, F = 4 * C, V = 1000, B = 8, T = 64;
+    sea_model *m = pythia_like(C, L, H, V);
     if (!m) return;
     int32_t *ids = malloc((size_t)B * T * sizeof *ids);
     float *resp = malloc((size_t)B * T * sizeof *resp);
@@ -99,11 +109,11 @@ static void test_peak_bounds(void)
     /* Allocation rounding (256 bytes each) and the pass's small tensors (ids, masks, positions,
      * rows, log-probs): a generous allowance. */
     double slack = 64 * 1024;
-    /* A block keeps h1, q, k, v, q and k after rope, attention out, its projection, h2, the
-     * MLP branch out, x1 and its output (12 of (N, C)), the MLP's u and gelu(u) ((N, F)),
-     * the layernorm pair's mean and rstd (N: h1 and h2 are one op over x) and attention's
-     * lse (B, H, T), in 17 allocations. */
-    double block = f * N * (12.0 * C + 2.0 * F + 2.0 + H) + 17 * 256;
+    /* A block keeps h1, q, k, v (q and k rotated in place), attention out, h2, x1 and its
+     * output (8 of (N, C); the branch projections add into x1 and the output inside their
+     * matmuls), the MLP's u and gelu(u) ((N, F)), the layernorm pair's mean and rstd (N: h1
+     * and h2 are one op over x) and attention's lse (B, H, T), in 13 allocations. */
+    double block = f * N * (8.0 * C + 2.0 * F + 2.0 + H) + 13 * 256;
     /* The head: final norm out, gathered rows and logits. */
     double head = f * (N * C + M * C + M * V);
     double act_keep = f * N * C + L * block + head + slack;
@@ -155,6 +165,190 @@ static void test_peak_bounds(void)
     sea_model_free(m);
 }
 
+/* One pass of forward_logprobs (train: with backward from zero gradients) on the chunk test's
+ * batch; token_logp (B, T) and, when train, the flat gradient (n) into g. */
+static void chunk_pass(sea_model *m, const int32_t *ids, const int32_t *kv, const float *resp, int B, int T,
+                       bool train, float *sum, float *mean, float *tok, float *g)
+{
+    sea_stream *s = sea_device_stream(g_dev);
+    float d_sum[8], d_mean[8];
+    for (int b = 0; b < B; b++) {
+        d_sum[b] = b % 2 ? -0.25f : 0.5f;
+        d_mean[b] = 0.125f * (float)(b - 3);
+    }
+    if (train) CHECK_OK(sea_model_zero_grad(m, s));
+    CHECK_OK(sea_model_forward_logprobs(m, s, ids, kv, resp, B, T, train, sum, mean, tok));
+    if (!train) return;
+    CHECK_OK(sea_model_backward_logprobs(m, s, d_sum, d_mean));
+    sea_tensor fg;
+    CHECK_OK(sea_model_params(m, NULL, &fg));
+    CHECK_OK(sea_tensor_read_f32(s, &fg, g));
+}
+
+/* The LM head in chunks (sea_model_set_head_chunk_bytes) against the whole head: the same
+ * log-probs and gradients to rounding, the same bits from one run to the next and with
+ * recompute, an uneven last chunk, and the logits' memory (and their gradient's) down to a
+ * chunk's. f32 and bf16 compute. */
+static void test_head_chunks(sea_dtype dt)
+{
+    const int C = 32, L = 2, H = 2, V = 1000, B = 8, T = 64, R = 40; /* R response tokens a row */
+    sea_model *m = pythia_like(C, L, H, V);
+    if (!m) return;
+    if (dt != SEA_F32) {
+        sea_status st = sea_model_set_compute_dtype(m, dt);
+        if (st == SEA_ERR_UNSUPPORTED) {   /* Vulkan and OpenCL run the network in f32 only */
+            printf("  head in chunks (%s): skipped, %s\n", sea_dtype_name(dt), sea_last_error());
+            sea_model_free(m);
+            return;
+        }
+        CHECK_OK(st);
+    }
+    const int64_t n = sea_model_num_params(m), NT = (int64_t)B * T;
+    int32_t ids[8 * 64], kv[8 * 64];
+    float resp[8 * 64];
+    for (int i = 0; i < B * T; i++) {
+        int b = i / T, t = i % T;
+        ids[i] = (i * 7919 + 13) % V;
+        kv[i] = !(b == 3 && t >= T - 5);   /* one row padded at the end */
+        resp[i] = t >= T - R && kv[i];
+    }
+    float *g[4], sum[4][8], mean[4][8], *tok[4];
+    for (int k = 0; k < 4; k++) {
+        g[k] = malloc((size_t)n * sizeof(float));
+        tok[k] = malloc((size_t)NT * sizeof(float));
+    }
+    /* M = 8 rows x 40 - 5 padded = 315 counted rows; 128 rows' logits a chunk -> 128, 128, 59. */
+    const size_t chunk = (size_t)128 * V * sizeof(float);
+    sea_model_memory_stats whole, part;
+
+    sea_model_set_head_chunk_bytes(m, 0);
+    sea_model_memory_reset_peaks(m);
+    chunk_pass(m, ids, kv, resp, B, T, true, sum[0], mean[0], NULL, g[0]);
+    sea_model_memory(m, &whole);
+    sea_model_set_head_chunk_bytes(m, chunk);
+    CHECK(sea_model_get_head_chunk_bytes(m) == chunk, "head chunk bytes not kept");
+    sea_model_memory_reset_peaks(m);
+    chunk_pass(m, ids, kv, resp, B, T, true, sum[1], mean[1], NULL, g[1]);
+    sea_model_memory(m, &part);
+    chunk_pass(m, ids, kv, resp, B, T, true, sum[2], mean[2], NULL, g[2]);   /* reuses the memory */
+    sea_model_set_recompute(m, true);
+    chunk_pass(m, ids, kv, resp, B, T, true, sum[3], mean[3], NULL, g[3]);
+    sea_model_set_recompute(m, false);
+
+    const double tol = dt == SEA_F32 ? 1e-5 : 2e-3;
+    double gmax = 0;
+    for (int64_t i = 0; i < n; i++) gmax = fmax(gmax, fabs(g[0][i]));
+    CHECK(gmax > 0, "head chunks: the gradient is zero");
+    double dg = max_abs_diff(g[0], g[1], n), ds = max_abs_diff(sum[0], sum[1], B), dm = max_abs_diff(mean[0], mean[1], B);
+    printf("  head in chunks (%s): logp sums max diff %.2e, means %.2e, gradient %.2e of max %.2e%s\n",
+           sea_dtype_name(dt), ds, dm, dg, gmax,
+           !memcmp(g[0], g[1], (size_t)n * sizeof(float)) ? " (same bits)" : "");
+    CHECK(ds <= tol * 40, "head chunks (%s): logp sums differ by %.3e", sea_dtype_name(dt), ds);
+    CHECK(dm <= tol, "head chunks (%s): logp means differ by %.3e", sea_dtype_name(dt), dm);
+    CHECK(dg <= tol * gmax, "head chunks (%s): gradients differ by %.3e (max %.3e)", sea_dtype_name(dt), dg, gmax);
+    for (int k = 2; k < 4; k++) {
+        CHECK(!memcmp(sum[1], sum[k], sizeof sum[1]) && !memcmp(g[1], g[k], (size_t)n * sizeof(float)),
+              "head chunks (%s): %s gives other bits", sea_dtype_name(dt), k == 2 ? "a second step" : "recompute");
+    }
+    /* Memory: the whole head holds (M, V) logits and, in backward, their gradient; chunked,
+     * one chunk's (128 rows) of each (less a few 256-byte roundings). */
+    const double saved = (315.0 - 128.0) * V * sizeof(float) - 4096;
+    printf("  head in chunks (%s): activation peak %zu -> %zu bytes, gradient peak %zu -> %zu\n", sea_dtype_name(dt),
+           whole.act_peak, part.act_peak, whole.grad_peak, part.grad_peak);
+    CHECK((double)part.act_peak <= (double)whole.act_peak - saved,
+          "head chunks: activation peak %zu, not %.0f below %zu", part.act_peak, saved, whole.act_peak);
+    CHECK((double)part.grad_peak <= (double)whole.grad_peak - saved,
+          "head chunks: gradient peak %zu, not %.0f below %zu", part.grad_peak, saved, whole.grad_peak);
+
+    /* Inference, every position's token logp (all rows go through the head: 8 x 63 = 504,
+     * 4 chunks): the same as the whole head to rounding. */
+    sea_model_set_head_chunk_bytes(m, 0);
+    chunk_pass(m, ids, kv, resp, B, T, false, sum[0], mean[0], tok[0], NULL);
+    sea_model_set_head_chunk_bytes(m, chunk);
+    chunk_pass(m, ids, kv, resp, B, T, false, sum[1], mean[1], tok[1], NULL);
+    double dt_tok = max_abs_diff(tok[0], tok[1], NT);
+    CHECK(dt_tok <= tol * 10, "head chunks (%s, inference): token logp differ by %.3e", sea_dtype_name(dt), dt_tok);
+    /* a limit below 64 rows still works: chunks of 64 */
+    sea_model_set_head_chunk_bytes(m, 1);
+    chunk_pass(m, ids, kv, resp, B, T, false, sum[2], mean[2], tok[2], NULL);
+    double d64 = max_abs_diff(tok[0], tok[2], NT);
+    CHECK(d64 <= tol * 10, "head chunks of 64 rows (%s): token logp differ by %.3e", sea_dtype_name(dt), d64);
+    for (int k = 0; k < 4; k++) free(g[k]), free(tok[k]);
+    sea_model_free(m);
+}
+
+/* A reference sharing the policy's activation memory (sea_model_share_activations): the same
+ * results as separate memory, one arena's worth of memory for both, a clear error when the
+ * reference runs between the policy's train forward and its backward, and the memory kept
+ * alive by whichever model is freed last. */
+static void test_share_activations(void)
+{
+    const int C = 32, L = 2, H = 2, V = 500, B = 4, T = 32;
+    sea_model *pol = pythia_like(C, L, H, V), *ref = pythia_like(C, L, H, V);
+    sea_model *pol2 = pythia_like(C, L, H, V), *ref2 = pythia_like(C, L, H, V);
+    if (!pol || !ref || !pol2 || !ref2) return;
+    const int64_t n = sea_model_num_params(pol);
+    int32_t ids[4 * 32];
+    float resp[4 * 32], d_sum[4] = {0.5f, -0.25f, 0.125f, -1.0f};
+    for (int i = 0; i < B * T; i++) {
+        ids[i] = (i * 131 + 7) % V;
+        resp[i] = (i % T) >= T / 2;
+    }
+    float rs[2][4], ps[2][4], *g[2] = {malloc((size_t)n * sizeof(float)), malloc((size_t)n * sizeof(float))};
+    sea_stream *s = sea_device_stream(g_dev);
+    CHECK_OK(sea_model_share_activations(ref, pol));
+    CHECK_OK(sea_model_share_activations(ref, pol));   /* again: nothing changes */
+    sea_model *P[2] = {pol, pol2}, *R[2] = {ref, ref2};
+    for (int k = 0; k < 2; k++) {   /* shared, then separate */
+        for (int rep = 0; rep < 2; rep++) {
+            CHECK_OK(sea_model_zero_grad(P[k], s));
+            CHECK_OK(sea_model_forward_logprobs(R[k], s, ids, NULL, resp, B, T, false, rs[k], NULL, NULL));
+            CHECK_OK(sea_model_forward_logprobs(P[k], s, ids, NULL, resp, B, T, true, ps[k], NULL, NULL));
+            CHECK_OK(sea_model_backward_logprobs(P[k], s, d_sum, NULL));
+        }
+        sea_tensor fg;
+        CHECK_OK(sea_model_params(P[k], NULL, &fg));
+        CHECK_OK(sea_tensor_read_f32(s, &fg, g[k]));
+    }
+    CHECK(!memcmp(rs[0], rs[1], sizeof rs[0]) && !memcmp(ps[0], ps[1], sizeof ps[0]) &&
+              !memcmp(g[0], g[1], (size_t)n * sizeof(float)),
+          "shared activations: other log-probs or gradients than separate memory");
+    sea_model_memory_stats a, b, a2, b2;
+    sea_model_memory(pol, &a);
+    sea_model_memory(ref, &b);
+    sea_model_memory(pol2, &a2);
+    sea_model_memory(ref2, &b2);
+    printf("  shared activations: %zu bytes held for both (separate: %zu + %zu)\n", a.act_reserved,
+           a2.act_reserved, b2.act_reserved);
+    CHECK(a.act_reserved == b.act_reserved && a.act_peak == b.act_peak, "shared activations: the two report "
+          "different arenas (%zu, %zu)", a.act_reserved, b.act_reserved);
+    CHECK(a.act_reserved < a2.act_reserved + b2.act_reserved && a.act_reserved <= a2.act_reserved + a2.act_reserved / 4,
+          "shared activations: %zu bytes held, separate %zu + %zu", a.act_reserved, a2.act_reserved, b2.act_reserved);
+
+    /* The reference between the policy's train forward and backward: an error, then normal. */
+    CHECK_OK(sea_model_forward_logprobs(pol, s, ids, NULL, resp, B, T, true, ps[0], NULL, NULL));
+    CHECK_OK(sea_model_forward_logprobs(ref, s, ids, NULL, resp, B, T, false, rs[0], NULL, NULL));
+    sea_status st = sea_model_backward_logprobs(pol, s, d_sum, NULL);
+    CHECK(st == SEA_ERR_INVALID && strstr(sea_last_error(), "share_activations"),
+          "shared activations: backward after the other model's pass gave %d (%s)", st, sea_last_error());
+    CHECK_OK(sea_model_forward_logprobs(pol, s, ids, NULL, resp, B, T, true, ps[0], NULL, NULL));
+    CHECK_OK(sea_model_backward_logprobs(pol, s, d_sum, NULL));
+    /* Nor can a model with a train forward pending leave its memory. */
+    CHECK_OK(sea_model_forward_logprobs(pol2, s, ids, NULL, resp, B, T, true, ps[1], NULL, NULL));
+    st = sea_model_share_activations(pol2, pol);
+    CHECK(st == SEA_ERR_INVALID, "share_activations with a pending train forward gave %d", st);
+    CHECK_OK(sea_model_backward_logprobs(pol2, s, d_sum, NULL));
+
+    /* The first owner freed: the other still has the memory. */
+    sea_model_free(pol);
+    CHECK_OK(sea_model_forward_logprobs(ref, s, ids, NULL, resp, B, T, false, rs[1], NULL, NULL));
+    CHECK(!memcmp(rs[0], rs[1], sizeof rs[0]), "shared activations: the reference changed after the policy was freed");
+    sea_model_free(ref);
+    sea_model_free(pol2);
+    sea_model_free(ref2);
+    free(g[0]), free(g[1]);
+}
+
 int main(int argc, char **argv)
 {
     g_dev = test_device(argc, argv);
@@ -162,5 +356,8 @@ int main(int argc, char **argv)
     const char *names[] = {"neox_par", "neox_ser", "llama_gqa_bf16"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) test_recompute_same_bits(dir, names[i]);
     test_peak_bounds();
+    test_head_chunks(SEA_F32);
+    test_head_chunks(SEA_BF16);
+    test_share_activations();
     return test_finish(g_dev, "all model memory checks passed");
 }
