@@ -411,6 +411,15 @@ static sea_status plan_for(sea_cuda_stream *cs, const sea_op *op, bool backward,
     bool al = aligned16(q) && aligned16(op->in[1]) && aligned16(op->in[2]) && aligned16(op->out[0]) &&
               (!backward || aligned16(op->gout[0]));
     sea_cuda_attn_plan_make(mode, q->dtype, q->shape[3], al, cs->cdev->smem_optin, backward, p);
+    if (backward && p->flash) {
+        sea_cuda_fa_dq_mode dq;
+        if (sea_cuda_fa_dq_mode_parse(getenv("SEA_CUDA_FA_DQ"), &dq)) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s", sea_last_error());
+            return sea_error(SEA_ERR_INVALID, "%s: %s: %s", cs->cdev->label, what, msg);
+        }
+        p->dq_gemm = sea_cuda_fa_dq_by_gemm(dq, q->shape[0], q->shape[2], q->shape[1]);
+    }
     if (mode == SEA_CUDA_ATTN_FLASH && !p->flash)
         return sea_error(SEA_ERR_UNSUPPORTED, "%s: %s: q %s (B, T, H, hd) = (%lld, %lld, %lld, %lld): SEA_CUDA_ATTN=flash "
                          "but the flash kernels do not run this: %s", cs->cdev->label, what, sea_dtype_name(q->dtype),

@@ -20,6 +20,30 @@ sea_status sea_cuda_attn_mode_parse(const char *value, sea_cuda_attn_mode *mode)
     return SEA_OK;
 }
 
+sea_status sea_cuda_fa_dq_mode_parse(const char *value, sea_cuda_fa_dq_mode *mode)
+{
+    if (!value || !value[0] || !strcmp(value, "auto")) {
+        *mode = SEA_CUDA_FA_DQ_AUTO;
+    } else if (!strcmp(value, "gemm")) {
+        *mode = SEA_CUDA_FA_DQ_GEMM;
+    } else if (!strcmp(value, "kernel")) {
+        *mode = SEA_CUDA_FA_DQ_KERNEL;
+    } else {
+        *mode = SEA_CUDA_FA_DQ_AUTO;
+        return sea_error(SEA_ERR_INVALID, "SEA_CUDA_FA_DQ=%.40s: expected auto, gemm or kernel", value);
+    }
+    return SEA_OK;
+}
+
+bool sea_cuda_fa_dq_by_gemm(sea_cuda_fa_dq_mode mode, int64_t B, int64_t H, int64_t T)
+{
+    if (mode == SEA_CUDA_FA_DQ_KERNEL || B <= 0 || H <= 0 || T <= 0) return false;
+    /* cuBLAS dims are ints; the (T, T) temporary has a size limit */
+    if (T > 0x7fffffffLL / 8) return false;
+    double bytes = (double)B * (double)H * (double)T * (double)T * 2.0;
+    return bytes <= (double)SEA_FA_DQ_GEMM_MAX_BYTES;
+}
+
 /* The head dims the flash kernels are instantiated for (cuda_flash_attn.cu), each a separate
  * set of kernels in the module: 64, 128 and 256 (Pythia 70M-410M and Llama's 64, Pythia-1.4B,
  * 6.9B and Llama's 128, Pythia-1B's 256). Other head dims that are a multiple of 8 (one 16-byte

@@ -75,8 +75,31 @@ typedef enum sea_cuda_attn_mode {
     SEA_CUDA_ATTN_FLASH
 } sea_cuda_attn_mode;
 
+/* SEA_CUDA_FA_DQ: how the flash backward gets dQ.
+ *   gemm (default; unset, "" or "auto"): the dK/dV kernel, which computes dS^T tile by tile
+ *        anyway, also writes it (16-bit, (B, H, T, T), zeros above the causal diagonal) to a
+ *        temporary, and cuBLAS computes dQ += scale dS K per head: 5 products instead of 7
+ *        (S and dP are not computed a second time), the dQ product at cuBLAS's rate, still
+ *        without atomics (deterministic);
+ *   kernel: k_fa_dq, which recomputes S and dP and needs no (T, T) memory.
+ * The GEMM path needs B H T^2 2 bytes; above SEA_FA_DQ_GEMM_MAX_BYTES it falls back to the
+ * kernel (Pythia-1B's DPO shape, B 16 H 8 T 512: 64 MiB). */
+typedef enum sea_cuda_fa_dq_mode {
+    SEA_CUDA_FA_DQ_AUTO = 0,
+    SEA_CUDA_FA_DQ_GEMM,
+    SEA_CUDA_FA_DQ_KERNEL
+} sea_cuda_fa_dq_mode;
+#define SEA_FA_DQ_GEMM_MAX_BYTES ((size_t)1 << 30)
+
+/* Parse SEA_CUDA_FA_DQ (NULL = unset). Unknown values are an error naming the variable. */
+sea_status sea_cuda_fa_dq_mode_parse(const char *value, sea_cuda_fa_dq_mode *mode);
+/* Whether a flash backward of B sequences, H query heads and T tokens computes dQ by GEMM. */
+bool sea_cuda_fa_dq_by_gemm(sea_cuda_fa_dq_mode mode, int64_t B, int64_t H, int64_t T);
+
 typedef struct sea_cuda_attn_plan {
     bool flash;         /* run the tensor-core kernels */
+    bool dq_gemm;       /* flash backward: dQ from dS^T by cuBLAS (set by the caller, which
+                         * knows B, H and T: sea_cuda_fa_dq_by_gemm) */
     int hd;             /* flash: the head dim of the kernels that run (64, 128 or 256: the
                          * tensors' own, or the next larger one, zero-padded) */
     int bn;             /* flash: keys per tile in the forward and dQ kernels */

@@ -73,9 +73,58 @@ extern "C" sea_status sea_cuda_flash_attention_fwd(sea_cuda_stream *cs, const se
     return launch(cs, FA_FWD, p, a, "attention (flash)");
 }
 
+namespace {
+
+/* dQ += scale dS K for every (b, h), from dS^T (B, H, T, T) as k_fa_dkv wrote it. In cuBLAS's
+ * column-major terms, per head: C = dQ^T (hd x T: the row-major (T, H, hd) rows, ld H hd) +=
+ * scale A B, A = K^T (hd x T_key: row-major K as it lies, ld Hkv hd, op N), B = dS^T
+ * (T_key x T_query): the row-major dS^T memory (a row per key, ld T) is the column-major
+ * (T_query x T_key) dS, hence op T. One strided-batched call per (sequence, member hh of a GQA
+ * group) covers the Hkv kv heads: its query heads h = kh * group + hh are group apart. */
+sea_status dq_by_gemm(sea_cuda_stream *cs, const sea_cuda_fa_args *a, const void *ds_t)
+{
+    const int64_t B = a->B, T = a->T, H = a->H, Hkv = a->Hkv, group = H / Hkv, hd = a->hd;
+    const size_t es = 2, gs = sea_dtype_size((sea_dtype)a->gt);
+    const cudaDataType_t it = sea_cuda_blas_type(a->dt), gt = sea_cuda_blas_type((sea_dtype)a->gt);
+    const float alpha = a->scale, beta = 1.0f;
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t hh = 0; hh < group; hh++) {
+            const char *k = (const char *)a->k + (size_t)(b * T * Hkv * hd) * es;
+            const char *ds = (const char *)ds_t + (size_t)((b * H + hh) * T * T) * es;
+            char *dq = (char *)a->dq + (size_t)(b * T * H * hd + hh * hd) * gs;
+            cublasStatus_t st = cublasGemmStridedBatchedEx(
+                cs->blas, CUBLAS_OP_N, CUBLAS_OP_T, (int)hd, (int)T, (int)T, &alpha, k, it, (int)(Hkv * hd), (long long)hd,
+                ds, it, (int)T, (long long)(group * T * T), &beta, dq, gt, (int)(H * hd), (long long)(group * hd),
+                (int)Hkv, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+            if (st != CUBLAS_STATUS_SUCCESS) {
+                char what[192];
+                snprintf(what, sizeof what, "attention backward (flash, dq = dS K by cuBLAS) %s (B, T, H, Hkv, hd) = "
+                         "(%lld, %lld, %lld, %lld, %lld)", sea_dtype_name(a->dt), (long long)B, (long long)T,
+                         (long long)H, (long long)Hkv, (long long)hd);
+                return sea_cuda_blas_check(st, cs, what);
+            }
+        }
+    return SEA_OK;
+}
+
+} /* namespace */
+
 extern "C" sea_status sea_cuda_flash_attention_bwd(sea_cuda_stream *cs, const sea_cuda_attn_plan *p,
                                                    const sea_cuda_fa_args *a)
 {
+    if (a->dq && p->dq_gemm && a->B > 0 && a->T > 0 && a->H > 0) {
+        /* dK/dV's kernel writes dS^T; the causal upper part it never visits must read as 0 */
+        const size_t bytes = (size_t)(a->B * a->H) * (size_t)a->T * (size_t)a->T * 2;
+        void *ds;
+        SEA_TRY(sea_cuda_tmp_alloc(cs, bytes, &ds));
+        sea_cuda_fa_args f = *a;
+        f.ds_t = ds;
+        sea_status st = sea_cuda_check(cudaMemsetAsync(ds, 0, bytes, cs->stream), cs, "attention backward (dS^T)");
+        if (!st) st = launch(cs, FA_DKV, p, &f, "attention backward (flash dk, dv, dS)");
+        if (!st) st = dq_by_gemm(cs, a, ds);
+        sea_cuda_tmp_free(cs, ds, bytes);
+        return st;
+    }
     if (a->dq) SEA_TRY(launch(cs, FA_DQ, p, a, "attention backward (flash dq)"));
     if (a->dk || a->dv) SEA_TRY(launch(cs, FA_DKV, p, a, "attention backward (flash dk, dv)"));
     return SEA_OK;

@@ -35,7 +35,9 @@
  *             dS^T through shared memory (bf16/f16), then dV += P^T dO and dK += dS^T Q for
  *             the warp's 16 keys x (hd/2 or hd/4) dims. dK and dV are written once.
  * S and dP are computed twice (once per kernel): 7 GEMMs instead of 5, the price of
- * determinism without a (T, T) buffer or atomics.
+ * determinism without a (T, T) buffer or atomics. By default (SEA_CUDA_FA_DQ, cuda_attn_plan.h)
+ * k_fa_dq does not run: k_fa_dkv also writes its dS^T tiles to a (B, H, T, T) temporary and
+ * cuBLAS computes dQ = scale dS K (cuda_flash_attn.cu), 5 products and no atomics.
  *
  * The kernels are written against a few warp-level primitives (FA_* macros, fa_shfl_xor,
  * pack2, mma, ldsm_x4, ldsm_x4_t, cp16, cp_commit, cp_wait_all). This header defines them
@@ -558,6 +560,23 @@ FA_KERNEL(SEA_FA_KV_THREADS) k_fa_dkv(sea_cuda_fa_args a)
                 *(uint32_t *)(dSt + (16 * kw + g + 8) * PT + c) = pack2<BF>(ds[2], ds[3]);
             }
             FA_SYNC();
+
+            /* dQ by GEMM (cuda_attn_plan.h, SEA_CUDA_FA_DQ): this tile of dS^T to global,
+             * rows = keys, columns = queries; 16-byte chunks when T keeps them aligned. */
+            if (a.ds_t) {
+                uint16_t *dg = (uint16_t *)a.ds_t + (b * H + h) * T * T;
+                constexpr int CH = BM / 8;
+                for (int i = FA_TID; i < BN * CH; i += NT) {
+                    const int r = i / CH, c = (i - r * CH) * 8;
+                    const int64_t key = s0 + r, query = t0 + c;
+                    if (key >= T || query >= T) continue;
+                    uint16_t *dst = dg + key * T + query;
+                    const uint16_t *src = dSt + r * PT + c;
+                    if ((T & 7) == 0) *(uint4 *)dst = *(const uint4 *)src;
+                    else
+                        for (int e = 0; e < 8 && query + e < T; e++) dst[e] = src[e];
+                }
+            }
 
             /* dV += P^T dO, dK += dS^T Q for keys 16 kw.. x dims HW dw..; dO and Q stored
              * [query][d] are [k][n] operands: .trans */

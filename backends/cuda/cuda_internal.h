@@ -140,6 +140,8 @@ typedef struct sea_cuda_fa_args {
     const float *lse_in;           /* backward: the saved lse (B, H, T) */
     const float *delta;            /* backward: rowsum(dO * O) - dlse (B, H, T) */
     void *dq, *dk, *dv;            /* backward: accumulated (+=), dtype gt; any may be NULL */
+    void *ds_t;                    /* backward, dQ by GEMM: k_fa_dkv also writes dS^T (B, H, T, T)
+                                    * in dt here (entries it does not visit are left alone); NULL = no */
     int gt;
     int64_t B, T, H, Hkv;
     int64_t hd;                    /* the tensors' head dim: the plan's (kernel) hd, or less

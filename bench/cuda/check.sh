@@ -216,10 +216,24 @@ def f(name, label):
 print("fwd/bwd TF/s: " + "; ".join([f("attention_bf16_pythia1b_flash", "bf16 flash"), f("attention_f16_pythia1b_flash", "f16 flash"),
       f("attention_bf16_pythia1b_basic", "bf16 basic"), f("attention_f32_pythia1b", "f32 basic"),
       f("attention_bf16_hd128_flash", "hd128 flash"), f("attention_bf16_hd64_flash", "hd64 flash"),
-      f("attention_bf16_hd80_flash", "hd80 flash (padded)"), f("attention_bf16_hd80_basic", "hd80 basic")]))
+      f("attention_bf16_hd80_flash", "hd80 flash (padded)"), f("attention_bf16_hd80_basic", "hd80 basic"),
+      f("attention_bf16_pythia1b_flash_dq_gemm", "bf16 flash, dQ by cuBLAS"),
+      f("attention_bf16_pythia1b_flash_dq_kernel", "bf16 flash, dQ kernel")]))
 ' "$OUT/bench.json" 2>&1 | tail -1)
     grep -q '"attention_bf16_pythia1b_flash".*"fwd_tflops"' "$OUT/bench.json" && st=ok || st=FAIL
-    record attn_B16T512H8hd256 "$st" 0 "$(echo "$att" | cut -c1-420)"
+    record attn_B16T512H8hd256 "$st" 0 "$(echo "$att" | cut -c1-480)"
+    # The flash backward's dQ (cuda_attn_plan.h, SEA_CUDA_FA_DQ): the model benchmarks below run
+    # with whichever of the two was faster at the DPO shape just now (the default is gemm).
+    dqk=$(python3 -c '
+import json, sys
+b = {}
+for l in open(sys.argv[1]):
+    try: r = json.loads(l)
+    except Exception: continue
+    if r.get("bench", "").startswith("attention_bf16_pythia1b_flash_dq_") and "bwd_ms" in r: b[r["dq"]] = r["bwd_ms"]
+print("kernel" if "kernel" in b and "gemm" in b and b["kernel"] < b["gemm"] else "")
+' "$OUT/bench.json" 2>/dev/null)
+    [ "$dqk" = kernel ] && { export SEA_CUDA_FA_DQ=kernel; record attn_dq_choice info 0 "SEA_CUDA_FA_DQ=kernel: the dQ kernel beat dQ by cuBLAS at the DPO shape"; }
     # Decode attention at the sampling shape (B64, 320 keys, H8, hd256): GB/s of K and V read,
     # the bf16 vectorized kernel next to the basic one (cuda_decode.cu).
     dec=$(python3 -c '

@@ -29,6 +29,22 @@ static void test_parse(void)
     sea_status st = sea_cuda_attn_mode_parse("fast", &m);
     CHECK(st == SEA_ERR_INVALID, "unknown value is an error (got %d)", (int)st);
     CHECK(strstr(sea_last_error(), "SEA_CUDA_ATTN=fast") != NULL, "message names the variable: %s", sea_last_error());
+
+    /* SEA_CUDA_FA_DQ and the size rule of dQ by GEMM */
+    sea_cuda_fa_dq_mode d;
+    CHECK(sea_cuda_fa_dq_mode_parse(NULL, &d) == SEA_OK && d == SEA_CUDA_FA_DQ_AUTO, "dq: unset -> auto");
+    CHECK(sea_cuda_fa_dq_mode_parse("auto", &d) == SEA_OK && d == SEA_CUDA_FA_DQ_AUTO, "dq: auto");
+    CHECK(sea_cuda_fa_dq_mode_parse("gemm", &d) == SEA_OK && d == SEA_CUDA_FA_DQ_GEMM, "dq: gemm");
+    CHECK(sea_cuda_fa_dq_mode_parse("kernel", &d) == SEA_OK && d == SEA_CUDA_FA_DQ_KERNEL, "dq: kernel");
+    st = sea_cuda_fa_dq_mode_parse("atomics", &d);
+    CHECK(st == SEA_ERR_INVALID && strstr(sea_last_error(), "SEA_CUDA_FA_DQ=atomics"), "dq: unknown value: %s",
+          sea_last_error());
+    CHECK(sea_cuda_fa_dq_by_gemm(SEA_CUDA_FA_DQ_AUTO, 16, 8, 512), "dq: Pythia-1B's DPO shape (64 MiB) by GEMM");
+    CHECK(sea_cuda_fa_dq_by_gemm(SEA_CUDA_FA_DQ_GEMM, 16, 8, 512), "dq: gemm asked");
+    CHECK(!sea_cuda_fa_dq_by_gemm(SEA_CUDA_FA_DQ_KERNEL, 16, 8, 512), "dq: kernel asked");
+    CHECK(sea_cuda_fa_dq_by_gemm(SEA_CUDA_FA_DQ_AUTO, 1, 32, 4096), "dq: 1 x 32 x 4096^2 x 2 = 1 GiB, at the limit");
+    CHECK(!sea_cuda_fa_dq_by_gemm(SEA_CUDA_FA_DQ_AUTO, 2, 32, 4096), "dq: 2 GiB of dS^T falls back to the kernel");
+    CHECK(!sea_cuda_fa_dq_by_gemm(SEA_CUDA_FA_DQ_GEMM, 1, 1, 1LL << 31), "dq: T beyond cuBLAS's int dims");
 }
 
 static void test_dispatch(void)

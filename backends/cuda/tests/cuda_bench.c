@@ -132,15 +132,33 @@ static int inner_for(at_arg *a)
     return n < 1 ? 1 : n > 50 ? 50 : n;
 }
 
+/* Set an environment variable for one benchmark row (value NULL: leave it); restore_env puts
+ * back what was there. */
+static char *override_env(const char *var, const char *value)
+{
+    const char *old = getenv(var);
+    char *saved = old ? strdup(old) : NULL;
+    if (value) setenv(var, value, 1);
+    return saved;
+}
+
+static void restore_env(const char *var, const char *value, char *saved)
+{
+    if (value) {
+        if (saved) setenv(var, saved, 1);
+        else unsetenv(var);
+    }
+    free(saved);
+}
+
 /* kernel: NULL = the default choice; "basic" or "flash" = SEA_CUDA_ATTN for this run
- * ("flash" fails rather than fall back, so a flash row is always the tensor-core kernels). */
-static void bench_attention(const char *name, sea_dtype dt, int64_t B, int64_t Tn, int64_t H, int64_t hd,
-                            const char *kernel)
+ * ("flash" fails rather than fall back, so a flash row is always the tensor-core kernels).
+ * dq: NULL = the default; "gemm" or "kernel" = SEA_CUDA_FA_DQ (how the flash backward gets dQ). */
+static void bench_attention_dq(const char *name, sea_dtype dt, int64_t B, int64_t Tn, int64_t H, int64_t hd,
+                               const char *kernel, const char *dq)
 {
     if (!want(name)) return;
-    const char *old = getenv("SEA_CUDA_ATTN");
-    char *saved = old ? strdup(old) : NULL;
-    if (kernel) setenv("SEA_CUDA_ATTN", kernel, 1);
+    char *saved = override_env("SEA_CUDA_ATTN", kernel), *saved_dq = override_env("SEA_CUDA_FA_DQ", dq);
     at_arg a;
     a.q = T(dt, 4, B, Tn, H, hd);
     a.k = T(dt, 4, B, Tn, H, hd);
@@ -165,17 +183,20 @@ static void bench_attention(const char *name, sea_dtype dt, int64_t B, int64_t T
     if (f > 0 && b > 0)
         printf("{\"bench\": \"%s\", \"kernel\": \"%s\", \"dtype\": \"%s\", \"B\": %lld, \"T\": %lld, \"H\": %lld, "
                "\"hd\": %lld, \"fwd_ms\": %.3f, \"bwd_ms\": %.3f, \"fwd_tflops\": %.2f, \"bwd_tflops\": %.2f, "
-               "\"calls_per_sample\": [%d, %d]}\n",
+               "\"dq\": \"%s\", \"calls_per_sample\": [%d, %d]}\n",
                name, kernel ? kernel : "default", sea_dtype_name(dt), (long long)B, (long long)Tn, (long long)H,
-               (long long)hd, f * 1e3, b * 1e3, flops / f / 1e12, 2.5 * flops / b / 1e12, fin, bin);
+               (long long)hd, f * 1e3, b * 1e3, flops / f / 1e12, 2.5 * flops / b / 1e12, dq ? dq : "default", fin, bin);
     fflush(stdout);
-    if (kernel) {
-        if (saved) setenv("SEA_CUDA_ATTN", saved, 1);
-        else unsetenv("SEA_CUDA_ATTN");
-    }
-    free(saved);
+    restore_env("SEA_CUDA_ATTN", kernel, saved);
+    restore_env("SEA_CUDA_FA_DQ", dq, saved_dq);
     sea_tensor *all[] = {&a.q, &a.k, &a.v, &a.o, &a.lse, &a.gq, &a.gk, &a.gv, &a.go};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sea_tensor_free(all[i]);
+}
+
+static void bench_attention(const char *name, sea_dtype dt, int64_t B, int64_t Tn, int64_t H, int64_t hd,
+                            const char *kernel)
+{
+    bench_attention_dq(name, dt, B, Tn, H, hd, kernel, NULL);
 }
 
 /* ---- memory-bound ops: report GB/s of the bytes they must move ---- */
@@ -332,6 +353,9 @@ int main(int argc, char **argv)
     bench_attention("attention_f32_pythia1b", SEA_F32, 16, 512, 8, 256, NULL);
     bench_attention("attention_bf16_pythia1b_basic", SEA_BF16, 16, 512, 8, 256, "basic");
     bench_attention("attention_bf16_pythia1b_flash", SEA_BF16, 16, 512, 8, 256, "flash");
+    /* the flash backward's two ways to dQ (cuda_attn_plan.h): check.sh keeps the faster */
+    bench_attention_dq("attention_bf16_pythia1b_flash_dq_kernel", SEA_BF16, 16, 512, 8, 256, "flash", "kernel");
+    bench_attention_dq("attention_bf16_pythia1b_flash_dq_gemm", SEA_BF16, 16, 512, 8, 256, "flash", "gemm");
     bench_attention("attention_f16_pythia1b_flash", SEA_F16, 16, 512, 8, 256, "flash");
     bench_attention("attention_bf16_hd128_flash", SEA_BF16, 16, 512, 16, 128, "flash");
     bench_attention("attention_bf16_hd64_flash", SEA_BF16, 16, 512, 32, 64, "flash");

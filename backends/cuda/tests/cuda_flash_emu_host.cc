@@ -13,8 +13,9 @@
  *
  * Cases: bf16 and f16; head dim 64, 128, 256; T off every tile boundary (1, 37, 70, 100, 129);
  * GQA; key_valid holes and left/right padding (queries with no admissible key). Compared:
- * forward out and lse, backward dQ, dK, dV accumulated into nonzero gradients, with the same
- * tolerances as cuda_vs_cpu. Deliberate bugs this catches (checked when it was written): a
+ * forward out and lse, backward dQ, dK, dV accumulated into nonzero gradients, and the dS^T
+ * that the dK/dV kernel writes for dQ by GEMM (zeros where no key is admissible), with the
+ * same tolerances as cuda_vs_cpu. Deliberate bugs this catches (checked when it was written): a
  * wrong ldmatrix lane address, an off-by-one causal mask, a missing scale, and a missing
  * __syncthreads in the forward loop or in the dK/dV kernel. */
 #include <math.h>
@@ -91,6 +92,7 @@ static std::vector<uint16_t> rand16(bool bf, size_t n)
 
 struct outputs {
     std::vector<uint16_t> o, dq, dk, dv;
+    std::vector<uint16_t> ds_t; /* (B, H, T, T): dS^T as k_fa_dkv writes it for dQ by GEMM */
     std::vector<float> lse;
 };
 
@@ -146,6 +148,7 @@ static void run_kernels(const tcase &c, const std::vector<uint16_t> &q, const st
     a.dk = out.dk.data();
     a.dv = out.dv.data();
     a.gt = a.dt;
+    a.ds_t = out.ds_t.data();
     launch(k_fa_dq<HD, BF>, (c.T + SEA_FA_BM - 1) / SEA_FA_BM, c.H, c.B, SEA_FA_THREADS, p.smem_dq, a);
     launch(k_fa_dkv<HD, BF>, (c.T + SEA_FA_KV_BN(HD) - 1) / SEA_FA_KV_BN(HD), c.Hkv, c.B, SEA_FA_KV_THREADS,
                 p.smem_dkv, a);
@@ -208,6 +211,11 @@ static void run_case(const tcase &c)
 
     /* float64 reference */
     std::vector<double> O(nq, 0.0), L((size_t)(B * H * T), -INFINITY), dQ(nq), dK(nk), dV(nk);
+    std::vector<double> dST((size_t)(B * H * T * T), 0.0); /* dS^T: zero where never admissible */
+    /* per dS^T entry, P (sum |dO V| + sum |dO O|): the scale of its error (delta comes from the
+     * 16-bit O the forward wrote, dP from f32 sums), 0 where the key is not admissible (the
+     * entry must be exactly 0 there) */
+    std::vector<double> dSmag((size_t)(B * H * T * T), 0.0);
     for (size_t i = 0; i < nq; i++) dQ[i] = from16(bf, gq0[i]);
     for (size_t i = 0; i < nk; i++) {
         dK[i] = from16(bf, gk0[i]);
@@ -236,17 +244,23 @@ static void run_case(const tcase &c)
                 for (int64_t s = 0; s <= t; s++) z += P[(size_t)s] == -INFINITY ? 0 : exp(P[(size_t)s] - m);
                 for (int64_t s = 0; s <= t; s++) P[(size_t)s] = P[(size_t)s] == -INFINITY ? 0 : exp(P[(size_t)s] - m) / z;
                 L[(size_t)((b * H + h) * T + t)] = m + log(z);
-                double Dt = 0;
+                double Dt = 0, Da = 0;
                 for (int64_t d = 0; d < hd; d++) {
                     double o = 0;
                     for (int64_t s = 0; s <= t; s++) o += P[(size_t)s] * Vf(b, s, g, d);
                     O[(size_t)(((b * T + t) * H + h) * hd + d)] = o;
                     Dt += o * dO(b, t, h, d);
+                    Da += fabs(o * dO(b, t, h, d));
                 }
                 for (int64_t s = 0; s <= t; s++) {
-                    double x = 0;
-                    for (int64_t d = 0; d < hd; d++) x += dO(b, t, h, d) * Vf(b, s, g, d);
+                    double x = 0, xa = 0;
+                    for (int64_t d = 0; d < hd; d++) {
+                        x += dO(b, t, h, d) * Vf(b, s, g, d);
+                        xa += fabs(dO(b, t, h, d) * Vf(b, s, g, d));
+                    }
                     dP[(size_t)s] = P[(size_t)s] * (x - Dt); /* dS */
+                    dST[(size_t)(((b * H + h) * T + s) * T + t)] = dP[(size_t)s];
+                    dSmag[(size_t)(((b * H + h) * T + s) * T + t)] = P[(size_t)s] * (xa + Da);
                 }
                 for (int64_t s = 0; s <= t; s++)
                     for (int64_t d = 0; d < hd; d++) {
@@ -270,11 +284,12 @@ static void run_case(const tcase &c)
         r.dq = gq0;
         r.dk = gk0;
         r.dv = gv0;
-        for (auto *g : {&r.o, &r.dq, &r.dk, &r.dv}) g->resize(g->size() + GUARD, SENTINEL);
+        r.ds_t.assign((size_t)(B * H * T * T), 0); /* the launcher zeroes it first */
+        for (auto *g : {&r.o, &r.dq, &r.dk, &r.dv, &r.ds_t}) g->resize(g->size() + GUARD, SENTINEL);
         sea_emu::defer_async_copies = mode == 0;
         sea_emu::reverse_order = mode == 1;
         run_any(c, q, k, v, kv, dout, r);
-        for (auto *g : {&r.o, &r.dq, &r.dk, &r.dv}) {
+        for (auto *g : {&r.o, &r.dq, &r.dk, &r.dv, &r.ds_t}) {
             for (size_t i = g->size() - GUARD; i < g->size(); i++) guards_ok = guards_ok && (*g)[i] == SENTINEL;
             g->resize(g->size() - GUARD);
         }
@@ -296,12 +311,30 @@ static void run_case(const tcase &c)
         ok = ok && rel <= tol && mx <= maxtol;
         off += snprintf(line + off, sizeof line - (size_t)off, " %s %.1e/%.1e", e.name, rel, mx);
     }
+    /* dS^T element by element: mostly zeros (above the diagonal, masked keys), so an rms-based
+     * bound says little. Where the key is not admissible the entry must be exactly 0; elsewhere
+     * the reference rounded to 16 bits (half an ulp: 2^-9 relative in bf16, 2^-12 in f16,
+     * doubled for the arithmetic before it) plus the error of its inputs, one 16-bit ulp of
+     * the terms P (dP - delta) is made of (delta reads the rounded O; the difference cancels
+     * to ~0 when one key has all the weight). */
+    {
+        const double rel = bf ? 1.0 / 256 : 1.0 / 2048;
+        size_t bad = 0;
+        for (size_t i = 0; i < dST.size(); i++) {
+            double g = from16(bf, run[0].ds_t[i]);
+            bool fine = dSmag[i] == 0 ? g == 0 : fabs(g - dST[i]) <= rel * (fabs(dST[i]) + dSmag[i]);
+            bad += !fine;
+        }
+        ok = ok && bad == 0;
+        off += snprintf(line + off, sizeof line - (size_t)off, " dS^T %zu off", bad);
+    }
     std::vector<double> lg(run[0].lse.begin(), run[0].lse.end());
     double rel, mx;
     errs(lg, L, &rel, &mx);
     ok = ok && rel <= 1e-5;
     snprintf(line + off, sizeof line - (size_t)off, " lse %.1e", rel);
     bool same = run[0].o == run[1].o && run[0].dq == run[1].dq && run[0].dk == run[1].dk && run[0].dv == run[1].dv &&
+                run[0].ds_t == run[1].ds_t &&
                 memcmp(run[0].lse.data(), run[1].lse.data(), run[0].lse.size() * 4) == 0;
     printf("%s %s%s%s\n", ok && same && guards_ok ? "ok  " : "FAIL", line,
            same ? "" : "  (modes differ: a race or a missing wait)", guards_ok ? "" : "  (wrote past an output)");
@@ -322,6 +355,8 @@ int main(int argc, char **argv)
         {"bf16 hd80 GQA 2/1 pad T100", true, 2, 100, 2, 1, 80, MASK_PAD, 0.1118034f},
         {"f16 hd40 holes T70", false, 1, 70, 2, 2, 40, MASK_HOLES, 0.1581139f},
         {"bf16 hd200 T37", true, 1, 37, 1, 1, 200, MASK_NONE, 0.0707107f},
+        /* T a multiple of 8: dS^T leaves the dK/dV kernel in 16-byte chunks */
+        {"bf16 hd128 GQA 2/1 holes T96", true, 2, 96, 2, 1, 128, MASK_HOLES, 0.08838835f},
     };
     const char *filter = argc > 1 ? argv[1] : NULL;
     for (const tcase &c : cases) {
