@@ -78,7 +78,7 @@ sea_status sea_model_arena_reset(sea_model_arena *a, bool train)
     a->used = 0;
     a->total = 0;
     if (a->n == 0 && a->high_water > 0) {
-        size_t want = a->high_water + a->high_water / 8;
+        size_t want = sea_model_with_slack(a->high_water);
         if (want > max_chunk(a)) want = max_chunk(a);
         SEA_TRY(arena_add(a, want));
     }
@@ -116,8 +116,7 @@ sea_status sea_model_arena_tensor(sea_model_arena *a, sea_dtype dt, int ndim, co
         a->used = 0;
     }
     if (a->cur >= a->n) {
-        size_t size = need > ARENA_MIN_CHUNK ? need : ARENA_MIN_CHUNK;
-        if (size < a->high_water / 4) size = a->high_water / 4;
+        size_t size = sea_model_grow_size(need, ARENA_MIN_CHUNK, a->high_water);
         if (size > max_chunk(a) && need <= max_chunk(a)) size = max_chunk(a);
         SEA_TRY(arena_add(a, size));
         a->cur = a->n - 1;

@@ -89,12 +89,13 @@ static sea_status add_chunk(sea_model_gpool *g, size_t size)
 sea_status sea_model_gpool_reset(sea_model_gpool *g)
 {
     if (g->grew) {
-        /* Next time, the same walk in chunks as large as the device allows, with 1/8 slack:
+        /* Next time, the same walk in chunks as large as the device allows, with 1/8 slack
+         * (at most SEA_MODEL_SLACK_MAX):
          * the sum of what each chunk needed is enough for the same first-fit sequence in
          * practice, and if it is not, the pool grows again and converges. */
         size_t want = 0;
         for (int i = 0; i < g->n; i++) want += g->extent[i];
-        want += want / 8;
+        want = sea_model_with_slack(want);
         drop_chunks(g);
         g->grew = false;
         while (want > 0) {
@@ -124,8 +125,7 @@ sea_status sea_model_gpool_alloc(sea_model_gpool *g, size_t bytes, sea_buffer **
         if (need > max_chunk(g))
             return sea_error(SEA_ERR_OOM, "model gradients: a gradient of %zu bytes exceeds the device's "
                              "largest buffer (%zu bytes)", need, max_chunk(g));
-        size_t size = need > GPOOL_MIN_CHUNK ? need : GPOOL_MIN_CHUNK;
-        if (size < g->high_water / 4) size = g->high_water / 4;
+        size_t size = sea_model_grow_size(need, GPOOL_MIN_CHUNK, g->high_water);
         if (size > max_chunk(g)) size = max_chunk(g);
         SEA_TRY(add_chunk(g, size));
         g->grew = true;

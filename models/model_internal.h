@@ -72,6 +72,27 @@ typedef struct sea_model_arena {
     uint64_t passes;           /* resets so far: a pending train forward's pass must be the last */
 } sea_model_arena;
 
+/* How the arena and the gradient pool size their chunks (docs/memory.md): a chunk added
+ * during a pass is the allocation that did not fit, or a quarter of the high-water mark if
+ * larger, but at most SEA_MODEL_GROW_MAX beyond it (so a pass that grows holds little more
+ * than it needs, even the first pass of a 10 GiB model); the one chunk a grown pass leaves
+ * for the next has 1/8 slack, at most SEA_MODEL_SLACK_MAX (what a steady shape holds beyond
+ * its need: the device's peak is compared with PyTorch's). */
+#define SEA_MODEL_GROW_MAX ((size_t)256 << 20)
+#define SEA_MODEL_SLACK_MAX ((size_t)64 << 20)
+static inline size_t sea_model_grow_size(size_t need, size_t min_chunk, size_t high_water)
+{
+    size_t q = high_water / 4;
+    if (q > SEA_MODEL_GROW_MAX) q = SEA_MODEL_GROW_MAX;
+    size_t size = need > min_chunk ? need : min_chunk;
+    return size > q ? size : q;
+}
+static inline size_t sea_model_with_slack(size_t bytes)
+{
+    size_t s = bytes / 8;
+    return bytes + (s < SEA_MODEL_SLACK_MAX ? s : SEA_MODEL_SLACK_MAX);
+}
+
 /* Where the arena stood; release() returns to it. */
 typedef struct sea_model_arena_mark {
     int cur, n_span;

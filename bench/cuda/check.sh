@@ -161,6 +161,11 @@ fi
 if [ -x "$P/tests/models/test_model_bf16" ]; then
     step model_bf16 60 "$LOG" "$P/tests/models/test_model_bf16" cuda:0 tests/models/fixtures/models
 fi
+# Training memory: recompute and the chunked LM head give the same gradients, the shared
+# activation arena the same results (docs/memory.md).
+if [ -x "$P/tests/models/test_model_memory" ]; then
+    step model_memory 45 "$LOG" "$P/tests/models/test_model_memory" cuda:0 tests/models/fixtures/models
+fi
 
 # CUDA graphs: capture/replay on the device, and captured decoding == eager decoding (bits).
 if [ -x "$P/tests/runtime/test_graph" ]; then

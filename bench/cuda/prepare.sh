@@ -35,7 +35,7 @@ mkdir -p "$P/lib"
 files=(sea libsea.so backends/cuda/sea-cuda.so
        backends/cuda/tests/cuda_module_load backends/cuda/tests/cuda_vs_cpu backends/cuda/tests/cuda_philox_host
        backends/cuda/tests/sea-cuda-bench tests/ops/test_ops tests/models/test_model tests/models/test_model_bf16
-       tests/models/test_model_load
+       tests/models/test_model_load tests/models/test_model_memory
        tests/models/test_generate_graphs tests/runtime/test_graph
        tools/bench_models)
 for f in "${files[@]}"; do

@@ -1,8 +1,11 @@
 #!/bin/sh
 # "No cudaMalloc in the steady state" (docs/cuda.md), checked on the CUDA emulator
 # (docs/cuda-emulator.md), which counts cudaMalloc calls: one DPO step and 8 decode steps,
-# then two DPO steps and 24 decode steps, must make the same number of cudaMalloc calls; the
-# extra steps run on blocks the caching allocator already holds. f32 and bf16 compute.
+# then two DPO steps and 24 decode steps, must make no more cudaMalloc calls than the short
+# run: the extra steps run on blocks the caching allocator already holds. (It may make fewer:
+# the decode steps' temporaries differ with the number of keys, and a block a longer run frees
+# can serve a later request of the same size class that the short run had to allocate.)
+# f32 and bf16 compute.
 # usage: test_cuda_steady_alloc.sh BENCH_MODELS EMULATOR_DIR
 set -u
 BM=$1; EMU=$2
@@ -17,6 +20,6 @@ for dt in f32 bf16; do
     counts="$counts $(echo "$line" | sed 's/.*: \([0-9]*\) cudaMalloc.*/\1/')"
   done
   set -- $counts
-  [ "$1" = "$2" ] || { echo "$dt: $1 cudaMalloc calls for the short run, $2 for the long one"; exit 1; }
+  [ "$2" -le "$1" ] || { echo "$dt: $1 cudaMalloc calls for the short run, $2 for the long one"; exit 1; }
 done
 echo "no cudaMalloc in the steady state (f32, bf16)"
