@@ -9,8 +9,9 @@
  * What a block's backward reads (why training keeps what it keeps): the matmuls their inputs
  * (h1, att, h2, gelu(u)), the norms their input and mean/rstd, attention q, k, v (after rope),
  * its output and lse, gelu its input u. The residual adds and rope read nothing: rope runs in
- * place, so q and k before rope are not kept; x1 is kept only because the bump arena cannot
- * free in the middle. Recompute keeps just x per block and rebuilds the rest in backward. */
+ * place, so q and k before rope are not kept, and with a parallel residual x1 lives in the
+ * block output's memory (sea_model_block). Recompute keeps just x per block and rebuilds the
+ * rest in backward. */
 #include <math.h>
 #include <string.h>
 
@@ -341,8 +342,33 @@ static sea_status attention_part(sea_model *m, sea_stream *s, const sea_model_pa
     return linear_residual(m, s, &att2, &y->wo, &y->bo, res, out);
 }
 
+/* y += x @ w^T + b, recorded as the matmul whose residual is y itself. op.h's matmul writes
+ * its output before it reads the residual, so it runs from a copy of y at the arena's top,
+ * given back at once: what is kept is y alone (the values and gradient are those of the
+ * out-of-place form; the backward walk handles the shared gradient, model_grad.c). */
+static sea_status linear_residual_in_place(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
+                                           const sea_tensor *b, sea_tensor *y)
+{
+    sea_model_arena_mark mk = sea_model_arena_get_mark(m->arena);
+    sea_tensor r;
+    sea_status st = sea_model_arena_tensor(m->arena, y->dtype, y->ndim, y->shape, &r);
+    if (!st) st = sea_copy(s, y, &r);
+    sea_op op = {0};
+    op.kind = SEA_OP_MATMUL;
+    op.in[0] = x;
+    op.in[1] = w;
+    op.in[2] = opt(b);
+    op.in[3] = &r;
+    op.out[0] = y;
+    op.p.matmul.trans_b = true;
+    if (!st) st = sea_op_run(s, &op);
+    sea_model_arena_release(m->arena, &mk);
+    op.in[3] = y;
+    return st ? st : sea_model_record(m, &op);
+}
+
 /* MLP sublayer: h (N, C) -> out (N, C) = res + mlp(h), the residual add folded into the
- * down projection (out allocated here unless out->buf is set). */
+ * down projection (out allocated here unless out->buf is set; res == out: in place). */
 static sea_status mlp_part(sea_model *m, sea_stream *s, int l, const sea_tensor *h, const sea_tensor *res,
                           sea_tensor *out)
 {
@@ -365,12 +391,16 @@ static sea_status mlp_part(sea_model *m, sea_stream *s, int l, const sea_tensor 
         SEA_TRY(linear_into(m, s, h, &y->w_up, &y->b_up, NULL, m->gelu_tanh ? SEA_ACT_GELU_TANH : SEA_ACT_GELU,
                             m->recording ? &u : NULL, &a));
     }
+    if (res == out && res->buf) return linear_residual_in_place(m, s, &a, &y->w_down, &y->b_down, out);
     return linear_residual(m, s, &a, &y->w_down, &y->b_down, res, out);
 }
 
 /* y = x1 + mlp(ln2(.)), x1 = x + attn(ln1(x)); ln2 reads x (parallel residual, GPT-NeoX) or
  * x1 (Llama). Both adds happen inside the branches' last matmuls. With a parallel residual
- * both layernorms are one op over x (mean and rstd once, one kernel instead of two). */
+ * both layernorms are one op over x (mean and rstd once, one kernel instead of two), and a
+ * training pass puts x1 in y's memory, the MLP's projection adding into it in place: nothing
+ * reads x1's values after that (the matmul's backward passes the residual's gradient through
+ * without reading it; ln2 read x), so a block keeps one (N, C) fewer. */
 sea_status sea_model_block(sea_model *m, sea_stream *s, const sea_model_pass *ps, int l,
                            const sea_tensor *x, sea_tensor *y)
 {
@@ -378,11 +408,12 @@ sea_status sea_model_block(sea_model *m, sea_stream *s, const sea_model_pass *ps
     sea_tensor h1, x1, h2;
     memset(&x1, 0, sizeof x1);
     bool pair = m->parallel_residual && !m->rms;
+    bool x1_in_y = m->recording && m->parallel_residual;
     if (pair) SEA_TRY(norm2(m, s, x, &w->ln1_w, &w->ln1_b, &w->ln2_w, &w->ln2_b, &h1, &h2));
     else SEA_TRY(norm(m, s, x, &w->ln1_w, &w->ln1_b, &h1));
-    SEA_TRY(attention_part(m, s, ps, l, &h1, x, &x1));
+    SEA_TRY(attention_part(m, s, ps, l, &h1, x, x1_in_y ? y : &x1));
     if (!pair) SEA_TRY(norm(m, s, m->parallel_residual ? x : &x1, &w->ln2_w, &w->ln2_b, &h2));
-    return mlp_part(m, s, l, &h2, &x1, y);
+    return mlp_part(m, s, l, &h2, x1_in_y ? y : &x1, y);
 }
 
 /* One block in the trunk. Its output y is allocated before the mark, so giving back the

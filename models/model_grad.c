@@ -85,6 +85,11 @@ static void rec_touch(sea_model *m, sea_model_rec *r, int k)
 sea_status sea_model_run(sea_model *m, sea_stream *s, const sea_op *op)
 {
     SEA_TRY(sea_op_run(s, op));
+    return sea_model_record(m, op);
+}
+
+sea_status sea_model_record(sea_model *m, const sea_op *op)
+{
     if (!m->recording || !sea_op_has_backward(op->kind)) return SEA_OK;
     sea_model_rec *r = NULL;
     SEA_TRY(rec_append(m, sea_op_name(op->kind), &r));
@@ -241,9 +246,17 @@ static sea_status backward_op(sea_model *m, sea_stream *s, const sea_model_rec *
         gout[j] = grad_view(&m->arena->span[r->span_out[j]], &r->out[j]);
         op.gout[j] = &gout[j];
     }
-    /* An op that ran in place (rope: out is its input, op.h) has one gradient for both, and
-     * its backward accumulates gin += f(gout): gout goes aside to a pool block first and gin
-     * starts from zero. */
+    /* A matmul whose residual is its output (model_forward.c: x1 kept in y's memory): the
+     * residual's gradient is the output's, which is already where it belongs, so the
+     * backward runs without the residual (dX, dW and the bias read only gout). */
+    if (r->kind == SEA_OP_MATMUL && op.gin[3] && op.gout[0] && gin[3].buf == gout[0].buf &&
+        gin[3].offset == gout[0].offset) {
+        op.in[3] = NULL;
+        op.gin[3] = NULL;
+    }
+    /* Any other op that ran in place (rope: out is its input, op.h) has one gradient for
+     * both, and its backward accumulates gin += f(gout): gout goes aside to a pool block
+     * first and gin starts from zero. */
     sea_buffer *ab = NULL;
     size_t aoff = 0, abytes = 0;
     sea_tensor aside;

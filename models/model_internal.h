@@ -278,6 +278,9 @@ void sea_model_train_state_free(sea_model *m);
 
 /* ---- model_grad.c: run ops, recording them when m->recording ---- */
 sea_status sea_model_run(sea_model *m, sea_stream *s, const sea_op *op);
+/* Record op (when m->recording) without running it: for an op that ran in another form with
+ * the same result (model_forward.c: an in-place residual run from a copy). */
+sea_status sea_model_record(sea_model *m, const sea_op *op);
 /* Record checkpointed block `layer`: x (N, C) -> y (N, C) over positions/key_valid (B, T). */
 sea_status sea_model_rec_block(sea_model *m, int layer, const sea_tensor *x, const sea_tensor *pos,
                                const sea_tensor *key_valid, const sea_tensor *y);

@@ -109,11 +109,12 @@ static void test_peak_bounds(void)
     /* Allocation rounding (256 bytes each) and the pass's small tensors (ids, masks, positions,
      * rows, log-probs): a generous allowance. */
     double slack = 64 * 1024;
-    /* A block keeps h1, q, k, v (q and k rotated in place), attention out, h2, x1 and its
-     * output (8 of (N, C); the branch projections add into x1 and the output inside their
-     * matmuls), the MLP's u and gelu(u) ((N, F)), the layernorm pair's mean and rstd (N: h1
-     * and h2 are one op over x) and attention's lse (B, H, T), in 13 allocations. */
-    double block = f * N * (8.0 * C + 2.0 * F + 2.0 + H) + 13 * 256;
+    /* A block keeps h1, q, k, v (q and k rotated in place), attention out, h2 and its output
+     * (7 of (N, C): the branch projections add inside their matmuls, and with the parallel
+     * residual x1 lives in the output's memory), the MLP's u and gelu(u) ((N, F)), the
+     * layernorm pair's mean and rstd (N: h1 and h2 are one op over x) and attention's lse
+     * (B, H, T), in 12 allocations. */
+    double block = f * N * (7.0 * C + 2.0 * F + 2.0 + H) + 12 * 256;
     /* The head: final norm out, gathered rows and logits. */
     double head = f * (N * C + M * C + M * V);
     double act_keep = f * N * C + L * block + head + slack;
