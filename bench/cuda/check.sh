@@ -286,6 +286,9 @@ if [ -x "$P/tools/bench_models" ]; then
     # The DPO step with activation recomputation (blocks rerun in backward): the memory it
     # saves and the time it costs, for the peak-memory target.
     step bench_1b_bf16_recompute 60 "$OUT/bench_models.json" $BM --only dpo --steps 2 --dtype bf16 --recompute && bm_note 1
+    # The memory A/B of the head chunks and the shared activation arena (docs/memory.md): the
+    # same step with the whole LM head and the reference in an arena of its own.
+    step bench_1b_bf16_mem_ab 60 "$OUT/bench_models.json" $BM --only dpo --steps 1 --dtype bf16 --head-chunk-mib 0 --separate-activations && bm_note 1
 fi
 
 # 8. A short SEA run on the GPU (override with SEA_CHECK_SEA_RUN="command"): before the
@@ -360,6 +363,9 @@ rc = [x for x in sea if x.get("bench") == "dpo_step" and x.get("dtype") == "bf16
 if sd and rc and rc[-1].get("device_peak_alloc_mib", -1) > 0:
     r = rc[-1]
     out.append("DPO with --recompute %.0f tok/s (%.2fx peer), device peak allocated %.1f GiB" % (r["tokens_per_s"], r["tokens_per_s"] / pd["tokens_per_s"] if pd and "tokens_per_s" in pd else float("nan"), r["device_peak_alloc_mib"] / 1024))
+ab = [x for x in sea if x.get("bench") == "dpo_step" and x.get("dtype") == "bf16" and x.get("head_chunk_mib") == 0 and x.get("shared_activations") is False]
+if sd and ab and ab[-1].get("device_peak_alloc_mib", -1) > 0:
+    out.append("DPO with the whole LM head and a separate reference arena %.0f tok/s, device peak allocated %.1f GiB" % (ab[-1]["tokens_per_s"], ab[-1]["device_peak_alloc_mib"] / 1024))
 L, C, V = 16, 2048, 50304
 ps = pick(peer, bench="sample", model="pythia-1b")
 for B, graphs, read in ((64, None, 0), (64, 0, 0), (256, None, 0), (64, None, 1)):
