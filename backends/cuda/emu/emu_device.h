@@ -52,6 +52,7 @@ struct alignas(8) float2 {
 struct alignas(16) float4 {
     float x, y, z, w;
 };
+static inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
 
 inline uint3 sea_emu_uint3(const sea_emu::dim &d) { return {d.x, d.y, d.z}; }
 #define threadIdx (sea_emu_uint3(sea_emu::thread_idx()))

@@ -518,6 +518,17 @@ static const tcase *cases(int *count)
         {F32(7, 300), F32(7), F32(7), F32(7, 300)}, p, true, 1e-5);
     ADD("layernorm_pair_no_biases", SEA_OP_LAYERNORM, {F32(40, 1030), F32(1030), NONE, F32(1030), NONE, NONE, NONE},
         {F32(40, 1030), F32(40), F32(40), F32(40, 1030)}, p, true, 1e-5);
+    /* Rows of a multiple of 8 up to 2560 run the warp-per-row forward (cuda_norm.cu): Pythia-1B's
+     * 2048 (a partial last block of rows), 264 (two chunks a lane, the second partial), 40
+     * (lanes without a chunk) and 2560 (ten chunks a lane, the most) */
+    ADD("layernorm_warp_pair_bf16_d2048", SEA_OP_LAYERNORM, {BF16(9, 2048), BF16(2048), BF16(2048), BF16(2048), BF16(2048), NONE, NONE},
+        {BF16(9, 2048), F32(9), F32(9), BF16(9, 2048)}, p, true, 2e-2);
+    ADD("layernorm_warp_f32_d264", SEA_OP_LAYERNORM, {F32(20, 264), F32(264), F32(264), NONE, NONE, NONE, NONE},
+        {F32(20, 264), F32(20), F32(20)}, p, true, 1e-5);
+    ADD("layernorm_warp_f16_d40_no_bias", SEA_OP_LAYERNORM, {F16(3, 40), F16(40), NONE, NONE, NONE, NONE, NONE},
+        {F16(3, 40), F32(3), F32(3)}, p, true, 2e-3);
+    ADD("layernorm_warp_pair_f32_d2560_no_biases", SEA_OP_LAYERNORM, {F32(17, 2560), F32(2560), NONE, F32(2560), NONE, NONE, NONE},
+        {F32(17, 2560), F32(17), F32(17), F32(17, 2560)}, p, true, 1e-5);
     ADD("layernorm_pair_bf16_f32_wgrad", SEA_OP_LAYERNORM,
         {BF16(7, 300), BF16(300), BF16(300), BF16(300), BF16(300), NONE, NONE},
         {BF16(7, 300), F32(7), F32(7), BF16(7, 300)}, p, true, 2e-2);
