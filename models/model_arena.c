@@ -68,7 +68,12 @@ void sea_model_arena_forget_growth(sea_model_arena *a, size_t high_water)
 
 sea_status sea_model_arena_reset(sea_model_arena *a, bool train)
 {
-    if (a->n > 1 || (a->n == 1 && a->size[0] < a->high_water)) arena_drop(a);
+    if (a->n > 1 || (a->n == 1 && a->size[0] < a->high_water)) {
+        arena_drop(a);
+        /* The dropped chunks will not be asked for again in those sizes (one chunk replaces
+         * them): a caching allocator would keep them, as much device memory as the pass used. */
+        SEA_TRY(sea_device_memory_trim(a->dev));
+    }
     if (a->restart_peak) a->peak = 0;
     a->restart_peak = false;
     a->passes++;

@@ -97,6 +97,7 @@ sea_status sea_model_gpool_reset(sea_model_gpool *g)
         for (int i = 0; i < g->n; i++) want += g->extent[i];
         want = sea_model_with_slack(want);
         drop_chunks(g);
+        SEA_TRY(sea_device_memory_trim(g->dev)); /* as the arena: the old chunks' sizes are done with */
         g->grew = false;
         while (want > 0) {
             size_t c = want < max_chunk(g) ? want : max_chunk(g);

@@ -99,6 +99,9 @@ struct sea_backend_ops {
 
     /* Optional: the device allocator's counters (sea_device_memory_stats below). */
     sea_status (*memory_stats)(sea_device *dev, bool reset_peak, sea_device_memory *out);
+    /* Optional: give the blocks a caching allocator keeps free back to the driver
+     * (sea_device_memory_trim below); may synchronize the device. */
+    sea_status (*memory_trim)(sea_device *dev);
 };
 
 struct sea_device {
@@ -140,6 +143,11 @@ const char *sea_device_label(const sea_device *dev);
 /* reset_peak: after reading, the peaks restart from the current values. SEA_ERR_UNSUPPORTED
  * for backends that keep no counters (the CPU backend, whose memory is the process's). */
 sea_status sea_device_memory_stats(sea_device *dev, bool reset_peak, sea_device_memory *out);
+/* Give the device memory that the backend's allocator keeps cached (freed blocks held for
+ * reuse) back to the driver: for a caller that has just freed large buffers it will not ask
+ * for again in those sizes (models/model_arena.c, after merging its chunks into one). Does
+ * nothing on backends without a cache, or while the default stream captures a graph. */
+sea_status sea_device_memory_trim(sea_device *dev);
 
 /* The entry point every module exports. */
 typedef const struct sea_backend_ops *(*sea_backend_module_entry_fn)(void);

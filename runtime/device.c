@@ -142,6 +142,13 @@ sea_status sea_device_memory_stats(sea_device *dev, bool reset_peak, sea_device_
     return dev->backend->memory_stats(dev, reset_peak, out);
 }
 
+sea_status sea_device_memory_trim(sea_device *dev)
+{
+    if (!dev) return sea_error(SEA_ERR_INVALID, "memory_trim: NULL device");
+    if (!dev->backend->memory_trim || (dev->stream && dev->stream->capture)) return SEA_OK;
+    return dev->backend->memory_trim(dev);
+}
+
 sea_status sea_stream_native(sea_stream *s, void **out)
 {
     *out = NULL;

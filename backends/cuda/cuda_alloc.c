@@ -190,6 +190,17 @@ sea_status sea_cuda_memory_stats(sea_device *dev, bool reset_peak, sea_device_me
     return SEA_OK;
 }
 
+sea_status sea_cuda_memory_trim(sea_device *dev)
+{
+    sea_cuda_device *d = dev->ctx;
+    struct sea_cuda_cache *c = d->cache;
+    cudaSetDevice(d->ordinal);
+    pthread_mutex_lock(&c->lock);
+    release_cached(c); /* cudaFree waits for the device: blocks freed with work in flight are safe */
+    pthread_mutex_unlock(&c->lock);
+    return SEA_OK;
+}
+
 sea_status sea_cuda_tmp_alloc(sea_cuda_stream *cs, size_t size, void **out)
 {
     sea_status st = sea_cuda_mem_alloc(cs->cdev, size, out);

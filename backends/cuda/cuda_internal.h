@@ -75,6 +75,8 @@ void sea_cuda_mem_free(sea_cuda_device *d, void *ptr, size_t size);
 /* backend.h's memory_stats: the cache's counters (blocks of buffers, temporaries and the
  * cuBLAS workspace). */
 sea_status sea_cuda_memory_stats(sea_device *dev, bool reset_peak, sea_device_memory *out);
+/* cudaFree every cached free block (the backend's memory_trim). */
+sea_status sea_cuda_memory_trim(sea_device *dev);
 /* Temporaries of one op: stream-ordered reuse makes freeing right after enqueueing safe. */
 sea_status sea_cuda_tmp_alloc(sea_cuda_stream *cs, size_t size, void **out);
 void sea_cuda_tmp_free(sea_cuda_stream *cs, void *ptr, size_t size);

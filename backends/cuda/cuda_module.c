@@ -351,6 +351,7 @@ static const struct sea_backend_ops cuda_ops = {
     .graph_launch = sea_cuda_graph_launch,
     .graph_free = sea_cuda_graph_free,
     .memory_stats = sea_cuda_memory_stats,
+    .memory_trim = sea_cuda_memory_trim,
 };
 
 __attribute__((visibility("default"))) const struct sea_backend_ops *sea_backend_module_entry(void)

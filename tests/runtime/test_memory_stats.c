@@ -6,7 +6,8 @@
  *   the high-water mark until a reset brings them down to the current values;
  * - an op's temporaries count in the peak (CUDA: a broadcast add's backward reduces through
  *   an f32 temporary of the full shape, so the peak rises by at least its size) and are
- *   given back by the time the stream is synced.
+ *   given back by the time the stream is synced;
+ * - sea_device_memory_trim empties CUDA's cache of free blocks (and is a no-op elsewhere).
  * usage: test_memory_stats [DEVICE]   (a named device that is absent -> exit 77) */
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,19 @@ static void test_counters(sea_device *dev)
     CHECK(big_held - m.held >= (1 << 20) && m.cached - big_cached == reused,
           "the freed block is not accounted for: cached %zu -> %zu, held %zu -> %zu", big_cached, m.cached, big_held,
           m.held);
+
+    /* Trimming gives CUDA's cached blocks back to the driver (the others keep what they keep:
+     * trim is optional and a no-op there); nothing live changes. */
+    if (cuda) {
+        const size_t before_alloc = m.allocated;
+        REQUIRE_OK(sea_device_memory_trim(dev));
+        REQUIRE_OK(sea_device_memory_stats(dev, false, &m));
+        CHECK(m.cached == 0 && m.allocated == before_alloc && m.held >= m.allocated,
+              "after trim: cached %zu (want 0), allocated %zu (was %zu), held %zu", m.cached, m.allocated, before_alloc,
+              m.held);
+    } else {
+        CHECK(sea_device_memory_trim(dev) == SEA_OK, "trim failed on %s: %s", dev->backend->name, sea_last_error());
+    }
 
     REQUIRE_OK(sea_device_memory_stats(dev, true, &m));   /* read, then reset */
     REQUIRE_OK(sea_device_memory_stats(dev, false, &m));
