@@ -175,14 +175,9 @@ static sea_status binary(sea_model *m, sea_stream *s, sea_op_kind kind, const se
     return binary_into(m, s, kind, a, b, out);
 }
 
-static sea_status rope(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *pos,
-                       sea_tensor *out)
+/* out = rope(x) into caller memory; out may be x itself (op.h). */
+static sea_status rope_into(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *pos, sea_tensor *out)
 {
-    if (m->rope.rope.rot_dims == 0) {   /* rotary_pct 0: nothing rotates */
-        *out = *x;
-        return SEA_OK;
-    }
-    SEA_TRY(sea_model_arena_tensor(m->arena, x->dtype, x->ndim, x->shape, out));
     sea_op op = {0};
     op.kind = SEA_OP_ROPE;
     op.in[0] = x;
@@ -192,19 +187,24 @@ static sea_status rope(sea_model *m, sea_stream *s, const sea_tensor *x, const s
     return sea_model_run(m, s, &op);
 }
 
-/* x (B, T, heads, hd), contiguous, rotated in place (op.h allows it): the unrotated values
- * are never read again (rope's backward reads only positions, the projection's backward its
- * input), so keeping them would cost two (N, C) a block in training. */
+static sea_status rope(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *pos,
+                       sea_tensor *out)
+{
+    if (m->rope.rope.rot_dims == 0) {   /* rotary_pct 0: nothing rotates */
+        *out = *x;
+        return SEA_OK;
+    }
+    SEA_TRY(sea_model_arena_tensor(m->arena, x->dtype, x->ndim, x->shape, out));
+    return rope_into(m, s, x, pos, out);
+}
+
+/* x (B, T, heads, hd), contiguous, rotated in place: the unrotated values are never read
+ * again (rope's backward reads only positions, the projection's backward its input), so
+ * keeping them would cost two (N, C) a block in training. */
 static sea_status rope_in_place(sea_model *m, sea_stream *s, sea_tensor *x, const sea_tensor *pos)
 {
     if (m->rope.rope.rot_dims == 0) return SEA_OK;   /* rotary_pct 0: nothing rotates */
-    sea_op op = {0};
-    op.kind = SEA_OP_ROPE;
-    op.in[0] = x;
-    op.in[1] = pos;
-    op.out[0] = x;
-    op.p = m->rope;
-    return sea_model_run(m, s, &op);
+    return rope_into(m, s, x, pos, x);
 }
 
 static sea_status copy_into(sea_model *m, sea_stream *s, const sea_tensor *src, sea_tensor *dst)

@@ -2,7 +2,10 @@
  * the row (mean, then centred variance: more accurate than E[x^2] - E[x]^2). Weight and
  * bias gradients go through a per-element product and the chunked column sum, so they
  * are deterministic without atomics. LayerNorm's optional second affine (op.h: weight2,
- * bias2 -> y2) rides in the same kernels: one launch and one read of x for both. */
+ * bias2 -> y2) rides in the same kernels: one launch and one read of x for both.
+ * LayerNorm rows of a multiple of 8 up to 2560 elements, 16-byte aligned, run a warp per row
+ * instead (k_layernorm_warp, k_layernorm_bw_warp): the same formulas, 16-byte accesses, warp
+ * shuffles in a fixed order, no barriers. */
 #include "cuda_common.cuh"
 
 SEA_CUDA_ABI_UNIT(norm)
@@ -164,61 +167,6 @@ __global__ void __launch_bounds__(32 * LN_ROWS_PER_BLOCK)
 typedef void (*ln_warp_kernel)(const void *, const void *, const void *, const void *, const void *, void *, void *,
                                float *, float *, int64_t, int64_t, float);
 
-/* The warp-per-row instantiation for dtype t and row length D, or NULL (the block-per-row
- * kernel then runs): D a multiple of 8, at most 32 x 8 x 10 = 2560 (Pythia up to 2.8B;
- * more chunks per lane would spill registers). */
-template <int T>
-static ln_warp_kernel ln_warp_pick_t(int64_t chunks_per_lane)
-{
-    switch (chunks_per_lane) {
-    case 1: return k_layernorm_warp<T, 1>;
-    case 2: return k_layernorm_warp<T, 2>;
-    case 3: case 4: return k_layernorm_warp<T, 4>;
-    case 5: case 6: case 7: case 8: return k_layernorm_warp<T, 8>;
-    case 9: case 10: return k_layernorm_warp<T, 10>;
-    default: return nullptr;
-    }
-}
-
-static ln_warp_kernel ln_warp_pick(int t, int64_t D)
-{
-    if (D <= 0 || D % 8 != 0) return nullptr;
-    const int64_t per_lane = (D / 8 + 31) / 32;
-    switch (t) {
-    case SEA_F32: return ln_warp_pick_t<SEA_F32>(per_lane);
-    case SEA_BF16: return ln_warp_pick_t<SEA_BF16>(per_lane);
-    case SEA_F16: return ln_warp_pick_t<SEA_F16>(per_lane);
-    default: return nullptr;
-    }
-}
-
-static bool al16(const void *p) { return ((uintptr_t)p & 15u) == 0; }
-
-extern "C" sea_status sea_cuda_layernorm_forward(sea_cuda_stream *cs, const sea_op *op)
-{
-    const sea_tensor *x = op->in[0];
-    int64_t D = last_dim_of(x), N = D ? numel_of(x) / D : 0;
-    if (N == 0) return SEA_OK;
-    const void *ptrs[7] = {sea_cuda_ptr(x), sea_cuda_ptr(op->in[1]), sea_cuda_ptr(op->in[2]), sea_cuda_ptr(op->in[3]),
-                           sea_cuda_ptr(op->in[4]), sea_cuda_ptr(op->out[0]), sea_cuda_ptr(op->out[3])};
-    bool aligned = true;
-    for (int i = 0; i < 7; i++) aligned = aligned && al16(ptrs[i]);
-    ln_warp_kernel wk = aligned ? ln_warp_pick(x->dtype, D) : nullptr;
-    if (wk) {
-        const int64_t blocks = (N + LN_ROWS_PER_BLOCK - 1) / LN_ROWS_PER_BLOCK;
-        wk<<<(unsigned)blocks, 32 * LN_ROWS_PER_BLOCK, 0, cs->stream>>>(
-            ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], (void *)ptrs[5], (void *)ptrs[6],
-            (float *)sea_cuda_ptr(op->out[1]), (float *)sea_cuda_ptr(op->out[2]), N, D, op->p.norm.eps);
-        return sea_cuda_launch_check(cs, "layernorm (a warp per row)");
-    }
-    k_layernorm<<<(unsigned)N, THREADS, 0, cs->stream>>>(sea_cuda_ptr(x), x->dtype, sea_cuda_ptr(op->in[1]),
-                                                         sea_cuda_ptr(op->in[2]), sea_cuda_ptr(op->in[3]),
-                                                         sea_cuda_ptr(op->in[4]), sea_cuda_ptr(op->out[0]),
-                                                         sea_cuda_ptr(op->out[3]), (float *)sea_cuda_ptr(op->out[1]),
-                                                         (float *)sea_cuda_ptr(op->out[2]), D, op->p.norm.eps);
-    return sea_cuda_launch_check(cs, "layernorm");
-}
-
 /* dy*w + dy2*w2 at (row offset base, column j); either gradient may be absent (zero).
  * Exactly dy*w without dy2, so the single-affine bits are unchanged. */
 __device__ __forceinline__ float ln_dyw(const void *w, const void *w2, int t, const void *dy, const void *dy2, int dyt,
@@ -344,29 +292,68 @@ __global__ void __launch_bounds__(32 * LN_ROWS_PER_BLOCK)
 typedef void (*ln_bw_warp_kernel)(const void *, const void *, const void *, const void *, const void *, const float *,
                                   const float *, void *, float *, float *, int64_t, int64_t);
 
-template <int T>
-static ln_bw_warp_kernel ln_bw_warp_pick_t(int64_t chunks_per_lane)
+/* The warp-per-row instantiations, forward and backward, by dtype and chunks per lane. */
+template <int T, int C> struct ln_fwd_warp {
+    static ln_warp_kernel get() { return k_layernorm_warp<T, C>; }
+};
+template <int T, int C> struct ln_bwd_warp {
+    static ln_bw_warp_kernel get() { return k_layernorm_bw_warp<T, C>; }
+};
+
+template <template <int, int> class K, int T>
+static auto ln_warp_by_chunks(int64_t chunks_per_lane) -> decltype(K<T, 1>::get())
 {
     switch (chunks_per_lane) {
-    case 1: return k_layernorm_bw_warp<T, 1>;
-    case 2: return k_layernorm_bw_warp<T, 2>;
-    case 3: case 4: return k_layernorm_bw_warp<T, 4>;
-    case 5: case 6: case 7: case 8: return k_layernorm_bw_warp<T, 8>;
-    case 9: case 10: return k_layernorm_bw_warp<T, 10>;
+    case 1: return K<T, 1>::get();
+    case 2: return K<T, 2>::get();
+    case 3: case 4: return K<T, 4>::get();
+    case 5: case 6: case 7: case 8: return K<T, 8>::get();
+    case 9: case 10: return K<T, 10>::get();
     default: return nullptr;
     }
 }
 
-static ln_bw_warp_kernel ln_bw_warp_pick(int t, int64_t D)
+/* The kernel of family K for dtype t and row length D, or NULL (the block-per-row kernels then
+ * run): D a multiple of 8, at most 32 x 8 x 10 = 2560 (Pythia up to 2.8B; more chunks per
+ * lane would spill registers). */
+template <template <int, int> class K>
+static auto ln_warp_pick(int t, int64_t D) -> decltype(K<SEA_F32, 1>::get())
 {
     if (D <= 0 || D % 8 != 0) return nullptr;
     const int64_t per_lane = (D / 8 + 31) / 32;
     switch (t) {
-    case SEA_F32: return ln_bw_warp_pick_t<SEA_F32>(per_lane);
-    case SEA_BF16: return ln_bw_warp_pick_t<SEA_BF16>(per_lane);
-    case SEA_F16: return ln_bw_warp_pick_t<SEA_F16>(per_lane);
+    case SEA_F32: return ln_warp_by_chunks<K, SEA_F32>(per_lane);
+    case SEA_BF16: return ln_warp_by_chunks<K, SEA_BF16>(per_lane);
+    case SEA_F16: return ln_warp_by_chunks<K, SEA_F16>(per_lane);
     default: return nullptr;
     }
+}
+
+static bool al16(const void *p) { return ((uintptr_t)p & 15u) == 0; }
+
+extern "C" sea_status sea_cuda_layernorm_forward(sea_cuda_stream *cs, const sea_op *op)
+{
+    const sea_tensor *x = op->in[0];
+    int64_t D = last_dim_of(x), N = D ? numel_of(x) / D : 0;
+    if (N == 0) return SEA_OK;
+    const void *ptrs[7] = {sea_cuda_ptr(x), sea_cuda_ptr(op->in[1]), sea_cuda_ptr(op->in[2]), sea_cuda_ptr(op->in[3]),
+                           sea_cuda_ptr(op->in[4]), sea_cuda_ptr(op->out[0]), sea_cuda_ptr(op->out[3])};
+    bool aligned = true;
+    for (int i = 0; i < 7; i++) aligned = aligned && al16(ptrs[i]);
+    ln_warp_kernel wk = aligned ? ln_warp_pick<ln_fwd_warp>(x->dtype, D) : nullptr;
+    if (wk) {
+        const int64_t blocks = (N + LN_ROWS_PER_BLOCK - 1) / LN_ROWS_PER_BLOCK;
+        wk<<<(unsigned)blocks, 32 * LN_ROWS_PER_BLOCK, 0, cs->stream>>>(
+            ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], (void *)ptrs[5], (void *)ptrs[6],
+            (float *)sea_cuda_ptr(op->out[1]), (float *)sea_cuda_ptr(op->out[2]), N, D, op->p.norm.eps);
+        return sea_cuda_launch_check(cs, "layernorm (a warp per row)");
+    }
+    k_layernorm<<<(unsigned)N, THREADS, 0, cs->stream>>>(sea_cuda_ptr(x), x->dtype, sea_cuda_ptr(op->in[1]),
+                                                         sea_cuda_ptr(op->in[2]), sea_cuda_ptr(op->in[3]),
+                                                         sea_cuda_ptr(op->in[4]), sea_cuda_ptr(op->out[0]),
+                                                         sea_cuda_ptr(op->out[3]), (float *)sea_cuda_ptr(op->out[1]),
+                                                         (float *)sea_cuda_ptr(op->out[2]), D, op->p.norm.eps);
+    return sea_cuda_launch_check(cs, "layernorm");
 }
 
 /* gw += colsum(pw), gb += colsum(dy) for one affine (either gradient may be absent). */
@@ -401,7 +388,7 @@ extern "C" sea_status sea_cuda_layernorm_backward(sea_cuda_stream *cs, const sea
                                sea_cuda_ptr(dy2), sea_cuda_ptr(gx)};
         bool aligned = true;
         for (int i = 0; i < 6; i++) aligned = aligned && al16(ptrs[i]);
-        if (aligned) wk = ln_bw_warp_pick(x->dtype, D);
+        if (aligned) wk = ln_warp_pick<ln_bwd_warp>(x->dtype, D);
     }
     if (!st && wk && (gx || pw || pw2)) {
         const int64_t blocks = (N + LN_ROWS_PER_BLOCK - 1) / LN_ROWS_PER_BLOCK;
