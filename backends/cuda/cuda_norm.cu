@@ -97,6 +97,24 @@ template <int T> struct vec8_16 {
 template <> struct vec8<SEA_BF16> : vec8_16<SEA_BF16> {};
 template <> struct vec8<SEA_F16> : vec8_16<SEA_F16> {};
 
+/* o = (v - mean) rstd w + b for chunk c of the weight and bias (b may be NULL). */
+template <int T>
+__device__ __forceinline__ void ln_affine8(const float *v, float mean, float rstd, const void *w, const void *b,
+                                           int64_t c, float *o)
+{
+    float wv[8];
+    vec8<T>::load(w, 8 * c, wv);
+    if (b) {
+        float bv[8];
+        vec8<T>::load(b, 8 * c, bv);
+#pragma unroll
+        for (int e = 0; e < 8; e++) o[e] = (v[e] - mean) * rstd * wv[e] + bv[e];
+    } else {
+#pragma unroll
+        for (int e = 0; e < 8; e++) o[e] = (v[e] - mean) * rstd * wv[e];
+    }
+}
+
 template <int T, int MAXC>
 __global__ void __launch_bounds__(32 * LN_ROWS_PER_BLOCK)
     k_layernorm_warp(const void *x, const void *w, const void *b, const void *w2, const void *b2, void *y, void *y2,
@@ -132,29 +150,11 @@ __global__ void __launch_bounds__(32 * LN_ROWS_PER_BLOCK)
     for (int k = 0; k < MAXC; k++) {
         const int64_t c = lane + 32 * k;
         if (c >= chunks) continue;
-        float wv[8], o[8];
-        vec8<T>::load(w, 8 * c, wv);
-        if (b) {
-            float bv[8];
-            vec8<T>::load(b, 8 * c, bv);
-#pragma unroll
-            for (int e = 0; e < 8; e++) o[e] = (v[k][e] - mean) * rstd * wv[e] + bv[e];
-        } else {
-#pragma unroll
-            for (int e = 0; e < 8; e++) o[e] = (v[k][e] - mean) * rstd * wv[e];
-        }
+        float o[8];
+        ln_affine8<T>(v[k], mean, rstd, w, b, c, o);
         vec8<T>::store(y, base + 8 * c, o);
         if (y2) {
-            vec8<T>::load(w2, 8 * c, wv);
-            if (b2) {
-                float bv[8];
-                vec8<T>::load(b2, 8 * c, bv);
-#pragma unroll
-                for (int e = 0; e < 8; e++) o[e] = (v[k][e] - mean) * rstd * wv[e] + bv[e];
-            } else {
-#pragma unroll
-                for (int e = 0; e < 8; e++) o[e] = (v[k][e] - mean) * rstd * wv[e];
-            }
+            ln_affine8<T>(v[k], mean, rstd, w2, b2, c, o);
             vec8<T>::store(y2, base + 8 * c, o);
         }
     }
