@@ -124,7 +124,7 @@ __global__ void __launch_bounds__(32 * LN_ROWS_PER_BLOCK)
     const int64_t r = (int64_t)blockIdx.x * LN_ROWS_PER_BLOCK + (threadIdx.x >> 5);
     if (r >= N) return;   /* a whole warp: no barrier below */
     const int64_t base = r * D, chunks = D / 8;
-    float v[MAXC][8];
+    float v[MAXC][8] = {}; /* (lanes past the row keep zeros, never read) */
     float s = 0.0f;
 #pragma unroll
     for (int k = 0; k < MAXC; k++) {
