@@ -183,7 +183,17 @@ fallback=""
 fall_back() { export "$1=$2"; fallback="$fallback $1=$2"; }
 # vs_failed REGEX: a vs_cpu case whose name matches ^REGEX failed in the first pass.
 vs_failed() { awk -v re="^($1)" '/^=== per-case reruns/{exit} $0 ~ re' "$VS" | grep -q FAIL; }
-[ "$(state_of flash_vs_cpu)" = FAIL ] && fall_back SEA_CUDA_ATTN basic
+# The flash cases failing may be the dQ-by-cuBLAS path alone (cuda_attn_plan.h): rerun them with
+# the dQ kernel, and keep the flash kernels if that passes.
+if [ "$(state_of flash_vs_cpu)" = FAIL ]; then
+    if [ "$(left)" -gt 120 ] && SEA_CUDA_FA_DQ=kernel SEA_CUDA_SYNC=1 timeout -k 5 60 \
+        "$P/backends/cuda/tests/cuda_vs_cpu" attention_flash >> "$VS.dq_kernel" 2>&1; then
+        record flash_vs_cpu_dq_kernel ok 0 "the flash cases pass with SEA_CUDA_FA_DQ=kernel (vs_cpu.log.dq_kernel)"
+        fall_back SEA_CUDA_FA_DQ kernel
+    else
+        fall_back SEA_CUDA_ATTN basic
+    fi
+fi
 case "$(state_of generate_graphs)" in FAIL|TIMEOUT) fall_back SEA_GRAPHS 0 ;; esac
 # The cuBLASLt bias/residual epilogues (cuda_gemm_lt.c) and the vectorized decode attention
 # (cuda_decode.cu) have their own vs_cpu cases.
