@@ -3,9 +3,9 @@
  * bias gradients go through a per-element product and the chunked column sum, so they
  * are deterministic without atomics. LayerNorm's optional second affine (op.h: weight2,
  * bias2 -> y2) rides in the same kernels: one launch and one read of x for both.
- * LayerNorm rows of a multiple of 8 up to 2560 elements, 16-byte aligned, run a warp per row
- * instead (k_layernorm_warp, k_layernorm_bw_warp): the same formulas, 16-byte accesses, warp
- * shuffles in a fixed order, no barriers. */
+ * Rows of a multiple of 8 up to 2560 elements, 16-byte aligned, run a warp per row instead
+ * (k_layernorm_warp, k_layernorm_bw_warp, k_rmsnorm_warp, k_rmsnorm_bw_warp): the same
+ * formulas, 16-byte accesses, warp shuffles in a fixed order, no barriers. */
 #include "cuda_common.cuh"
 
 SEA_CUDA_ABI_UNIT(norm)
@@ -428,11 +428,108 @@ __global__ void k_rmsnorm(const void *x, int t, const void *w, void *y, float *r
     if (threadIdx.x == 0 && rstd_out) rstd_out[r] = rstd;
 }
 
+/* RMSNorm a warp per row (Llama's rows; conditions as LayerNorm's warp path): forward, and
+ * the backward's row part (dx and the per-element product for dw) in two passes. */
+template <int T, int MAXC>
+__global__ void __launch_bounds__(32 * LN_ROWS_PER_BLOCK)
+    k_rmsnorm_warp(const void *x, const void *w, void *y, float *rstd_out, int64_t N, int64_t D, float eps)
+{
+    const int lane = threadIdx.x & 31;
+    const int64_t r = (int64_t)blockIdx.x * LN_ROWS_PER_BLOCK + (threadIdx.x >> 5);
+    if (r >= N) return;
+    const int64_t base = r * D, chunks = D / 8;
+    float v[MAXC][8] = {};
+    float q = 0.0f;
+#pragma unroll
+    for (int k = 0; k < MAXC; k++)
+        if (lane + 32 * k < chunks) {
+            vec8<T>::load(x, base + 8 * (lane + 32 * k), v[k]);
+#pragma unroll
+            for (int e = 0; e < 8; e++) q += v[k][e] * v[k][e];
+        }
+    const float rstd = 1.0f / sqrtf(warp_sum(q) / (float)D + eps);
+#pragma unroll
+    for (int k = 0; k < MAXC; k++) {
+        const int64_t c = lane + 32 * k;
+        if (c >= chunks) continue;
+        float wv[8], o[8];
+        vec8<T>::load(w, 8 * c, wv);
+#pragma unroll
+        for (int e = 0; e < 8; e++) o[e] = v[k][e] * rstd * wv[e];
+        vec8<T>::store(y, base + 8 * c, o);
+    }
+    if (lane == 0 && rstd_out) rstd_out[r] = rstd;
+}
+
+template <int T, int MAXC>
+__global__ void __launch_bounds__(32 * LN_ROWS_PER_BLOCK)
+    k_rmsnorm_bw_warp(const void *x, const void *w, const void *dy, const float *rstd, void *dx, float *pw, int64_t N,
+                      int64_t D)
+{
+    const int lane = threadIdx.x & 31;
+    const int64_t r = (int64_t)blockIdx.x * LN_ROWS_PER_BLOCK + (threadIdx.x >> 5);
+    if (r >= N) return;
+    const int64_t base = r * D, chunks = D / 8;
+    const float rs = rstd[r];
+    float s = 0.0f;
+#pragma unroll
+    for (int k = 0; k < MAXC; k++) {
+        const int64_t c = lane + 32 * k;
+        if (c >= chunks) continue;
+        float xv[8], g[8], wv[8];
+        vec8<T>::load(x, base + 8 * c, xv);
+        vec8<T>::load(dy, base + 8 * c, g);
+        vec8<T>::load(w, 8 * c, wv);
+#pragma unroll
+        for (int e = 0; e < 8; e++) s += g[e] * wv[e] * xv[e];
+        if (pw) {
+            float p8[8];
+#pragma unroll
+            for (int e = 0; e < 8; e++) p8[e] = g[e] * xv[e] * rs;
+            vec8<SEA_F32>::store(pw, base + 8 * c, p8);
+        }
+    }
+    if (!dx) return;
+    const float cm = warp_sum(s) / (float)D;
+#pragma unroll
+    for (int k = 0; k < MAXC; k++) {
+        const int64_t c = lane + 32 * k;
+        if (c >= chunks) continue;
+        float xv[8], g[8], wv[8], o[8];
+        vec8<T>::load(x, base + 8 * c, xv);
+        vec8<T>::load(dy, base + 8 * c, g);
+        vec8<T>::load(w, 8 * c, wv);
+        vec8<T>::load(dx, base + 8 * c, o);
+#pragma unroll
+        for (int e = 0; e < 8; e++) o[e] += rs * g[e] * wv[e] - xv[e] * rs * rs * rs * cm;
+        vec8<T>::store(dx, base + 8 * c, o);
+    }
+}
+
+typedef void (*rms_warp_kernel)(const void *, const void *, void *, float *, int64_t, int64_t, float);
+typedef void (*rms_bw_warp_kernel)(const void *, const void *, const void *, const float *, void *, float *, int64_t,
+                                   int64_t);
+template <int T, int C> struct rms_fwd_warp {
+    static rms_warp_kernel get() { return k_rmsnorm_warp<T, C>; }
+};
+template <int T, int C> struct rms_bwd_warp {
+    static rms_bw_warp_kernel get() { return k_rmsnorm_bw_warp<T, C>; }
+};
+
 extern "C" sea_status sea_cuda_rmsnorm_forward(sea_cuda_stream *cs, const sea_op *op)
 {
     const sea_tensor *x = op->in[0];
     int64_t D = last_dim_of(x), N = D ? numel_of(x) / D : 0;
     if (N == 0) return SEA_OK;
+    const void *xp = sea_cuda_ptr(x), *wp = sea_cuda_ptr(op->in[1]), *yp = sea_cuda_ptr(op->out[0]);
+    rms_warp_kernel wk = al16(xp) && al16(wp) && al16(yp) ? ln_warp_pick<rms_fwd_warp>(x->dtype, D) : nullptr;
+    if (wk) {
+        const int64_t blocks = (N + LN_ROWS_PER_BLOCK - 1) / LN_ROWS_PER_BLOCK;
+        wk<<<(unsigned)blocks, 32 * LN_ROWS_PER_BLOCK, 0, cs->stream>>>(xp, wp, (void *)yp,
+                                                                       (float *)sea_cuda_ptr(op->out[1]), N, D,
+                                                                       op->p.norm.eps);
+        return sea_cuda_launch_check(cs, "rmsnorm (a warp per row)");
+    }
     k_rmsnorm<<<(unsigned)N, THREADS, 0, cs->stream>>>(sea_cuda_ptr(x), x->dtype, sea_cuda_ptr(op->in[1]),
                                                        sea_cuda_ptr(op->out[0]), (float *)sea_cuda_ptr(op->out[1]), D,
                                                        op->p.norm.eps);
@@ -471,10 +568,21 @@ extern "C" sea_status sea_cuda_rmsnorm_backward(sea_cuda_stream *cs, const sea_o
     float *pw = NULL;
     size_t bytes = (size_t)(N * D) * sizeof(float);
     if (gw) SEA_TRY(sea_cuda_tmp_alloc(cs, bytes, (void **)&pw));
-    k_rmsnorm_bw<<<(unsigned)N, THREADS, 0, cs->stream>>>(sea_cuda_ptr(x), x->dtype, sea_cuda_ptr(op->in[1]),
-                                                          sea_cuda_ptr(dy), dy->dtype,
-                                                          (const float *)sea_cuda_ptr(op->out[1]), sea_cuda_ptr(gx),
-                                                          gx ? gx->dtype : SEA_F32, pw, D);
+    rms_bw_warp_kernel wk = nullptr;
+    if (dy->dtype == x->dtype && (!gx || gx->dtype == x->dtype) && al16(sea_cuda_ptr(x)) &&
+        al16(sea_cuda_ptr(op->in[1])) && al16(sea_cuda_ptr(dy)) && al16(sea_cuda_ptr(gx)))
+        wk = ln_warp_pick<rms_bwd_warp>(x->dtype, D);
+    if (wk) {
+        const int64_t blocks = (N + LN_ROWS_PER_BLOCK - 1) / LN_ROWS_PER_BLOCK;
+        wk<<<(unsigned)blocks, 32 * LN_ROWS_PER_BLOCK, 0, cs->stream>>>(
+            sea_cuda_ptr(x), sea_cuda_ptr(op->in[1]), sea_cuda_ptr(dy), (const float *)sea_cuda_ptr(op->out[1]),
+            sea_cuda_ptr(gx), pw, N, D);
+    } else {
+        k_rmsnorm_bw<<<(unsigned)N, THREADS, 0, cs->stream>>>(sea_cuda_ptr(x), x->dtype, sea_cuda_ptr(op->in[1]),
+                                                              sea_cuda_ptr(dy), dy->dtype,
+                                                              (const float *)sea_cuda_ptr(op->out[1]),
+                                                              sea_cuda_ptr(gx), gx ? gx->dtype : SEA_F32, pw, D);
+    }
     sea_status st = sea_cuda_launch_check(cs, "rmsnorm backward");
     if (!st && gw) st = sea_cuda_colsum_acc(cs, pw, SEA_F32, 1, N, D, sea_cuda_ptr(gw), gw->dtype, "rmsnorm backward");
     if (pw) sea_cuda_tmp_free(cs, pw, bytes);

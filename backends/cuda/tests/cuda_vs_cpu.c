@@ -533,6 +533,12 @@ static const tcase *cases(int *count)
         {BF16(7, 300), BF16(300), BF16(300), BF16(300), BF16(300), NONE, NONE},
         {BF16(7, 300), F32(7), F32(7), BF16(7, 300)}, p, true, 2e-2);
     c[n - 1].gin_f32 = 30;
+    /* the warp-per-row RMSNorm (rows of a multiple of 8 up to 2560): Llama-1B's 2048 in bf16,
+     * 264 in f32 (a partial second chunk a lane) */
+    ADD("rmsnorm_warp_bf16_d2048", SEA_OP_RMSNORM, {BF16(9, 2048), BF16(2048), NONE, NONE, NONE, NONE, NONE},
+        {BF16(9, 2048), F32(9), NONE}, p, true, 2e-2);
+    ADD("rmsnorm_warp_f32_d264", SEA_OP_RMSNORM, {F32(20, 264), F32(264), NONE, NONE, NONE, NONE, NONE},
+        {F32(20, 264), F32(20), NONE}, p, true, 1e-5);
     ADD("rmsnorm", SEA_OP_RMSNORM, {F32(2, 5, 96), F32(96), NONE, NONE, NONE, NONE, NONE}, {F32(2, 5, 96), F32(10), NONE}, p,
         true, 1e-5);
     memset(&p, 0, sizeof p);
