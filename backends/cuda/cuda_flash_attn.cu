@@ -75,34 +75,36 @@ extern "C" sea_status sea_cuda_flash_attention_fwd(sea_cuda_stream *cs, const se
 
 namespace {
 
-/* dQ += scale dS K for every (b, h), from dS^T (B, H, T, T) as k_fa_dkv wrote it. In cuBLAS's
- * column-major terms, per head: C = dQ^T (hd x T: the row-major (T, H, hd) rows, ld H hd) +=
- * scale A B, A = K^T (hd x T_key: row-major K as it lies, ld Hkv hd, op N), B = dS^T
- * (T_key x T_query): the row-major dS^T memory (a row per key, ld T) is the column-major
- * (T_query x T_key) dS, hence op T. One strided-batched call per (sequence, member hh of a GQA
- * group) covers the Hkv kv heads: its query heads h = kh * group + hh are group apart. */
+/* dQ += scale dS K for every (b, h), from dS^T (B, H, T, T) as k_fa_dkv wrote it: per head the
+ * row-major dQ (T, hd) = dS (T, T) K (T, hd), dS being the transpose of the stored dS^T (tx),
+ * K and dQ a head's columns of their (T, Hkv, hd) and (T, H, hd) rows (leading dimensions
+ * Hkv hd and H hd). One strided batch per (sequence, member hh of a GQA group) covers the Hkv
+ * kv heads: its query heads h = kh * group + hh are group apart. */
 sea_status dq_by_gemm(sea_cuda_stream *cs, const sea_cuda_fa_args *a, const void *ds_t)
 {
     const int64_t B = a->B, T = a->T, H = a->H, Hkv = a->Hkv, group = H / Hkv, hd = a->hd;
     const size_t es = 2, gs = sea_dtype_size((sea_dtype)a->gt);
-    const cudaDataType_t it = sea_cuda_blas_type(a->dt), gt = sea_cuda_blas_type((sea_dtype)a->gt);
-    const float alpha = a->scale, beta = 1.0f;
+    sea_cuda_gemm g{}; /* every field zero: packed leading dims unless set below */
+    g.tx = true;
+    g.M = T;
+    g.N = hd;
+    g.K = T;
+    g.xt = g.yt = a->dt;
+    g.ct = (sea_dtype)a->gt;
+    g.sx = group * T * T;
+    g.sy = hd;
+    g.sc = group * hd;
+    g.batch = Hkv;
+    g.alpha = a->scale;
+    g.beta = 1.0f;
+    g.ldy = Hkv * hd;
+    g.ldc = H * hd;
     for (int64_t b = 0; b < B; b++)
         for (int64_t hh = 0; hh < group; hh++) {
-            const char *k = (const char *)a->k + (size_t)(b * T * Hkv * hd) * es;
-            const char *ds = (const char *)ds_t + (size_t)((b * H + hh) * T * T) * es;
-            char *dq = (char *)a->dq + (size_t)(b * T * H * hd + hh * hd) * gs;
-            cublasStatus_t st = cublasGemmStridedBatchedEx(
-                cs->blas, CUBLAS_OP_N, CUBLAS_OP_T, (int)hd, (int)T, (int)T, &alpha, k, it, (int)(Hkv * hd), (long long)hd,
-                ds, it, (int)T, (long long)(group * T * T), &beta, dq, gt, (int)(H * hd), (long long)(group * hd),
-                (int)Hkv, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
-            if (st != CUBLAS_STATUS_SUCCESS) {
-                char what[192];
-                snprintf(what, sizeof what, "attention backward (flash, dq = dS K by cuBLAS) %s (B, T, H, Hkv, hd) = "
-                         "(%lld, %lld, %lld, %lld, %lld)", sea_dtype_name(a->dt), (long long)B, (long long)T,
-                         (long long)H, (long long)Hkv, (long long)hd);
-                return sea_cuda_blas_check(st, cs, what);
-            }
+            g.x = (const char *)ds_t + (size_t)((b * H + hh) * T * T) * es;
+            g.y = (const char *)a->k + (size_t)(b * T * Hkv * hd) * es;
+            g.c = (char *)a->dq + (size_t)(b * T * H * hd + hh * hd) * gs;
+            SEA_TRY(sea_cuda_gemm_run(cs, &g, "attention backward (flash, dq = dS K by cuBLAS)"));
         }
     return SEA_OK;
 }

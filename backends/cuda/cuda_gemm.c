@@ -23,7 +23,8 @@ cudaDataType_t sea_cuda_blas_type(sea_dtype t)
 sea_status sea_cuda_gemm_run(sea_cuda_stream *cs, const sea_cuda_gemm *g, const char *op)
 {
     if (g->M == 0 || g->N == 0 || g->batch == 0) return SEA_OK;
-    if (g->M > INT_MAX || g->N > INT_MAX || g->K > INT_MAX || g->batch > INT_MAX)
+    if (g->M > INT_MAX || g->N > INT_MAX || g->K > INT_MAX || g->batch > INT_MAX || g->ldx > INT_MAX ||
+        g->ldy > INT_MAX || g->ldc > INT_MAX)
         return sea_error(SEA_ERR_UNSUPPORTED, "%s: %s: matrix dims (%lld, %lld, %lld) x %lld beyond cuBLAS's int range",
                          cs->cdev->label, op, (long long)g->M, (long long)g->N, (long long)g->K, (long long)g->batch);
     if (g->xt != g->yt)
@@ -33,18 +34,20 @@ sea_status sea_cuda_gemm_run(sea_cuda_stream *cs, const sea_cuda_gemm *g, const 
         /* C = beta C: nothing to add when accumulating; zero when overwriting. */
         if (g->beta != 0.0f) return SEA_OK;
         size_t es = sea_dtype_size(g->ct);
+        const int64_t ldc = g->ldc ? g->ldc : g->N, rows = ldc == g->N ? 1 : g->M; /* packed: one run */
+        const size_t run = (size_t)(ldc == g->N ? g->M * g->N : g->N) * es;
         for (int64_t b = 0; b < g->batch; b++)
-            SEA_TRY(sea_cuda_check(cudaMemsetAsync((char *)g->c + (size_t)(b * g->sc) * es, 0,
-                                                   (size_t)(g->M * g->N) * es, cs->stream),
-                                   cs, op));
+            for (int64_t r = 0; r < rows; r++)
+                SEA_TRY(sea_cuda_check(cudaMemsetAsync((char *)g->c + (size_t)(b * g->sc + r * ldc) * es, 0, run, cs->stream),
+                                       cs, op));
         return SEA_OK;
     }
     int m = (int)g->N, n = (int)g->M, k = (int)g->K;
     cublasOperation_t opy = g->ty ? CUBLAS_OP_T : CUBLAS_OP_N;
     cublasOperation_t opx = g->tx ? CUBLAS_OP_T : CUBLAS_OP_N;
-    int ldy = g->ty ? (int)g->K : (int)g->N;
-    int ldx = g->tx ? (int)g->M : (int)g->K;
-    int ldc = (int)g->N;
+    int ldy = (int)(g->ldy ? g->ldy : g->ty ? g->K : g->N);
+    int ldx = (int)(g->ldx ? g->ldx : g->tx ? g->M : g->K);
+    int ldc = (int)(g->ldc ? g->ldc : g->N);
     cublasComputeType_t ct = CUBLAS_COMPUTE_32F;
     if (g->xt == SEA_F32 && cs->tf32) ct = CUBLAS_COMPUTE_32F_FAST_TF32;
     const cudaDataType_t ty = sea_cuda_blas_type(g->yt), tx = sea_cuda_blas_type(g->xt), tc = sea_cuda_blas_type(g->ct);

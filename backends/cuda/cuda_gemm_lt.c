@@ -22,7 +22,8 @@ sea_status sea_cuda_gemm_lt(sea_cuda_stream *cs, const sea_cuda_gemm *g, const v
                             const void *residual, const char *op, bool *used)
 {
     *used = false;
-    if (!cs->lt || (!bias && !residual) || g->batch != 1 || g->beta != 0.0f || g->K == 0 || g->xt != g->yt ||
+    if (!cs->lt || (!bias && !residual) || g->batch != 1 || g->beta != 0.0f || g->K == 0 || g->ldx || g->ldy ||
+        g->ldc || g->xt != g->yt ||
         g->ct != g->xt || (bias && bias_dt != g->ct) || g->M > INT32_MAX || g->N > INT32_MAX || g->K > INT32_MAX)
         return SEA_OK;
     /* 16-byte aligned operands, bias and residual, as cuBLASLt's kernels prefer; a view at an

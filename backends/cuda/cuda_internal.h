@@ -100,6 +100,10 @@ typedef struct sea_cuda_gemm {
     void *c; sea_dtype ct; int64_t sc;
     int64_t batch;
     float alpha, beta;
+    /* Leading dimensions of the row-major x, y and c (elements from one row to the next), for
+     * matrices that are column blocks of wider rows (a head's columns of (T, H, hd)); 0 =
+     * packed. sea_cuda_gemm_run only: sea_cuda_gemm_lt declines when any is set. */
+    int64_t ldx, ldy, ldc;
 } sea_cuda_gemm;
 sea_status sea_cuda_gemm_run(sea_cuda_stream *cs, const sea_cuda_gemm *g, const char *op);
 cudaDataType_t sea_cuda_blas_type(sea_dtype t); /* CUDA_R_32F / 16BF / 16F */

@@ -1,6 +1,6 @@
 /* Host test of the CUDA backend's matmul and ensemble glue (cuda_gemm.c, cuda_ensemble.c):
  * the row-major to column-major operand swap, transposes, leading dimensions, batch strides,
- * the folding of shared-B batches, and every backward GEMM. The cuBLAS entry points and the
+ * the folding of shared-B batches, every backward GEMM, and explicit leading dimensions. The cuBLAS entry points and the
  * epilogue kernels are replaced here by plain host implementations with cuBLAS's documented
  * column-major semantics, so the glue runs unchanged on host memory and is compared with a
  * float64 reference written directly from op.h. No GPU needed. */
@@ -479,6 +479,55 @@ static void test_ensemble(int64_t N, int64_t d, int64_t K, int64_t h)
     for (int i = 0; i < 7; i++) expect_close(names[i], F(&g[i]), rg[i], numel(in[i]), 1e-5);
 }
 
+/* Explicit leading dimensions (sea_cuda_gemm.ldx/ldy/ldc), as the flash backward's dQ uses
+ * them: c += alpha x^T y per batch, x stored (K, M) packed, y and c column blocks of wider
+ * rows (ldy W, ldc Wc) at a column offset, batches along the rows' columns; the columns
+ * around the block stay as they were. Then K = 0 with beta = 0 zeroes only the block. */
+static void test_leading_dims(void)
+{
+    enum { M = 5, K = 4, N = 3, W = 11, WC = 9, BATCH = 2, OY = 1, OC = 2 };
+    float x[BATCH][K][M], y[K][W], c[M][WC];
+    double ref[M][WC];
+    for (int b = 0; b < BATCH; b++)
+        for (int p = 0; p < K; p++)
+            for (int i = 0; i < M; i++) x[b][p][i] = (float)((b * 7 + p * 3 + i) % 5) - 2.0f;
+    for (int p = 0; p < K; p++)
+        for (int j = 0; j < W; j++) y[p][j] = (float)((p * 5 + j) % 7) * 0.25f - 0.5f;
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < WC; j++) ref[i][j] = c[i][j] = (float)(i - j) * 0.125f;
+    const float alpha = 0.5f;
+    for (int b = 0; b < BATCH; b++)
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) {
+                double s = 0;
+                for (int p = 0; p < K; p++) s += (double)x[b][p][i] * y[p][OY + b * N + j];
+                ref[i][OC + b * N + j] += alpha * s;
+            }
+    sea_cuda_gemm g = {0};
+    g.tx = true;
+    g.M = M, g.N = N, g.K = K;
+    g.x = x, g.xt = SEA_F32, g.sx = K * M;
+    g.y = &y[0][OY], g.yt = SEA_F32, g.sy = N, g.ldy = W;
+    g.c = &c[0][OC], g.ct = SEA_F32, g.sc = N, g.ldc = WC;
+    g.batch = BATCH, g.alpha = alpha, g.beta = 1.0f;
+    sea_cuda_stream cs = {0};
+    if (sea_cuda_gemm_run(&cs, &g, "leading dims")) {
+        printf("FAIL leading dims: %s\n", sea_last_error());
+        failures++;
+        return;
+    }
+    expect_close("leading dims", &c[0][0], &ref[0][0], M * WC, 1e-6);
+    g.K = 0, g.beta = 0.0f;
+    if (sea_cuda_gemm_run(&cs, &g, "leading dims, K = 0")) {
+        printf("FAIL leading dims, K = 0: %s\n", sea_last_error());
+        failures++;
+        return;
+    }
+    for (int i = 0; i < M; i++)
+        for (int j = OC; j < OC + BATCH * N; j++) ref[i][j] = 0;
+    expect_close("leading dims, K = 0", &c[0][0], &ref[0][0], M * WC, 0);
+}
+
 int main(void)
 {
     for (int ta = 0; ta < 2; ta++)
@@ -489,6 +538,7 @@ int main(void)
             test_matmul(1, 2, 9, 1, 3, ta, tb, false, true, SEA_ACT_GELU_TANH);
         }
     test_mixed_wgrad_types();
+    test_leading_dims();
     test_ensemble(5, 7, 3, 4);
     test_ensemble(1, 3, 1, 1);
     printf("cuda gemm glue (host-emulated cuBLAS): %d gemm calls, %d failures\n", n_gemm_calls, failures);
