@@ -6,6 +6,8 @@
  * Rows of a multiple of 8 up to 2560 elements, 16-byte aligned, run a warp per row instead
  * (k_layernorm_warp, k_layernorm_bw_warp, k_rmsnorm_warp, k_rmsnorm_bw_warp): the same
  * formulas, 16-byte accesses, warp shuffles in a fixed order, no barriers. */
+#include <initializer_list>
+
 #include "cuda_common.cuh"
 
 SEA_CUDA_ABI_UNIT(norm)
@@ -55,6 +57,7 @@ __global__ void k_layernorm(const void *x, int t, const void *w, const void *b, 
  * the third call's profile had the forward at ~130 us per (8192, 2048) bf16 call, 4x the
  * bytes it moves at the card's bandwidth; not measured yet on a GPU.) */
 #define LN_ROWS_PER_BLOCK 8
+#define LN_WARP_THREADS (32 * LN_ROWS_PER_BLOCK)
 
 template <int T> struct vec8;
 template <> struct vec8<SEA_F32> {
@@ -116,7 +119,7 @@ __device__ __forceinline__ void ln_affine8(const float *v, float mean, float rst
 }
 
 template <int T, int MAXC>
-__global__ void __launch_bounds__(32 * LN_ROWS_PER_BLOCK)
+__global__ void __launch_bounds__(LN_WARP_THREADS)
     k_layernorm_warp(const void *x, const void *w, const void *b, const void *w2, const void *b2, void *y, void *y2,
                      float *mean_out, float *rstd_out, int64_t N, int64_t D, float eps)
 {
@@ -212,7 +215,7 @@ __global__ void k_layernorm_bw(const void *x, int t, const void *w, const void *
  * over the row's 8-element chunks in 16-byte loads (the second reads x, dy and the weights
  * again, from cache), warp-shuffle sums in a fixed order, no barriers. */
 template <int T, int MAXC>
-__global__ void __launch_bounds__(32 * LN_ROWS_PER_BLOCK)
+__global__ void __launch_bounds__(LN_WARP_THREADS)
     k_layernorm_bw_warp(const void *x, const void *w, const void *w2, const void *dy, const void *dy2,
                         const float *mean, const float *rstd, void *dx, float *pw, float *pw2, int64_t N, int64_t D)
 {
@@ -329,23 +332,30 @@ static auto ln_warp_pick(int t, int64_t D) -> decltype(K<SEA_F32, 1>::get())
     }
 }
 
-static bool al16(const void *p) { return ((uintptr_t)p & 15u) == 0; }
+/* Whether every pointer (NULL included) starts at a multiple of 16 bytes: the warp kernels'
+ * 16-byte accesses need it. */
+static bool all_al16(std::initializer_list<const void *> ps)
+{
+    for (const void *p : ps)
+        if ((uintptr_t)p & 15u) return false;
+    return true;
+}
+
+static unsigned ln_warp_blocks(int64_t N) { return (unsigned)((N + LN_ROWS_PER_BLOCK - 1) / LN_ROWS_PER_BLOCK); }
 
 extern "C" sea_status sea_cuda_layernorm_forward(sea_cuda_stream *cs, const sea_op *op)
 {
     const sea_tensor *x = op->in[0];
     int64_t D = last_dim_of(x), N = D ? numel_of(x) / D : 0;
     if (N == 0) return SEA_OK;
-    const void *ptrs[7] = {sea_cuda_ptr(x), sea_cuda_ptr(op->in[1]), sea_cuda_ptr(op->in[2]), sea_cuda_ptr(op->in[3]),
-                           sea_cuda_ptr(op->in[4]), sea_cuda_ptr(op->out[0]), sea_cuda_ptr(op->out[3])};
-    bool aligned = true;
-    for (int i = 0; i < 7; i++) aligned = aligned && al16(ptrs[i]);
-    ln_warp_kernel wk = aligned ? ln_warp_pick<ln_fwd_warp>(x->dtype, D) : nullptr;
+    const void *xp = sea_cuda_ptr(x), *w = sea_cuda_ptr(op->in[1]), *b = sea_cuda_ptr(op->in[2]);
+    const void *w2 = sea_cuda_ptr(op->in[3]), *b2 = sea_cuda_ptr(op->in[4]);
+    void *y = sea_cuda_ptr(op->out[0]), *y2 = sea_cuda_ptr(op->out[3]);
+    ln_warp_kernel wk = all_al16({xp, w, b, w2, b2, y, y2}) ? ln_warp_pick<ln_fwd_warp>(x->dtype, D) : nullptr;
     if (wk) {
-        const int64_t blocks = (N + LN_ROWS_PER_BLOCK - 1) / LN_ROWS_PER_BLOCK;
-        wk<<<(unsigned)blocks, 32 * LN_ROWS_PER_BLOCK, 0, cs->stream>>>(
-            ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], (void *)ptrs[5], (void *)ptrs[6],
-            (float *)sea_cuda_ptr(op->out[1]), (float *)sea_cuda_ptr(op->out[2]), N, D, op->p.norm.eps);
+        wk<<<ln_warp_blocks(N), LN_WARP_THREADS, 0, cs->stream>>>(xp, w, b, w2, b2, y, y2,
+                                                                  (float *)sea_cuda_ptr(op->out[1]),
+                                                                  (float *)sea_cuda_ptr(op->out[2]), N, D, op->p.norm.eps);
         return sea_cuda_launch_check(cs, "layernorm (a warp per row)");
     }
     k_layernorm<<<(unsigned)N, THREADS, 0, cs->stream>>>(sea_cuda_ptr(x), x->dtype, sea_cuda_ptr(op->in[1]),
@@ -382,26 +392,19 @@ extern "C" sea_status sea_cuda_layernorm_backward(sea_cuda_stream *cs, const sea
     if (gw) SEA_TRY(sea_cuda_tmp_alloc(cs, bytes, (void **)&pw));
     sea_status st = gw2 ? sea_cuda_tmp_alloc(cs, bytes, (void **)&pw2) : SEA_OK;
     const int dyt = dy ? dy->dtype : dy2->dtype;
-    ln_bw_warp_kernel wk = nullptr;
-    if (dyt == x->dtype && (!gx || gx->dtype == x->dtype)) {
-        const void *ptrs[6] = {sea_cuda_ptr(x), sea_cuda_ptr(op->in[1]), sea_cuda_ptr(op->in[3]), sea_cuda_ptr(dy),
-                               sea_cuda_ptr(dy2), sea_cuda_ptr(gx)};
-        bool aligned = true;
-        for (int i = 0; i < 6; i++) aligned = aligned && al16(ptrs[i]);
-        if (aligned) wk = ln_warp_pick<ln_bwd_warp>(x->dtype, D);
-    }
+    const void *xp = sea_cuda_ptr(x), *w = sea_cuda_ptr(op->in[1]), *w2 = sea_cuda_ptr(op->in[3]);
+    const void *g = sea_cuda_ptr(dy), *g2 = sea_cuda_ptr(dy2);
+    const float *mean = (const float *)sea_cuda_ptr(op->out[1]), *rstd = (const float *)sea_cuda_ptr(op->out[2]);
+    void *dx = sea_cuda_ptr(gx);
+    ln_bw_warp_kernel wk = dyt == x->dtype && (!gx || gx->dtype == x->dtype) && all_al16({xp, w, w2, g, g2, dx})
+                               ? ln_warp_pick<ln_bwd_warp>(x->dtype, D)
+                               : nullptr;
     if (!st && wk && (gx || pw || pw2)) {
-        const int64_t blocks = (N + LN_ROWS_PER_BLOCK - 1) / LN_ROWS_PER_BLOCK;
-        wk<<<(unsigned)blocks, 32 * LN_ROWS_PER_BLOCK, 0, cs->stream>>>(
-            sea_cuda_ptr(x), sea_cuda_ptr(op->in[1]), sea_cuda_ptr(op->in[3]), sea_cuda_ptr(dy), sea_cuda_ptr(dy2),
-            (const float *)sea_cuda_ptr(op->out[1]), (const float *)sea_cuda_ptr(op->out[2]), sea_cuda_ptr(gx), pw, pw2,
-            N, D);
+        wk<<<ln_warp_blocks(N), LN_WARP_THREADS, 0, cs->stream>>>(xp, w, w2, g, g2, mean, rstd, dx, pw, pw2, N, D);
         st = sea_cuda_launch_check(cs, "layernorm backward (a warp per row)");
     } else if (!st && (gx || pw || pw2)) {
-        k_layernorm_bw<<<(unsigned)N, THREADS, 0, cs->stream>>>(
-            sea_cuda_ptr(x), x->dtype, sea_cuda_ptr(op->in[1]), sea_cuda_ptr(op->in[3]), sea_cuda_ptr(dy),
-            sea_cuda_ptr(dy2), dy ? dy->dtype : dy2->dtype, (const float *)sea_cuda_ptr(op->out[1]),
-            (const float *)sea_cuda_ptr(op->out[2]), sea_cuda_ptr(gx), gx ? gx->dtype : SEA_F32, pw, pw2, D);
+        k_layernorm_bw<<<(unsigned)N, THREADS, 0, cs->stream>>>(xp, x->dtype, w, w2, g, g2, dyt, mean, rstd, dx,
+                                                                gx ? gx->dtype : SEA_F32, pw, pw2, D);
         st = sea_cuda_launch_check(cs, "layernorm backward");
     }
     if (!st) st = ln_affine_grads(cs, pw, dy, gw, gb, N, D);
@@ -431,7 +434,7 @@ __global__ void k_rmsnorm(const void *x, int t, const void *w, void *y, float *r
 /* RMSNorm a warp per row (Llama's rows; conditions as LayerNorm's warp path): forward, and
  * the backward's row part (dx and the per-element product for dw) in two passes. */
 template <int T, int MAXC>
-__global__ void __launch_bounds__(32 * LN_ROWS_PER_BLOCK)
+__global__ void __launch_bounds__(LN_WARP_THREADS)
     k_rmsnorm_warp(const void *x, const void *w, void *y, float *rstd_out, int64_t N, int64_t D, float eps)
 {
     const int lane = threadIdx.x & 31;
@@ -462,7 +465,7 @@ __global__ void __launch_bounds__(32 * LN_ROWS_PER_BLOCK)
 }
 
 template <int T, int MAXC>
-__global__ void __launch_bounds__(32 * LN_ROWS_PER_BLOCK)
+__global__ void __launch_bounds__(LN_WARP_THREADS)
     k_rmsnorm_bw_warp(const void *x, const void *w, const void *dy, const float *rstd, void *dx, float *pw, int64_t N,
                       int64_t D)
 {
@@ -522,10 +525,9 @@ extern "C" sea_status sea_cuda_rmsnorm_forward(sea_cuda_stream *cs, const sea_op
     int64_t D = last_dim_of(x), N = D ? numel_of(x) / D : 0;
     if (N == 0) return SEA_OK;
     const void *xp = sea_cuda_ptr(x), *wp = sea_cuda_ptr(op->in[1]), *yp = sea_cuda_ptr(op->out[0]);
-    rms_warp_kernel wk = al16(xp) && al16(wp) && al16(yp) ? ln_warp_pick<rms_fwd_warp>(x->dtype, D) : nullptr;
+    rms_warp_kernel wk = all_al16({xp, wp, yp}) ? ln_warp_pick<rms_fwd_warp>(x->dtype, D) : nullptr;
     if (wk) {
-        const int64_t blocks = (N + LN_ROWS_PER_BLOCK - 1) / LN_ROWS_PER_BLOCK;
-        wk<<<(unsigned)blocks, 32 * LN_ROWS_PER_BLOCK, 0, cs->stream>>>(xp, wp, (void *)yp,
+        wk<<<ln_warp_blocks(N), LN_WARP_THREADS, 0, cs->stream>>>(xp, wp, (void *)yp,
                                                                        (float *)sea_cuda_ptr(op->out[1]), N, D,
                                                                        op->p.norm.eps);
         return sea_cuda_launch_check(cs, "rmsnorm (a warp per row)");
@@ -569,12 +571,11 @@ extern "C" sea_status sea_cuda_rmsnorm_backward(sea_cuda_stream *cs, const sea_o
     size_t bytes = (size_t)(N * D) * sizeof(float);
     if (gw) SEA_TRY(sea_cuda_tmp_alloc(cs, bytes, (void **)&pw));
     rms_bw_warp_kernel wk = nullptr;
-    if (dy->dtype == x->dtype && (!gx || gx->dtype == x->dtype) && al16(sea_cuda_ptr(x)) &&
-        al16(sea_cuda_ptr(op->in[1])) && al16(sea_cuda_ptr(dy)) && al16(sea_cuda_ptr(gx)))
+    if (dy->dtype == x->dtype && (!gx || gx->dtype == x->dtype) &&
+        all_al16({sea_cuda_ptr(x), sea_cuda_ptr(op->in[1]), sea_cuda_ptr(dy), sea_cuda_ptr(gx)}))
         wk = ln_warp_pick<rms_bwd_warp>(x->dtype, D);
     if (wk) {
-        const int64_t blocks = (N + LN_ROWS_PER_BLOCK - 1) / LN_ROWS_PER_BLOCK;
-        wk<<<(unsigned)blocks, 32 * LN_ROWS_PER_BLOCK, 0, cs->stream>>>(
+        wk<<<ln_warp_blocks(N), LN_WARP_THREADS, 0, cs->stream>>>(
             sea_cuda_ptr(x), sea_cuda_ptr(op->in[1]), sea_cuda_ptr(dy), (const float *)sea_cuda_ptr(op->out[1]),
             sea_cuda_ptr(gx), pw, N, D);
     } else {
