@@ -140,8 +140,9 @@ bool sea_model_is_frozen(const sea_model *m);
  * sea_model_backward_logprobs; any other forward pass of the same model in between discards
  * the recording.
  * Memory (docs/memory.md): inference keeps one block's intermediates at a time plus one chunk
- * of the counted rows' logits (sea_model_set_head_chunk_bytes); train = true keeps every block's activations (only each block's input
- * with recompute), and backward allocates activation gradients only while they are live. */
+ * of the counted rows' logits (sea_model_set_head_chunk_bytes); train = true keeps every
+ * block's activations (only each block's input with recompute), and backward allocates
+ * activation gradients only while they are live. */
 sea_status sea_model_forward_logprobs(sea_model *m, sea_stream *s,
                                       const int32_t *ids,        /* (B, T) */
                                       const int32_t *key_valid,  /* (B, T) or NULL = all real */

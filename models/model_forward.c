@@ -38,9 +38,8 @@ static sea_status reshape(const sea_tensor *t, int ndim, int64_t d0, int64_t d1,
 
 /* out (N, rows of w) = act(x (N, cols of w) @ w^T + b) (+ res), into out's memory; pre (or
  * NULL) gets the pre-activation. */
-static sea_status linear_into(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
-                              const sea_tensor *b, const sea_tensor *res, sea_act act, sea_tensor *pre,
-                              sea_tensor *out)
+static sea_op linear_op(const sea_tensor *x, const sea_tensor *w, const sea_tensor *b, const sea_tensor *res,
+                        sea_act act, sea_tensor *pre, sea_tensor *out)
 {
     sea_op op = {0};
     op.kind = SEA_OP_MATMUL;
@@ -52,6 +51,14 @@ static sea_status linear_into(sea_model *m, sea_stream *s, const sea_tensor *x, 
     op.out[1] = pre;
     op.p.matmul.trans_b = true;
     op.p.matmul.act = act;
+    return op;
+}
+
+static sea_status linear_into(sea_model *m, sea_stream *s, const sea_tensor *x, const sea_tensor *w,
+                              const sea_tensor *b, const sea_tensor *res, sea_act act, sea_tensor *pre,
+                              sea_tensor *out)
+{
+    sea_op op = linear_op(x, w, b, res, act, pre, out);
     return sea_model_run(m, s, &op);
 }
 
@@ -353,14 +360,7 @@ static sea_status linear_residual_in_place(sea_model *m, sea_stream *s, const se
     sea_tensor r;
     sea_status st = sea_model_arena_tensor(m->arena, y->dtype, y->ndim, y->shape, &r);
     if (!st) st = sea_copy(s, y, &r);
-    sea_op op = {0};
-    op.kind = SEA_OP_MATMUL;
-    op.in[0] = x;
-    op.in[1] = w;
-    op.in[2] = opt(b);
-    op.in[3] = &r;
-    op.out[0] = y;
-    op.p.matmul.trans_b = true;
+    sea_op op = linear_op(x, w, b, &r, SEA_ACT_NONE, NULL, y);
     if (!st) st = sea_op_run(s, &op);
     sea_model_arena_release(m->arena, &mk);
     op.in[3] = y;

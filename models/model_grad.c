@@ -246,38 +246,32 @@ static sea_status backward_op(sea_model *m, sea_stream *s, const sea_model_rec *
         gout[j] = grad_view(&m->arena->span[r->span_out[j]], &r->out[j]);
         op.gout[j] = &gout[j];
     }
-    /* A matmul whose residual is its output (model_forward.c: x1 kept in y's memory): the
-     * residual's gradient is the output's, which is already where it belongs, so the
-     * backward runs without the residual (dX, dW and the bias read only gout). */
-    if (r->kind == SEA_OP_MATMUL && op.gin[3] && op.gout[0] && gin[3].buf == gout[0].buf &&
-        gin[3].offset == gout[0].offset) {
+    /* An op that ran in place (rope: out is its input, op.h; a matmul whose residual is its
+     * output, model_forward.c) has one gradient view for that input and output. */
+    int ii = -1, jj = -1;
+    for (int j = 0; j < SEA_OP_MAX_OUT && ii < 0; j++)
+        for (int i = 0; op.gout[j] && i < SEA_OP_MAX_IN && ii < 0; i++)
+            if (op.gin[i] && gin[i].buf == gout[j].buf && gin[i].offset == gout[j].offset) ii = i, jj = j;
+    if (ii < 0) return sea_op_run_backward(s, &op);
+    if (r->kind == SEA_OP_MATMUL && ii == 3) {
+        /* The residual's gradient is the output's, already where it belongs: the backward runs
+         * without the residual (dX, dW and the bias read only gout). */
         op.in[3] = NULL;
         op.gin[3] = NULL;
+        return sea_op_run_backward(s, &op);
     }
-    /* Any other op that ran in place (rope: out is its input, op.h) has one gradient for
-     * both, and its backward accumulates gin += f(gout): gout goes aside to a pool block
-     * first and gin starts from zero. */
-    sea_buffer *ab = NULL;
-    size_t aoff = 0, abytes = 0;
-    sea_tensor aside;
-    sea_status st = SEA_OK;
-    for (int j = 0; j < SEA_OP_MAX_OUT && !ab && !st; j++)
-        for (int i = 0; op.gout[j] && i < SEA_OP_MAX_IN && !ab && !st; i++) {
-            if (!op.gin[i] || gin[i].buf != gout[j].buf || gin[i].offset != gout[j].offset) continue;
-            abytes = sea_tensor_nbytes(&gout[j]);
-            st = sea_model_gpool_alloc(&m->gpool, abytes, &ab, &aoff);
-            if (st) break;
-            aside = sea_tensor_make(ab, aoff, gout[j].dtype, gout[j].ndim, gout[j].shape);
-            st = sea_copy(s, &gout[j], &aside);
-            if (!st) st = sea_fill(s, &gin[i], 0.0);
-            op.gout[j] = &aside;
-        }
+    /* Otherwise the backward accumulates gin += f(gout): gout goes aside to a pool block first
+     * and gin starts from zero. */
+    size_t abytes = sea_tensor_nbytes(&gout[jj]), aoff;
+    sea_buffer *ab;
+    SEA_TRY(sea_model_gpool_alloc(&m->gpool, abytes, &ab, &aoff));
+    sea_tensor aside = sea_tensor_make(ab, aoff, gout[jj].dtype, gout[jj].ndim, gout[jj].shape);
+    sea_status st = sea_copy(s, &gout[jj], &aside);
+    if (!st) st = sea_fill(s, &gin[ii], 0.0);
+    op.gout[jj] = &aside;
     if (!st) st = sea_op_run_backward(s, &op);
-    if (ab) {
-        sea_status st2 = sea_model_gpool_put(&m->gpool, ab, aoff, abytes);
-        if (!st) st = st2;
-    }
-    return st;
+    sea_status st2 = sea_model_gpool_put(&m->gpool, ab, aoff, abytes);
+    return st ? st : st2;
 }
 
 /* After a segment was recorded again from mark mk (records n0..): walk it (unless st already

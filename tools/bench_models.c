@@ -129,7 +129,16 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--graphs")) graphs = v;
         else if (!strcmp(a, "--read-every")) read_every = atoi(v);
         else if (!strcmp(a, "--per-prompt")) per_prompt = atoi(v);
-        else if (!strcmp(a, "--head-chunk-mib")) head_chunk_mib = atoi(v);
+        else if (!strcmp(a, "--head-chunk-mib")) {
+            char *end;
+            long mib = strtol(v, &end, 10);
+            if (end == v || *end || mib < 0 || mib > (1L << 20)) {
+                fprintf(stderr, "bench_models: --head-chunk-mib '%s': need a whole number of MiB, 0 (the whole head) "
+                                "to %ld\n", v, 1L << 20);
+                return 2;
+            }
+            head_chunk_mib = (int)mib;
+        }
         else {
             fprintf(stderr, "usage: bench_models [--model tiny-8m|pythia-14m|pythia-70m|pythia-160m] "
                             "[--device SPEC] [--steps N] [--only dpo|sample] [--recompute] [--dtype f32|bf16] "
