@@ -10,6 +10,7 @@
 #include "models/model.h"
 #include "models/safetensors.h"
 #include "runtime/backend.h"
+#include "tests/test_device.h"
 
 static int g_fail = 0;
 
@@ -43,20 +44,6 @@ static inline int test_finish(sea_device *dev, const char *passed)
     }
     printf("%s\n", passed);
     return 0;
-}
-
-/* Open argv[1] (default "cpu"); exit 77 when a named non-CPU device is absent. */
-static inline sea_device *test_device(int argc, char **argv)
-{
-    const char *spec = argc > 1 ? argv[1] : "cpu";
-    sea_device *dev = NULL;
-    sea_status st = sea_device_open(spec, &dev);
-    if (st) {
-        fprintf(stderr, "device '%s' unavailable: %s\n", spec, sea_last_error());
-        exit(strcmp(spec, "cpu") ? 77 : 1);
-    }
-    printf("device: %s\n", sea_device_label(dev));
-    return dev;
 }
 
 /* A fixture tensor as floats (malloc'ed; n receives numel). Exits on absence: fixtures are

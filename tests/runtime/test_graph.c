@@ -14,6 +14,7 @@
 #include "runtime/ops.h"
 #include "runtime/tape.h"
 #include "tests/test_check.h"
+#include "tests/test_device.h"
 
 static int failures;
 
@@ -153,13 +154,7 @@ static void test_refusals(sea_device *dev)
 
 int main(int argc, char **argv)
 {
-    const char *spec = argc > 1 ? argv[1] : "cpu";
-    sea_device *dev = NULL;
-    if (sea_device_open(spec, &dev)) {
-        fprintf(stderr, "%s: %s\n", spec, sea_last_error());
-        return strcmp(spec, "cpu") ? 77 : 1;
-    }
-    printf("device: %s\n", sea_device_label(dev));
+    sea_device *dev = test_device(argc, argv);
     test_replay(dev);
     test_set_rows_replay(dev);
     test_refusals(dev);

@@ -14,6 +14,7 @@
 
 #include "runtime/ops.h"
 #include "tests/test_check.h"
+#include "tests/test_device.h"
 
 static int failures;
 
@@ -150,13 +151,7 @@ static void test_counters(sea_device *dev)
 
 int main(int argc, char **argv)
 {
-    const char *spec = argc > 1 ? argv[1] : "cpu";
-    sea_device *dev = NULL;
-    if (sea_device_open(spec, &dev)) {
-        fprintf(stderr, "%s: %s\n", spec, sea_last_error());
-        return strcmp(spec, "cpu") ? 77 : 1;
-    }
-    printf("device: %s\n", sea_device_label(dev));
+    sea_device *dev = test_device(argc, argv);
     sea_device_memory m;
     sea_status st = sea_device_memory_stats(dev, false, &m);
     if (!strcmp(dev->backend->name, "cpu")) {
@@ -164,7 +159,7 @@ int main(int argc, char **argv)
         CHECK(strstr(sea_last_error(), "cpu") && strstr(sea_last_error(), "no memory statistics"),
               "the refusal does not say which device and why: %s", sea_last_error());
     } else if (st == SEA_ERR_UNSUPPORTED) {
-        printf("%s: %s (nothing to test)\n", spec, sea_last_error());
+        printf("%s: %s (nothing to test)\n", sea_device_label(dev), sea_last_error());
     } else {
         test_counters(dev);
     }

@@ -9,6 +9,7 @@
 
 #include "runtime/ops.h"
 #include "tests/test_check.h"
+#include "tests/test_device.h"
 
 static int failures;
 
@@ -116,13 +117,7 @@ static void partial_overlap(sea_device *dev)
 
 int main(int argc, char **argv)
 {
-    const char *spec = argc > 1 ? argv[1] : "cpu";
-    sea_device *dev = NULL;
-    if (sea_device_open(spec, &dev)) {
-        fprintf(stderr, "%s: %s\n", spec, sea_last_error());
-        return strcmp(spec, "cpu") ? 77 : 1;
-    }
-    printf("device: %s\n", sea_device_label(dev));
+    sea_device *dev = test_device(argc, argv);
     sea_dtype dts[2] = {SEA_F32, SEA_BF16};
     for (int d = 0; d < 2; d++) {
         one_case(dev, dts[d], SEA_ROPE_NEOX, 16);
