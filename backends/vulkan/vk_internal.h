@@ -149,6 +149,10 @@ sea_status vk_dispatch(sea_stream *s, int shader, const uint32_t spec[4], const 
 sea_status vk_temp(sea_stream *s, VkDeviceSize bytes, vk_alloc *out);
 /* Release an existing allocation once the current batch completes. */
 sea_status vk_temp_adopt(sea_stream *s, const vk_alloc *a);
+/* A contiguous temporary of dtype dt and shape wrapped as a tensor for a sub-op: buf and a
+ * (the caller's) must outlive the recording; the memory is released after the batch. */
+sea_status vk_temp_tensor(sea_stream *s, sea_dtype dt, int ndim, const int64_t *shape, sea_buffer *buf, vk_alloc *a,
+                          sea_tensor *out);
 
 /* Binding helpers (vk_dispatch.c). */
 sea_status vk_bind_tensor(const vk_dev *d, const sea_tensor *t, const char *op, const char *what, vk_binding *out);

@@ -193,15 +193,11 @@ sea_status vk_matmul_bwd(sea_stream *s, const sea_op *op)
     return SEA_OK;
 }
 
-/* A contiguous (rows, cols) f32 temporary wrapped as a tensor for a sub-op. The sea_buffer
- * record is only read while recording; the memory is released after the batch. */
+/* A contiguous (rows, cols) f32 temporary for a sub-op (vk_temp_tensor). */
 static sea_status temp_tensor(sea_stream *s, int64_t rows, int64_t cols, sea_buffer *buf, vk_alloc *a, sea_tensor *out)
 {
-    SEA_TRY(vk_temp(s, (VkDeviceSize)(rows * cols > 0 ? rows * cols : 1) * 4, a));
-    *buf = (sea_buffer){.dev = s->dev, .size = (size_t)(rows * cols) * 4, .handle = a, .refs = 1};
-    int64_t shape[2] = {rows, cols};
-    *out = sea_tensor_make(buf, 0, SEA_F32, 2, shape);
-    return SEA_OK;
+    const int64_t shape[2] = {rows, cols};
+    return vk_temp_tensor(s, SEA_F32, 2, shape, buf, a, out);
 }
 
 /* Columns [n0, n0 + len) of t viewed as (rows, N). */

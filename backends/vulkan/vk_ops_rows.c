@@ -318,10 +318,7 @@ sea_status vk_rope(sea_stream *s, const sea_op *op, bool backward)
     sea_buffer tmp_buf;
     sea_tensor tmp;
     if (src->buf == dst->buf && src->offset == dst->offset) {
-        size_t bytes = (size_t)n * sea_dtype_size(src->dtype);
-        SEA_TRY(vk_temp(s, bytes, &tmp_alloc));
-        tmp_buf = (sea_buffer){.dev = s->dev, .size = bytes, .handle = &tmp_alloc};
-        tmp = sea_tensor_make(&tmp_buf, 0, src->dtype, src->ndim, src->shape);
+        SEA_TRY(vk_temp_tensor(s, src->dtype, src->ndim, src->shape, &tmp_buf, &tmp_alloc, &tmp));
         SEA_TRY(vk_copy(s, src, &tmp, false, "rope"));
         src = &tmp;
     }

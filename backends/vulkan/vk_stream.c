@@ -148,6 +148,18 @@ sea_status vk_temp(sea_stream *s, VkDeviceSize bytes, vk_alloc *out)
 
 sea_status vk_temp_adopt(sea_stream *s, const vk_alloc *a) { return defer(s->ctx, a); }
 
+sea_status vk_temp_tensor(sea_stream *s, sea_dtype dt, int ndim, const int64_t *shape, sea_buffer *buf, vk_alloc *a,
+                          sea_tensor *out)
+{
+    int64_t numel = 1;
+    for (int i = 0; i < ndim; i++) numel *= shape[i];
+    const size_t bytes = (size_t)numel * sea_dtype_size(dt);
+    SEA_TRY(vk_temp(s, bytes ? bytes : 4, a));
+    *buf = (sea_buffer){.dev = s->dev, .size = bytes, .handle = a, .refs = 1};
+    *out = sea_tensor_make(buf, 0, dt, ndim, shape);
+    return SEA_OK;
+}
+
 static sea_status check_range(const vk_dev *d, const sea_buffer *buf, size_t off, size_t n, const char *what)
 {
     if (off > buf->size || n > buf->size - off)
