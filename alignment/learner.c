@@ -357,13 +357,26 @@ sea_status sea_learner_write(sea_learner *l, FILE *f)
     return st;
 }
 
+/* learner.bin's header {step, bad steps in a row, P mod 2^31, P / 2^31}: every field
+ * non-negative (a corrupted file must not shift a negative value) and P the policy's. */
+static sea_status check_header(const int32_t hdr[4], int64_t P)
+{
+    if (hdr[0] < 0 || hdr[1] < 0 || hdr[2] < 0 || hdr[3] < 0)
+        return sea_error(SEA_ERR_FORMAT, "learner checkpoint: header {%d, %d, %d, %d} has a negative field (corrupted?)",
+                         hdr[0], hdr[1], hdr[2], hdr[3]);
+    int64_t Pf = (int64_t)hdr[2] + (int64_t)hdr[3] * 2147483648LL;
+    if (Pf != P)
+        return sea_error(SEA_ERR_FORMAT, "learner checkpoint: %lld parameters, the policy has %lld", (long long)Pf,
+                         (long long)P);
+    return SEA_OK;
+}
+
 sea_status sea_learner_read(sea_learner *l, FILE *f)
 {
     int64_t P = sea_tensor_numel(&l->m);
     int32_t hdr[4];
     if (fread(hdr, sizeof hdr, 1, f) != 1) return sea_error(SEA_ERR_FORMAT, "learner checkpoint: truncated");
-    int64_t Pf = (int64_t)hdr[2] | ((int64_t)hdr[3] << 31);
-    if (Pf != P) return sea_error(SEA_ERR_FORMAT, "learner checkpoint: %lld parameters, the policy has %lld", (long long)Pf, (long long)P);
+    SEA_TRY(check_header(hdr, P));
     l->step = hdr[0];
     l->bad_in_a_row = hdr[1];
     float *buf = malloc(sizeof(float) * (size_t)P);
@@ -385,8 +398,7 @@ sea_status sea_learner_read_params(sea_model *policy, FILE *f)
     int64_t P = sea_tensor_numel(&params);
     int32_t hdr[4];
     if (fread(hdr, sizeof hdr, 1, f) != 1) return sea_error(SEA_ERR_FORMAT, "learner checkpoint: truncated");
-    int64_t Pf = (int64_t)hdr[2] | ((int64_t)hdr[3] << 31);
-    if (Pf != P) return sea_error(SEA_ERR_FORMAT, "learner checkpoint: %lld parameters, the policy has %lld", (long long)Pf, (long long)P);
+    SEA_TRY(check_header(hdr, P));
     float *buf = malloc(sizeof(float) * (size_t)P);
     if (!buf) return sea_error(SEA_ERR_OOM, "learner checkpoint");
     sea_status st = fread(buf, sizeof(float), (size_t)P, f) == (size_t)P ? SEA_OK

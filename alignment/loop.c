@@ -287,8 +287,14 @@ static sea_status setup(sea_run *r, bool *resumed)
     if (!is_root(r)) {
         /* other ranks write nothing */
     } else if (found) {
-        /* drop metric lines written after the checkpoint: those rounds run again */
-        if (truncate(mpath, r->metrics_offset) != 0 && errno != ENOENT)
+        /* drop metric lines written after the checkpoint: those rounds run again. A file
+         * shorter than the checkpoint covers lost lines the checkpoint counts on (truncate
+         * would pad it with zero bytes): refuse, rather than write a history with a hole. */
+        struct stat sb;
+        if (stat(mpath, &sb) == 0 && (int64_t)sb.st_size < r->metrics_offset)
+            return sea_error(SEA_ERR_FORMAT, "%s: %lld bytes, but the checkpoint covers %lld: the file was cut or replaced",
+                             mpath, (long long)sb.st_size, (long long)r->metrics_offset);
+        if (truncate(mpath, (off_t)r->metrics_offset) != 0 && errno != ENOENT)
             return sea_error(SEA_ERR_IO, "%s: truncate: %s", mpath, strerror(errno));
         r->metrics = fopen(mpath, "a");
     } else {

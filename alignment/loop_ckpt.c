@@ -7,7 +7,6 @@
  * metrics.jsonl that the checkpoint covers). Files go to checkpoint.tmp/ and are fsync'ed;
  * then checkpoint/ becomes checkpoint.old/, checkpoint.tmp/ becomes checkpoint/, and the old
  * one is removed. A kill at any point leaves checkpoint/ or checkpoint.old/ complete. */
-#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -90,42 +89,25 @@ static sea_status w_actor(sea_run *r, FILE *f)
     return st;
 }
 
+/* The run's counters as a sea_run_state (its eval arrays borrowed from r). */
+static sea_run_state state_of(const sea_run *r)
+{
+    sea_run_state st = {.round = r->round, .queries = r->queries, .epoch = r->epoch, .pos = r->pos,
+                        .zero_query_rounds = r->zero_query_rounds, .last_win_rate = r->last_win_rate,
+                        .metrics_offset = r->metrics_offset, .n_evals = r->n_evals, .eval_q = r->eval_q,
+                        .eval_wr = r->eval_wr};
+    memcpy(st.rng, r->rng, sizeof st.rng);
+    return st;
+}
+
 static sea_status w_state(sea_run *r, FILE *f)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (!o) return sea_error(SEA_ERR_OOM, "state.json");
-    cJSON_AddNumberToObject(o, "round", r->round);
-    cJSON_AddNumberToObject(o, "queries", (double)r->queries);
-    cJSON_AddNumberToObject(o, "epoch", r->epoch);
-    cJSON_AddNumberToObject(o, "pos", r->pos);
-    cJSON_AddNumberToObject(o, "zero_query_rounds", r->zero_query_rounds);
-    cJSON_AddNumberToObject(o, "last_win_rate", r->last_win_rate);
-    cJSON_AddNumberToObject(o, "metrics_offset", (double)r->metrics_offset);
-    cJSON *rng = cJSON_AddArrayToObject(o, "rng");
-    for (int i = 0; i < RNG_COUNT; i++) {
-        /* u64 values as strings: JSON numbers are doubles */
-        char b[64];
-        cJSON *e = cJSON_CreateObject();
-        snprintf(b, sizeof b, "%llu", (unsigned long long)r->rng[i].seed);
-        cJSON_AddStringToObject(e, "seed", b);
-        cJSON_AddNumberToObject(e, "stream", r->rng[i].stream);
-        snprintf(b, sizeof b, "%llu", (unsigned long long)r->rng[i].counter);
-        cJSON_AddStringToObject(e, "counter", b);
-        cJSON_AddItemToArray(rng, e);
-    }
-    cJSON *ev = cJSON_AddArrayToObject(o, "evals");
-    for (int i = 0; i < r->n_evals; i++) {
-        cJSON *e = cJSON_CreateArray();
-        cJSON_AddItemToArray(e, cJSON_CreateNumber((double)r->eval_q[i]));
-        cJSON_AddItemToArray(e, cJSON_CreateNumber(r->eval_wr[i]));
-        cJSON_AddItemToArray(ev, e);
-    }
-    char *s = cJSON_Print(o);
-    cJSON_Delete(o);
+    sea_run_state st = state_of(r);
+    char *s = sea_run_state_format(&st);
     if (!s) return sea_error(SEA_ERR_OOM, "state.json");
-    sea_status st = fputs(s, f) < 0 ? sea_error(SEA_ERR_IO, "state.json: write") : SEA_OK;
+    sea_status rc = fputs(s, f) < 0 ? sea_error(SEA_ERR_IO, "state.json: write") : SEA_OK;
     free(s);
-    return st;
+    return rc;
 }
 
 sea_status sea_run_save(sea_run *r)
@@ -140,7 +122,9 @@ sea_status sea_run_save(sea_run *r)
     if (r->metrics) {
         fflush(r->metrics);
         fsync(fileno(r->metrics));
-        r->metrics_offset = ftell(r->metrics);
+        long at = ftell(r->metrics);
+        if (at < 0) return sea_error(SEA_ERR_IO, "checkpoint: metrics.jsonl: ftell: %s", strerror(errno));
+        r->metrics_offset = at;
     }
     SEA_TRY(write_file(r, tmp, "learner.bin", w_learner));
     if (r->own_actor) SEA_TRY(write_file(r, tmp, "actor.bin", w_actor));
@@ -193,68 +177,44 @@ static sea_status r_actor(sea_run *r, FILE *f)
     return st;
 }
 
-static double num(const cJSON *o, const char *k, bool *ok)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!cJSON_IsNumber(v)) {
-        *ok = false;
-        return 0;
-    }
-    return v->valuedouble;
-}
-
+/* state.json, checked whole (run_state.c) before anything in r changes. */
 static sea_status r_state(sea_run *r, FILE *f)
 {
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)n + 1);
-    if (!text) return sea_error(SEA_ERR_OOM, "state.json");
-    size_t got = fread(text, 1, (size_t)n, f);
-    text[got] = '\0';
-    cJSON *o = cJSON_Parse(text);
+    char *text = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            size_t nc = cap ? 2 * cap : 4096;
+            char *nt = realloc(text, nc);
+            if (!nt) {
+                free(text);
+                return sea_error(SEA_ERR_OOM, "state.json");
+            }
+            text = nt;
+            cap = nc;
+        }
+        size_t got = fread(text + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    bool failed = ferror(f);
+    sea_run_state st;
+    sea_status rc = failed ? sea_error(SEA_ERR_IO, "state.json: read failed") : sea_run_state_parse(text, n, NULL, &st);
     free(text);
-    if (!o) return sea_error(SEA_ERR_FORMAT, "state.json: not JSON");
-    bool ok = true;
-    r->round = (int)num(o, "round", &ok);
-    r->queries = (int64_t)num(o, "queries", &ok);
-    r->epoch = (int)num(o, "epoch", &ok);
-    r->pos = (int)num(o, "pos", &ok);
-    r->zero_query_rounds = (int)num(o, "zero_query_rounds", &ok);
-    r->last_win_rate = num(o, "last_win_rate", &ok);
-    r->metrics_offset = (long)num(o, "metrics_offset", &ok);
-    const cJSON *rng = cJSON_GetObjectItemCaseSensitive(o, "rng");
-    if (!cJSON_IsArray(rng) || cJSON_GetArraySize(rng) != RNG_COUNT) ok = false;
-    for (int i = 0; ok && i < RNG_COUNT; i++) {
-        const cJSON *e = cJSON_GetArrayItem(rng, i);
-        const cJSON *sd = cJSON_GetObjectItemCaseSensitive(e, "seed"), *ct = cJSON_GetObjectItemCaseSensitive(e, "counter");
-        if (!cJSON_IsString(sd) || !cJSON_IsString(ct)) {
-            ok = false;
-            break;
-        }
-        r->rng[i].seed = strtoull(sd->valuestring, NULL, 10);
-        r->rng[i].stream = (uint32_t)num(e, "stream", &ok);
-        r->rng[i].counter = strtoull(ct->valuestring, NULL, 10);
-    }
-    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "evals");
-    r->n_evals = 0;
-    if (cJSON_IsArray(ev)) {
-        int m = cJSON_GetArraySize(ev);
-        free(r->eval_q);
-        free(r->eval_wr);
-        r->cap_evals = m + 16;
-        r->eval_q = malloc(sizeof(int64_t) * (size_t)r->cap_evals);
-        r->eval_wr = malloc(sizeof(double) * (size_t)r->cap_evals);
-        if (!r->eval_q || !r->eval_wr) ok = false;
-        for (int i = 0; ok && i < m; i++) {
-            const cJSON *e = cJSON_GetArrayItem(ev, i);
-            r->eval_q[i] = (int64_t)cJSON_GetArrayItem(e, 0)->valuedouble;
-            r->eval_wr[i] = cJSON_GetArrayItem(e, 1)->valuedouble;
-            r->n_evals++;
-        }
-    }
-    cJSON_Delete(o);
-    if (!ok) return sea_error(SEA_ERR_FORMAT, "state.json: missing or malformed fields");
+    if (rc) return rc;
+    r->round = st.round;
+    r->queries = st.queries;
+    r->epoch = st.epoch;
+    r->pos = st.pos;
+    r->zero_query_rounds = st.zero_query_rounds;
+    r->last_win_rate = st.last_win_rate;
+    r->metrics_offset = st.metrics_offset;
+    memcpy(r->rng, st.rng, sizeof st.rng);
+    free(r->eval_q);
+    free(r->eval_wr);
+    r->eval_q = st.eval_q;
+    r->eval_wr = st.eval_wr;
+    r->n_evals = r->cap_evals = st.n_evals;
     return SEA_OK;
 }
 

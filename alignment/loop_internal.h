@@ -13,6 +13,7 @@
 #include "alignment/oracle.h"
 #include "alignment/prompts.h"
 #include "alignment/replay.h"
+#include "alignment/run_state.h"
 #include "models/model.h"
 
 /* What this process does (loop_roles.c): everything (one process, or SPMD ranks), or one side
@@ -20,7 +21,14 @@
 typedef enum { SEA_ROLE_ALL = 0, SEA_ROLE_ACTOR, SEA_ROLE_LEARNER } sea_role;
 
 /* RNG streams of the host-side draws; each is checkpointed as (seed, stream, counter). */
-enum { RNG_DATA = 0, RNG_SELECT, RNG_MIXED, RNG_LABEL, RNG_ERM, RNG_COUNT };
+enum {
+    RNG_DATA = SEA_RUN_RNG_DATA,
+    RNG_SELECT = SEA_RUN_RNG_SELECT,
+    RNG_MIXED = SEA_RUN_RNG_MIXED,
+    RNG_LABEL = SEA_RUN_RNG_LABEL,
+    RNG_ERM = SEA_RUN_RNG_ERM,
+    RNG_COUNT = SEA_RUN_RNGS
+};
 
 typedef struct sea_run {
     sea_train_cfg cfg;
@@ -59,7 +67,7 @@ typedef struct sea_run {
     int n_evals, cap_evals;
     int64_t *eval_q;
     double *eval_wr;
-    long metrics_offset;      /* bytes of metrics.jsonl covered by the checkpoint */
+    int64_t metrics_offset;   /* bytes of metrics.jsonl covered by the checkpoint */
     /* output */
     FILE *metrics;
     double t_start;

@@ -70,6 +70,10 @@ sea_status sea_oracle_builtin_open(const char *task, void **ctx, const sea_oracl
 sea_status sea_oracle_judge_open(const char *command, double timeout_s, void **ctx, const sea_oracle_vtable **vt);
 sea_status sea_oracle_rm_open(const char *dir, sea_device *dev, void **ctx, const sea_oracle_vtable **vt);
 
+/* One line of a judge's answer, {"id": id, "score": <finite number>, ...}: true with *score,
+ * or false with why[] saying what is wrong (quoting the line's start). Takes any bytes. */
+bool sea_judge_answer_parse(const char *line, int64_t id, double *score, char *why, size_t why_n);
+
 /* JSON string escaping into a growing buffer (shared by the log and the judge protocol). */
 sea_status sea_json_escape(const char *s, char **buf, size_t *len, size_t *cap);
 

@@ -162,6 +162,24 @@ static void consume_line(judge *j)
     j->rlen -= used;
 }
 
+bool sea_judge_answer_parse(const char *line, int64_t id, double *score, char *why, size_t why_n)
+{
+    cJSON *obj = cJSON_Parse(line);
+    const cJSON *jid = cJSON_GetObjectItemCaseSensitive(obj, "id"), *jsc = cJSON_GetObjectItemCaseSensitive(obj, "score");
+    const char *bad = NULL;
+    if (!cJSON_IsObject(obj)) bad = "answered something that is not a JSON object";
+    /* compared as doubles: ids stay below 2^53, and a huge or fractional "id" is no cast's UB */
+    else if (!cJSON_IsNumber(jid) || jid->valuedouble != (double)id)
+        bad = "answer has a missing or wrong \"id\" (expected the request's id)";
+    else if (!cJSON_IsNumber(jsc) || !isfinite(jsc->valuedouble))
+        bad = "answer has no finite numeric \"score\"";
+    else
+        *score = jsc->valuedouble;
+    cJSON_Delete(obj);
+    if (bad) snprintf(why, why_n, "%s: '%.150s'", bad, line);
+    return !bad;
+}
+
 static sea_status judge_score(void *ctx, int n, const char *const *prompts, const char *const *responses,
                               double *scores, int *n_done)
 {
@@ -214,20 +232,8 @@ static sea_status judge_score(void *ctx, int n, const char *const *prompts, cons
         char *line = NULL;
         if (!st) st = read_line(j, &line);
         if (st) break;
-        cJSON *obj = cJSON_Parse(line);
-        cJSON *jid = obj ? cJSON_GetObjectItemCaseSensitive(obj, "id") : NULL;
-        cJSON *jsc = obj ? cJSON_GetObjectItemCaseSensitive(obj, "score") : NULL;
-        char shown[200];
-        snprintf(shown, sizeof shown, "%.150s", line);
-        if (!obj || !cJSON_IsObject(obj))
-            st = judge_fail(j, "answered something that is not a JSON object: '%s'", shown);
-        else if (!cJSON_IsNumber(jid) || (int64_t)jid->valuedouble != id)
-            st = judge_fail(j, "answer has a missing or wrong \"id\" (expected the request's id): '%s'", shown);
-        else if (!cJSON_IsNumber(jsc) || !isfinite(jsc->valuedouble))
-            st = judge_fail(j, "answer has no finite numeric \"score\": '%s'", shown);
-        else
-            scores[i] = jsc->valuedouble;
-        cJSON_Delete(obj);
+        char why[300];
+        if (!sea_judge_answer_parse(line, id, &scores[i], why, sizeof why)) st = judge_fail(j, "%s", why);
         if (!st) {
             consume_line(j);
             *n_done = i + 1;

@@ -121,6 +121,36 @@ static char *chat_text(const cJSON *arr)
     return out;
 }
 
+sea_status sea_prompt_parse_line(const char *line, size_t n, const char *input_key, const char *output_key,
+                                 const char *where, char **text, char **ref)
+{
+    *text = *ref = NULL;
+    cJSON *o = cJSON_ParseWithLength(line, n);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return sea_error(SEA_ERR_FORMAT, "%s: not a JSON object", where);
+    }
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(o, input_key);
+    if (cJSON_IsString(in)) *text = strdup(in->valuestring);
+    else if (cJSON_IsArray(in)) *text = chat_text(in);
+    sea_status st = SEA_OK;
+    if (!*text) {
+        st = sea_error(SEA_ERR_FORMAT, "%s: field '%s' missing or not a string / chat message list", where, input_key);
+    } else if (output_key && output_key[0]) {
+        const cJSON *out = cJSON_GetObjectItemCaseSensitive(o, output_key);
+        if (!cJSON_IsString(out))
+            st = sea_error(SEA_ERR_FORMAT, "%s: field '%s' (--output-key) missing or not a string", where, output_key);
+        else if (!(*ref = strdup(out->valuestring)))
+            st = sea_error(SEA_ERR_OOM, "%s", where);
+    }
+    cJSON_Delete(o);
+    if (st) {
+        free(*text);
+        *text = NULL;
+    }
+    return st;
+}
+
 sea_status sea_prompt_set_load(sea_prompt_set *ps, const char *spec, bool heldout, const char *input_key,
                                const char *output_key, const sea_codec *codec)
 {
@@ -152,35 +182,12 @@ sea_status sea_prompt_set_load(sea_prompt_set *ps, const char *spec, bool heldou
         if (got == 0 || line[0] == '\n') continue;
         char where[1200];
         snprintf(where, sizeof where, "%s:%d", spec, lineno);
-        cJSON *o = cJSON_Parse(line);
-        if (!o || !cJSON_IsObject(o)) {
-            st = sea_error(SEA_ERR_FORMAT, "%s: not a JSON object", where);
-            cJSON_Delete(o);
-            break;
-        }
-        const cJSON *in = cJSON_GetObjectItemCaseSensitive(o, input_key);
-        char *text = NULL;
-        if (cJSON_IsString(in)) text = strdup(in->valuestring);
-        else if (cJSON_IsArray(in)) text = chat_text(in);
-        if (!text) {
-            st = sea_error(SEA_ERR_FORMAT, "%s: field '%s' missing or not a string / chat message list", where, input_key);
-            cJSON_Delete(o);
-            break;
-        }
-        const char *ref = NULL;
-        if (output_key && output_key[0]) {
-            const cJSON *out = cJSON_GetObjectItemCaseSensitive(o, output_key);
-            if (!cJSON_IsString(out)) {
-                st = sea_error(SEA_ERR_FORMAT, "%s: field '%s' (--output-key) missing or not a string", where, output_key);
-                free(text);
-                cJSON_Delete(o);
-                break;
-            }
-            ref = out->valuestring;
-        }
+        char *text = NULL, *ref = NULL;
+        st = sea_prompt_parse_line(line, (size_t)got, input_key, output_key, where, &text, &ref);
+        if (st) break;
         st = add_prompt(ps, &cap, text, ref, codec, where);
         free(text);
-        cJSON_Delete(o);
+        free(ref);
     }
     free(line);
     fclose(f);

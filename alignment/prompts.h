@@ -9,6 +9,7 @@
 #define SEA_ALIGNMENT_PROMPTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "runtime/status.h"
@@ -39,6 +40,13 @@ typedef struct sea_prompt_set {
     sea_prompt *items;
     int n;
 } sea_prompt_set;
+
+/* One JSONL line (line[0, n)) of a prompt file: the prompt (input_key: a string, or a chat
+ * message list whose contents are joined with newlines) and, with an output_key, the reference
+ * response, both malloc'ed (*ref NULL without one). Errors name `where` (file:line) and the
+ * field. Takes any bytes. */
+sea_status sea_prompt_parse_line(const char *line, size_t n, const char *input_key, const char *output_key,
+                                 const char *where, char **text, char **ref);
 
 /* spec "builtin:arith" (split: train or held-out) or a JSONL path. */
 sea_status sea_prompt_set_load(sea_prompt_set *ps, const char *spec, bool heldout, const char *input_key,

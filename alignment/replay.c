@@ -82,16 +82,18 @@ sea_status sea_replay_read(sea_replay *rb, FILE *f)
     int32_t hdr[4];
     if (fread(hdr, sizeof hdr, 1, f) != 1)
         return sea_error(SEA_ERR_FORMAT, "replay buffer checkpoint: truncated header");
+    /* Until the ring is full, the next slot is the count (sea_replay_push). */
     if (hdr[0] != rb->capacity || hdr[1] != rb->dim || hdr[2] < 0 || hdr[2] > rb->capacity ||
-        hdr[3] < 0 || hdr[3] >= rb->capacity)
+        hdr[3] < 0 || hdr[3] >= rb->capacity || (hdr[2] < hdr[0] && hdr[3] != hdr[2]))
         return sea_error(SEA_ERR_FORMAT,
-                         "replay buffer checkpoint: capacity %d dim %d count %d head %d, expected capacity %d dim %d",
-                         hdr[0], hdr[1], hdr[2], hdr[3], rb->capacity, rb->dim);
+                         "replay buffer checkpoint: capacity %d dim %d count %d head %d, expected capacity %d dim %d%s",
+                         hdr[0], hdr[1], hdr[2], hdr[3], rb->capacity, rb->dim,
+                         hdr[2] < hdr[0] && hdr[3] != hdr[2] ? " and head == count until full" : "");
+    size_t n = (size_t)hdr[2] * rb->dim;
+    if (fread(rb->pos, sizeof(float), n, f) != n || fread(rb->neg, sizeof(float), n, f) != n ||
+        fread(rb->mask, sizeof(float), (size_t)hdr[2], f) != (size_t)hdr[2])
+        return sea_error(SEA_ERR_FORMAT, "replay buffer checkpoint: truncated (%d entries)", hdr[2]);
     rb->count = hdr[2];
     rb->head = hdr[3];
-    size_t n = (size_t)rb->count * rb->dim;
-    if (fread(rb->pos, sizeof(float), n, f) != n || fread(rb->neg, sizeof(float), n, f) != n ||
-        fread(rb->mask, sizeof(float), (size_t)rb->count, f) != (size_t)rb->count)
-        return sea_error(SEA_ERR_FORMAT, "replay buffer checkpoint: truncated (%d entries)", rb->count);
     return SEA_OK;
 }

@@ -236,9 +236,14 @@ sea_status sea_train_cfg_load_json(sea_train_cfg *c, const char *path)
     }
     size_t got = fread(text, 1, (size_t)(n > 0 ? n : 0), f);
     fclose(f);
-    text[got] = '\0';
-    cJSON *root = cJSON_Parse(text);
+    sea_status st = sea_train_cfg_load_json_text(c, text, got, path);
     free(text);
+    return st;
+}
+
+sea_status sea_train_cfg_load_json_text(sea_train_cfg *c, const char *text, size_t n, const char *path)
+{
+    cJSON *root = cJSON_ParseWithLength(text, n);
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return sea_error(SEA_ERR_FORMAT, "--config %s: not a JSON object", path);

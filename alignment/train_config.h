@@ -88,6 +88,8 @@ void sea_train_cfg_default(sea_train_cfg *c);
  * message; *help_shown tells the caller. */
 sea_status sea_train_cfg_parse_argv(sea_train_cfg *c, int argc, char **argv, bool *help_shown);
 sea_status sea_train_cfg_load_json(sea_train_cfg *c, const char *path);
+/* The same from text[0, n) (need not be NUL-terminated); `path` names it in errors. */
+sea_status sea_train_cfg_load_json_text(sea_train_cfg *c, const char *text, size_t n, const char *path);
 /* Set one option by name ("exp-method", "exp_method") from text. */
 sea_status sea_train_cfg_set(sea_train_cfg *c, const char *name, const char *value);
 /* Whole config as a JSON object (for summary.json and the checkpoint). Caller frees. */

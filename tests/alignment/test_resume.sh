@@ -40,5 +40,30 @@ strip "$W/k9/metrics.jsonl" > "$W/c.txt"
 if ! cmp -s "$W/a.txt" "$W/c.txt"; then
   echo "metrics after kill -9 + resume differ:"; diff "$W/a.txt" "$W/c.txt" | head -20; exit 1
 fi
+# A damaged checkpoint or metrics file: a clear error naming what is wrong, exit 1 (no crash),
+# and the checkpoint left as it was.
+bad() {   # bad NAME EXPECTED-TEXT: resume "$W/full" as it is now, expecting an error
+  cp -r "$W/full/checkpoint" "$W/before"
+  "$SEA" train --resume "$W/full" --quiet >"$W/bad.log" 2>&1
+  rc=$?
+  [ $rc -eq 1 ] || { echo "$1: resume exit $rc, expected 1:"; cat "$W/bad.log"; exit 1; }
+  grep -q -- "$2" "$W/bad.log" || { echo "$1: error does not say '$2':"; cat "$W/bad.log"; exit 1; }
+  diff -r "$W/before" "$W/full/checkpoint" >/dev/null || { echo "$1: the failed resume changed the checkpoint"; exit 1; }
+  rm -rf "$W/before"
+}
+S=$W/full/checkpoint/state.json
+cp "$S" "$W/state.good"
+sed -i 's/"pos":[^,]*,/"pos": -5,/' "$S"
+bad "negative data position" "field 'pos' must be an integer"
+sed 's/"evals":.*/"evals": [1]}/' "$W/state.good" > "$S"
+bad "malformed evaluation history" "evals\[0\] must be a \[queries, win rate\] pair"
+head -c 100 "$W/state.good" > "$S"
+bad "truncated state.json" "not a JSON object"
+cp "$W/state.good" "$S"
+cp "$W/full/metrics.jsonl" "$W/metrics.good"
+head -c 50 "$W/metrics.good" > "$W/full/metrics.jsonl"
+bad "metrics.jsonl cut short" "but the checkpoint covers"
+[ "$(wc -c < "$W/full/metrics.jsonl")" -eq 50 ] || { echo "the refused resume changed metrics.jsonl"; exit 1; }
+
 rm -rf "$W"
 echo "resume: ok"
