@@ -104,7 +104,7 @@ static sea_status whole_number(const cJSON *v, double max, const char *where, co
 
 static sea_status int_field(const cJSON *o, const char *key, const char *where, int *out)
 {
-    double x;
+    double x = 0;
     SEA_TRY(whole_number(cJSON_GetObjectItemCaseSensitive(o, key), INT_MAX, where, key, &x));
     *out = (int)x;
     return SEA_OK;
@@ -112,7 +112,7 @@ static sea_status int_field(const cJSON *o, const char *key, const char *where, 
 
 static sea_status i64_field(const cJSON *o, const char *key, const char *where, int64_t *out)
 {
-    double x;
+    double x = 0;
     SEA_TRY(whole_number(cJSON_GetObjectItemCaseSensitive(o, key), EXACT_MAX, where, key, &x));
     *out = (int64_t)x;
     return SEA_OK;
@@ -159,7 +159,7 @@ static sea_status parse_rng(const cJSON *o, const char *where, sea_run_state *st
     int i = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, rng) {
-        double stream;
+        double stream = 0;
         char field[32];
         snprintf(field, sizeof field, "rng[%d].stream", i);
         if (!cJSON_IsObject(e))
@@ -189,7 +189,7 @@ static sea_status parse_evals(const cJSON *o, const char *where, sea_run_state *
         char field[40];
         if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) != 2)
             return sea_error(SEA_ERR_FORMAT, "%sevals[%d] must be a [queries, win rate] pair", where, i);
-        double q;
+        double q = 0;
         snprintf(field, sizeof field, "evals[%d][0]", i);
         SEA_TRY(whole_number(cJSON_GetArrayItem(e, 0), EXACT_MAX, where, field, &q));
         snprintf(field, sizeof field, "evals[%d][1]", i);
