@@ -596,6 +596,7 @@ static sea_status run_round(sea_run *r, line *ml, bool *stop)
         goto done;
     }
     int n_q = 0, n_budget_cut = 0, n_queried = 0, n_tied = 0;
+    int n_identical_counted = 0;   /* --count-identical: identical pairs charged without asking */
     int64_t budget_left = budget;
     for (int pass = 0; pass < 2; pass++) {   /* pass 0: counted queries, pass 1: mixed with oracle labels */
         int m = 0;
@@ -607,13 +608,14 @@ static sea_status run_round(sea_run *r, line *ml, bool *stop)
             bool same = ca == cb && sea_candidates_same(ca, ia, ib);
             if (!same && ca != cb) same = !strcmp(ca->text[ia], cb->text[ib]) && ca->lens[ia] == cb->lens[ib] &&
                                       !memcmp(sea_candidate_tokens(ca, ia), sea_candidate_tokens(cb, ib), sizeof(int32_t) * ca->lens[ia]);
-            if (pass == 0 && !same) {
+            if (pass == 0 && (!same || c->count_identical)) {
                 if (budget_left <= 0) {
                     n_budget_cut++;
                     b.choice[i].valid = false;
                     continue;
                 }
                 budget_left--;
+                n_identical_counted += same;
             }
             qi[m] = i;
             qp[m] = b.prompts[i]->text;
@@ -646,7 +648,7 @@ static sea_status run_round(sea_run *r, line *ml, bool *stop)
         }
         if (pass == 0) {
             n_q = m;
-            n_queried = nq;
+            n_queried = nq + n_identical_counted;
         }
     }
     free(qp); free(qa); free(qb); free(qi); free(qpp); free(qw); free(qm);

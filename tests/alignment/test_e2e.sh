@@ -47,6 +47,16 @@ run slic --exp-method passive --algo slic
 run simpo --exp-method passive --algo simpo
 run concat --exp-method enn-baits --feature-concat
 run sync3 --exp-method enn-baits --sync-params-every 3 --bt-sample --label-flip 0.1
+# --count-identical (oat's accounting): every pair shown costs a query, identical or not, so
+# each round's queries equal its pairs; without it some rounds cost less than their pairs
+run count-identical --exp-method passive --count-identical
+awk -F'"misc/queries_this_round": ' 'NR > 1 { split($2, a, ","); q = a[1] + 0
+  match($0, /"misc\/pairs": [0-9]+/); p = substr($0, RSTART + 14, RLENGTH - 14) + 0
+  if (q != p) { print "round " NR - 1 ": " q " queries for " p " pairs"; bad = 1 } } END { exit bad }' \
+  "$W/count-identical/metrics.jsonl" || { echo "FAIL count-identical: a round's queries differ from its pairs"; fail=1; }
+awk -F'"misc/queries_this_round": ' 'NR > 1 { split($2, a, ","); q += a[1]
+  match($0, /"misc\/pairs": [0-9]+/); p += substr($0, RSTART + 14, RLENGTH - 14) } END { exit !(q < p) }' \
+  "$W/passive/metrics.jsonl" || { echo "FAIL passive: no identical pair went free (the test needs one)"; fail=1; }
 printf '{"exp_method": "passive", "algo": "dpo", "max_queries": 12}\n' > "$W/cfg.json"
 run config --config "$W/cfg.json"
 q=$(sed -n 's/.*"queries": \([0-9]*\).*/\1/p' "$W/config/summary.json")
