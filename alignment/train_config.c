@@ -84,7 +84,7 @@ static const opt opts[] = {
     {"gamma", NULL, T_DBL, N(gamma), "mixed preference learning (enn-* methods only): fraction of oracle pairs (0.7; 1 = off)"},
     {"burn-in", NULL, T_INT, N(burn_in), "rounds before mixing (5)"},
     {"mixed-oracle-label", NULL, T_BOOL, N(mixed_oracle_label), "mixed pairs labelled by the oracle, uncounted"},
-    {"count-identical", NULL, T_BOOL, N(count_identical), "a pair of identical responses costs a query (oat's accounting; default: free)"},
+    {"count-identical", NULL, T_BOOL, N(count_identical), "a pair of identical responses costs a query, as when every shown pair is scored (default: free)"},
     {"bt-sample", NULL, T_BOOL, N(bt_sample), "labels ~ Bernoulli(p) instead of [p > 0.5]"},
     {"label-flip", NULL, T_DBL, N(label_flip), "label noise: flip probability (0)"},
     {"judge-timeout", NULL, T_DBL, N(judge_timeout), "seconds per judge answer (30)"},

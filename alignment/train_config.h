@@ -61,7 +61,7 @@ typedef struct sea_train_cfg {
     double gamma;           /* 1 = off */
     int burn_in;            /* rounds */
     bool mixed_oracle_label;
-    bool count_identical;        /* identical pairs count as queries, as when every shown pair is sent (oat) */
+    bool count_identical;        /* identical pairs count as queries, as when every shown pair is scored */
     /* oracle labels */
     bool bt_sample;
     double label_flip;

@@ -47,7 +47,7 @@ run slic --exp-method passive --algo slic
 run simpo --exp-method passive --algo simpo
 run concat --exp-method enn-baits --feature-concat
 run sync3 --exp-method enn-baits --sync-params-every 3 --bt-sample --label-flip 0.1
-# --count-identical (oat's accounting): every pair shown costs a query, identical or not, so
+# --count-identical: every pair shown costs a query, identical or not, so
 # each round's queries equal its pairs; without it some rounds cost less than their pairs
 run count-identical --exp-method passive --count-identical
 awk -F'"misc/queries_this_round": ' 'NR > 1 { split($2, a, ","); q = a[1] + 0
