@@ -315,7 +315,7 @@ sea_status sea_erm_read(sea_erm *e, FILE *f)
     if (hdr[0] != e->cfg.K || hdr[1] != e->cfg.d || hdr[2] != e->cfg.h)
         return sea_error(SEA_ERR_FORMAT, "erm checkpoint: K %d d %d h %d, this run has K %d d %d h %d",
                          hdr[0], hdr[1], hdr[2], e->cfg.K, e->cfg.d, e->cfg.h);
-    e->adam_step = hdr[3];
+    if (hdr[3] < 0) return sea_error(SEA_ERR_FORMAT, "erm checkpoint: Adam step %d (corrupted?)", hdr[3]);
     float *buf = malloc(sizeof(float) * (size_t)e->P);
     if (!buf) return sea_error(SEA_ERR_OOM, "erm checkpoint");
     sea_status st = SEA_OK;
@@ -327,5 +327,6 @@ sea_status sea_erm_read(sea_erm *e, FILE *f)
             st = sea_tensor_write_f32(e->s, t[i], buf);
     }
     free(buf);
+    if (!st) e->adam_step = hdr[3];
     return st;
 }
