@@ -17,7 +17,7 @@
 #include "alignment/train_config.h"
 #include "commands.h"
 
-#define MAX_SEEDS 16
+#define MAX_SEEDS 64
 #define GRID 41
 
 typedef struct curve {
@@ -55,7 +55,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: sea demo [options]\n"
                "  --policy DIR         SFT policy of the built-in task (data/arith-sft)\n"
-               "  --seeds N            seeds per method (10)\n"
+               "  --seeds N            seeds per method (10; at most 64)\n"
+               "  --first-seed S       seeds S .. S+N-1 (1): a second set of seeds to check a result on\n"
                "  --max-queries N      oracle budget per run (960)\n"
                "  --output-dir DIR     (demo-out)\n"
                "  --device SPEC        cpu | cuda:0 | ...\n"
@@ -91,7 +92,7 @@ int sea_cmd_demo(int argc, char **argv)
 {
     char policy_buf[1024];
     const char *policy = default_policy(policy_buf, sizeof policy_buf), *out = "demo-out", *device = "";
-    int seeds = 10;
+    int seeds = 10, first_seed = 1;
     long long maxq = 960;
     bool quiet = false;
     const char *sets[64];
@@ -105,13 +106,14 @@ int sea_cmd_demo(int argc, char **argv)
         else if (!strcmp(a, "--output-dir")) out = v;
         else if (!strcmp(a, "--device")) device = v;
         else if (!strcmp(a, "--seeds")) seeds = atoi(v);
+        else if (!strcmp(a, "--first-seed")) first_seed = atoi(v);
         else if (!strcmp(a, "--max-queries")) maxq = atoll(v);
         else if (!strcmp(a, "--set") && n_sets < 64) sets[n_sets++] = v;
         else { fprintf(stderr, "sea demo: unknown option '%s'\n", a); usage(stderr); return 2; }
         i++;
     }
-    if (seeds < 1 || seeds > MAX_SEEDS || maxq < 1) {
-        fprintf(stderr, "sea demo: --seeds must be 1..%d and --max-queries >= 1\n", MAX_SEEDS);
+    if (seeds < 1 || seeds > MAX_SEEDS || maxq < 1 || first_seed < 1) {
+        fprintf(stderr, "sea demo: --seeds must be 1..%d, --first-seed >= 1 and --max-queries >= 1\n", MAX_SEEDS);
         return 2;
     }
     if (mkdir(out, 0755) != 0 && errno != EEXIST) {
@@ -133,7 +135,7 @@ int sea_cmd_demo(int argc, char **argv)
             strcpy(c.prompt_data, "builtin:arith");
             strcpy(c.oracle, "builtin:arith");
             snprintf(c.device, sizeof c.device, "%s", device);
-            snprintf(c.output_dir, sizeof c.output_dir, "%s/%s-seed%d", out, tags[m], s + 1);
+            snprintf(c.output_dir, sizeof c.output_dir, "%s/%s-seed%d", out, tags[m], first_seed + s);
             c.exp_method = m == 0 ? SEA_EXPLORE_PASSIVE : SEA_EXPLORE_ENN_BAITS;
             c.gamma = m == 0 ? 1.0 : 0.7;
             c.burn_in = 3;
@@ -147,7 +149,7 @@ int sea_cmd_demo(int argc, char **argv)
             c.max_queries = maxq;
             c.eval_every = 2;
             c.checkpoint_every = 0;
-            c.seed = (uint64_t)(s + 1);
+            c.seed = (uint64_t)first_seed + (uint64_t)s;
             c.quiet = true;
             /* the last token's state alone leaves the ERM at chance on this task (docs/demo.md);
              * --set feature_concat=false runs SEA.md's default features instead */
@@ -174,7 +176,7 @@ int sea_cmd_demo(int argc, char **argv)
             sea_train_result r;
             if (!st) st = sea_train_run(&c, &r);
             if (st) {
-                fprintf(stderr, "sea demo: %s seed %d: %s\n", names[m], s + 1, sea_last_error());
+                fprintf(stderr, "sea demo: %s seed %d: %s\n", names[m], first_seed + s, sea_last_error());
                 return 1;
             }
             cv[m][s].n = r.n_evals;
@@ -184,7 +186,7 @@ int sea_cmd_demo(int argc, char **argv)
             r.eval_queries = NULL;
             r.eval_win_rate = NULL;
             if (!quiet)
-                fprintf(stderr, "%-26s seed %d: final win rate %.3f after %lld queries, %d rounds (%.1f s)\n", names[m], s + 1,
+                fprintf(stderr, "%-26s seed %d: final win rate %.3f after %lld queries, %d rounds (%.1f s)\n", names[m], first_seed + s,
                         r.final_win_rate, (long long)r.queries, r.rounds, r.wall_s);
             sea_train_result_free(&r);
         }
@@ -202,7 +204,8 @@ int sea_cmd_demo(int argc, char **argv)
     for (int k = 0; k < 2; k++) {
         FILE *f = fs[k];
         if (!f) continue;
-        fprintf(f, "\nWin rate vs the SFT policy's greedy answers (held-out prompts), mean ± stderr over %d seeds\n\n", seeds);
+        fprintf(f, "\nWin rate vs the SFT policy's greedy answers (held-out prompts), mean ± stderr over %d seeds (%d..%d)\n\n",
+                seeds, first_seed, first_seed + seeds - 1);
         fprintf(f, "| method | ");
         for (int j = 0; j < 4; j++) fprintf(f, "%lld queries | ", (long long)llround(fracs[j] * maxq));
         fprintf(f, "queries to reach DPO's final %.3f | wall s/run |\n|---|---|---|---|---|---|---|\n", dpo_final_mean);
