@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "cli_number.h"
 #include "models/generate.h"
 #include "models/hf_config.h"
 #include "models/model.h"
@@ -118,17 +119,17 @@ int main(int argc, char **argv)
         if (!v) a = "";
         if (!strcmp(a, "--model")) name = v;
         else if (!strcmp(a, "--device")) device = v;
-        else if (!strcmp(a, "--steps")) steps = atoi(v);
+        else if (!strcmp(a, "--steps")) { if (!cli_int("bench_models", a, v, 1, INT32_MAX, &steps)) return 2; }
         else if (!strcmp(a, "--only")) only = v;
         else if (!strcmp(a, "--dtype")) dtype = v;
-        else if (!strcmp(a, "--pairs")) B = atoi(v);
-        else if (!strcmp(a, "--seq")) T = atoi(v);
-        else if (!strcmp(a, "--batch")) SB = atoi(v);
-        else if (!strcmp(a, "--prompt")) SP = atoi(v);
-        else if (!strcmp(a, "--new")) SN = atoi(v);
+        else if (!strcmp(a, "--pairs")) { if (!cli_int("bench_models", a, v, 1, INT32_MAX, &B)) return 2; }
+        else if (!strcmp(a, "--seq")) { if (!cli_int("bench_models", a, v, 1, INT32_MAX, &T)) return 2; }
+        else if (!strcmp(a, "--batch")) { if (!cli_int("bench_models", a, v, 1, INT32_MAX, &SB)) return 2; }
+        else if (!strcmp(a, "--prompt")) { if (!cli_int("bench_models", a, v, 1, INT32_MAX, &SP)) return 2; }
+        else if (!strcmp(a, "--new")) { if (!cli_int("bench_models", a, v, 1, INT32_MAX, &SN)) return 2; }
         else if (!strcmp(a, "--graphs")) graphs = v;
-        else if (!strcmp(a, "--read-every")) read_every = atoi(v);
-        else if (!strcmp(a, "--per-prompt")) per_prompt = atoi(v);
+        else if (!strcmp(a, "--read-every")) { if (!cli_int("bench_models", a, v, 0, INT32_MAX, &read_every)) return 2; }
+        else if (!strcmp(a, "--per-prompt")) { if (!cli_int("bench_models", a, v, 1, INT32_MAX, &per_prompt)) return 2; }
         else if (!strcmp(a, "--head-chunk-mib")) {
             char *end;
             long mib = strtol(v, &end, 10);

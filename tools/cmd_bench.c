@@ -15,6 +15,7 @@
 
 #include "backends/cpu/gemm.h"
 #include "bench_common.h"
+#include "cli_number.h"
 #include "commands.h"
 #include "runtime/threadpool.h"
 #include "sea_config.h"
@@ -218,11 +219,7 @@ int sea_cmd_bench(int argc, char **argv)
         } else if (!strcmp(a, "--filter") && i + 1 < argc) {
             ctx.filter = argv[++i];
         } else if (!strcmp(a, "--reps") && i + 1 < argc) {
-            reps = atoi(argv[++i]);
-            if (reps < 1) {
-                fprintf(stderr, "sea bench: --reps wants a positive count, got '%s'\n", argv[i]);
-                return 2;
-            }
+            if (!cli_int("sea bench", a, argv[++i], 1, INT32_MAX, &reps)) return 2;
         } else {
             fprintf(stderr, "sea bench: unknown option '%s'\n\n", a);
             usage(stderr);

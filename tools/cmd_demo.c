@@ -15,6 +15,7 @@
 #include "alignment/loop.h"
 #include "alignment/plot.h"
 #include "alignment/train_config.h"
+#include "cli_number.h"
 #include "commands.h"
 
 #define MAX_SEEDS 64
@@ -105,9 +106,9 @@ int sea_cmd_demo(int argc, char **argv)
         if (!strcmp(a, "--policy")) policy = v;
         else if (!strcmp(a, "--output-dir")) out = v;
         else if (!strcmp(a, "--device")) device = v;
-        else if (!strcmp(a, "--seeds")) seeds = atoi(v);
-        else if (!strcmp(a, "--first-seed")) first_seed = atoi(v);
-        else if (!strcmp(a, "--max-queries")) maxq = atoll(v);
+        else if (!strcmp(a, "--seeds")) { if (!cli_int("sea demo", a, v, 1, MAX_SEEDS, &seeds)) return 2; }
+        else if (!strcmp(a, "--first-seed")) { if (!cli_int("sea demo", a, v, 1, INT32_MAX, &first_seed)) return 2; }
+        else if (!strcmp(a, "--max-queries")) { if (!cli_i64("sea demo", a, v, 1, INT64_MAX, &maxq)) return 2; }
         else if (!strcmp(a, "--set") && n_sets < 64) sets[n_sets++] = v;
         else { fprintf(stderr, "sea demo: unknown option '%s'\n", a); usage(stderr); return 2; }
         i++;

@@ -1,8 +1,10 @@
 /* sea generate: sample continuations of a prompt from a model (HF directory or GGUF). */
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_number.h"
 #include "commands.h"
 #include "model_cli.h"
 #include "models/generate.h"
@@ -24,6 +26,8 @@ static void usage(FILE *f)
             "  --no-eos         do not stop at the end-of-sequence token\n"
             "Defaults: 32 new tokens, temperature 1, top-p 1, top-k 0 (all), seed 0.\n");
 }
+
+#define G "sea generate"
 
 static bool need(int i, int argc, const char *opt)
 {
@@ -50,18 +54,18 @@ int sea_cmd_generate(int argc, char **argv)
         else if (!strcmp(a, "--greedy")) p.greedy = true;
         else if (!strcmp(a, "--no-eos")) no_eos = true;
         else if (!strcmp(a, "--prefill-each")) p.prefill_each = true;
-        else if (!strcmp(a, "--max-batch") && need(i, argc, a)) p.max_batch = atoi(argv[++i]);
+        else if (!strcmp(a, "--max-batch") && need(i, argc, a)) { if (!cli_int(G, a, argv[++i], 0, INT32_MAX, &p.max_batch)) return 2; }
         else if (!strcmp(a, "--model") && need(i, argc, a)) model = argv[++i];
         else if (!strcmp(a, "--prompt") && need(i, argc, a)) prompt = argv[++i];
         else if (!strcmp(a, "--prompt-ids") && need(i, argc, a)) prompt_ids = argv[++i];
         else if (!strcmp(a, "--device") && need(i, argc, a)) device = argv[++i];
         else if (!strcmp(a, "--dtype") && need(i, argc, a)) dtype = argv[++i];
-        else if (!strcmp(a, "--max-new-tokens") && need(i, argc, a)) p.max_new_tokens = atoi(argv[++i]);
-        else if (!strcmp(a, "--temperature") && need(i, argc, a)) p.temperature = (float)atof(argv[++i]);
-        else if (!strcmp(a, "--top-p") && need(i, argc, a)) p.top_p = (float)atof(argv[++i]);
-        else if (!strcmp(a, "--top-k") && need(i, argc, a)) p.top_k = atoi(argv[++i]);
-        else if (!strcmp(a, "--seed") && need(i, argc, a)) p.seed = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(a, "--batch") && need(i, argc, a)) batch = atoi(argv[++i]);
+        else if (!strcmp(a, "--max-new-tokens") && need(i, argc, a)) { if (!cli_int(G, a, argv[++i], 1, INT32_MAX, &p.max_new_tokens)) return 2; }
+        else if (!strcmp(a, "--temperature") && need(i, argc, a)) { if (!cli_float(G, a, argv[++i], 0, DBL_MAX, &p.temperature)) return 2; }
+        else if (!strcmp(a, "--top-p") && need(i, argc, a)) { if (!cli_float(G, a, argv[++i], 0, 1, &p.top_p)) return 2; }
+        else if (!strcmp(a, "--top-k") && need(i, argc, a)) { if (!cli_int(G, a, argv[++i], 0, INT32_MAX, &p.top_k)) return 2; }
+        else if (!strcmp(a, "--seed") && need(i, argc, a)) { if (!cli_u64(G, a, argv[++i], &p.seed)) return 2; }
+        else if (!strcmp(a, "--batch") && need(i, argc, a)) { if (!cli_int(G, a, argv[++i], 1, INT32_MAX, &batch)) return 2; }
         else {
             if (i + 1 < argc || strncmp(a, "--", 2)) fprintf(stderr, "sea generate: unknown option '%s'\n\n", a);
             usage(stderr);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_number.h"
 #include "commands.h"
 #include "model_cli.h"
 #include "runtime/backend.h"
@@ -36,7 +37,7 @@ int sea_cmd_logprobs(int argc, char **argv)
         else if (!strcmp(a, "--ids") && has) ids_s = argv[++i];
         else if (!strcmp(a, "--device") && has) device = argv[++i];
         else if (!strcmp(a, "--dtype") && has) dtype = argv[++i];
-        else if (!strcmp(a, "--prompt-len") && has) prompt_len = atoi(argv[++i]);
+        else if (!strcmp(a, "--prompt-len") && has) { if (!cli_int("sea logprobs", a, argv[++i], 0, INT32_MAX, &prompt_len)) return 2; }
         else {
             fprintf(stderr, "sea logprobs: unknown option or missing value '%s'\n\n", a);
             usage(stderr);

@@ -10,6 +10,7 @@
  * cosine schedule with warmup to 0.1 × lr, clip at 1.0, all over the flat parameter buffer. */
 #include <errno.h>
 #include <math.h>
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "alignment/actor.h"
 #include "alignment/prompts.h"
 #include "alignment/tasks/arith.h"
+#include "cli_number.h"
 #include "commands.h"
 #include "models/generate.h"
 #include "models/hf_config.h"
@@ -189,7 +191,7 @@ static int parse(int argc, char **argv, sft_opts *o)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define STR(name, field) if (!strcmp(a, name)) { if (!v) goto missing; o->field = v; i++; continue; }
-#define INT(name, field) if (!strcmp(a, name)) { if (!v) goto missing; o->field = atoi(v); i++; continue; }
+#define INT(name, field) if (!strcmp(a, name)) { if (!v) goto missing; if (!cli_int("sea sft", a, v, INT32_MIN, INT32_MAX, &o->field)) return 2; i++; continue; }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         if (!strcmp(a, "--quiet")) { o->quiet = true; continue; }
         if (!strcmp(a, "--recompute")) { o->recompute = true; continue; }
@@ -203,7 +205,7 @@ static int parse(int argc, char **argv, sft_opts *o)
         STR("--device", device) STR("--compute-dtype", dtype) STR("--input-key", input_key) STR("--output-key", output_key)
         INT("--steps", steps) INT("--batch-size", batch) INT("--seed", seed) INT("--hidden-size", hidden)
         INT("--layers", layers) INT("--heads", heads) INT("--intermediate-size", inter) INT("--log-every", log_every)
-        if (!strcmp(a, "--learning-rate") || !strcmp(a, "--learning_rate")) { if (!v) goto missing; o->lr = atof(v); i++; continue; }
+        if (!strcmp(a, "--learning-rate") || !strcmp(a, "--learning_rate")) { if (!v) goto missing; if (!cli_double("sea sft", a, v, 0, DBL_MAX, &o->lr)) return 2; i++; continue; }
         fprintf(stderr, "sea sft: unknown option '%s'\n", a);
         usage(stderr);
         return 2;

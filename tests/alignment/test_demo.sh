@@ -28,7 +28,7 @@ for d in dpo-seed4 sea-seed3; do
   strip "$W/again-$d/metrics.jsonl" > "$W/b.txt"
   cmp -s "$W/a.txt" "$W/b.txt" || { echo "FAIL: $d differs when re-run from its config.json"; diff "$W/a.txt" "$W/b.txt" | head -5; fail=1; }
 done
-for bad in "--seeds 0" "--seeds 65" "--first-seed 0" "--max-queries 0" "--bogus 1"; do
+for bad in "--seeds 0" "--seeds 65" "--seeds abc" "--first-seed 0" "--max-queries 0" "--max-queries 1e3" "--bogus 1"; do
   "$SEA" demo --policy "$P" $bad --output-dir "$W/bad" >"$W/bad.log" 2>&1
   rc=$?
   [ $rc -eq 2 ] || { echo "FAIL: demo $bad exited $rc, expected 2"; fail=1; }
