@@ -17,6 +17,7 @@
 #include "alignment/plot.h"
 #include "alignment/select.h"
 #include "dist/nccl.h"
+#include "models/hf_config.h"
 #include "runtime/rng.h"
 
 double sea_run_now(void)
@@ -165,6 +166,29 @@ static sea_status write_text(const char *path, const char *text)
     return SEA_OK;
 }
 
+/* Prompt + response must fit the policy's positions: prompts longer than --max-prompt-len
+ * (default: the positions left after --max-new-tokens) keep their last tokens. */
+static sea_status fit_prompts(sea_run *r)
+{
+    const sea_train_cfg *c = &r->cfg;
+    int64_t positions = sea_model_config(r->policy)->max_position_embeddings;
+    int64_t room = positions - c->max_new_tokens;
+    if (room < 1)
+        return sea_error(SEA_ERR_INVALID, "--max-new-tokens %d leaves no room for a prompt in the policy's %lld positions "
+                         "(max_position_embeddings)", c->max_new_tokens, (long long)positions);
+    if (c->max_prompt_len > room)
+        return sea_error(SEA_ERR_INVALID, "--max-prompt-len %d + --max-new-tokens %d exceed the policy's %lld positions "
+                         "(max_position_embeddings)", c->max_prompt_len, c->max_new_tokens, (long long)positions);
+    int keep = c->max_prompt_len > 0 ? c->max_prompt_len : (int)(room < INT32_MAX ? room : INT32_MAX);
+    int cut = sea_prompt_set_keep_last(&r->train, keep), cut_eval = sea_prompt_set_keep_last(&r->heldout, keep);
+    r->truncated_prompts = cut + cut_eval;
+    if ((cut || cut_eval) && !c->quiet && is_root(r))
+        fprintf(stderr, "sea train: %d of %d train prompts and %d of %d held-out ones are longer than %d tokens: each "
+                        "keeps its last %d (--max-prompt-len; the oracle still reads the whole prompt)\n",
+                cut, r->train.n, cut_eval, r->heldout.n, keep, keep);
+    return SEA_OK;
+}
+
 static sea_status setup(sea_run *r, bool *resumed)
 {
     sea_train_cfg *c = &r->cfg;
@@ -192,6 +216,7 @@ static sea_status setup(sea_run *r, bool *resumed)
     lo.dtype = !strcmp(c->compute_dtype, "bf16") ? SEA_BF16 : SEA_F32;
     SEA_TRY(sea_error_context(sea_model_load(r->dev, c->policy, &lo, &r->policy), "--policy"));
     sea_model_set_recompute(r->policy, c->recompute);
+    if (acts) SEA_TRY(fit_prompts(r));
     if (c->ref[0]) SEA_TRY(sea_error_context(sea_model_load(r->dev, c->ref, &lo, &r->ref), "--ref"));
     else SEA_TRY(sea_model_clone(r->policy, NULL, &r->ref));
     /* The reference is only ever read (log-probs, offline sampling, ERM features; nothing
@@ -858,11 +883,12 @@ static sea_status write_summary(sea_run *r)
     if (!s) return sea_error(SEA_ERR_OOM, "summary");
     size_t n = (size_t)snprintf(s, cap,
                                 "{\n  \"exp_method\": \"%s\",\n  \"algo\": \"%s\",\n  \"seed\": %llu,\n  \"rounds\": %d,\n"
-                                "  \"queries\": %lld,\n  \"final_win_rate\": %.6g,\n  \"eval_prompts\": %d,\n  \"wall_s\": %.3f,\n"
+                                "  \"queries\": %lld,\n  \"final_win_rate\": %.6g,\n  \"eval_prompts\": %d,\n  \"truncated_prompts\": %d,\n"
+                                "  \"wall_s\": %.3f,\n"
                                 "  \"eval\": [",
                                 sea_explore_name(r->cfg.exp_method), sea_pref_algo_name(r->cfg.algo),
                                 (unsigned long long)r->cfg.seed, r->round, (long long)r->queries, r->last_win_rate, r->n_eval,
-                                sea_run_now() - r->t_start);
+                                r->truncated_prompts, sea_run_now() - r->t_start);
     for (int i = 0; i < r->n_evals; i++)
         n += (size_t)snprintf(s + n, cap - n, "%s[%lld, %.6g]", i ? ", " : "", (long long)r->eval_q[i], r->eval_wr[i]);
     snprintf(s + n, cap - n, "]\n}\n");

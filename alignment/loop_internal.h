@@ -51,6 +51,7 @@ typedef struct sea_run {
     sea_erm *erm;
     sea_replay replay;
     int feat_dim;
+    int truncated_prompts;    /* train + held-out prompts cut to fit the policy's positions */
     sea_oracle *oracle;
     /* evaluation */
     int n_eval;

@@ -195,3 +195,16 @@ sea_status sea_prompt_set_load(sea_prompt_set *ps, const char *spec, bool heldou
     if (st) sea_prompt_set_free(ps);
     return st;
 }
+
+int sea_prompt_set_keep_last(sea_prompt_set *ps, int max_ids)
+{
+    int cut = 0;
+    for (int i = 0; i < ps->n; i++) {
+        sea_prompt *p = &ps->items[i];
+        if (p->n_ids <= max_ids) continue;
+        memmove(p->ids, p->ids + (p->n_ids - max_ids), sizeof(int32_t) * (size_t)max_ids);
+        p->n_ids = max_ids;
+        cut++;
+    }
+    return cut;
+}

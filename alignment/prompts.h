@@ -52,5 +52,9 @@ sea_status sea_prompt_parse_line(const char *line, size_t n, const char *input_k
 sea_status sea_prompt_set_load(sea_prompt_set *ps, const char *spec, bool heldout, const char *input_key,
                                const char *output_key, const sea_codec *codec);
 void sea_prompt_set_free(sea_prompt_set *ps);
+/* Prompts longer than max_ids tokens keep their last max_ids (the end of a prompt is what the
+ * response follows; TRL's "keep_end"); their text, which the oracle reads, stays whole.
+ * Returns how many were cut. */
+int sea_prompt_set_keep_last(sea_prompt_set *ps, int max_ids);
 
 #endif

@@ -49,6 +49,8 @@ static const opt opts[] = {
     {"max-rounds", NULL, T_INT, N(max_rounds), "stop after this many rounds (0 = budget only)"},
     {"sync-params-every", NULL, T_INT, N(sync_params_every), "rounds between sampler weight syncs (1)"},
     {"max-new-tokens", "generate-max-length", T_INT, N(max_new_tokens), "response length cap (64)"},
+    {"max-prompt-len", NULL, T_INT, N(max_prompt_len),
+     "prompts longer keep their last this many tokens (0 = the policy's positions minus --max-new-tokens)"},
     {"temperature", NULL, T_DBL, N(temperature), "sampling temperature (0.7)"},
     {"top-p", NULL, T_DBL, N(top_p), "nucleus sampling (1.0)"},
     {"top-k", NULL, T_INT, N(top_k), "top-k sampling (0 = off)"},
@@ -382,6 +384,7 @@ sea_status sea_train_cfg_validate(const sea_train_cfg *c)
     if (c->max_queries < 1 && c->max_rounds < 1) return sea_error(SEA_ERR_INVALID, "--max-queries %lld: need >= 1", (long long)c->max_queries);
     if (c->sync_params_every < 1) return sea_error(SEA_ERR_INVALID, "--sync-params-every %d: need >= 1", c->sync_params_every);
     if (c->max_new_tokens < 1) return sea_error(SEA_ERR_INVALID, "--max-new-tokens %d: need >= 1", c->max_new_tokens);
+    if (c->max_prompt_len < 0) return sea_error(SEA_ERR_INVALID, "--max-prompt-len %d: need >= 0 (0: from the policy)", c->max_prompt_len);
     if (c->temperature < 0) return sea_error(SEA_ERR_INVALID, "--temperature %g: need >= 0", c->temperature);
     if (!(c->top_p > 0 && c->top_p <= 1)) return sea_error(SEA_ERR_INVALID, "--top-p %g: need (0, 1]", c->top_p);
     if (!(c->learning_rate > 0)) return sea_error(SEA_ERR_INVALID, "--learning-rate %g: need > 0", c->learning_rate);

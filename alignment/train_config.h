@@ -39,6 +39,7 @@ typedef struct sea_train_cfg {
     int max_rounds;         /* 0 = until max_queries */
     int sync_params_every;
     int max_new_tokens;
+    int max_prompt_len;          /* prompts keep their last this many tokens; 0 = positions - max_new_tokens */
     double temperature, top_p;
     int top_k;
     /* policy learning */

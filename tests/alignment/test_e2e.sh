@@ -98,5 +98,16 @@ grep -q "judge_dies.sh" "$W/dies.log" && grep -q "exited with status 3" "$W/dies
 "$SEA" train $BASE --output-dir "$W/bad" --exp-method bogus > "$W/bad.log" 2>&1 && { echo "FAIL: bogus method accepted"; fail=1; }
 grep -q "bogus" "$W/bad.log" || { echo "FAIL: message does not name the bad method"; fail=1; }
 "$SEA" train $BASE --output-dir "$W/bad2" --policy "$W/nope" > "$W/bad2.log" 2>&1 && { echo "FAIL: missing policy accepted"; fail=1; }
+# prompt + response must fit the policy's 32 positions: too many new tokens is refused; prompts
+# longer than the room left keep their last tokens, and the summary counts them
+"$SEA" train $BASE --output-dir "$W/bad4" --max-new-tokens 40 > "$W/bad4.log" 2>&1 && { echo "FAIL: 40 new tokens in 32 positions accepted"; fail=1; }
+grep -q "max_position_embeddings" "$W/bad4.log" || { echo "FAIL: message does not name the positions: $(cat "$W/bad4.log")"; fail=1; }
+printf '{"prompt": "1+2="}\n{"prompt": "9+9=9+9=9+9=9+9=9+9=9+9=9+9=12+3="}\n{"prompt": "4+4="}\n' > "$W/long.jsonl"
+if "$SEA" train $BASE --prompt-data "$W/long.jsonl" --oracle "judge:sh $J/judge_len.sh" --exp-method passive \
+     --output-dir "$W/long" > "$W/long.log" 2>&1; then
+  grep -q '"truncated_prompts": 1,' "$W/long/summary.json" || { echo "FAIL long: $(grep truncated "$W/long/summary.json")"; fail=1; }
+else
+  echo "FAIL long: $(cat "$W/long.log")"; fail=1
+fi
 [ $fail -eq 0 ] && rm -rf "$W"
 exit $fail
