@@ -966,6 +966,7 @@ sea_status sea_train_run(const sea_train_cfg *cfg, sea_train_result *res)
     if (!st && r.role == SEA_ROLE_ACTOR) st = sea_run_ship(&r, SEA_ROLES_STOP, NULL, 0, NULL);
     if (!cfg->quiet && is_root(&r)) fprintf(stderr, "\n");
     if (!st && !res->killed && is_root(&r)) st = write_summary(&r);
+    if (!st && !res->killed && is_root(&r) && !cfg->no_save_policy) st = sea_run_save_policy(&r);
 finish:
     res->rounds = r.round;
     res->queries = r.queries;

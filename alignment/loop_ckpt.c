@@ -177,6 +177,25 @@ static sea_status r_actor(sea_run *r, FILE *f)
     return st;
 }
 
+sea_status sea_run_save_policy(sea_run *r)
+{
+    char tmp[2 * SEA_PATH_MAX], cur[2 * SEA_PATH_MAX], old[2 * SEA_PATH_MAX];
+    path_join(tmp, sizeof tmp, r->cfg.output_dir, "policy.tmp");
+    path_join(cur, sizeof cur, r->cfg.output_dir, "policy");
+    path_join(old, sizeof old, r->cfg.output_dir, "policy.old");
+    rm_dir(tmp);
+    SEA_TRY(sea_model_save_hf(r->policy, tmp, 0));
+    SEA_TRY(sea_hf_copy_tokenizer_files(r->cfg.policy, tmp));
+    SEA_TRY(fsync_path(tmp));
+    rm_dir(old);
+    if (rename(cur, old) != 0 && errno != ENOENT)
+        return sea_error(SEA_ERR_IO, "final policy: rename %s: %s", cur, strerror(errno));
+    if (rename(tmp, cur) != 0) return sea_error(SEA_ERR_IO, "final policy: rename %s: %s", tmp, strerror(errno));
+    SEA_TRY(fsync_path(r->cfg.output_dir));
+    rm_dir(old);
+    return SEA_OK;
+}
+
 /* state.json, checked whole (run_state.c) before anything in r changes. */
 static sea_status r_state(sea_run *r, FILE *f)
 {

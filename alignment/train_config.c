@@ -98,6 +98,7 @@ static const opt opts[] = {
     {"seed", NULL, T_U64, N(seed), "random seed (42)"},
     {"quiet", NULL, T_BOOL, N(quiet), "no progress line"},
     {"no-plot", NULL, T_BOOL, N(no_plot), "do not write the win-rate plot"},
+    {"no-save-policy", NULL, T_BOOL, N(no_save_policy), "do not write the final policy as an HF directory (OUTPUT/policy)"},
     {"kill-after-rounds", NULL, T_INT, N(kill_after_rounds), "testing: stop abruptly after N rounds (exit 3)"},
     {"broadcast-bucket-mb", NULL, T_INT, N(broadcast_bucket_mb), "MPI runs: weight broadcast bucket size in MiB (256)"},
     {"actors", NULL, T_INT, N(actors),

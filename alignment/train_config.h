@@ -77,6 +77,7 @@ typedef struct sea_train_cfg {
     uint64_t seed;
     bool quiet;
     bool no_plot;
+    bool no_save_policy;         /* no OUTPUT/policy at the end */
     int kill_after_rounds;  /* testing: stop (as if killed) after this many rounds, exit 3 */
     /* multi-process (alignment/loop_dist.c) */
     int broadcast_bucket_mb; /* weight broadcast bucket size (256) */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "models/json_util.h"
 #include "models/model_internal.h"
 #include "models/safetensors.h"
 
@@ -53,5 +54,31 @@ sea_status sea_model_save_hf(sea_model *m, const char *dir, uint64_t shard_bytes
     free(host);
     free(ts);
     if (st) return sea_error_context(st, "saving model to %s", dir);
+    return SEA_OK;
+}
+
+sea_status sea_hf_copy_tokenizer_files(const char *src_dir, const char *dir)
+{
+    static const char *const names[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                        "generation_config.json"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char *src = sea_path_join(src_dir, names[i]), *dst = sea_path_join(dir, names[i]);
+        sea_status st = src && dst ? SEA_OK : sea_error(SEA_ERR_OOM, "copying %s", names[i]);
+        char *data = NULL;
+        size_t len = 0;
+        if (!st && sea_file_exists(src)) {
+            st = sea_file_read(src, &data, &len);
+            sea_atomic_file af;
+            if (!st) st = sea_atomic_open(dst, &af);
+            if (!st) {
+                sea_atomic_write(&af, data, len);
+                st = sea_atomic_commit(&af);
+            }
+        }
+        free(data);
+        free(src);
+        free(dst);
+        if (st) return sea_error_context(st, "copying %s from %s to %s", names[i], src_dir, dir);
+    }
     return SEA_OK;
 }

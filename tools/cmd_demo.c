@@ -150,6 +150,7 @@ int sea_cmd_demo(int argc, char **argv)
             c.max_queries = maxq;
             c.eval_every = 2;
             c.checkpoint_every = 0;
+            c.no_save_policy = true;   /* 20 runs' final weights: only the curves are the demo */
             c.seed = (uint64_t)first_seed + (uint64_t)s;
             c.quiet = true;
             /* the last token's state alone leaves the ERM at chance on this task (docs/demo.md);

@@ -115,6 +115,20 @@ static sea_status load_corpus(const char *path, const char *ik, const char *ok, 
     return st;
 }
 
+/* An example longer than the model's positions: the prompt keeps its last tokens so that the
+ * whole response fits; a response that alone does not fit keeps its first tokens after the
+ * prompt's last one. Returns whether it was cut. */
+static bool fit_example(example *e, int positions)
+{
+    if (e->plen + e->rlen <= positions) return false;
+    int keep_p = e->rlen <= positions - 1 ? positions - e->rlen : 1;
+    if (keep_p > e->plen) keep_p = e->plen;
+    memmove(e->prompt, e->prompt + (e->plen - keep_p), sizeof(int32_t) * (size_t)keep_p);
+    e->plen = keep_p;
+    if (e->plen + e->rlen > positions) e->rlen = positions - e->plen;
+    return true;
+}
+
 static sea_status arith_example(const sea_arith_task *t, char (*prompts)[SEA_ARITH_PROMPT_BUF], int n_prompts, sea_rng *rng,
                                 bool exact, example *ex)
 {
@@ -276,6 +290,15 @@ int sea_cmd_sft(int argc, char **argv)
         st = sea_codec_open(&codec, o.policy, false);
         if (!st) st = load_corpus(o.data, o.input_key, o.output_key, &codec, &corpus, &n_corpus);
         if (!st) st = sea_model_load(dev, o.policy, NULL, &m);
+        if (!st) {
+            int64_t positions = sea_model_config(m)->max_position_embeddings, cut = 0;
+            int pos = positions < INT32_MAX ? (int)positions : INT32_MAX;
+            if (pos < 2) st = sea_error(SEA_ERR_INVALID, "--policy %s: %lld positions", o.policy, (long long)positions);
+            for (int i = 0; !st && i < n_corpus; i++) cut += fit_example(&corpus[i], pos);
+            if (cut && !o.quiet)
+                fprintf(stderr, "sea sft: %lld of %d examples are longer than the policy's %d positions: the prompt keeps "
+                                "its last tokens (and a response longer than them its first)\n", (long long)cut, n_corpus, pos);
+        }
     }
     if (st) goto fail;
     sea_model_set_recompute(m, o.recompute);
@@ -370,6 +393,7 @@ int sea_cmd_sft(int argc, char **argv)
     }
     if (!st) st = sea_model_save_hf(m, o.out, 0);
     if (!st && o.task) st = sea_arith_write_tokenizer(o.out);
+    else if (!st) st = sea_hf_copy_tokenizer_files(o.policy, o.out);   /* the output loads as a whole HF directory */
     if (!st && o.task) {
         char p[2048];
         snprintf(p, sizeof p, "%s/sft_command.txt", o.out);

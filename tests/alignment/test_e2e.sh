@@ -33,6 +33,14 @@ run() {
   echo "ok $name: $r rounds, $q queries"
 }
 run passive --exp-method passive
+# the final policy as an HF directory: complete, loadable, and trained (not the SFT weights)
+for f in config.json model.safetensors tokenizer.json; do
+  [ -s "$W/passive/policy/$f" ] || { echo "FAIL passive: no policy/$f"; fail=1; }
+done
+[ -e "$W/passive/policy.tmp" ] && { echo "FAIL passive: policy.tmp left behind"; fail=1; }
+cmp -s "$W/passive/policy/model.safetensors" "$W/policy/model.safetensors" && { echo "FAIL passive: the saved policy is the SFT policy"; fail=1; }
+"$SEA" generate --model "$W/passive/policy" --prompt "1+2=" --greedy --max-new-tokens 4 > "$W/gen.log" 2>&1 ||
+  { echo "FAIL passive: the saved policy does not generate: $(cat "$W/gen.log")"; fail=1; }
 run baits --exp-method enn-baits --gamma 0.7
 run baits-oracle-label --exp-method enn-baits --gamma 0.5 --mixed-oracle-label
 run baits-sigmoid --exp-method enn-baits --baits-sigmoid --gamma 1
@@ -108,6 +116,18 @@ if "$SEA" train $BASE --prompt-data "$W/long.jsonl" --oracle "judge:sh $J/judge_
   grep -q '"truncated_prompts": 1,' "$W/long/summary.json" || { echo "FAIL long: $(grep truncated "$W/long/summary.json")"; fail=1; }
 else
   echo "FAIL long: $(cat "$W/long.log")"; fail=1
+fi
+# sft on a JSONL corpus from an existing policy: writes a model that generates; examples longer
+# than the 32 positions are cut to fit (the prompt keeps its end) and counted
+{ printf '{"prompt": "1+2=", "response": "3"}\n{"prompt": "4+5=", "response": "9"}\n'
+  printf '{"prompt": "9+9=9+9=9+9=9+9=9+9=9+9=9+9=9+9=9+9=1+2=", "response": "3"}\n'
+  printf '{"prompt": "1+2=", "response": "3333333333333333333333333333333333333333"}\n'; } > "$W/sft.jsonl"
+if "$SEA" sft --policy "$W/policy" --data "$W/sft.jsonl" --output-dir "$W/sft-jsonl" --steps 5 --batch-size 4 > "$W/sft-jsonl.log" 2>&1; then
+  grep -q "2 of 4 examples are longer than the policy's 32 positions" "$W/sft-jsonl.log" || { echo "FAIL sft jsonl: $(cat "$W/sft-jsonl.log")"; fail=1; }
+  "$SEA" generate --model "$W/sft-jsonl" --prompt "1+2=" --greedy --max-new-tokens 4 > "$W/sft-gen.log" 2>&1 ||
+    { echo "FAIL sft jsonl: its model does not generate: $(cat "$W/sft-gen.log")"; fail=1; }
+else
+  echo "FAIL sft jsonl: $(cat "$W/sft-jsonl.log")"; fail=1
 fi
 [ $fail -eq 0 ] && rm -rf "$W"
 exit $fail
