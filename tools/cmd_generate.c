@@ -101,6 +101,13 @@ int sea_cmd_generate(int argc, char **argv)
         model_cli_close(&c);
         return prompt_ids ? 2 : 1;
     }
+    {
+        /* as transformers does: past the trained positions the output is extrapolation */
+        int64_t positions = sea_model_config(c.model)->max_position_embeddings;
+        if ((int64_t)n + p.max_new_tokens > positions)
+            fprintf(stderr, "sea generate: warning: %d prompt tokens + %d new ones exceed the model's %lld positions "
+                            "(max_position_embeddings)\n", n, p.max_new_tokens, (long long)positions);
+    }
     if (!no_eos) {
         const sea_hf_config *cfg = sea_model_config(c.model);
         for (int k = 0; k < cfg->n_eos && p.n_eos < SEA_GEN_MAX_EOS; k++) p.eos_ids[p.n_eos++] = cfg->eos_token_ids[k];
