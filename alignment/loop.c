@@ -961,12 +961,17 @@ sea_status sea_train_run(const sea_train_cfg *cfg, sea_train_result *res)
             break;
         }
         if (cfg->checkpoint_every > 0 && (r.round % cfg->checkpoint_every == 0 || last)) st = save(&r);
+        if (!st && cfg->save_policy_every > 0 && r.round % cfg->save_policy_every == 0 && is_root(&r)) {
+            char name[64];
+            snprintf(name, sizeof name, "policy-round%d", r.round);
+            st = sea_run_save_policy(&r, name);
+        }
     }
     /* the learners wait for a command until told to stop */
     if (!st && r.role == SEA_ROLE_ACTOR) st = sea_run_ship(&r, SEA_ROLES_STOP, NULL, 0, NULL);
     if (!cfg->quiet && is_root(&r)) fprintf(stderr, "\n");
     if (!st && !res->killed && is_root(&r)) st = write_summary(&r);
-    if (!st && !res->killed && is_root(&r) && !cfg->no_save_policy) st = sea_run_save_policy(&r);
+    if (!st && !res->killed && is_root(&r) && !cfg->no_save_policy) st = sea_run_save_policy(&r, "policy");
 finish:
     res->rounds = r.round;
     res->queries = r.queries;

@@ -177,12 +177,14 @@ static sea_status r_actor(sea_run *r, FILE *f)
     return st;
 }
 
-sea_status sea_run_save_policy(sea_run *r)
+sea_status sea_run_save_policy(sea_run *r, const char *name)
 {
-    char tmp[2 * SEA_PATH_MAX], cur[2 * SEA_PATH_MAX], old[2 * SEA_PATH_MAX];
-    path_join(tmp, sizeof tmp, r->cfg.output_dir, "policy.tmp");
-    path_join(cur, sizeof cur, r->cfg.output_dir, "policy");
-    path_join(old, sizeof old, r->cfg.output_dir, "policy.old");
+    char tmp[2 * SEA_PATH_MAX], cur[2 * SEA_PATH_MAX], old[2 * SEA_PATH_MAX], n[SEA_PATH_MAX];
+    path_join(cur, sizeof cur, r->cfg.output_dir, name);
+    snprintf(n, sizeof n, "%s.tmp", name);
+    path_join(tmp, sizeof tmp, r->cfg.output_dir, n);
+    snprintf(n, sizeof n, "%s.old", name);
+    path_join(old, sizeof old, r->cfg.output_dir, n);
     rm_dir(tmp);
     SEA_TRY(sea_model_save_hf(r->policy, tmp, 0));
     SEA_TRY(sea_hf_copy_tokenizer_files(r->cfg.policy, tmp));

@@ -78,6 +78,7 @@ typedef struct sea_train_cfg {
     bool quiet;
     bool no_plot;
     bool no_save_policy;         /* no OUTPUT/policy at the end */
+    int save_policy_every;       /* rounds between OUTPUT/policy-roundR exports; 0 = none */
     int kill_after_rounds;  /* testing: stop (as if killed) after this many rounds, exit 3 */
     /* multi-process (alignment/loop_dist.c) */
     int broadcast_bucket_mb; /* weight broadcast bucket size (256) */
