@@ -1,5 +1,7 @@
 #include "alignment/plot.h"
 
+#include "models/json_util.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -38,8 +40,9 @@ sea_status sea_plot_svg(const char *path, const char *title, const char *xlabel,
     const double pw = W - L - R, ph = H - T - B;
 #define PX(x) (L + ((x) - x0) / (x1 - x0) * pw)
 #define PY(y) (T + (1 - ((y) - y0) / (y1 - y0)) * ph)
-    FILE *f = fopen(path, "w");
-    if (!f) return sea_error(SEA_ERR_IO, "plot %s: %s", path, strerror(errno));
+    sea_atomic_file af;   /* written whole or not at all: a reader never sees half a plot */
+    SEA_TRY(sea_error_context(sea_atomic_open(path, &af), "plot"));
+    FILE *f = af.fp;
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" font-size=\"12\">\n", W, H);
     fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"%.0f\" y=\"24\" font-size=\"15\">", L);
     xml_text(f, title);
@@ -81,6 +84,5 @@ sea_status sea_plot_svg(const char *path, const char *title, const char *xlabel,
     fprintf(f, "</svg>\n");
 #undef PX
 #undef PY
-    if (fclose(f) != 0) return sea_error(SEA_ERR_IO, "plot %s: write failed", path);
-    return SEA_OK;
+    return sea_error_context(sea_atomic_commit(&af), "plot");
 }

@@ -155,7 +155,8 @@ void sea_atomic_abort(sea_atomic_file *af)
 sea_status sea_atomic_commit(sea_atomic_file *af)
 {
     if (!af->fp) return sea_error(SEA_ERR_INVALID, "atomic write: file not open");
-    bool ok = !af->failed && fflush(af->fp) == 0 && fsync(fileno(af->fp)) == 0;
+    /* ferror: writers may also fprintf to af->fp directly */
+    bool ok = !af->failed && fflush(af->fp) == 0 && !ferror(af->fp) && fsync(fileno(af->fp)) == 0;
     int e = errno;
     if (fclose(af->fp) != 0) ok = false;
     af->fp = NULL;

@@ -42,7 +42,8 @@ typedef struct sea_atomic_file {
     bool failed;
 } sea_atomic_file;
 sea_status sea_atomic_open(const char *path, sea_atomic_file *af);
-/* Record-and-continue writes: the first failure is reported by commit. */
+/* Record-and-continue writes: the first failure is reported by commit. Text may also be
+ * fprintf'ed to af->fp directly: commit checks the stream's error flag. */
 void sea_atomic_write(sea_atomic_file *af, const void *data, size_t n);
 sea_status sea_atomic_commit(sea_atomic_file *af); /* fsync + rename (+ fsync of the directory) */
 void sea_atomic_abort(sea_atomic_file *af);        /* removes the temporary file */

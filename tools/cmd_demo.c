@@ -17,6 +17,7 @@
 #include "alignment/train_config.h"
 #include "cli_number.h"
 #include "commands.h"
+#include "models/json_util.h"
 
 #define MAX_SEEDS 64
 #define GRID 41
@@ -196,8 +197,9 @@ int sea_cmd_demo(int argc, char **argv)
     /* table */
     char path[4096];
     snprintf(path, sizeof path, "%s/demo.md", out);
-    FILE *md = fopen(path, "w");
-    FILE *fs[2] = {stdout, md};
+    sea_atomic_file md_file;   /* demo.md appears whole or not at all */
+    sea_status md_st = sea_atomic_open(path, &md_file);
+    FILE *fs[2] = {stdout, md_st ? NULL : md_file.fp};
     double fracs[4] = {0.25, 0.5, 0.75, 1.0};
     double finals[2][MAX_SEEDS], dpo_final_mean, se;
     for (int m = 0; m < 2; m++)
@@ -234,7 +236,8 @@ int sea_cmd_demo(int argc, char **argv)
             fprintf(f, "%.1f |\n", mm);
         }
     }
-    if (md) fclose(md);
+    if (!md_st) md_st = sea_atomic_commit(&md_file);
+    if (md_st) fprintf(stderr, "sea demo: %s\n", sea_last_error());
 
     /* plot: means on a grid with ± stderr bands */
     double gx[GRID], gy[2][GRID], ge[2][GRID];
@@ -257,5 +260,5 @@ int sea_cmd_demo(int argc, char **argv)
             free(cv[m][s].q);
             free(cv[m][s].wr);
         }
-    return st ? 1 : 0;
+    return st || md_st ? 1 : 0;
 }

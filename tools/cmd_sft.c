@@ -22,6 +22,7 @@
 #include "alignment/tasks/arith.h"
 #include "cli_number.h"
 #include "commands.h"
+#include "models/json_util.h"
 #include "models/generate.h"
 #include "models/hf_config.h"
 #include "models/model.h"
@@ -397,15 +398,17 @@ int sea_cmd_sft(int argc, char **argv)
     if (!st && o.task) {
         char p[2048];
         snprintf(p, sizeof p, "%s/sft_command.txt", o.out);
-        FILE *f = fopen(p, "w");
-        if (f) {
-            fprintf(f, "sea");
-            for (int i = 0; i < argc; i++) fprintf(f, " %s", argv[i]);
-            fprintf(f, "\n");
-            arith_report(m, f);
-            fclose(f);
+        sea_atomic_file af;
+        st = sea_atomic_open(p, &af);
+        if (!st) {
+            fprintf(af.fp, "sea");
+            for (int i = 0; i < argc; i++) fprintf(af.fp, " %s", argv[i]);
+            fprintf(af.fp, "\n");
+            st = arith_report(m, af.fp);
+            if (st) sea_atomic_abort(&af);
+            else st = sea_atomic_commit(&af);
         }
-        st = arith_report(m, stderr);
+        if (!st) st = arith_report(m, stderr);
     }
     if (!st && !o.quiet) fprintf(stderr, "sea sft: wrote %s (%.1f s)\n", o.out, now_s() - t0);
 fail_batch:

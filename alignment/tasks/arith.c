@@ -1,5 +1,7 @@
 #include "alignment/tasks/arith.h"
 
+#include "models/json_util.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,8 +103,9 @@ sea_status sea_arith_write_tokenizer(const char *dir)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-    FILE *f = fopen(path, "w");
-    if (!f) return sea_error(SEA_ERR_IO, "%s: %s", path, strerror(errno));
+    sea_atomic_file af;
+    SEA_TRY(sea_atomic_open(path, &af));
+    FILE *f = af.fp;
     fprintf(f, "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n"
                "  \"added_tokens\": [{\"id\": 0, \"content\": \"<|endoftext|>\", \"single_word\": false, "
                "\"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}],\n"
@@ -113,13 +116,12 @@ sea_status sea_arith_write_tokenizer(const char *dir)
                "\"byte_fallback\": false, \"ignore_merges\": false,\n    \"vocab\": {\"<|endoftext|>\": 0");
     for (int v = 1; v < SEA_ARITH_VOCAB; v++) fprintf(f, ", \"%c\": %d", vocab_chars[v], v);
     fprintf(f, "},\n    \"merges\": []\n  }\n}\n");
-    if (fclose(f) != 0) return sea_error(SEA_ERR_IO, "%s: write failed", path);
+    SEA_TRY(sea_atomic_commit(&af));
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-    f = fopen(path, "w");
-    if (!f) return sea_error(SEA_ERR_IO, "%s: %s", path, strerror(errno));
+    SEA_TRY(sea_atomic_open(path, &af));
+    f = af.fp;
     fprintf(f, "{\"bos_token\": \"<|endoftext|>\", \"eos_token\": \"<|endoftext|>\", "
                "\"pad_token\": \"<|endoftext|>\", \"model_max_length\": 32, "
                "\"tokenizer_class\": \"PreTrainedTokenizerFast\"}\n");
-    if (fclose(f) != 0) return sea_error(SEA_ERR_IO, "%s: write failed", path);
-    return SEA_OK;
+    return sea_atomic_commit(&af);
 }
