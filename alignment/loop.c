@@ -166,19 +166,29 @@ static sea_status write_text(const char *path, const char *text)
     return SEA_OK;
 }
 
-/* Prompt + response must fit the policy's positions: prompts longer than --max-prompt-len
- * (default: the positions left after --max-new-tokens) keep their last tokens. */
+/* Prompt + response must fit the positions of the policy, the reference and the feature
+ * model: prompts longer than --max-prompt-len (default: the positions left after
+ * --max-new-tokens) keep their last tokens. */
 static sea_status fit_prompts(sea_run *r)
 {
     const sea_train_cfg *c = &r->cfg;
-    int64_t positions = sea_model_config(r->policy)->max_position_embeddings;
+    /* the fewest positions of the models that read prompt + response */
+    const sea_model *models[3] = {r->policy, r->ref, r->feat};
+    const char *whose[3] = {"policy", "reference", "feature model"};
+    int64_t positions = INT64_MAX;
+    const char *who = "policy";
+    for (int i = 0; i < 3; i++)
+        if (models[i] && sea_model_config(models[i])->max_position_embeddings < positions) {
+            positions = sea_model_config(models[i])->max_position_embeddings;
+            who = whose[i];
+        }
     int64_t room = positions - c->max_new_tokens;
     if (room < 1)
-        return sea_error(SEA_ERR_INVALID, "--max-new-tokens %d leaves no room for a prompt in the policy's %lld positions "
-                         "(max_position_embeddings)", c->max_new_tokens, (long long)positions);
+        return sea_error(SEA_ERR_INVALID, "--max-new-tokens %d leaves no room for a prompt in the %s's %lld positions "
+                         "(max_position_embeddings)", c->max_new_tokens, who, (long long)positions);
     if (c->max_prompt_len > room)
-        return sea_error(SEA_ERR_INVALID, "--max-prompt-len %d + --max-new-tokens %d exceed the policy's %lld positions "
-                         "(max_position_embeddings)", c->max_prompt_len, c->max_new_tokens, (long long)positions);
+        return sea_error(SEA_ERR_INVALID, "--max-prompt-len %d + --max-new-tokens %d exceed the %s's %lld positions "
+                         "(max_position_embeddings)", c->max_prompt_len, c->max_new_tokens, who, (long long)positions);
     int keep = c->max_prompt_len > 0 ? c->max_prompt_len : (int)(room < INT32_MAX ? room : INT32_MAX);
     int cut = sea_prompt_set_keep_last(&r->train, keep), cut_eval = sea_prompt_set_keep_last(&r->heldout, keep);
     r->truncated_prompts = cut + cut_eval;
@@ -216,7 +226,6 @@ static sea_status setup(sea_run *r, bool *resumed)
     lo.dtype = !strcmp(c->compute_dtype, "bf16") ? SEA_BF16 : SEA_F32;
     SEA_TRY(sea_error_context(sea_model_load(r->dev, c->policy, &lo, &r->policy), "--policy"));
     sea_model_set_recompute(r->policy, c->recompute);
-    if (acts) SEA_TRY(fit_prompts(r));
     if (c->ref[0]) SEA_TRY(sea_error_context(sea_model_load(r->dev, c->ref, &lo, &r->ref), "--ref"));
     else SEA_TRY(sea_model_clone(r->policy, NULL, &r->ref));
     /* The reference is only ever read (log-probs, offline sampling, ERM features; nothing
@@ -255,6 +264,7 @@ static sea_status setup(sea_run *r, bool *resumed)
         SEA_TRY(sea_erm_create(r->dev, &ec, &r->erm));
         SEA_TRY(sea_replay_init(&r->replay, c->rm_buffer, r->feat_dim));
     }
+    if (acts) SEA_TRY(fit_prompts(r));
     /* One activation arena for the process's models: none of their passes falls between the
      * policy's train forward and its backward (the learner runs the reference first), so the
      * reference, a sampler copy and a feature model need no activation memory of their own
