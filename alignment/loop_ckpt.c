@@ -48,6 +48,20 @@ static sea_status fsync_path(const char *p)
     return SEA_OK;
 }
 
+/* The complete directory tmp becomes cur: cur goes to old first, so a kill at any point
+ * leaves cur or old whole; then old is removed. */
+static sea_status swap_in(sea_run *r, const char *tmp, const char *cur, const char *old, const char *what)
+{
+    SEA_TRY(fsync_path(tmp));
+    rm_dir(old);
+    if (rename(cur, old) != 0 && errno != ENOENT)
+        return sea_error(SEA_ERR_IO, "%s: rename %s: %s", what, cur, strerror(errno));
+    if (rename(tmp, cur) != 0) return sea_error(SEA_ERR_IO, "%s: rename %s: %s", what, tmp, strerror(errno));
+    SEA_TRY(fsync_path(r->cfg.output_dir));
+    rm_dir(old);
+    return SEA_OK;
+}
+
 typedef sea_status (*writer_fn)(sea_run *r, FILE *f);
 
 static sea_status write_file(sea_run *r, const char *dir, const char *name, writer_fn fn)
@@ -133,14 +147,7 @@ sea_status sea_run_save(sea_run *r)
         SEA_TRY(write_file(r, tmp, "replay.bin", w_replay));
     }
     SEA_TRY(write_file(r, tmp, "state.json", w_state));
-    SEA_TRY(fsync_path(tmp));
-    rm_dir(old);
-    if (rename(cur, old) != 0 && errno != ENOENT)
-        return sea_error(SEA_ERR_IO, "checkpoint: rename %s: %s", cur, strerror(errno));
-    if (rename(tmp, cur) != 0) return sea_error(SEA_ERR_IO, "checkpoint: rename %s: %s", tmp, strerror(errno));
-    SEA_TRY(fsync_path(r->cfg.output_dir));
-    rm_dir(old);
-    return SEA_OK;
+    return swap_in(r, tmp, cur, old, "checkpoint");
 }
 
 static sea_status read_file(sea_run *r, const char *dir, const char *name, sea_status (*fn)(sea_run *, FILE *))
@@ -188,14 +195,7 @@ sea_status sea_run_save_policy(sea_run *r, const char *name)
     rm_dir(tmp);
     SEA_TRY(sea_model_save_hf(r->policy, tmp, 0));
     SEA_TRY(sea_hf_copy_tokenizer_files(r->cfg.policy, tmp));
-    SEA_TRY(fsync_path(tmp));
-    rm_dir(old);
-    if (rename(cur, old) != 0 && errno != ENOENT)
-        return sea_error(SEA_ERR_IO, "final policy: rename %s: %s", cur, strerror(errno));
-    if (rename(tmp, cur) != 0) return sea_error(SEA_ERR_IO, "final policy: rename %s: %s", tmp, strerror(errno));
-    SEA_TRY(fsync_path(r->cfg.output_dir));
-    rm_dir(old);
-    return SEA_OK;
+    return swap_in(r, tmp, cur, old, "policy");
 }
 
 /* state.json, checked whole (run_state.c) before anything in r changes. */
