@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -148,10 +149,25 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static int default_thread_count(hwloc_topology_t topo, bool have_topo)
+/* An integer environment variable in [lo, hi]: *out, or the default when unset; any other text
+ * is an error naming the variable (atoi would turn a typo into 0 and the default silently). */
+static sea_status env_int(const char *name, long lo, long hi, long dflt, long *out)
 {
-    const char *env = getenv("SEA_NUM_THREADS");
-    if (env && atoi(env) > 0) return atoi(env);
+    const char *v = getenv(name);
+    *out = dflt;
+    if (!v || !*v) return SEA_OK;
+    char *end = NULL;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end || errno || x < lo || x > hi)
+        return sea_error(SEA_ERR_INVALID, "%s='%s': need a whole number from %ld to %ld", name, v, lo, hi);
+    *out = x;
+    return SEA_OK;
+}
+
+static int default_thread_count(hwloc_topology_t topo, bool have_topo, long from_env)
+{
+    if (from_env > 0) return (int)from_env;
     if (have_topo) {
         int cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
         if (cores > 0) return cores;
@@ -162,6 +178,9 @@ static int default_thread_count(hwloc_topology_t topo, bool have_topo)
 sea_status sea_threadpool_create(int n_threads, sea_threadpool **out)
 {
     *out = NULL;
+    long env_threads, spin_us;
+    SEA_TRY(env_int("SEA_NUM_THREADS", 1, 256, 0, &env_threads));
+    SEA_TRY(env_int("SEA_SPIN_US", 0, 1000000, 200, &spin_us));
     sea_threadpool *p = calloc(1, sizeof *p);
     if (!p) return sea_error(SEA_ERR_OOM, "threadpool: out of host memory");
     if (hwloc_topology_init(&p->topo) == 0) {
@@ -169,11 +188,10 @@ sea_status sea_threadpool_create(int n_threads, sea_threadpool **out)
         if (hwloc_topology_load(p->topo) == 0) p->have_topo = true;
         else hwloc_topology_destroy(p->topo);
     }
-    if (n_threads <= 0) n_threads = default_thread_count(p->topo, p->have_topo);
+    if (n_threads <= 0) n_threads = default_thread_count(p->topo, p->have_topo, env_threads);
     if (n_threads > 256) n_threads = 256;
     p->n_threads = n_threads;
-    const char *spin = getenv("SEA_SPIN_US");
-    p->spin_ns = (spin && atoi(spin) >= 0 ? atoi(spin) : 200) * (int64_t)1000;
+    p->spin_ns = (int64_t)spin_us * 1000;
     if (p->have_topo) {
         /* Thread i -> core i mod cores: one thread per physical core first. */
         int cores = hwloc_get_nbobjs_by_type(p->topo, HWLOC_OBJ_CORE);
@@ -283,10 +301,21 @@ void sea_parallel_for(sea_threadpool *p, int64_t n, int64_t min_chunk, sea_paral
 
 static sea_threadpool *global_pool;
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static char global_error[512];   /* why the global pool could not be made, or "" */
 
 static void global_init(void)
 {
-    if (sea_threadpool_create(0, &global_pool)) global_pool = NULL; /* NULL pool runs inline */
+    if (sea_threadpool_create(0, &global_pool)) {
+        global_pool = NULL; /* NULL pool runs inline */
+        snprintf(global_error, sizeof global_error, "%s", sea_last_error());
+    }
+}
+
+sea_status sea_threadpool_global_check(void)
+{
+    pthread_once(&global_once, global_init);
+    if (global_error[0]) return sea_error(SEA_ERR_INVALID, "CPU thread pool: %s", global_error);
+    return SEA_OK;
 }
 
 sea_threadpool *sea_threadpool_global(void)

@@ -33,6 +33,9 @@ void sea_parallel_for(sea_threadpool *p, int64_t n, int64_t min_chunk, sea_paral
 
 /* The process-wide pool used by the CPU backend (created on first use). */
 sea_threadpool *sea_threadpool_global(void);
+/* Why the global pool could not be made (a bad SEA_NUM_THREADS or SEA_SPIN_US, out of
+ * memory), as an error; the CPU device refuses to open on it rather than run on one thread. */
+sea_status sea_threadpool_global_check(void);
 
 #ifdef __cplusplus
 }

@@ -59,7 +59,7 @@ static sea_status cpu_device_props(int index, sea_device_props *out)
 static sea_status cpu_device_open(sea_device *dev)
 {
     dev->ctx = NULL;
-    return SEA_OK;
+    return sea_threadpool_global_check();
 }
 
 static void cpu_device_close(sea_device *dev) { (void)dev; }
