@@ -193,7 +193,9 @@ sea_status sea_run_save_policy(sea_run *r, const char *name)
     snprintf(n, sizeof n, "%s.old", name);
     path_join(old, sizeof old, r->cfg.output_dir, n);
     rm_dir(tmp);
-    SEA_TRY(sea_model_save_hf(r->policy, tmp, 0));
+    const char *sd = r->cfg.save_dtype;
+    sea_dtype dtype = !strcmp(sd, "bf16") ? SEA_BF16 : !strcmp(sd, "f16") ? SEA_F16 : SEA_F32;
+    SEA_TRY(sea_model_save_hf_as(r->policy, tmp, 0, dtype));
     SEA_TRY(sea_hf_copy_tokenizer_files(r->cfg.policy, tmp));
     return swap_in(r, tmp, cur, old, "policy");
 }

@@ -87,8 +87,9 @@ sea_status sea_run_evaluate_bon(sea_run *r, double *win_rate);
 
 /* Checkpoints (loop_ckpt.c). */
 sea_status sea_run_save(sea_run *r);
-/* The policy as an HF directory, OUTPUT/name: config.json, model.safetensors (f32 master
- * weights) and the tokenizer files of --policy; swapped in whole (name.tmp renamed). */
+/* The policy as an HF directory, OUTPUT/name: config.json, model.safetensors (the f32 master
+ * weights, or --save-dtype) and the tokenizer files of --policy; swapped in whole (name.tmp
+ * renamed). */
 sea_status sea_run_save_policy(sea_run *r, const char *name);
 /* Returns SEA_OK and sets *found = false when there is no checkpoint. */
 sea_status sea_run_load(sea_run *r, bool *found);

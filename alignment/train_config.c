@@ -100,6 +100,7 @@ static const opt opts[] = {
     {"no-plot", NULL, T_BOOL, N(no_plot), "do not write the win-rate plot"},
     {"no-save-policy", NULL, T_BOOL, N(no_save_policy), "do not write the final policy as an HF directory (OUTPUT/policy)"},
     {"save-policy-every", NULL, T_INT, N(save_policy_every), "also write the policy as OUTPUT/policy-roundR every this many rounds (0 = off)"},
+    {"save-dtype", NULL, T_STR, S(save_dtype), "weights of the written policy: f32 (the master weights, default), bf16 or f16"},
     {"kill-after-rounds", NULL, T_INT, N(kill_after_rounds), "testing: stop abruptly after N rounds (exit 3)"},
     {"broadcast-bucket-mb", NULL, T_INT, N(broadcast_bucket_mb), "MPI runs: weight broadcast bucket size in MiB (256)"},
     {"actors", NULL, T_INT, N(actors),
@@ -386,6 +387,8 @@ sea_status sea_train_cfg_validate(const sea_train_cfg *c)
     if (c->max_queries < 1 && c->max_rounds < 1) return sea_error(SEA_ERR_INVALID, "--max-queries %lld: need >= 1", (long long)c->max_queries);
     if (c->sync_params_every < 1) return sea_error(SEA_ERR_INVALID, "--sync-params-every %d: need >= 1", c->sync_params_every);
     if (c->max_new_tokens < 1) return sea_error(SEA_ERR_INVALID, "--max-new-tokens %d: need >= 1", c->max_new_tokens);
+    if (c->save_dtype[0] && strcmp(c->save_dtype, "f32") && strcmp(c->save_dtype, "bf16") && strcmp(c->save_dtype, "f16"))
+        return sea_error(SEA_ERR_INVALID, "--save-dtype %s: need f32, bf16 or f16", c->save_dtype);
     if (c->save_policy_every < 0) return sea_error(SEA_ERR_INVALID, "--save-policy-every %d: need >= 0", c->save_policy_every);
     if (c->max_prompt_len < 0) return sea_error(SEA_ERR_INVALID, "--max-prompt-len %d: need >= 0 (0: from the policy)", c->max_prompt_len);
     if (c->temperature < 0) return sea_error(SEA_ERR_INVALID, "--temperature %g: need >= 0", c->temperature);

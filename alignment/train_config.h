@@ -79,6 +79,7 @@ typedef struct sea_train_cfg {
     bool no_plot;
     bool no_save_policy;         /* no OUTPUT/policy at the end */
     int save_policy_every;       /* rounds between OUTPUT/policy-roundR exports; 0 = none */
+    char save_dtype[8];          /* "" / "f32", "bf16", "f16": the written policy's weights */
     int kill_after_rounds;  /* testing: stop (as if killed) after this many rounds, exit 3 */
     /* multi-process (alignment/loop_dist.c) */
     int broadcast_bucket_mb; /* weight broadcast bucket size (256) */

@@ -230,6 +230,9 @@ sea_status sea_model_score(sea_model *m, sea_stream *s, const int32_t *ids,
 /* config.json + model.safetensors (sharded with an index above shard_bytes; 0 = 2 GiB),
  * written atomically (temporary files renamed into place); loadable by HF transformers. */
 sea_status sea_model_save_hf(sea_model *m, const char *dir, uint64_t shard_bytes);
+/* The same with the weights stored as dtype: SEA_F32, or SEA_BF16 / SEA_F16 rounded to nearest
+ * even (half the bytes; config.json's torch_dtype says which). */
+sea_status sea_model_save_hf_as(sea_model *m, const char *dir, uint64_t shard_bytes, sea_dtype dtype);
 /* The tokenizer and generation files of an HF directory (tokenizer.json, tokenizer_config.json,
  * special_tokens_map.json, generation_config.json: those present) copied into dir, each
  * written atomically, so that a saved model is a directory HF and sea load whole. */

@@ -8,11 +8,19 @@
 #include <sys/stat.h>
 
 #include "models/json_util.h"
+#include "runtime/dtype.h"
 #include "models/model_internal.h"
 #include "models/safetensors.h"
 
 sea_status sea_model_save_hf(sea_model *m, const char *dir, uint64_t shard_bytes)
 {
+    return sea_model_save_hf_as(m, dir, shard_bytes, SEA_F32);
+}
+
+sea_status sea_model_save_hf_as(sea_model *m, const char *dir, uint64_t shard_bytes, sea_dtype dtype)
+{
+    if (dtype != SEA_F32 && dtype != SEA_BF16 && dtype != SEA_F16)
+        return sea_error(SEA_ERR_DTYPE, "saving model to %s: weights as %s: need f32, bf16 or f16", dir, sea_dtype_name(dtype));
     /* The bf16 copy would save, but as f32 it would pass for master weights: refuse instead. */
     if (m->frozen) return sea_error_context(sea_model_frozen_error(m, "save_hf"), "saving model to %s", dir);
     if (mkdir(dir, 0755) && errno != EEXIST)
@@ -26,23 +34,32 @@ sea_status sea_model_save_hf(sea_model *m, const char *dir, uint64_t shard_bytes
         return sea_error(SEA_ERR_OOM, "save %s: out of host memory (%lld parameters)", dir, (long long)m->n_flat);
     }
     sea_status st = SEA_OK;
+    const size_t es = sea_dtype_size(dtype);
     for (int i = 0; i < m->n_tensors && !st; i++) {
         sea_model_param *p = &m->params[i];
         float *dst = host + p->offset;
+        size_t n = (size_t)(p->shape[0] * p->shape[1]);
         st = sea_model_tensor_read_hf(m, s, i, false, dst);
+        /* 16-bit: rounded to nearest even (runtime/dtype.c) in place, in the first half of the
+         * tensor's own f32 span (element k's 2 bytes never overtake element k's 4) */
+        if (!st && dtype != SEA_F32) {
+            uint16_t *h = (uint16_t *)(void *)dst;
+            for (size_t k = 0; k < n; k++) h[k] = dtype == SEA_BF16 ? sea_f32_to_bf16(dst[k]) : sea_f32_to_f16(dst[k]);
+        }
         ts[i].name = p->name;
-        ts[i].dtype = SEA_F32;
-        ts[i].dtype_name = "F32";
-        ts[i].elem_size = 4;
+        ts[i].dtype = dtype;
+        ts[i].dtype_name = sea_st_dtype_name(dtype);
+        ts[i].elem_size = es;
         ts[i].ndim = p->ndim;
         ts[i].shape[0] = p->shape[0];
         ts[i].shape[1] = p->shape[1];
         ts[i].data = dst;
-        ts[i].nbytes = (size_t)(p->shape[0] * p->shape[1]) * sizeof(float);
+        ts[i].nbytes = n * es;
     }
     if (!st) {
         sea_hf_config cfg = m->cfg;
-        snprintf(cfg.torch_dtype, sizeof cfg.torch_dtype, "float32");
+        snprintf(cfg.torch_dtype, sizeof cfg.torch_dtype, "%s",
+                 dtype == SEA_BF16 ? "bfloat16" : dtype == SEA_F16 ? "float16" : "float32");
         char path[4096];
         snprintf(path, sizeof path, "%s/config.json", dir);
         st = sea_hf_config_write(&cfg, path);

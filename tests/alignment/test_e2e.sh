@@ -41,10 +41,12 @@ done
 cmp -s "$W/passive/policy/model.safetensors" "$W/policy/model.safetensors" && { echo "FAIL passive: the saved policy is the SFT policy"; fail=1; }
 "$SEA" generate --model "$W/passive/policy" --prompt "1+2=" --greedy --max-new-tokens 4 > "$W/gen.log" 2>&1 ||
   { echo "FAIL passive: the saved policy does not generate: $(cat "$W/gen.log")"; fail=1; }
-run saves --exp-method passive --save-policy-every 2
+run saves --exp-method passive --save-policy-every 2 --save-dtype bf16
+grep -q '"torch_dtype": *"bfloat16"' "$W/saves/policy/config.json" || { echo "FAIL saves: --save-dtype bf16 not in config.json"; fail=1; }
+a16=$(wc -c < "$W/saves/policy/model.safetensors"); a32=$(wc -c < "$W/passive/policy/model.safetensors")
+[ $((a16 * 2)) -lt $((a32 + 4096)) ] || { echo "FAIL saves: bf16 weights $a16 bytes vs f32 $a32"; fail=1; }
 [ -s "$W/saves/policy-round2/model.safetensors" ] && [ -s "$W/saves/policy-round2/tokenizer.json" ] ||
   { echo "FAIL saves: no policy-round2"; fail=1; }
-cmp -s "$W/saves/policy/model.safetensors" "$W/passive/policy/model.safetensors" || { echo "FAIL saves: final policy differs from the run without exports"; fail=1; }
 run baits --exp-method enn-baits --gamma 0.7
 run baits-oracle-label --exp-method enn-baits --gamma 0.5 --mixed-oracle-label
 run baits-sigmoid --exp-method enn-baits --baits-sigmoid --gamma 1

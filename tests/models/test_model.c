@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "fixture_util.h"
+#include "models/json_util.h"
+#include "runtime/dtype.h"
 #include "runtime/ops.h"
 
 /* Tolerances, f32 compute vs float64 reference on identical weights. */
@@ -179,6 +181,40 @@ static void test_save_roundtrip(sea_model *m, const fixture *fx, const char *nam
         free(a);
         free(b);
         sea_model_free(r);
+    }
+    /* As bf16: every reloaded weight is its f32 master rounded to bf16, and config.json says so. */
+    char dir16[1100];
+    snprintf(dir16, sizeof dir16, "%s/bf16", dir);
+    CHECK_OK(sea_model_save_hf_as(m, dir16, 0, SEA_BF16));
+    CHECK_OK(sea_model_load(g_dev, dir16, NULL, &r));
+    if (r) {
+        /* tensor by tensor in HF layout (the flat buffer also holds alignment padding) */
+        int64_t n = 0, bad = 0;
+        CHECK(sea_model_tensor_count(r) == sea_model_tensor_count(m), "%s: bf16 reload has %d tensors, not %d", name,
+              sea_model_tensor_count(r), sea_model_tensor_count(m));
+        float *a = malloc(sizeof(float) * 1 << 20), *b = malloc(sizeof(float) * 1 << 20);
+        for (int t = 0; a && b && t < sea_model_tensor_count(m) && t < sea_model_tensor_count(r); t++) {
+            sea_tensor pt;
+            CHECK_OK(sea_model_tensor(m, t, &pt, NULL));
+            int64_t tn = sea_tensor_numel(&pt);
+            if (tn > (1 << 20)) continue;   /* the test models are far smaller */
+            CHECK(!strcmp(sea_model_tensor_name(m, t), sea_model_tensor_name(r, t)), "%s: tensor %d is %s, reloaded %s",
+                  name, t, sea_model_tensor_name(m, t), sea_model_tensor_name(r, t));
+            CHECK_OK(sea_model_tensor_read_hf(m, s, t, false, a));
+            CHECK_OK(sea_model_tensor_read_hf(r, s, t, false, b));
+            for (int64_t k = 0; k < tn; k++) bad += b[k] != sea_bf16_to_f32(sea_f32_to_bf16(a[k]));
+            n += tn;
+        }
+        free(a);
+        free(b);
+        sea_model_free(r);
+        char cfgp[1200], *text = NULL;
+        size_t len = 0;
+        snprintf(cfgp, sizeof cfgp, "%s/config.json", dir16);
+        CHECK_OK(sea_file_read(cfgp, &text, &len));
+        CHECK(text && strstr(text, "\"bfloat16\""), "%s: bf16 config.json does not say torch_dtype bfloat16", name);
+        free(text);
+        printf("  %-16s save as bf16 -> reload: %lld weights, each its master rounded\n", name, (long long)n);
     }
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
