@@ -17,6 +17,8 @@
 static cJSON *raw_double(double x)
 {
     char b[40];
+    /* win rates are finite by construction; "nan" would not even be JSON */
+    if (!isfinite(x)) return cJSON_CreateNull();
     snprintf(b, sizeof b, "%.17g", x);
     return cJSON_CreateRaw(b);
 }
