@@ -942,9 +942,9 @@ sea_status sea_train_run(const sea_train_cfg *cfg, sea_train_result *res)
         put(&ml, "timing/eval", sea_run_now() - t);
         put_memory(&r, &ml);
         if (!st) st = emit(&r, &ml);
-        if (!st && cfg->checkpoint_every > 0) st = save(&r);
+        if (!st && cfg->checkpoint_every > 0 && !cfg->eval_only) st = save(&r);
     }
-    bool stop = false;
+    bool stop = cfg->eval_only;   /* --eval-only: round 0's evaluation is the whole run */
     while (!st && !stop) {
         if (cfg->max_queries > 0 && r.queries >= cfg->max_queries) break;
         if (cfg->max_rounds > 0 && r.round >= cfg->max_rounds) break;
@@ -981,7 +981,7 @@ sea_status sea_train_run(const sea_train_cfg *cfg, sea_train_result *res)
     if (!st && r.role == SEA_ROLE_ACTOR) st = sea_run_ship(&r, SEA_ROLES_STOP, NULL, 0, NULL);
     if (!cfg->quiet && is_root(&r)) fprintf(stderr, "\n");
     if (!st && !res->killed && is_root(&r)) st = write_summary(&r);
-    if (!st && !res->killed && is_root(&r) && !cfg->no_save_policy) st = sea_run_save_policy(&r, "policy");
+    if (!st && !res->killed && is_root(&r) && !cfg->no_save_policy && !cfg->eval_only) st = sea_run_save_policy(&r, "policy");
 finish:
     res->rounds = r.round;
     res->queries = r.queries;

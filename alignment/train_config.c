@@ -92,6 +92,8 @@ static const opt opts[] = {
     {"judge-timeout", NULL, T_DBL, N(judge_timeout), "seconds per judge answer (30)"},
     {"eval-every", "eval-steps", T_INT, N(eval_every), "rounds between win-rate evaluations (5)"},
     {"eval-n", "eval-num", T_INT, N(eval_n), "held-out prompts per evaluation (all)"},
+    {"eval-only", NULL, T_BOOL, N(eval_only),
+     "evaluate --policy on the held-out prompts against the references (and --bon-n) and stop: no training"},
     {"bon-n", NULL, T_INT, N(bon_n), "best-of-N evaluation by ensemble mean, N samples at T 0.7 (0 = off)"},
     {"online-metric", NULL, T_BOOL, N(online_metric), "E&E metric: mean P(shown response > reference) per round (extra uncounted oracle calls)"},
     {"checkpoint-every", "save-steps", T_INT, N(checkpoint_every), "rounds between checkpoints (1; 0 = never)"},
@@ -389,6 +391,7 @@ sea_status sea_train_cfg_validate(const sea_train_cfg *c)
     if (c->max_new_tokens < 1) return sea_error(SEA_ERR_INVALID, "--max-new-tokens %d: need >= 1", c->max_new_tokens);
     if (c->save_dtype[0] && strcmp(c->save_dtype, "f32") && strcmp(c->save_dtype, "bf16") && strcmp(c->save_dtype, "f16"))
         return sea_error(SEA_ERR_INVALID, "--save-dtype %s: need f32, bf16 or f16", c->save_dtype);
+    if (c->eval_only && c->resume[0]) return sea_error(SEA_ERR_INVALID, "--eval-only with --resume: evaluate a saved policy instead (OUTPUT/policy)");
     if (c->save_policy_every < 0) return sea_error(SEA_ERR_INVALID, "--save-policy-every %d: need >= 0", c->save_policy_every);
     if (c->max_prompt_len < 0) return sea_error(SEA_ERR_INVALID, "--max-prompt-len %d: need >= 0 (0: from the policy)", c->max_prompt_len);
     if (c->temperature < 0) return sea_error(SEA_ERR_INVALID, "--temperature %g: need >= 0", c->temperature);

@@ -78,6 +78,7 @@ typedef struct sea_train_cfg {
     bool quiet;
     bool no_plot;
     bool no_save_policy;         /* no OUTPUT/policy at the end */
+    bool eval_only;              /* round 0's evaluation only: no training, checkpoint or policy */
     int save_policy_every;       /* rounds between OUTPUT/policy-roundR exports; 0 = none */
     char save_dtype[8];          /* "" / "f32", "bf16", "f16": the written policy's weights */
     int kill_after_rounds;  /* testing: stop (as if killed) after this many rounds, exit 3 */

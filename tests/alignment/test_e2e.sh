@@ -41,6 +41,18 @@ done
 cmp -s "$W/passive/policy/model.safetensors" "$W/policy/model.safetensors" && { echo "FAIL passive: the saved policy is the SFT policy"; fail=1; }
 "$SEA" generate --model "$W/passive/policy" --prompt "1+2=" --greedy --max-new-tokens 4 > "$W/gen.log" 2>&1 ||
   { echo "FAIL passive: the saved policy does not generate: $(cat "$W/gen.log")"; fail=1; }
+# --eval-only on the saved policy (references: the SFT policy's greedy answers, as in training)
+# gives the win rate the training run measured at its end: the saved weights are the trained ones
+if "$SEA" train $BASE --exp-method passive --eval-only --policy "$W/passive/policy" --ref "$W/policy" \
+     --output-dir "$W/evalonly" > "$W/evalonly.log" 2>&1; then
+  want=$(tail -n 1 "$W/passive/metrics.jsonl" | sed -n 's/.*"eval\/rm_win_rate": \([^,}]*\).*/\1/p')
+  got=$(sed -n 's/.*"eval\/rm_win_rate": \([^,}]*\).*/\1/p' "$W/evalonly/metrics.jsonl")
+  [ -n "$want" ] && [ "$got" = "$want" ] || { echo "FAIL eval-only: win rate '$got', the run ended at '$want'"; fail=1; }
+  [ "$(wc -l < "$W/evalonly/metrics.jsonl")" -eq 1 ] || { echo "FAIL eval-only: it trained"; fail=1; }
+  [ -e "$W/evalonly/policy" ] || [ -e "$W/evalonly/checkpoint" ] && { echo "FAIL eval-only: wrote a policy or checkpoint"; fail=1; }
+else
+  echo "FAIL eval-only: $(cat "$W/evalonly.log")"; fail=1
+fi
 run saves --exp-method passive --save-policy-every 2 --save-dtype bf16
 grep -q '"torch_dtype": *"bfloat16"' "$W/saves/policy/config.json" || { echo "FAIL saves: --save-dtype bf16 not in config.json"; fail=1; }
 a16=$(wc -c < "$W/saves/policy/model.safetensors"); a32=$(wc -c < "$W/passive/policy/model.safetensors")
