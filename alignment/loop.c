@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -915,6 +916,10 @@ static sea_status write_summary(sea_run *r)
     return st;
 }
 
+static volatile sig_atomic_t stop_requested;
+
+void sea_train_request_stop(void) { stop_requested = 1; }
+
 sea_status sea_train_run(const sea_train_cfg *cfg, sea_train_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -970,18 +975,24 @@ sea_status sea_train_run(const sea_train_cfg *cfg, sea_train_result *res)
             res->killed = 1;
             break;
         }
-        if (cfg->checkpoint_every > 0 && (r.round % cfg->checkpoint_every == 0 || last)) st = save(&r);
+        bool stopping = stop_requested && sea_dist_size(cfg->dist) <= 1 && !last;
+        if (cfg->checkpoint_every > 0 && (r.round % cfg->checkpoint_every == 0 || last || stopping)) st = save(&r);
         if (!st && cfg->save_policy_every > 0 && r.round % cfg->save_policy_every == 0 && is_root(&r)) {
             char name[64];
             snprintf(name, sizeof name, "policy-round%d", r.round);
             st = sea_run_save_policy(&r, name);
+        }
+        if (!st && stopping) {
+            res->stopped = 1;
+            break;
         }
     }
     /* the learners wait for a command until told to stop */
     if (!st && r.role == SEA_ROLE_ACTOR) st = sea_run_ship(&r, SEA_ROLES_STOP, NULL, 0, NULL);
     if (!cfg->quiet && is_root(&r)) fprintf(stderr, "\n");
     if (!st && !res->killed && is_root(&r)) st = write_summary(&r);
-    if (!st && !res->killed && is_root(&r) && !cfg->no_save_policy && !cfg->eval_only) st = sea_run_save_policy(&r, "policy");
+    if (!st && !res->killed && !res->stopped && is_root(&r) && !cfg->no_save_policy && !cfg->eval_only)
+        st = sea_run_save_policy(&r, "policy");
 finish:
     res->rounds = r.round;
     res->queries = r.queries;

@@ -8,6 +8,7 @@
  *
  * With --resume, the run's saved config.json is read first and flags given on the command
  * line override it (e.g. a larger --max-queries to extend a finished run). */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +16,17 @@
 #include "alignment/train_config.h"
 #include "commands.h"
 #include "dist/dist.h"
+
+static volatile sig_atomic_t stop_signal;
+
+/* The first SIGINT / SIGTERM asks the loop to finish its round and checkpoint; the handler
+ * then steps aside, so a second one ends the process at once. */
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+    sea_train_request_stop();
+    signal(sig, SIG_DFL);
+}
 
 int sea_cmd_train(int argc, char **argv)
 {
@@ -49,6 +61,15 @@ int sea_cmd_train(int argc, char **argv)
     cfg.dist = dist;
     int rank = sea_dist_rank(dist);
     sea_train_result res;
+    if (sea_dist_size(dist) <= 1) {   /* ranks could not agree on where to stop (alignment/loop.h) */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_stop_signal;
+        sa.sa_flags = SA_RESTART;   /* file and pipe calls go on; the judge's poll retries on EINTR */
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+    }
     st = sea_train_run(&cfg, &res);
     if (st) {
         if (sea_dist_size(dist) > 1) fprintf(stderr, "sea train (rank %d of %d): %s\n", rank, sea_dist_size(dist), sea_last_error());
@@ -61,6 +82,12 @@ int sea_cmd_train(int argc, char **argv)
     }
     sea_dist_finalize(dist);
     int killed = res.killed;
+    if (res.stopped) {
+        fprintf(stderr, "sea train: stopped by signal %d after round %d, checkpointed; continue with "
+                        "sea train --resume %s\n", (int)stop_signal, res.rounds, cfg.output_dir);
+        sea_train_result_free(&res);
+        return 128 + (int)stop_signal;
+    }
     if (!cfg.quiet && !killed && rank == 0)
         printf("sea train: %d rounds, %lld queries, final win rate %.3f, %.1f s -> %s\n", res.rounds, (long long)res.queries,
                res.final_win_rate, res.wall_s, cfg.output_dir);

@@ -40,6 +40,30 @@ strip "$W/k9/metrics.jsonl" > "$W/c.txt"
 if ! cmp -s "$W/a.txt" "$W/c.txt"; then
   echo "metrics after kill -9 + resume differ:"; diff "$W/a.txt" "$W/c.txt" | head -20; exit 1
 fi
+# SIGTERM (a scheduler's time limit): the round in progress finishes and is checkpointed, the
+# process exits 143 with no final policy, and --resume gives the uninterrupted run's metrics
+LONG="$COMMON --max-rounds 40 --eval-every 5"
+LONG=$(echo "$LONG" | sed 's/--max-rounds 7 //')
+"$SEA" train $LONG --output-dir "$W/long" || { echo "uninterrupted 40-round run failed"; exit 1; }
+"$SEA" train $LONG --output-dir "$W/term" 2>"$W/term.log" &
+pid=$!
+i=0
+while [ ! -f "$W/term/checkpoint/state.json" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+kill -TERM $pid
+wait $pid
+rc=$?
+[ $rc -eq 143 ] || { echo "SIGTERM: exit $rc, expected 143 (stopped and checkpointed): $(cat "$W/term.log")"; exit 1; }
+grep -q "continue with sea train --resume" "$W/term.log" || { echo "SIGTERM: no resume hint: $(cat "$W/term.log")"; exit 1; }
+done_rounds=$(($(wc -l < "$W/term/metrics.jsonl") - 1))
+[ $done_rounds -lt 40 ] || { echo "SIGTERM: the run was not stopped early"; exit 1; }
+grep -q "\"round\":[^0-9]*$done_rounds," "$W/term/checkpoint/state.json" ||
+  { echo "SIGTERM: checkpoint is not at the last finished round $done_rounds"; exit 1; }
+[ -f "$W/term/summary.json" ] && [ ! -e "$W/term/policy" ] || { echo "SIGTERM: want summary.json and no final policy"; exit 1; }
+"$SEA" train --resume "$W/term" --quiet || { echo "resume after SIGTERM failed"; exit 1; }
+strip "$W/long/metrics.jsonl" > "$W/a40.txt"
+strip "$W/term/metrics.jsonl" > "$W/b40.txt"
+cmp -s "$W/a40.txt" "$W/b40.txt" || { echo "metrics after SIGTERM + resume differ:"; diff "$W/a40.txt" "$W/b40.txt" | head -10; exit 1; }
+
 # A damaged checkpoint or metrics file: a clear error naming what is wrong, exit 1 (no crash),
 # and the checkpoint left as it was.
 bad() {   # bad NAME EXPECTED-TEXT: resume "$W/full" as it is now, expecting an error
