@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "alignment/loop_internal.h"
+#include "models/json_util.h"
 
 static void path_join(char *out, size_t n, const char *a, const char *b)
 {
@@ -193,38 +194,24 @@ sea_status sea_run_save_policy(sea_run *r, const char *name)
     snprintf(n, sizeof n, "%s.old", name);
     path_join(old, sizeof old, r->cfg.output_dir, n);
     rm_dir(tmp);
-    const char *sd = r->cfg.save_dtype;
-    sea_dtype dtype = !strcmp(sd, "bf16") ? SEA_BF16 : !strcmp(sd, "f16") ? SEA_F16 : SEA_F32;
+    sea_dtype dtype = SEA_F32;   /* --save-dtype, checked by sea_train_cfg_validate */
+    if (r->cfg.save_dtype[0] && sea_dtype_from_name(r->cfg.save_dtype, &dtype))
+        return sea_error(SEA_ERR_INVALID, "--save-dtype %s", r->cfg.save_dtype);
     SEA_TRY(sea_model_save_hf_as(r->policy, tmp, 0, dtype));
     SEA_TRY(sea_hf_copy_tokenizer_files(r->cfg.policy, tmp));
     return swap_in(r, tmp, cur, old, "policy");
 }
 
-/* state.json, checked whole (run_state.c) before anything in r changes. */
-static sea_status r_state(sea_run *r, FILE *f)
+/* state.json at path, checked whole (run_state.c) before anything in r changes. */
+static sea_status load_state(sea_run *r, const char *path)
 {
     char *text = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            size_t nc = cap ? 2 * cap : 4096;
-            char *nt = realloc(text, nc);
-            if (!nt) {
-                free(text);
-                return sea_error(SEA_ERR_OOM, "state.json");
-            }
-            text = nt;
-            cap = nc;
-        }
-        size_t got = fread(text + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    bool failed = ferror(f);
+    size_t n = 0;
     sea_run_state st;
-    sea_status rc = failed ? sea_error(SEA_ERR_IO, "state.json: read failed") : sea_run_state_parse(text, n, NULL, &st);
+    sea_status rc = sea_file_read(path, &text, &n);
+    if (!rc) rc = sea_run_state_parse(text, n, NULL, &st);
     free(text);
-    if (rc) return rc;
+    if (rc) return sea_error_context(rc, "checkpoint %s", path);
     r->round = st.round;
     r->queries = st.queries;
     r->epoch = st.epoch;
@@ -253,7 +240,8 @@ sea_status sea_run_load(sea_run *r, bool *found)
         snprintf(st_path, sizeof st_path, "%s/state.json", cur);
         if (access(st_path, R_OK) != 0) return SEA_OK;
     }
-    SEA_TRY(read_file(r, cur, "state.json", r_state));
+    snprintf(st_path, sizeof st_path, "%s/state.json", cur);
+    SEA_TRY(load_state(r, st_path));
     SEA_TRY(read_file(r, cur, "learner.bin", r_learner));
     if (r->own_actor) SEA_TRY(read_file(r, cur, "actor.bin", r_actor));
     if (r->erm) { /* the learner ranks of a role-split run have none */

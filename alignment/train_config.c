@@ -1,5 +1,8 @@
 #include "alignment/train_config.h"
 
+#include "models/json_util.h"
+#include "runtime/dtype.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -232,19 +235,11 @@ sea_status sea_train_cfg_set(sea_train_cfg *c, const char *name, const char *val
 
 sea_status sea_train_cfg_load_json(sea_train_cfg *c, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return sea_error(SEA_ERR_IO, "--config %s: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)(n > 0 ? n : 0) + 1);
-    if (!text) {
-        fclose(f);
-        return sea_error(SEA_ERR_OOM, "--config %s", path);
-    }
-    size_t got = fread(text, 1, (size_t)(n > 0 ? n : 0), f);
-    fclose(f);
-    sea_status st = sea_train_cfg_load_json_text(c, text, got, path);
+    char *text = NULL;
+    size_t n = 0;
+    sea_status st = sea_file_read(path, &text, &n);
+    if (st) return sea_error_context(st, "--config");
+    st = sea_train_cfg_load_json_text(c, text, n, path);
     free(text);
     return st;
 }
@@ -389,7 +384,8 @@ sea_status sea_train_cfg_validate(const sea_train_cfg *c)
     if (c->max_queries < 1 && c->max_rounds < 1) return sea_error(SEA_ERR_INVALID, "--max-queries %lld: need >= 1", (long long)c->max_queries);
     if (c->sync_params_every < 1) return sea_error(SEA_ERR_INVALID, "--sync-params-every %d: need >= 1", c->sync_params_every);
     if (c->max_new_tokens < 1) return sea_error(SEA_ERR_INVALID, "--max-new-tokens %d: need >= 1", c->max_new_tokens);
-    if (c->save_dtype[0] && strcmp(c->save_dtype, "f32") && strcmp(c->save_dtype, "bf16") && strcmp(c->save_dtype, "f16"))
+    sea_dtype save_dtype;
+    if (c->save_dtype[0] && (sea_dtype_from_name(c->save_dtype, &save_dtype) || !sea_dtype_is_float(save_dtype)))
         return sea_error(SEA_ERR_INVALID, "--save-dtype %s: need f32, bf16 or f16", c->save_dtype);
     if (c->eval_only && c->resume[0]) return sea_error(SEA_ERR_INVALID, "--eval-only with --resume: evaluate a saved policy instead (OUTPUT/policy)");
     if (c->save_policy_every < 0) return sea_error(SEA_ERR_INVALID, "--save-policy-every %d: need >= 0", c->save_policy_every);

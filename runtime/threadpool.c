@@ -17,12 +17,12 @@
  * function of (n, threads). */
 #include "threadpool.h"
 
+#include <errno.h>
 #include <hwloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

@@ -130,15 +130,8 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--graphs")) graphs = v;
         else if (!strcmp(a, "--read-every")) { if (!cli_int("bench_models", a, v, 0, INT32_MAX, &read_every)) return 2; }
         else if (!strcmp(a, "--per-prompt")) { if (!cli_int("bench_models", a, v, 1, INT32_MAX, &per_prompt)) return 2; }
-        else if (!strcmp(a, "--head-chunk-mib")) {
-            char *end;
-            long mib = strtol(v, &end, 10);
-            if (end == v || *end || mib < 0 || mib > (1L << 20)) {
-                fprintf(stderr, "bench_models: --head-chunk-mib '%s': need a whole number of MiB, 0 (the whole head) "
-                                "to %ld\n", v, 1L << 20);
-                return 2;
-            }
-            head_chunk_mib = (int)mib;
+        else if (!strcmp(a, "--head-chunk-mib")) {   /* MiB, 0 = the whole head */
+            if (!cli_int("bench_models", a, v, 0, 1L << 20, &head_chunk_mib)) return 2;
         }
         else {
             fprintf(stderr, "usage: bench_models [--model tiny-8m|pythia-14m|pythia-70m|pythia-160m] "

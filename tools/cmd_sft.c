@@ -9,8 +9,8 @@
  * The loss is the mean over response tokens of −log p(token | prefix); Adam (0.9, 0.98),
  * cosine schedule with warmup to 0.1 × lr, clip at 1.0, all over the flat parameter buffer. */
 #include <errno.h>
-#include <math.h>
 #include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
